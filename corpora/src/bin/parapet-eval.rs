@@ -1,0 +1,79 @@
+//! `parapet-eval [DIR]`: score the scanner on the labelled corpora (default
+//! `../shared/corpora/labelled`) and print a markdown table: recall for pii/secret/injection,
+//! false-positive rate for benign, per file and overall. `--by-kind` adds a per-kind table,
+//! `--misses N` prints up to N missed positives and false positives per file.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use parapet_corpora::{evaluate, labelled_files, load_cases, tally, Outcome};
+use parapet_engine::{Scanner, ScannerConfig};
+
+fn main() -> Result<()> {
+    let mut dir = PathBuf::from("../shared/corpora/labelled");
+    let mut by_kind = false;
+    let mut misses = 0usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--by-kind" => by_kind = true,
+            "--misses" => misses = args.next().and_then(|n| n.parse().ok()).unwrap_or(10),
+            "-h" | "--help" => {
+                println!("usage: parapet-eval [--by-kind] [--misses N] [DIR]");
+                return Ok(());
+            }
+            _ => dir = PathBuf::from(a),
+        }
+    }
+    let scanner = Scanner::new(ScannerConfig::default())?;
+    let mut all: Vec<Outcome> = Vec::new();
+    let mut texts = std::collections::HashMap::new();
+    for path in labelled_files(&dir)? {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let cases = load_cases(&path)?;
+        for c in &cases {
+            texts.insert(c.id.clone(), c.text.clone());
+        }
+        all.extend(evaluate(&scanner, &name, &cases)?);
+    }
+    println!("| scope | label | cases | rate | span hits |");
+    println!("|---|---|---|---|---|");
+    let fmt_span = |t: &parapet_corpora::Tally| {
+        if t.span_cases == 0 {
+            "".to_string()
+        } else {
+            format!("{}/{}", t.span_hits, t.span_cases)
+        }
+    };
+    for ((_, label), t) in tally(&all, |_| "all".into()) {
+        println!("| all | {label} | {} | {:.3} | {} |", t.cases, t.rate(), fmt_span(&t));
+    }
+    for ((file, label), t) in tally(&all, |o| o.file.clone()) {
+        println!("| {file} | {label} | {} | {:.3} | {} |", t.cases, t.rate(), fmt_span(&t));
+    }
+    if by_kind {
+        println!("\n| kind | label | cases | rate |\n|---|---|---|---|");
+        for ((kind, label), t) in tally(&all, |o| o.kind.split(':').next().unwrap_or("").to_string()) {
+            println!("| {kind} | {label} | {} | {:.3} |", t.cases, t.rate());
+        }
+    }
+    if misses > 0 {
+        let mut shown: std::collections::HashMap<(String, bool), usize> = Default::default();
+        for o in &all {
+            let benign = o.label == "benign";
+            let bad = if benign { o.hit } else { !o.hit };
+            if !bad {
+                continue;
+            }
+            let n = shown.entry((o.file.clone(), benign)).or_default();
+            if *n >= misses {
+                continue;
+            }
+            *n += 1;
+            let text: String = texts[&o.id].chars().take(300).collect();
+            let what = if benign { format!("FP {:?}", o.rules) } else { "MISS".into() };
+            println!("{} {what} [{}] {}", o.file, o.kind, text.replace('\n', "\\n"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! Second stage: Hyperscan reports only (rule, end). Here each rule's own regex, anchored to end
+//! exactly there, recovers the start and the capture group that holds the reported span. Gated
+//! rules (digits, `@`) are searched forward inside the window their gate found instead.
+
+use std::sync::OnceLock;
+
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use regex_automata::Input;
+
+/// Builds the engine's regex for one pattern with the flags every rule is matched with:
+/// bytes, ASCII classes, `(?i)` folding ASCII only.
+pub fn compile(pattern: &str) -> Result<Regex, String> {
+    build(pattern)
+}
+
+fn build(pattern: &str) -> Result<Regex, String> {
+    meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(64 << 20))
+                .hybrid_cache_capacity(4 << 20),
+        )
+        .build(pattern)
+        .map_err(|e| match e.syntax_error() {
+            Some(syntax) => syntax.to_string(),
+            None => e.to_string(),
+        })
+}
+
+/// A match after the second stage: the whole match and the span to report (group 1 if any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Confirmed {
+    pub match_start: usize,
+    pub match_end: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One rule's second-stage regex, compiled on first use so start-up stays cheap.
+pub struct Confirmer {
+    pattern: String,
+    end_anchored: OnceLock<Option<Regex>>,
+}
+
+impl Confirmer {
+    pub fn new(pattern: &str) -> Self {
+        Confirmer {
+            pattern: pattern.to_string(),
+            end_anchored: OnceLock::new(),
+        }
+    }
+
+    /// Finds the match that ends exactly at `end`, starting no earlier than `end - window`.
+    pub fn at_end(&self, hay: &[u8], end: usize, window: usize) -> Option<Confirmed> {
+        let re = self
+            .end_anchored
+            .get_or_init(|| build(&format!("(?:{})\\z", self.pattern)).ok())
+            .as_ref()?;
+        let hay = &hay[..end];
+        let input = Input::new(hay).range(end.saturating_sub(window)..end);
+        let mut caps = re.create_captures();
+        re.search_captures(&input, &mut caps);
+        confirmed(&caps)
+    }
+}
+
+/// Several rules behind one gate, searched together in one regex.
+pub struct GateSet {
+    pub rules: Vec<usize>,
+    regex: Option<Regex>,
+}
+
+impl GateSet {
+    pub fn new(rules: Vec<usize>, patterns: &[&str]) -> Result<Self, String> {
+        let regex = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                meta::Builder::new()
+                    .syntax(syntax::Config::new().unicode(false).utf8(false))
+                    .configure(meta::Config::new().utf8_empty(false))
+                    .build_many(patterns)
+                    .map_err(|e| e.to_string())?,
+            )
+        };
+        Ok(GateSet { rules, regex })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.regex.is_none()
+    }
+
+    /// Every match inside `from..to` (look-around sees the whole haystack), with the index of
+    /// its rule in the scanner's rule list.
+    pub fn search(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<(usize, Confirmed)>) {
+        let Some(re) = &self.regex else { return };
+        let mut caps = re.create_captures();
+        let mut at = from;
+        while at < to {
+            let input = Input::new(hay).range(at..to);
+            re.search_captures(&input, &mut caps);
+            let (Some(pid), Some(c)) = (caps.pattern(), confirmed(&caps)) else {
+                break;
+            };
+            out.push((self.rules[pid.as_usize()], c));
+            at = if c.match_end > at { c.match_end } else { at + 1 };
+        }
+    }
+}
+
+fn confirmed(caps: &Captures) -> Option<Confirmed> {
+    let m = caps.get_match()?;
+    let (start, end) = match caps.get_group(1) {
+        Some(g) if g.end > g.start => (g.start, g.end),
+        _ => (m.start(), m.end()),
+    };
+    Some(Confirmed {
+        match_start: m.start(),
+        match_end: m.end(),
+        start,
+        end,
+    })
+}

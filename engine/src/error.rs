@@ -1,0 +1,34 @@
+//! Typed errors of the engine: rule loading, database compilation, JSON parsing.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while building a [`crate::Scanner`] or scanning JSON.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error("rule file {source_name}: {message}")]
+    RuleFile { source_name: String, message: String },
+
+    #[error("rule {id} ({source_name}): {message}")]
+    Rule {
+        id: String,
+        source_name: String,
+        message: String,
+    },
+
+    #[error("rule {id}: Hyperscan cannot compile its pattern: {message}; keep to the dialect in engine/rules/README.md")]
+    HyperscanCompile { id: String, message: String },
+
+    #[error("Hyperscan: {0}")]
+    Hyperscan(String),
+
+    #[error("the cached rule database does not match these rules (expected key {expected})")]
+    StaleCache { expected: String },
+
+    #[error("invalid JSON: {0}")]
+    Json(String),
+
+    #[error("unknown rule id {0:?} in the disabled list")]
+    UnknownRuleId(String),
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

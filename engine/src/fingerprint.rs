@@ -1,0 +1,33 @@
+//! Fingerprints identify a matched value without storing it: HMAC-SHA256 of the bytes under a
+//! key, truncated to 128 bits, hex. The same value gives the same fingerprint across runs with
+//! the same key, which is what grouping and allowlists need. Set a private key
+//! (`PARAPET_FINGERPRINT_KEY`) so nobody can test guesses of low-entropy values against them.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub const DEFAULT_FINGERPRINT_KEY: &[u8] = b"mcp-parapet fingerprint v1";
+
+#[derive(Clone)]
+pub struct Fingerprinter {
+    mac: Hmac<Sha256>,
+}
+
+impl Fingerprinter {
+    pub fn new(key: &[u8]) -> Self {
+        Fingerprinter {
+            mac: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length"),
+        }
+    }
+
+    pub fn fingerprint(&self, value: &[u8]) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(value);
+        let out = mac.finalize().into_bytes();
+        let mut s = String::with_capacity(32);
+        for b in &out[..16] {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+}

@@ -1,0 +1,178 @@
+//! The JSON walk: parse a copy with simd-json (it rewrites its buffer in place), then lay every
+//! string, keys and values alike, end to end in one buffer separated by newlines, so one engine
+//! call covers the whole message and a phrase split across neighbouring fields is still found.
+//! Each string remembers its RFC 6901 JSON Pointer and its position in document order.
+
+use simd_json::tape::Node;
+
+use crate::error::{EngineError, Result};
+
+/// One JSON string inside the joined buffer.
+#[derive(Clone, Debug)]
+pub struct Segment {
+    /// Offset of the decoded string in the joined buffer.
+    pub start: usize,
+    pub len: usize,
+    /// Index of this string among all strings of the document, in document order.
+    pub ordinal: usize,
+    /// The pointer of the value this string is (or, for a key, names).
+    path: usize,
+}
+
+/// Path tree: each node is (parent, token).
+struct Paths {
+    nodes: Vec<(usize, PathToken)>,
+}
+
+enum PathToken {
+    Root,
+    Key(String),
+    Index(usize),
+}
+
+/// All strings of one document, joined.
+pub struct Joined {
+    pub buf: Vec<u8>,
+    pub segments: Vec<Segment>,
+    paths: Paths,
+}
+
+pub const SEPARATOR: u8 = b'\n';
+
+impl Joined {
+    pub fn parse(input: &[u8]) -> Result<Joined> {
+        let mut copy = input.to_vec();
+        let tape = simd_json::to_tape(&mut copy).map_err(|e| EngineError::Json(e.to_string()))?;
+        let mut joined = Joined {
+            buf: Vec::with_capacity(input.len()),
+            segments: Vec::new(),
+            paths: Paths {
+                nodes: vec![(0, PathToken::Root)],
+            },
+        };
+        let nodes = &tape.0;
+        // The tape starts with the root value.
+        let mut ordinal = 0;
+        joined.walk(nodes, 0, 0, &mut ordinal);
+        Ok(joined)
+    }
+
+    fn push_string(&mut self, s: &str, path: usize, ordinal: &mut usize) {
+        if !self.buf.is_empty() {
+            self.buf.push(SEPARATOR);
+        }
+        self.segments.push(Segment {
+            start: self.buf.len(),
+            len: s.len(),
+            ordinal: *ordinal,
+            path,
+        });
+        *ordinal += 1;
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    /// Walks the value at `i`; returns the index after it.
+    fn walk(&mut self, nodes: &[Node<'_>], i: usize, path: usize, ordinal: &mut usize) -> usize {
+        match nodes.get(i) {
+            Some(Node::String(s)) => {
+                self.push_string(s, path, ordinal);
+                i + 1
+            }
+            Some(Node::Object { len, .. }) => {
+                let mut j = i + 1;
+                for _ in 0..*len {
+                    let Some(Node::String(key)) = nodes.get(j) else {
+                        return nodes.len();
+                    };
+                    self.paths.nodes.push((path, PathToken::Key((*key).to_string())));
+                    let child = self.paths.nodes.len() - 1;
+                    self.push_string(key, child, ordinal);
+                    j = self.walk(nodes, j + 1, child, ordinal);
+                }
+                j
+            }
+            Some(Node::Array { len, .. }) => {
+                let mut j = i + 1;
+                for k in 0..*len {
+                    self.paths.nodes.push((path, PathToken::Index(k)));
+                    let child = self.paths.nodes.len() - 1;
+                    j = self.walk(nodes, j, child, ordinal);
+                }
+                j
+            }
+            Some(Node::Static(_)) => i + 1,
+            None => nodes.len(),
+        }
+    }
+
+    /// The segment holding buffer offset `at` (offsets on a separator belong to the left).
+    pub fn segment_at(&self, at: usize) -> Option<usize> {
+        let idx = self.segments.partition_point(|s| s.start <= at);
+        idx.checked_sub(1)
+    }
+
+    /// RFC 6901 pointer of a segment: `/a/0/b`, with `~` and `/` escaped.
+    pub fn pointer(&self, segment: usize) -> String {
+        let mut tokens = Vec::new();
+        let mut n = self.segments[segment].path;
+        while n != 0 {
+            let (parent, tok) = &self.paths.nodes[n];
+            tokens.push(match tok {
+                PathToken::Key(k) => k.replace('~', "~0").replace('/', "~1"),
+                PathToken::Index(i) => i.to_string(),
+                PathToken::Root => String::new(),
+            });
+            n = *parent;
+        }
+        let mut out = String::new();
+        for t in tokens.iter().rev() {
+            out.push('/');
+            out.push_str(t);
+        }
+        out
+    }
+}
+
+/// Byte ranges of every string token (quotes included) in raw JSON, in document order. The
+/// input must already have parsed, so a simple quote/escape state machine is exact.
+pub fn string_tokens(raw: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(open) = memchr::memchr(b'"', &raw[i..]).map(|p| p + i) {
+        let mut j = open + 1;
+        loop {
+            match memchr::memchr2(b'"', b'\\', &raw[j..]) {
+                Some(p) if raw[j + p] == b'\\' => j += p + 2,
+                Some(p) => {
+                    j += p;
+                    break;
+                }
+                None => return out,
+            }
+        }
+        out.push((open, j + 1));
+        i = j + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_and_order() {
+        let doc = br#"{"a":{"b/c":["x","y\n"]},"d":"\u00e9"}"#;
+        let j = Joined::parse(doc).unwrap();
+        let texts: Vec<&[u8]> = j
+            .segments
+            .iter()
+            .map(|s| &j.buf[s.start..s.start + s.len])
+            .collect();
+        assert_eq!(texts, vec![&b"a"[..], b"b/c", b"x", b"y\n", b"d", "é".as_bytes()]);
+        assert_eq!(j.pointer(2), "/a/b~1c/0");
+        assert_eq!(j.pointer(3), "/a/b~1c/1");
+        assert_eq!(j.pointer(5), "/d");
+        assert_eq!(string_tokens(doc).len(), 6);
+    }
+}

@@ -1,0 +1,45 @@
+//! parapet-engine: the scanning core of mcp-parapet.
+//!
+//! Every PII, secret and injection rule is data (`engine/rules/*.toml`, compiled in). Rules with
+//! a literal anchor share one Hyperscan database scanned in one pass; literal-free numeric PII
+//! and e-mail addresses sit behind cheap byte gates. A second stage recovers exact spans,
+//! validators confirm, and a policy turns detections into a verdict. JSON is parsed with
+//! simd-json and all its strings are scanned in one engine call. Pure: no I/O, no async.
+//!
+//! ```no_run
+//! use parapet_engine::{Scanner, ScannerConfig};
+//! let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+//! let verdict = scanner.scan("export GITHUB_TOKEN=ghp_...").unwrap();
+//! println!("{:?}", verdict.action);
+//! ```
+
+mod confirm;
+pub mod error;
+mod fingerprint;
+mod hyperscan;
+pub mod input;
+mod json;
+mod matcher;
+mod redact;
+pub mod rule;
+mod scanner;
+pub mod validate;
+pub mod verdict;
+
+pub use error::{EngineError, Result};
+pub use rule::{builtin_rules, parse_rules, Category, Gate, Rule, ValidatorKind, BUILTIN_RULE_FILES};
+pub use scanner::{Scanner, ScannerConfig};
+pub use verdict::{Action, Detection, Policy, Verdict};
+
+/// Internals exposed for the benchmarks and fuzz targets; not a stable API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::json::{string_tokens, Joined};
+    pub use crate::matcher::{at_windows, digit_windows};
+}
+
+#[cfg(test)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Scanner>();
+}

@@ -1,0 +1,301 @@
+//! First stage: find candidate matches of every rule in one pass per engine.
+//!
+//! - Rules with a literal anchor (nearly all) live in one Hyperscan block database. Hyperscan
+//!   reports (rule, end) only; [`crate::confirm`] recovers the start.
+//! - Literal-free numeric PII sits behind a digit-run gate: runs of digits and separators are
+//!   found here, and only runs with enough digits (or the head of an IBAN) go to one combined
+//!   regex for the digit rules.
+//! - E-mail addresses sit behind `memchr(b'@')`.
+
+use std::cell::RefCell;
+
+use sha2::{Digest, Sha256};
+use thread_local::ThreadLocal;
+
+use crate::confirm::{Confirmed, Confirmer, GateSet};
+use crate::error::{EngineError, Result};
+use crate::hyperscan::{Database, Scratch};
+use crate::rule::{Gate, Rule};
+
+/// A candidate after the second stage, before validators and policy.
+#[derive(Clone, Copy, Debug)]
+pub struct RawMatch {
+    pub rule: usize,
+    pub at: Confirmed,
+}
+
+pub struct Matcher {
+    db: Option<Database>,
+    hs_rules: Vec<usize>,
+    windows: Vec<usize>,
+    confirmers: Vec<Confirmer>,
+    digits: GateSet,
+    at: GateSet,
+    scratch: ThreadLocal<RefCell<Scratch>>,
+    key: String,
+}
+
+/// Key of a set of Hyperscan patterns, for the serialized-database cache.
+fn database_key(patterns: &[(String, u32)]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"vectorscan-rs-sys 0.0.6 block\0");
+    for (p, f) in patterns {
+        h.update(p.as_bytes());
+        h.update(b"\0");
+        h.update(f.to_le_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Matcher {
+    /// Builds the engines for `rules`. `cached` is a database serialized by an earlier run
+    /// with [`Matcher::serialized`]; it is used only if its key matches these rules.
+    pub fn new(rules: &[Rule], cached: Option<&[u8]>) -> Result<Self> {
+        let mut hs_rules = Vec::new();
+        let mut hs_patterns = Vec::new();
+        let (mut digit_rules, mut digit_patterns) = (Vec::new(), Vec::new());
+        let (mut at_rules, mut at_patterns) = (Vec::new(), Vec::new());
+        for (i, r) in rules.iter().enumerate() {
+            match r.gate {
+                Gate::Hyperscan => {
+                    hs_rules.push(i);
+                    hs_patterns.push((r.pattern.clone(), 0u32));
+                }
+                Gate::Digits => {
+                    digit_rules.push(i);
+                    digit_patterns.push(r.pattern.as_str());
+                }
+                Gate::At => {
+                    at_rules.push(i);
+                    at_patterns.push(r.pattern.as_str());
+                }
+            }
+        }
+        let key = database_key(&hs_patterns);
+        let db = if hs_patterns.is_empty() {
+            None
+        } else {
+            Some(match cached.and_then(|c| load_cached(c, &key)) {
+                Some(db) => db,
+                None => compile(rules, &hs_rules, &hs_patterns)?,
+            })
+        };
+        let gate_err = |e: String| EngineError::Rule {
+            id: "(gated rules)".into(),
+            source_name: "gate".into(),
+            message: e,
+        };
+        Ok(Matcher {
+            db,
+            hs_rules,
+            windows: rules.iter().map(Rule::window).collect(),
+            confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
+            digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
+            at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
+            scratch: ThreadLocal::new(),
+            key,
+        })
+    }
+
+    /// The Hyperscan database with its key, for a cache file.
+    pub fn serialized(&self) -> Option<Vec<u8>> {
+        let db = self.db.as_ref()?;
+        let mut out = self.key.as_bytes().to_vec();
+        out.extend(db.serialize().ok()?);
+        Some(out)
+    }
+
+    pub fn database_key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn database_bytes(&self) -> usize {
+        self.db.as_ref().map_or(0, Database::size)
+    }
+
+    /// Every candidate in `hay`, appended to `out` in no particular order.
+    pub fn find(&self, hay: &[u8], out: &mut Vec<RawMatch>) -> Result<()> {
+        if let Some(db) = &self.db {
+            let cell = self.scratch.get_or_try(|| {
+                Scratch::new(db)
+                    .map(RefCell::new)
+                    .map_err(EngineError::Hyperscan)
+            })?;
+            let mut scratch = cell.borrow_mut();
+            let mut hits: Vec<(u32, usize)> = Vec::new();
+            scratch
+                .scan(db, hay, |id, end| hits.push((id, end)))
+                .map_err(EngineError::Hyperscan)?;
+            drop(scratch);
+            let mut last: Option<(usize, usize)> = None;
+            for (id, end) in hits {
+                let rule = self.hs_rules[id as usize];
+                if last == Some((rule, end)) {
+                    continue;
+                }
+                last = Some((rule, end));
+                if let Some(at) = self.confirmers[rule].at_end(hay, end, self.windows[rule]) {
+                    out.push(RawMatch { rule, at });
+                }
+            }
+        }
+        let mut gated = Vec::new();
+        if !self.digits.is_empty() {
+            digit_windows(hay, |from, to| self.digits.search(hay, from, to, &mut gated));
+        }
+        if !self.at.is_empty() {
+            at_windows(hay, |from, to| self.at.search(hay, from, to, &mut gated));
+        }
+        out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
+        Ok(())
+    }
+}
+
+fn load_cached(bytes: &[u8], key: &str) -> Option<Database> {
+    let (k, db) = bytes.split_at_checked(key.len())?;
+    if k != key.as_bytes() {
+        return None;
+    }
+    Database::deserialize(db).ok()
+}
+
+fn compile(rules: &[Rule], hs_rules: &[usize], patterns: &[(String, u32)]) -> Result<Database> {
+    Database::compile(patterns).map_err(|f| {
+        let id = f
+            .expression
+            .and_then(|e| hs_rules.get(e))
+            .map_or_else(|| "(database)".to_string(), |&i| rules[i].id.clone());
+        EngineError::HyperscanCompile {
+            id,
+            message: f.message,
+        }
+    })
+}
+
+#[inline]
+fn is_digit_sep(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/')
+}
+
+/// Position of the next ASCII digit at or after `from`, 16 bytes at a time.
+#[inline]
+fn next_digit(hay: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i + 16 <= hay.len() {
+        let chunk = &hay[i..i + 16];
+        if chunk
+            .iter()
+            .fold(false, |acc, &b| acc | (b.wrapping_sub(b'0') < 10))
+        {
+            return chunk.iter().position(u8::is_ascii_digit).map(|p| i + p);
+        }
+        i += 16;
+    }
+    hay[i..].iter().position(u8::is_ascii_digit).map(|p| i + p)
+}
+
+/// Calls `f(from, to)` for each window that could hold numeric PII: a run of digits and
+/// separators with at least 7 digits, or two capitals and two digits that may start an IBAN.
+pub fn digit_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
+    let mut i = 0;
+    while let Some(p) = next_digit(hay, i) {
+        let mut j = p;
+        let mut digits = 0;
+        let mut seps_in_row = 0;
+        let mut seps = 0;
+        while j < hay.len() {
+            let b = hay[j];
+            if b.is_ascii_digit() {
+                digits += 1;
+                seps_in_row = 0;
+            } else if is_digit_sep(b) && seps_in_row < 2 {
+                seps_in_row += 1;
+                seps += 1;
+            } else {
+                break;
+            }
+            j += 1;
+        }
+        let end = j;
+        let before = if p > 0 { hay[p - 1] } else { b' ' };
+        let iban_head = p >= 2
+            && hay[p - 2].is_ascii_uppercase()
+            && hay[p - 1].is_ascii_uppercase()
+            && (p == 2 || !hay[p - 3].is_ascii_alphanumeric())
+            && hay.get(p + 1).is_some_and(u8::is_ascii_digit);
+        if iban_head {
+            f(p - 2, (p + 44).min(hay.len()));
+        } else if digits >= 7 {
+            let glued_to_word = before.is_ascii_alphabetic() || before == b'_';
+            if !(glued_to_word && seps == 0) && !looks_like_date(&hay[p..end]) {
+                f(p.saturating_sub(1), (end + 1).min(hay.len()));
+            }
+        }
+        i = end.max(p + 1);
+    }
+}
+
+/// `2015-10-18 18` and `2024/05/17`: a year, then month and day. Dates are the commonest digit
+/// runs in logs and never numeric PII.
+fn looks_like_date(run: &[u8]) -> bool {
+    run.len() >= 10
+        && run.len() <= 20
+        && (run.starts_with(b"19") || run.starts_with(b"20"))
+        && run[..4].iter().all(u8::is_ascii_digit)
+        && matches!(run[4], b'-' | b'/' | b'.')
+        && run[5..7].iter().all(u8::is_ascii_digit)
+        && run[7] == run[4]
+        && run[8..10].iter().all(u8::is_ascii_digit)
+        && run[10..].iter().filter(|b| b.is_ascii_digit()).count() <= 6
+}
+
+#[inline]
+fn is_local_part(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+#[inline]
+fn is_domain_part(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
+}
+
+/// Calls `f(from, to)` around each `@` that has an address-shaped word on both sides.
+pub fn at_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
+    let mut done = 0;
+    for at in memchr::memchr_iter(b'@', hay) {
+        if at < done {
+            continue;
+        }
+        let mut l = at;
+        while l > 0 && at - l < 64 && is_local_part(hay[l - 1]) {
+            l -= 1;
+        }
+        let mut r = at + 1;
+        while r < hay.len() && r - at < 256 && is_domain_part(hay[r]) {
+            r += 1;
+        }
+        if l < at && r > at + 3 && hay[at + 1..r].contains(&b'.') {
+            f(l, r);
+            done = r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows(s: &str) -> Vec<&str> {
+        let mut v = Vec::new();
+        digit_windows(s.as_bytes(), |a, b| v.push(&s[a..b]));
+        v
+    }
+
+    #[test]
+    fn digit_gate_skips_dates_and_short_numbers() {
+        assert!(windows("2015-10-18 18:01:47,978 INFO port 8080").is_empty());
+        assert_eq!(windows("call (415) 555-0132 now"), vec!["(415) 555-0132 n"]);
+        assert_eq!(windows("ssn 536-22-8726."), vec![" 536-22-8726."]);
+        assert_eq!(windows("iban GB82 WEST 1234"), vec!["GB82 WEST 1234"]);
+    }
+}

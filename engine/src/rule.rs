@@ -1,0 +1,193 @@
+//! Rules as data: the TOML schema, loading, and the load-time checks every rule must pass.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EngineError, Result};
+
+/// The three detector families. Validation failures are reported under their own category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Pii,
+    Secret,
+    Injection,
+    Validation,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Pii => "pii",
+            Category::Secret => "secret",
+            Category::Injection => "injection",
+            Category::Validation => "validation",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Checks run on a match after the pattern found it; see `validate/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValidatorKind {
+    Luhn,
+    Ssn,
+    Iban,
+    Crc32Base62,
+    Jwt,
+    Phone,
+}
+
+/// Which first-pass engine finds a rule's candidates. Most rules carry a literal and go to
+/// the Hyperscan database; literal-free PII shapes are cheaper behind a byte-class gate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    #[default]
+    Hyperscan,
+    /// Runs of digits (with separators) found by a dedicated pass.
+    Digits,
+    /// Around each `@`.
+    At,
+}
+
+/// One detection rule, exactly as written in a rule file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    pub kind: String,
+    pub pattern: String,
+    #[serde(default = "default_confidence")]
+    pub confidence: f32,
+    #[serde(default)]
+    pub validator: Option<ValidatorKind>,
+    #[serde(default)]
+    pub min_entropy: Option<f32>,
+    #[serde(default)]
+    pub gate: Gate,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+fn default_confidence() -> f32 {
+    0.8
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<Rule>,
+}
+
+/// Longest match a rule may report; the second stage looks this far back from a match end.
+pub const MAX_MATCH_LEN: usize = 4096;
+/// PEM blocks are longer.
+pub const MAX_PEM_LEN: usize = 16384;
+
+impl Rule {
+    /// How far back from a match end the second stage searches for the start.
+    pub fn window(&self) -> usize {
+        if self.kind == "private_key" {
+            MAX_PEM_LEN
+        } else {
+            MAX_MATCH_LEN
+        }
+    }
+
+    fn check(&self, source_name: &str) -> Result<()> {
+        let err = |message: String| EngineError::Rule {
+            id: self.id.clone(),
+            source_name: source_name.to_string(),
+            message,
+        };
+        if self.id.trim().is_empty() || self.id.chars().any(char::is_whitespace) {
+            return Err(err("id must be non-empty and contain no spaces".into()));
+        }
+        if self.category == Category::Validation {
+            return Err(err(
+                "category must be pii, secret or injection (validation is reserved)".into(),
+            ));
+        }
+        if self.kind.is_empty()
+            || !self
+                .kind
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+        {
+            return Err(err("kind must be snake_case ASCII, e.g. github_token".into()));
+        }
+        if !(0.0..=1.0).contains(&self.confidence) {
+            return Err(err(format!(
+                "confidence {} is outside 0..1",
+                self.confidence
+            )));
+        }
+        if self.pattern.contains("(?=")
+            || self.pattern.contains("(?!")
+            || self.pattern.contains("(?<")
+            || self.pattern.contains("\\z")
+        {
+            return Err(err(
+                "look-around, named groups and \\z are outside the dialect (see engine/rules/README.md)"
+                    .into(),
+            ));
+        }
+        crate::confirm::compile(&self.pattern).map_err(|e| err(format!("pattern: {e}")))?;
+        Ok(())
+    }
+}
+
+/// Parses one rule file (TOML with `[[rule]]` tables) and checks every rule in it.
+pub fn parse_rules(source_name: &str, text: &str) -> Result<Vec<Rule>> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| EngineError::RuleFile {
+        source_name: source_name.to_string(),
+        message: e.to_string(),
+    })?;
+    let mut seen = HashSet::new();
+    for rule in &file.rule {
+        rule.check(source_name)?;
+        if !seen.insert(rule.id.as_str()) {
+            return Err(EngineError::Rule {
+                id: rule.id.clone(),
+                source_name: source_name.to_string(),
+                message: "duplicate id in this file".into(),
+            });
+        }
+    }
+    Ok(file.rule)
+}
+
+/// The rule files compiled into the binary, one per family.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
+    ("pii.toml", include_str!("../rules/pii.toml")),
+    ("injection.toml", include_str!("../rules/injection.toml")),
+    ("secrets_ai.toml", include_str!("../rules/secrets_ai.toml")),
+    ("secrets_cloud.toml", include_str!("../rules/secrets_cloud.toml")),
+    ("secrets_comm_pay.toml", include_str!("../rules/secrets_comm_pay.toml")),
+    ("secrets_dev.toml", include_str!("../rules/secrets_dev.toml")),
+    ("secrets_keys.toml", include_str!("../rules/secrets_keys.toml")),
+    ("secrets_generic.toml", include_str!("../rules/secrets_generic.toml")),
+];
+
+/// Every built-in rule, in file order.
+pub fn builtin_rules() -> Result<Vec<Rule>> {
+    let mut rules = Vec::new();
+    for (name, text) in BUILTIN_RULE_FILES {
+        rules.append(&mut parse_rules(name, text)?);
+    }
+    Ok(rules)
+}

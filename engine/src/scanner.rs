@@ -1,0 +1,380 @@
+//! The library's front door: [`Scanner`] turns text or JSON into a [`Verdict`].
+//!
+//! bytes → input validation → matcher (Hyperscan + gates) → second stage → validators and
+//! placeholder check → overlap resolution → allowlist → policy → verdict.
+
+use std::collections::HashSet;
+
+use crate::error::{EngineError, Result};
+use crate::fingerprint::{Fingerprinter, DEFAULT_FINGERPRINT_KEY};
+use crate::input::{self, Problem};
+use crate::json::Joined;
+use crate::matcher::{Matcher, RawMatch};
+use crate::redact;
+use crate::rule::{builtin_rules, Category, Rule};
+use crate::validate::{self, placeholder};
+use crate::verdict::{Detection, Policy, Verdict};
+
+/// Everything a [`Scanner`] can be configured with. `Default` gives the built-in rules and
+/// the documented defaults.
+#[derive(Clone, Debug)]
+pub struct ScannerConfig {
+    pub policy: Policy,
+    /// Findings below this confidence are not reported (placeholders sit at 0.3).
+    pub min_confidence: f32,
+    /// Byte cap per text or message.
+    pub max_bytes: usize,
+    /// Leave the built-in rules out (only `extra_rules` then).
+    pub no_builtin_rules: bool,
+    /// Rule ids to switch off.
+    pub disabled_rules: Vec<String>,
+    /// Rules from users' files, added to the built-in set.
+    pub extra_rules: Vec<Rule>,
+    /// Fingerprints and rule ids whose findings are accepted and never reported.
+    pub allow_fingerprints: Vec<String>,
+    pub allow_rules: Vec<String>,
+    pub fingerprint_key: Vec<u8>,
+    /// A database serialized by an earlier run ([`Scanner::serialized_database`]).
+    pub cached_database: Option<Vec<u8>>,
+}
+
+impl Default for ScannerConfig {
+    fn default() -> Self {
+        ScannerConfig {
+            policy: Policy::default(),
+            min_confidence: 0.5,
+            max_bytes: input::DEFAULT_MAX_BYTES,
+            no_builtin_rules: false,
+            disabled_rules: Vec::new(),
+            extra_rules: Vec::new(),
+            allow_fingerprints: Vec::new(),
+            allow_rules: Vec::new(),
+            fingerprint_key: DEFAULT_FINGERPRINT_KEY.to_vec(),
+            cached_database: None,
+        }
+    }
+}
+
+/// Compiled rules and settings. `Send + Sync`: build one per process and share it.
+pub struct Scanner {
+    rules: Vec<Rule>,
+    matcher: Matcher,
+    policy: Policy,
+    min_confidence: f32,
+    max_bytes: usize,
+    allow_fingerprints: HashSet<String>,
+    allow_rules: HashSet<String>,
+    fingerprinter: Fingerprinter,
+}
+
+/// A finding before policy: rule index, reported span, confidence.
+#[derive(Clone, Copy, Debug)]
+struct Finding {
+    rule: usize,
+    start: usize,
+    end: usize,
+    confidence: f32,
+}
+
+impl Scanner {
+    pub fn new(config: ScannerConfig) -> Result<Self> {
+        let mut rules = if config.no_builtin_rules {
+            Vec::new()
+        } else {
+            builtin_rules()?
+        };
+        rules.extend(config.extra_rules);
+        let mut ids = HashSet::new();
+        for r in &rules {
+            if !ids.insert(r.id.as_str()) {
+                return Err(EngineError::Rule {
+                    id: r.id.clone(),
+                    source_name: "rule set".into(),
+                    message: "two rules share this id; rename the user rule".into(),
+                });
+            }
+        }
+        for id in &config.disabled_rules {
+            if !ids.contains(id.as_str()) {
+                return Err(EngineError::UnknownRuleId(id.clone()));
+            }
+        }
+        let disabled: HashSet<&str> = config.disabled_rules.iter().map(String::as_str).collect();
+        let rules: Vec<Rule> = rules
+            .into_iter()
+            .filter(|r| !disabled.contains(r.id.as_str()))
+            .collect();
+        let matcher = Matcher::new(&rules, config.cached_database.as_deref())?;
+        Ok(Scanner {
+            rules,
+            matcher,
+            policy: config.policy,
+            min_confidence: config.min_confidence,
+            max_bytes: config.max_bytes,
+            allow_fingerprints: config.allow_fingerprints.into_iter().collect(),
+            allow_rules: config.allow_rules.into_iter().collect(),
+            fingerprinter: Fingerprinter::new(&config.fingerprint_key),
+        })
+    }
+
+    /// The rules in force, in database order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The compiled Hyperscan database with its key, for a start-up cache.
+    pub fn serialized_database(&self) -> Option<Vec<u8>> {
+        self.matcher.serialized()
+    }
+
+    /// Key of the rule set's database (a SHA-256 over patterns and flags).
+    pub fn database_key(&self) -> &str {
+        self.matcher.database_key()
+    }
+
+    pub fn database_bytes(&self) -> usize {
+        self.matcher.database_bytes()
+    }
+
+    /// Scans UTF-8 text.
+    pub fn scan(&self, text: &str) -> Result<Verdict> {
+        self.scan_bytes(text.as_bytes())
+    }
+
+    /// Scans bytes (any encoding; rules are byte patterns).
+    pub fn scan_bytes(&self, bytes: &[u8]) -> Result<Verdict> {
+        if let Some(p) = input::validate(bytes, self.max_bytes) {
+            return Ok(self.validation_verdict(p, None));
+        }
+        let findings = self.find(bytes)?;
+        let detections = findings
+            .into_iter()
+            .filter_map(|f| self.detection(f, &bytes[f.start..f.end], None, Vec::new()))
+            .collect();
+        Ok(Verdict::from_detections(detections))
+    }
+
+    /// Scans every string of a JSON document, keys and values, in one engine call. Spans are
+    /// byte offsets into the decoded string named by each detection's pointer.
+    pub fn scan_json(&self, json: &[u8]) -> Result<Verdict> {
+        if json.len() > self.max_bytes {
+            return Ok(self.validation_verdict(
+                Problem::TooLarge {
+                    len: json.len(),
+                    max: self.max_bytes,
+                },
+                None,
+            ));
+        }
+        let joined = Joined::parse(json)?;
+        let buf = &joined.buf;
+        if let Some(at) = input::first_control_character(buf) {
+            let seg = joined.segment_at(at).unwrap_or(0);
+            let local = at - joined.segments.get(seg).map_or(0, |s| s.start);
+            let pointer = (!joined.segments.is_empty()).then(|| joined.pointer(seg));
+            return Ok(self.validation_verdict(
+                Problem::ControlCharacter {
+                    at: local,
+                    byte: buf[at],
+                },
+                pointer,
+            ));
+        }
+        let findings = self.find(buf)?;
+        let mut detections = Vec::with_capacity(findings.len());
+        for f in findings {
+            let Some(first) = joined.segment_at(f.start) else {
+                continue;
+            };
+            let mut pieces = Vec::new();
+            let mut seg = first;
+            while let Some(s) = joined.segments.get(seg) {
+                if s.start >= f.end {
+                    break;
+                }
+                let (a, b) = (f.start.max(s.start), f.end.min(s.start + s.len));
+                if a < b {
+                    pieces.push((s.ordinal, a - s.start, b - s.start));
+                }
+                seg += 1;
+            }
+            let Some(&(_, s0, e0)) = pieces.first() else {
+                continue;
+            };
+            let mut d = self.detection(
+                f,
+                &buf[f.start..f.end],
+                Some(joined.pointer(first)),
+                pieces,
+            );
+            if let Some(d) = d.as_mut() {
+                d.span = (s0, e0);
+            }
+            detections.extend(d);
+        }
+        Ok(Verdict::from_detections(detections))
+    }
+
+    /// Every confirmed finding of every rule in `text`, above the confidence floor and before
+    /// overlapping findings are resolved: (rule id, start, end, confidence). For rule checks.
+    pub fn explain(&self, text: &[u8]) -> Result<Vec<(String, usize, usize, f32)>> {
+        let mut raw: Vec<RawMatch> = Vec::new();
+        self.matcher.find(text, &mut raw)?;
+        Ok(raw
+            .into_iter()
+            .filter_map(|m| self.confirm(text, m))
+            .filter(|f| f.confidence >= self.min_confidence)
+            .map(|f| (self.rules[f.rule].id.clone(), f.start, f.end, f.confidence))
+            .collect())
+    }
+
+    /// Checks every rule's examples and negative examples against this scanner: each example
+    /// must be found by its rule, no negative example may be. Returns one line per failure.
+    pub fn check_examples(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        for rule in &self.rules {
+            if rule.examples.is_empty() {
+                problems.push(format!("{}: has no examples", rule.id));
+            }
+            for ex in &rule.examples {
+                let found = self.explain(ex.as_bytes())?;
+                if !found.iter().any(|f| f.0 == rule.id) {
+                    problems.push(format!("{}: example not found: {ex:?}", rule.id));
+                }
+            }
+            for ex in &rule.negative_examples {
+                let found = self.explain(ex.as_bytes())?;
+                if found.iter().any(|f| f.0 == rule.id) {
+                    problems.push(format!("{}: negative example found: {ex:?}", rule.id));
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    /// `text` with the detections whose policy is redact replaced by `[REDACTED:<kind>]`.
+    pub fn redact_text(&self, text: &[u8], verdict: &Verdict) -> Vec<u8> {
+        redact::redact_text(text, &verdict.detections)
+    }
+
+    /// `json` (the document `verdict` came from) with the same redactions applied inside its
+    /// strings; the result is valid JSON and every other byte is unchanged.
+    pub fn redact_json(&self, json: &[u8], verdict: &Verdict) -> Vec<u8> {
+        redact::redact_json(json, &verdict.detections)
+    }
+
+    fn validation_verdict(&self, problem: Problem, pointer: Option<String>) -> Verdict {
+        let (rule_id, kind, span) = match problem {
+            Problem::TooLarge { len, .. } => ("validation.max_bytes", "content_too_large", (0, len)),
+            Problem::ControlCharacter { at, .. } => {
+                ("validation.control_character", "control_character", (at, at + 1))
+            }
+        };
+        let detection = Detection {
+            rule_id: rule_id.into(),
+            category: Category::Validation,
+            kind: kind.into(),
+            confidence: 1.0,
+            span,
+            pointer,
+            fingerprint: String::new(),
+            action: self.policy.action_for(Category::Validation, kind),
+            pieces: Vec::new(),
+        };
+        Verdict::from_detections(vec![detection])
+    }
+
+    fn detection(
+        &self,
+        f: Finding,
+        value: &[u8],
+        pointer: Option<String>,
+        pieces: Vec<(usize, usize, usize)>,
+    ) -> Option<Detection> {
+        let rule = &self.rules[f.rule];
+        if self.allow_rules.contains(&rule.id) {
+            return None;
+        }
+        let fingerprint = self.fingerprinter.fingerprint(value);
+        if self.allow_fingerprints.contains(&fingerprint) {
+            return None;
+        }
+        Some(Detection {
+            rule_id: rule.id.clone(),
+            category: rule.category,
+            kind: rule.kind.clone(),
+            confidence: f.confidence,
+            span: (f.start, f.end),
+            pointer,
+            fingerprint,
+            action: self.policy.action_for(rule.category, &rule.kind),
+            pieces,
+        })
+    }
+
+    /// Matcher, validators, confidence floor, overlap resolution.
+    fn find(&self, hay: &[u8]) -> Result<Vec<Finding>> {
+        let mut raw: Vec<RawMatch> = Vec::new();
+        self.matcher.find(hay, &mut raw)?;
+        let mut findings: Vec<Finding> = raw
+            .into_iter()
+            .filter_map(|m| self.confirm(hay, m))
+            .filter(|f| f.confidence >= self.min_confidence)
+            .collect();
+        Ok(resolve_overlaps(&self.rules, &mut findings))
+    }
+
+    fn confirm(&self, hay: &[u8], m: RawMatch) -> Option<Finding> {
+        let rule = &self.rules[m.rule];
+        let span = &hay[m.at.start..m.at.end];
+        let mut confidence = rule.confidence;
+        if let Some(v) = rule.validator {
+            confidence = validate::apply(v, span, confidence)?;
+        }
+        if let Some(min) = rule.min_entropy {
+            if validate::shannon_entropy(span) < min {
+                return None;
+            }
+        }
+        if rule.category != Category::Injection && placeholder::is_placeholder(span) {
+            confidence = confidence.min(placeholder::PLACEHOLDER_CONFIDENCE);
+        }
+        Some(Finding {
+            rule: m.rule,
+            start: m.at.start,
+            end: m.at.end,
+            confidence,
+        })
+    }
+}
+
+/// Within a category, overlapping findings are one finding: the most confident wins (ties go
+/// to the longer span, then the earlier rule), and the same rule's overlapping matches merge.
+fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
+    findings.sort_by(|a, b| {
+        (rules[a.rule].category, a.start, std::cmp::Reverse(a.end))
+            .cmp(&(rules[b.rule].category, b.start, std::cmp::Reverse(b.end)))
+    });
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings.iter().copied() {
+        match out.last_mut() {
+            Some(last)
+                if rules[last.rule].category == rules[f.rule].category && f.start < last.end =>
+            {
+                if last.rule == f.rule {
+                    last.end = last.end.max(f.end);
+                } else {
+                    let better = f.confidence > last.confidence
+                        || (f.confidence == last.confidence
+                            && (f.end - f.start) > (last.end - last.start));
+                    if better {
+                        *last = f;
+                    }
+                }
+            }
+            _ => out.push(f),
+        }
+    }
+    out.sort_by_key(|f| (f.start, f.end));
+    out
+}

@@ -1,0 +1,62 @@
+//! GitHub and npm tokens end in six base62 characters: the CRC32 of the random body before them.
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+fn base62_6(mut n: u32) -> [u8; 6] {
+    let mut out = [b'0'; 6];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    out
+}
+
+/// `prefix_` + body + 6-char checksum, where checksum = base62(crc32(body)).
+pub fn crc32_base62_ok(token: &[u8]) -> bool {
+    let body_and_sum = match token.iter().rposition(|&b| b == b'_') {
+        Some(i) => &token[i + 1..],
+        None => token,
+    };
+    if body_and_sum.len() <= 6 || !body_and_sum.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let (body, sum) = body_and_sum.split_at(body_and_sum.len() - 6);
+    base62_6(crc32(body)) == sum
+}
+
+#[cfg(test)]
+pub fn make_token(prefix: &str, body: &str) -> String {
+    let sum = base62_6(crc32(body.as_bytes()));
+    format!("{prefix}{body}{}", std::str::from_utf8(&sum).unwrap())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_known_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn valid_and_tampered_tokens() {
+        let t = make_token("ghp_", "Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a");
+        assert!(crc32_base62_ok(t.as_bytes()));
+        let mut bad = t.into_bytes();
+        bad[6] = if bad[6] == b'A' { b'B' } else { b'A' };
+        assert!(!crc32_base62_ok(&bad));
+    }
+}

@@ -1,0 +1,30 @@
+//! Checks that run after a pattern matched: checksums, issued ranges, structure, entropy and the
+//! closed list of placeholder conventions. Each takes the reported bytes and says keep or drop.
+
+mod checksum;
+mod entropy;
+mod jwt;
+mod numbers;
+pub mod placeholder;
+
+pub use entropy::shannon_entropy;
+
+use crate::rule::ValidatorKind;
+
+/// The outcome of a validator: drop the match, or keep it with this confidence.
+pub fn apply(kind: ValidatorKind, span: &[u8], confidence: f32) -> Option<f32> {
+    match kind {
+        ValidatorKind::Luhn => numbers::is_payment_card(span).then_some(confidence),
+        ValidatorKind::Ssn => numbers::is_issued_ssn(span).then_some(confidence),
+        ValidatorKind::Iban => numbers::is_valid_iban(span).then_some(confidence),
+        ValidatorKind::Phone => numbers::is_plausible_phone(span).then_some(confidence),
+        ValidatorKind::Jwt => jwt::is_jwt(span).then_some(confidence),
+        // A token whose checksum holds is certainly real; one whose checksum fails still has
+        // the provider's shape (documentation samples often do), so it is kept, less sure.
+        ValidatorKind::Crc32Base62 => Some(if checksum::crc32_base62_ok(span) {
+            confidence.max(0.99)
+        } else {
+            (confidence * 0.8).max(0.5)
+        }),
+    }
+}

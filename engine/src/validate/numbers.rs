@@ -1,0 +1,201 @@
+//! Numeric PII validators: payment cards (Luhn, brand IIN ranges, lengths), US SSN issued ranges,
+//! IBAN (country length and mod-97), and a plausibility check for phone numbers.
+
+fn digits(span: &[u8]) -> Vec<u8> {
+    span.iter()
+        .filter(|b| b.is_ascii_digit())
+        .map(|b| b - b'0')
+        .collect()
+}
+
+fn luhn(d: &[u8]) -> bool {
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| {
+            let x = x as u32;
+            if i % 2 == 1 {
+                let y = x * 2;
+                if y > 9 {
+                    y - 9
+                } else {
+                    y
+                }
+            } else {
+                x
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// (lowest prefix, highest prefix, prefix digits, shortest length, longest length).
+const IIN_RANGES: &[(u32, u32, u32, usize, usize)] = &[
+    (4, 4, 1, 13, 19),              // Visa (13, 16, 19; 18 and 17 exist for Electron-era cards)
+    (51, 55, 2, 16, 16),            // Mastercard
+    (2221, 2720, 4, 16, 16),        // Mastercard 2-series
+    (34, 34, 2, 15, 15),            // American Express
+    (37, 37, 2, 15, 15),            // American Express
+    (6011, 6011, 4, 16, 19),        // Discover
+    (644, 649, 3, 16, 19),          // Discover
+    (65, 65, 2, 16, 19),            // Discover / RuPay
+    (622126, 622925, 6, 16, 19),    // Discover co-branded UnionPay
+    (62, 62, 2, 16, 19),            // UnionPay
+    (81, 82, 2, 16, 19),            // UnionPay 81, RuPay 82
+    (300, 305, 3, 14, 19),          // Diners Club International
+    (3095, 3095, 4, 14, 19),        // Diners Club
+    (36, 36, 2, 14, 19),            // Diners Club
+    (38, 39, 2, 14, 19),            // Diners Club
+    (3528, 3589, 4, 15, 19),        // JCB
+    (1800, 1800, 4, 15, 15),        // JCB (15-digit)
+    (2131, 2131, 4, 15, 15),        // JCB (15-digit)
+    (2200, 2204, 4, 16, 19),        // Mir
+    (50, 50, 2, 12, 19),            // Maestro / Verve
+    (56, 69, 2, 12, 19),            // Maestro and other 6-series
+    (60, 60, 2, 16, 19),            // RuPay
+    (9792, 9792, 4, 16, 16),        // Troy
+];
+
+/// Luhn, a known brand prefix, and a length that brand issues.
+pub fn is_payment_card(span: &[u8]) -> bool {
+    let d = digits(span);
+    if !(12..=19).contains(&d.len()) || !luhn(&d) {
+        return false;
+    }
+    if d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    IIN_RANGES.iter().any(|&(lo, hi, n, min, max)| {
+        let prefix = d[..n as usize].iter().fold(0u32, |a, &x| a * 10 + x as u32);
+        (lo..=hi).contains(&prefix) && (min..=max).contains(&d.len())
+    })
+}
+
+/// Area 001–899 except 666, group 01–99, serial 0001–9999 (the SSA's issuing rules).
+pub fn is_issued_ssn(span: &[u8]) -> bool {
+    let d = digits(span);
+    if d.len() != 9 {
+        return false;
+    }
+    let area = d[0] as u32 * 100 + d[1] as u32 * 10 + d[2] as u32;
+    let group = d[3] as u32 * 10 + d[4] as u32;
+    let serial = d[5..].iter().fold(0u32, |a, &x| a * 10 + x as u32);
+    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
+    (b"AD", 24), (b"AE", 23), (b"AL", 28), (b"AT", 20), (b"AZ", 28), (b"BA", 20), (b"BE", 16),
+    (b"BG", 22), (b"BH", 22), (b"BR", 29), (b"BY", 28), (b"CH", 21), (b"CR", 22), (b"CY", 28),
+    (b"CZ", 24), (b"DE", 22), (b"DK", 18), (b"DO", 28), (b"EE", 20), (b"EG", 29), (b"ES", 24),
+    (b"FI", 18), (b"FO", 18), (b"FR", 27), (b"GB", 22), (b"GE", 22), (b"GI", 23), (b"GL", 18),
+    (b"GR", 27), (b"GT", 28), (b"HR", 21), (b"HU", 28), (b"IE", 22), (b"IL", 23), (b"IQ", 23),
+    (b"IS", 26), (b"IT", 27), (b"JO", 30), (b"KW", 30), (b"KZ", 20), (b"LB", 28), (b"LC", 32),
+    (b"LI", 21), (b"LT", 20), (b"LU", 20), (b"LV", 21), (b"LY", 25), (b"MC", 27), (b"MD", 24),
+    (b"ME", 22), (b"MK", 19), (b"MR", 27), (b"MT", 31), (b"MU", 30), (b"NL", 18), (b"NO", 15),
+    (b"PK", 24), (b"PL", 28), (b"PS", 29), (b"PT", 25), (b"QA", 29), (b"RO", 24), (b"RS", 22),
+    (b"SA", 24), (b"SC", 31), (b"SD", 18), (b"SE", 24), (b"SI", 19), (b"SK", 24), (b"SM", 27),
+    (b"ST", 25), (b"SV", 28), (b"TL", 23), (b"TN", 24), (b"TR", 26), (b"UA", 29), (b"VA", 22),
+    (b"VG", 24), (b"XK", 20),
+];
+
+/// Country code with its registered length, then ISO 7064 mod-97 == 1.
+pub fn is_valid_iban(span: &[u8]) -> bool {
+    let s: Vec<u8> = span
+        .iter()
+        .filter(|b| !b.is_ascii_whitespace() && **b != b'-')
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if s.len() < 15 || !s.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(cc, _)| cc[..] == s[..2]) else {
+        return false;
+    };
+    if s.len() != len {
+        return false;
+    }
+    let mut rem: u32 = 0;
+    for &b in s[4..].iter().chain(&s[..4]) {
+        let v = if b.is_ascii_digit() {
+            (b - b'0') as u32
+        } else {
+            (b - b'A') as u32 + 10
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// 7–15 digits (E.164's maximum), not one repeated digit, not an ISO date or dotted quad.
+pub fn is_plausible_phone(span: &[u8]) -> bool {
+    let main = match span
+        .iter()
+        .position(|&b| b == b'x' || b == b'X' || b == b'e')
+    {
+        Some(i) => &span[..i],
+        None => span,
+    };
+    let d = digits(main);
+    if !(7..=15).contains(&d.len()) || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    let groups: Vec<&[u8]> = main
+        .split(|b| !b.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let dots = main.iter().filter(|&&b| b == b'.').count();
+    if dots == 3 && groups.len() == 4 && groups.iter().all(|g| g.len() <= 3) {
+        return false; // an IPv4 address
+    }
+    if groups.len() >= 3 && groups[0].len() == 4 && groups[1].len() == 2 && groups[2].len() == 2 {
+        let year = groups[0].iter().fold(0u32, |a, &x| a * 10 + (x - b'0') as u32);
+        if (1900..=2100).contains(&year) {
+            return false; // 2024-05-17 and friends
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cards() {
+        assert!(is_payment_card(b"4539 1488 0343 6467"));
+        assert!(is_payment_card(b"371449635398431"));
+        assert!(!is_payment_card(b"4539 1488 0343 6468")); // Luhn fails
+        assert!(!is_payment_card(b"1234567812345670")); // Luhn passes, no brand starts with 1
+    }
+
+    #[test]
+    fn ssns() {
+        assert!(is_issued_ssn(b"536-22-8726"));
+        assert!(!is_issued_ssn(b"666-22-8726"));
+        assert!(!is_issued_ssn(b"936-22-8726"));
+        assert!(!is_issued_ssn(b"536-00-8726"));
+        assert!(!is_issued_ssn(b"536-22-0000"));
+    }
+
+    #[test]
+    fn ibans() {
+        assert!(is_valid_iban(b"GB82 WEST 1234 5698 7654 32"));
+        assert!(is_valid_iban(b"DE89370400440532013000"));
+        assert!(!is_valid_iban(b"DE89370400440532013001"));
+        assert!(!is_valid_iban(b"ZZ89370400440532013000"));
+    }
+
+    #[test]
+    fn phones() {
+        assert!(is_plausible_phone(b"+1 415-555-0132"));
+        assert!(is_plausible_phone(b"(415) 555-0132"));
+        assert!(!is_plausible_phone(b"2024-05-17 10"));
+        assert!(!is_plausible_phone(b"192.168.100.201"));
+        assert!(!is_plausible_phone(b"1111111"));
+    }
+}

@@ -1,0 +1,114 @@
+//! The closed list of placeholder conventions. A secret or PII match that is one of these is
+//! documentation, not a leak: its confidence drops to [`PLACEHOLDER_CONFIDENCE`], below the
+//! default reporting floor of 0.5. The list is short on purpose and is never grown from corpus
+//! cases; each entry is a convention people write by hand:
+//!
+//! 1. the word `EXAMPLE`/`example` inside the value (AWS's `AKIAIOSFODNN7EXAMPLE` style);
+//! 2. a run of four or more `x`/`X`/`*` (`sk_live_xxxxxxxx`, `****`);
+//! 3. template references: `${…}`, `{{…}}`, `${{ secrets.X }}`, `%(name)s`;
+//! 4. angle-bracket slots: `<your-key>`, `<TOKEN>`;
+//! 5. shell variable references: `$API_KEY`, `$env:TOKEN`;
+//! 6. a value that starts with `your` + separator (`your-api-key-here`, `YOUR_TOKEN`);
+//! 7. well-known test payment cards and the SSNs published as examples.
+
+pub const PLACEHOLDER_CONFIDENCE: f32 = 0.3;
+
+const TEST_CARDS: &[&str] = &[
+    "4111111111111111",
+    "4242424242424242",
+    "4012888888881881",
+    "4222222222222",
+    "4000056655665556",
+    "5555555555554444",
+    "5105105105105100",
+    "5200828282828210",
+    "2223003122003222",
+    "378282246310005",
+    "371449635398431",
+    "378734493671000",
+    "6011111111111117",
+    "6011000990139424",
+    "3056930009020004",
+    "30569309025904",
+    "38520000023237",
+    "3530111333300000",
+    "3566002020360505",
+    "6200000000000005",
+];
+
+const EXAMPLE_SSNS: &[&str] = &["123456789", "078051120", "219099999"];
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn has_run(span: &[u8], set: &[u8], n: usize) -> bool {
+    let mut run = 0;
+    for b in span {
+        if set.contains(b) {
+            run += 1;
+            if run >= n {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// True when `span` (the reported value) or the text just around it is a placeholder.
+pub fn is_placeholder(span: &[u8]) -> bool {
+    if span.windows(7).any(|w| w == b"EXAMPLE" || w == b"example") {
+        return true;
+    }
+    if has_run(span, b"xX*", 4) {
+        return true;
+    }
+    if span.windows(2).any(|w| w == b"${" || w == b"{{" || w == b"%(")
+        || (span.first() == Some(&b'<') && span.last() == Some(&b'>'))
+    {
+        return true;
+    }
+    if span.first() == Some(&b'$')
+        && span[1..]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_' || *b == b':' || b.is_ascii_lowercase())
+    {
+        return true;
+    }
+    if span.len() > 5 && contains_ci(&span[..4], b"your") && matches!(span[4], b'-' | b'_' | b' ')
+    {
+        return true;
+    }
+    let digits: String = span
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .map(|&b| b as char)
+        .collect();
+    let only_digits_and_separators = span
+        .iter()
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-'));
+    only_digits_and_separators
+        && (TEST_CARDS.contains(&digits.as_str()) || EXAMPLE_SSNS.contains(&digits.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_closed_list() {
+        assert!(is_placeholder(b"AKIAIOSFODNN7EXAMPLE"));
+        assert!(is_placeholder(b"sk_live_xxxxxxxxxxxxxxxx"));
+        assert!(is_placeholder(b"${{ secrets.NPM_TOKEN }}"));
+        assert!(is_placeholder(b"<your-api-key>"));
+        assert!(is_placeholder(b"$API_KEY"));
+        assert!(is_placeholder(b"your-api-key-here"));
+        assert!(is_placeholder(b"4111 1111 1111 1111"));
+        assert!(is_placeholder(b"123-45-6789"));
+        assert!(!is_placeholder(b"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"));
+        assert!(!is_placeholder(b"4539 1488 0343 6467"));
+    }
+}

@@ -1,0 +1,24 @@
+//! Every built-in rule finds each of its examples and none of its negative examples.
+
+use parapet_engine::{builtin_rules, Scanner, ScannerConfig};
+
+#[test]
+fn builtin_examples_and_negatives() {
+    let scanner = Scanner::new(ScannerConfig::default()).expect("built-in rules compile");
+    let problems = scanner.check_examples().unwrap();
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn builtin_ids_are_unique_and_every_rule_has_examples() {
+    let rules = builtin_rules().unwrap();
+    let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(before, ids.len(), "duplicate rule ids across files");
+    for r in &rules {
+        assert!(!r.examples.is_empty(), "{} has no examples", r.id);
+        assert!(!r.negative_examples.is_empty(), "{} has no negative examples", r.id);
+    }
+}

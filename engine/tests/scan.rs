@@ -1,0 +1,153 @@
+//! Behaviour of the scanner on text and JSON, including regression tests for the Python
+//! reference's defects (seed-spec §12) that live in the engine.
+
+use parapet_engine::internals::string_tokens;
+use parapet_engine::{Action, Category, Scanner, ScannerConfig};
+use std::sync::OnceLock;
+
+fn scanner() -> &'static Scanner {
+    static S: OnceLock<Scanner> = OnceLock::new();
+    S.get_or_init(|| Scanner::new(ScannerConfig::default()).unwrap())
+}
+
+const GH: &str = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
+const AWS_ID: &str = "AKIAZ7QW3ERT5YU2OP4L";
+
+#[test]
+fn finds_a_token_with_its_span() {
+    let text = format!("export GITHUB_TOKEN={GH}\n");
+    let v = scanner().scan(&text).unwrap();
+    let d = v
+        .detections
+        .iter()
+        .find(|d| d.category == Category::Secret)
+        .expect("token found");
+    assert_eq!(&text[d.span.0..d.span.1], GH);
+    assert_eq!(v.action, Action::Redact);
+    assert!(v.flags.contains(&"secret_detected".to_string()));
+    assert!(!d.fingerprint.contains("ghp_"), "fingerprint never holds the value");
+}
+
+#[test]
+fn redaction_only_touches_redact_policy_detections() {
+    // Reference bug 5: it redacted every detection, including flag-only PII.
+    let text = format!("mail maria.gonzalez@northwind-traders.com key {AWS_ID} end");
+    let s = scanner();
+    let v = s.scan(&text).unwrap();
+    assert!(v.detections.iter().any(|d| d.kind == "email"), "{v:?}");
+    let out = String::from_utf8(s.redact_text(text.as_bytes(), &v)).unwrap();
+    assert!(out.contains("maria.gonzalez@northwind-traders.com"), "{out}");
+    assert!(!out.contains(AWS_ID), "{out}");
+    assert!(out.contains("[REDACTED:"), "{out}");
+}
+
+#[test]
+fn json_strings_are_decoded_and_pointed_at() {
+    let doc = format!(r#"{{"a":{{"list":["x","token \u0067hp_{}"]}}}}"#, &GH[4..]);
+    let v = scanner().scan_json(doc.as_bytes()).unwrap();
+    let d = v
+        .detections
+        .iter()
+        .find(|d| d.category == Category::Secret)
+        .expect("escaped token found after decoding");
+    assert_eq!(d.pointer.as_deref(), Some("/a/list/1"));
+    assert_eq!(d.span, (6, 6 + GH.len()));
+}
+
+#[test]
+fn json_redaction_changes_only_the_affected_string() {
+    let doc = format!("{{ \"keep\" : \"caf\\u00e9\",\n  \"env\": \"GITHUB_TOKEN={GH}\", \"n\": 1.50 }}");
+    let s = scanner();
+    let v = s.scan_json(doc.as_bytes()).unwrap();
+    let out = s.redact_json(doc.as_bytes(), &v);
+    let parsed: serde_json::Value = serde_json::from_slice(&out).expect("still JSON");
+    let env = parsed["env"].as_str().unwrap();
+    assert!(!env.contains(GH) && env.contains("[REDACTED:"), "{env}");
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.starts_with("{ \"keep\" : \"caf\\u00e9\",\n  \"env\": "), "{out}");
+    assert!(out.ends_with(", \"n\": 1.50 }"), "{out}");
+}
+
+#[test]
+fn key_value_password_in_json_form_is_found() {
+    // Reference: `"password": "hunter2"` was missed because of the quote before the colon.
+    let v = scanner()
+        .scan_json(br#"{"config": "{\"password\": \"Zq7!rT2#pLm9\"}"}"#)
+        .unwrap();
+    assert!(v.detections.iter().any(|d| d.category == Category::Secret), "{v:?}");
+}
+
+#[test]
+fn ansi_colour_passes_but_nul_is_rejected() {
+    let s = scanner();
+    let v = s.scan("\x1b[32mok\x1b[0m all tests passed").unwrap();
+    assert!(v.allowed && v.detections.is_empty(), "{v:?}");
+    let v = s.scan("abc\0def").unwrap();
+    assert!(!v.allowed);
+    assert_eq!(v.flags, vec!["validation_failed"]);
+    let v = s.scan_json(br#"{"t":"a\u0000b"}"#).unwrap();
+    assert!(!v.allowed);
+    assert_eq!(v.detections[0].pointer.as_deref(), Some("/t"));
+}
+
+#[test]
+fn large_inputs_are_scanned_not_rejected() {
+    // Reference bug 11: anything over 50,000 characters was rejected unscanned.
+    let mut text = "lorem ipsum dolor sit amet ".repeat(20_000);
+    text.push_str(GH);
+    let v = scanner().scan(&text).unwrap();
+    assert!(v.allowed);
+    assert!(v.detections.iter().any(|d| d.category == Category::Secret));
+}
+
+#[test]
+fn byte_cap_is_configurable() {
+    let s = Scanner::new(ScannerConfig {
+        max_bytes: 10,
+        ..ScannerConfig::default()
+    })
+    .unwrap();
+    let v = s.scan("0123456789abc").unwrap();
+    assert!(!v.allowed);
+    assert_eq!(v.detections[0].kind, "content_too_large");
+}
+
+#[test]
+fn placeholders_are_not_reported() {
+    let v = scanner()
+        .scan("aws_access_key_id = AKIAIOSFODNN7EXAMPLE\ncard 4111 1111 1111 1111")
+        .unwrap();
+    assert!(v.detections.is_empty(), "{v:?}");
+}
+
+#[test]
+fn allowlisted_fingerprint_is_silenced() {
+    let text = format!("token {GH}");
+    let fp = scanner().scan(&text).unwrap().detections[0].fingerprint.clone();
+    let s = Scanner::new(ScannerConfig {
+        allow_fingerprints: vec![fp],
+        ..ScannerConfig::default()
+    })
+    .unwrap();
+    assert!(s.scan(&text).unwrap().detections.is_empty());
+}
+
+#[test]
+fn pathological_inputs_finish() {
+    // The reference took over a second on each of these at 50 KB (quadratic backtracking).
+    // Not a timing test: it only has to finish and find nothing.
+    for unit in ["a-", "a.", "1-", "http://", "x@", "password="] {
+        let text = unit.repeat(100_000 / unit.len());
+        let v = scanner().scan(&text).unwrap();
+        assert!(v.allowed, "{unit}");
+    }
+}
+
+#[test]
+fn tokens_inside_every_string_kind() {
+    // Keys are scanned too.
+    let doc = format!(r#"{{"{GH}": true}}"#);
+    let v = scanner().scan_json(doc.as_bytes()).unwrap();
+    assert!(v.detections.iter().any(|d| d.category == Category::Secret));
+    assert_eq!(string_tokens(doc.as_bytes()).len(), 1);
+}

@@ -1,0 +1,78 @@
+//! `mcp-parapet rules list` prints the catalogue; `rules check FILE` verifies a user rule file:
+//! it parses, every pattern compiles in both engines, every example is found by its rule and no
+//! negative example is.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Subcommand;
+use parapet_engine::{Scanner, ScannerConfig};
+
+use crate::output::Format;
+use crate::scanner_setup::{load_config, load_rule_file, scanner_config, ScanFlags};
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// Print every rule in force: id, category, kind, name.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        flags: ScanFlags,
+    },
+    /// Check rule files: syntax, both engines, examples and negative examples.
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCode> {
+    match cmd {
+        RulesCommand::List { format, flags } => {
+            let cfg = load_config(config)?;
+            let scanner = Scanner::new(scanner_config(&cfg, &flags)?)?;
+            for r in scanner.rules() {
+                match format {
+                    Format::Text => println!("{:<40} {:<10} {:<32} {}", r.id, r.category, r.kind, r.name),
+                    _ => println!(
+                        "{}",
+                        serde_json::json!({"id": r.id, "name": r.name, "category": r.category, "kind": r.kind, "confidence": r.confidence, "validator": r.validator})
+                    ),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Check { files } => {
+            let mut failed = false;
+            for f in files {
+                let result = load_rule_file(&f).and_then(|rules| {
+                    let n = rules.len();
+                    let scanner = Scanner::new(ScannerConfig {
+                        no_builtin_rules: true,
+                        extra_rules: rules,
+                        ..ScannerConfig::default()
+                    })?;
+                    Ok((n, scanner.check_examples()?))
+                });
+                match result {
+                    Ok((n, problems)) if problems.is_empty() => {
+                        println!("{}: ok ({n} rules)", f.display());
+                    }
+                    Ok((_, problems)) => {
+                        failed = true;
+                        for p in problems {
+                            println!("{}: {p}", f.display());
+                        }
+                    }
+                    Err(e) => {
+                        failed = true;
+                        println!("{}: {e:#}", f.display());
+                    }
+                }
+            }
+            Ok(ExitCode::from(u8::from(failed)))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! JSON output in the Python reference's shape: `{allowed, action, flags, detections: [{type,
+//! confidence, start, end, pattern}]}`, with `type` our kind and byte offsets; we add
+//! `category`, `rule`, `fingerprint`, `pointer`. Several inputs give an array with `path`.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::{matched, Report};
+
+fn verdict_json(r: &Report, show: bool) -> Value {
+    let detections: Vec<Value> = r
+        .verdict
+        .detections
+        .iter()
+        .map(|d| {
+            let mut v = json!({
+                "type": d.kind,
+                "confidence": (d.confidence as f64 * 1000.0).round() / 1000.0,
+                "start": d.span.0,
+                "end": d.span.1,
+                "pattern": d.rule_id,
+                "category": d.category,
+                "action": d.action,
+                "fingerprint": d.fingerprint,
+            });
+            if let Some(p) = &d.pointer {
+                v["pointer"] = json!(p);
+            }
+            if show {
+                if let Some(m) = matched(r, d) {
+                    v["match"] = json!(String::from_utf8_lossy(m));
+                }
+            }
+            v
+        })
+        .collect();
+    json!({
+        "allowed": r.verdict.allowed,
+        "action": r.verdict.action,
+        "flags": r.verdict.flags,
+        "detections": detections,
+    })
+}
+
+pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<()> {
+    let value = if reports.len() == 1 {
+        verdict_json(&reports[0], show)
+    } else {
+        Value::Array(
+            reports
+                .iter()
+                .map(|r| {
+                    let mut v = verdict_json(r, show);
+                    v["path"] = json!(r.path);
+                    v
+                })
+                .collect(),
+        )
+    };
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)
+}

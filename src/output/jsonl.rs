@@ -1,0 +1,47 @@
+//! One finding per line: `path, line, column, start, end, category, kind, rule, confidence,
+//! fingerprint` (and `pointer` for JSON inputs). The matched value only with --show-secrets.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::{line_columns, matched, Report};
+
+pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<()> {
+    for r in reports {
+        let offsets: Vec<usize> = r.verdict.detections.iter().map(|d| d.span.0).collect();
+        let positions = if r.json {
+            vec![(0, 0); offsets.len()]
+        } else {
+            line_columns(&r.bytes, &offsets)
+        };
+        for (d, (line, column)) in r.verdict.detections.iter().zip(positions) {
+            let mut v = json!({
+                "path": r.path,
+                "line": line,
+                "column": column,
+                "start": d.span.0,
+                "end": d.span.1,
+                "category": d.category,
+                "kind": d.kind,
+                "rule": d.rule_id,
+                "confidence": (d.confidence as f64 * 1000.0).round() / 1000.0,
+                "fingerprint": d.fingerprint,
+                "action": d.action,
+            });
+            if let Some(p) = &d.pointer {
+                v["pointer"] = json!(p);
+                v["line"] = json!(null);
+                v["column"] = json!(null);
+            }
+            if show {
+                if let Some(m) = matched(r, d) {
+                    v["match"] = json!(String::from_utf8_lossy(m));
+                }
+            }
+            serde_json::to_writer(&mut *out, &v)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}

@@ -44,6 +44,8 @@ pub enum ValidatorKind {
     Crc32Base62,
     Jwt,
     Phone,
+    /// 8+ characters from at least three of: lower case, upper case, digits, symbols.
+    Password,
 }
 
 /// Which first-pass engine finds a rule's candidates. Most rules carry a literal and go to
@@ -181,6 +183,7 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("secrets_dev.toml", include_str!("../rules/secrets_dev.toml")),
     ("secrets_keys.toml", include_str!("../rules/secrets_keys.toml")),
     ("secrets_generic.toml", include_str!("../rules/secrets_generic.toml")),
+    ("secrets_hashes.toml", include_str!("../rules/secrets_hashes.toml")),
 ];
 
 /// Every built-in rule, in file order.

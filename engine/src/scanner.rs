@@ -336,7 +336,12 @@ impl Scanner {
                 return None;
             }
         }
-        if rule.category != Category::Injection && placeholder::is_placeholder(span) {
+        let placeholder = match rule.category {
+            Category::Secret => placeholder::is_placeholder(span),
+            Category::Pii => placeholder::is_documented_number(span),
+            _ => false,
+        };
+        if placeholder {
             confidence = confidence.min(placeholder::PLACEHOLDER_CONFIDENCE);
         }
         Some(Finding {

@@ -161,6 +161,21 @@ pub fn is_plausible_phone(span: &[u8]) -> bool {
     true
 }
 
+/// What people choose as passwords when made to: 8–64 characters, no spaces, at least three of
+/// lower case, upper case, digits and symbols. Prose words after `password is` fail it.
+pub fn is_password_shaped(span: &[u8]) -> bool {
+    if !(8..=64).contains(&span.len()) || span.iter().any(|b| b.is_ascii_whitespace()) {
+        return false;
+    }
+    let classes = [
+        span.iter().any(u8::is_ascii_lowercase),
+        span.iter().any(u8::is_ascii_uppercase),
+        span.iter().any(u8::is_ascii_digit),
+        span.iter().any(|b| b.is_ascii_punctuation()),
+    ];
+    classes.iter().filter(|&&c| c).count() >= 3
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,12 @@ fn quick() -> bool {
 /// loghub samples concatenated and repeated to `target` bytes.
 fn logs(target: usize) -> Option<Vec<u8>> {
     let dir = Path::new(SHARED).join("loghub");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).ok()?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "log")).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
     names.sort();
     let mut seed = Vec::new();
     for n in names {
@@ -44,7 +49,12 @@ fn logs(target: usize) -> Option<Vec<u8>> {
 
 fn mcp_messages() -> Option<Vec<Vec<u8>>> {
     let text = std::fs::read(Path::new(SHARED).join("mcp/mcp_messages.ndjson")).ok()?;
-    Some(text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect())
+    Some(
+        text.split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect(),
+    )
 }
 
 /// Deterministic secret/PII-dense text written for this benchmark: one finding every ~60 bytes.
@@ -78,7 +88,9 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(buf.len() as u64));
         g.sample_size(10);
         g.bench_function("memchr_floor", |b| b.iter(|| floor(black_box(&buf))));
-        g.bench_function("scan_text", |b| b.iter(|| s.scan_bytes(black_box(&buf)).unwrap()));
+        g.bench_function("scan_text", |b| {
+            b.iter(|| s.scan_bytes(black_box(&buf)).unwrap())
+        });
         g.finish();
     } else {
         eprintln!("note: {SHARED}/loghub not found; log benchmark skipped");
@@ -88,7 +100,9 @@ fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group("mcp_json");
         g.throughput(Throughput::Bytes(total as u64));
         g.sample_size(10);
-        g.bench_function("memchr_floor", |b| b.iter(|| msgs.iter().map(|m| floor(black_box(m))).sum::<usize>()));
+        g.bench_function("memchr_floor", |b| {
+            b.iter(|| msgs.iter().map(|m| floor(black_box(m))).sum::<usize>())
+        });
         g.bench_function("scan_json", |b| {
             b.iter(|| {
                 for m in &msgs {
@@ -105,7 +119,9 @@ fn bench(c: &mut Criterion) {
     for mb in [1usize, 2] {
         let buf = dense(mb << 20);
         g.throughput(Throughput::Bytes(buf.len() as u64));
-        g.bench_function(format!("scan_text_{mb}MiB"), |b| b.iter(|| s.scan_bytes(black_box(&buf)).unwrap()));
+        g.bench_function(format!("scan_text_{mb}MiB"), |b| {
+            b.iter(|| s.scan_bytes(black_box(&buf)).unwrap())
+        });
     }
     g.finish();
 }
@@ -125,33 +141,76 @@ fn best_of(n: usize, mut f: impl FnMut()) -> f64 {
 fn summary() {
     let runs = if quick() { 2 } else { 5 };
     let t = Instant::now();
-    let s = Scanner::new(ScannerConfig { max_bytes: usize::MAX, ..ScannerConfig::default() }).unwrap();
+    let s = Scanner::new(ScannerConfig {
+        max_bytes: usize::MAX,
+        ..ScannerConfig::default()
+    })
+    .unwrap();
     let compile = t.elapsed();
     println!("\n== summary (best of {runs}) ==");
-    println!("rules: {}  database: {} KiB  build (no cache): {:.1} ms", s.rules().len(), s.database_bytes() / 1024, compile.as_secs_f64() * 1e3);
+    println!(
+        "rules: {}  database: {} KiB  build (no cache): {:.1} ms",
+        s.rules().len(),
+        s.database_bytes() / 1024,
+        compile.as_secs_f64() * 1e3
+    );
     let cached = s.serialized_database().unwrap();
     let t = Instant::now();
-    let _ = Scanner::new(ScannerConfig { cached_database: Some(cached), ..ScannerConfig::default() }).unwrap();
-    println!("build from serialized database: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    let _ = Scanner::new(ScannerConfig {
+        cached_database: Some(cached),
+        ..ScannerConfig::default()
+    })
+    .unwrap();
+    println!(
+        "build from serialized database: {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let gbs = |bytes: usize, secs: f64| bytes as f64 / secs / 1e9;
     let size = if quick() { 8 << 20 } else { 100 << 20 };
     if let Some(buf) = logs(size) {
-        let f = best_of(runs, || { black_box(floor(&buf)); });
-        let x = best_of(runs, || { black_box(s.scan_bytes(&buf).unwrap()); });
-        println!("logs {} MB: scan {:.2} GB/s, memchr floor {:.2} GB/s, scan/floor time ratio {:.1}x", buf.len() / 1_000_000, gbs(buf.len(), x), gbs(buf.len(), f), x / f);
+        let f = best_of(runs, || {
+            black_box(floor(&buf));
+        });
+        let x = best_of(runs, || {
+            black_box(s.scan_bytes(&buf).unwrap());
+        });
+        println!(
+            "logs {} MB: scan {:.2} GB/s, memchr floor {:.2} GB/s, scan/floor time ratio {:.1}x",
+            buf.len() / 1_000_000,
+            gbs(buf.len(), x),
+            gbs(buf.len(), f),
+            x / f
+        );
     }
     if let Some(msgs) = mcp_messages() {
         let total: usize = msgs.iter().map(Vec::len).sum();
-        let f = best_of(runs, || { for m in &msgs { black_box(floor(m)); } });
-        let x = best_of(runs, || { for m in &msgs { black_box(s.scan_json(m).unwrap()); } });
+        let f = best_of(runs, || {
+            for m in &msgs {
+                black_box(floor(m));
+            }
+        });
+        let x = best_of(runs, || {
+            for m in &msgs {
+                black_box(s.scan_json(m).unwrap());
+            }
+        });
         println!("mcp json {} msgs {:.1} MB: scan_json {:.2} GB/s, {:.1} us/msg, memchr floor {:.2} GB/s, ratio {:.1}x", msgs.len(), total as f64 / 1e6, gbs(total, x), x * 1e6 / msgs.len() as f64, gbs(total, f), x / f);
     }
     let d1 = dense(1 << 20);
     let d2 = dense(2 << 20);
-    let t1 = best_of(runs, || { black_box(s.scan_bytes(&d1).unwrap()); });
-    let t2 = best_of(runs, || { black_box(s.scan_bytes(&d2).unwrap()); });
+    let t1 = best_of(runs, || {
+        black_box(s.scan_bytes(&d1).unwrap());
+    });
+    let t2 = best_of(runs, || {
+        black_box(s.scan_bytes(&d2).unwrap());
+    });
     let n = s.scan_bytes(&d1).unwrap().detections.len();
-    println!("dense: 1 MiB {:.1} ms ({n} findings), 2 MiB {:.1} ms, 2x input -> {:.2}x time", t1 * 1e3, t2 * 1e3, t2 / t1);
+    println!(
+        "dense: 1 MiB {:.1} ms ({n} findings), 2 MiB {:.1} ms, 2x input -> {:.2}x time",
+        t1 * 1e3,
+        t2 * 1e3,
+        t2 / t1
+    );
 }
 
 criterion_group! {

@@ -78,10 +78,15 @@ fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("PARAPET_CONFIG").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    let mut candidates: Vec<PathBuf> = ["parapet.yaml", "parapet.yml", ".parapet.yaml", ".parapet.yml"]
-        .iter()
-        .map(PathBuf::from)
-        .collect();
+    let mut candidates: Vec<PathBuf> = [
+        "parapet.yaml",
+        "parapet.yml",
+        ".parapet.yaml",
+        ".parapet.yml",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
     if let Some(home) = std::env::var_os("HOME") {
         candidates.push(Path::new(&home).join(".config/mcp-parapet/config.yaml"));
     }
@@ -133,9 +138,10 @@ pub fn scanner_config(config: &ConfigFile, flags: &ScanFlags) -> Result<ScannerC
         sc.policy.injection = parse_action(v, "scanner.policy_injection")?;
     }
     for (kind, v) in &s.policy_kinds {
-        sc.policy
-            .kinds
-            .insert(kind.clone(), parse_action(v, &format!("scanner.policy_kinds.{kind}"))?);
+        sc.policy.kinds.insert(
+            kind.clone(),
+            parse_action(v, &format!("scanner.policy_kinds.{kind}"))?,
+        );
     }
     for (var, slot) in [
         ("PARAPET_POLICY_PII", &mut sc.policy.pii),

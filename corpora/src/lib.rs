@@ -36,12 +36,14 @@ pub fn scored_label(case: &Case) -> Option<&str> {
 }
 
 pub fn load_cases(path: &Path) -> Result<Vec<Case>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
         .map(|(i, l)| {
-            serde_json::from_str(l).with_context(|| format!("{}:{}: bad case", path.display(), i + 1))
+            serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: bad case", path.display(), i + 1))
         })
         .collect()
 }
@@ -71,7 +73,9 @@ fn family(c: Category) -> Option<&'static str> {
 pub fn evaluate(scanner: &Scanner, file: &str, cases: &[Case]) -> Result<Vec<Outcome>> {
     let mut out = Vec::new();
     for case in cases {
-        let Some(label) = scored_label(case) else { continue };
+        let Some(label) = scored_label(case) else {
+            continue;
+        };
         let verdict = scanner.scan(&case.text)?;
         let findings: Vec<_> = verdict
             .detections

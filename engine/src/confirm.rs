@@ -107,7 +107,11 @@ impl GateSet {
                 break;
             };
             out.push((self.rules[pid.as_usize()], c));
-            at = if c.match_end > at { c.match_end } else { at + 1 };
+            at = if c.match_end > at {
+                c.match_end
+            } else {
+                at + 1
+            };
         }
     }
 }

@@ -6,7 +6,10 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum EngineError {
     #[error("rule file {source_name}: {message}")]
-    RuleFile { source_name: String, message: String },
+    RuleFile {
+        source_name: String,
+        message: String,
+    },
 
     #[error("rule {id} ({source_name}): {message}")]
     Rule {

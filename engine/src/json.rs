@@ -84,7 +84,9 @@ impl Joined {
                     let Some(Node::String(key)) = nodes.get(j) else {
                         return nodes.len();
                     };
-                    self.paths.nodes.push((path, PathToken::Key((*key).to_string())));
+                    self.paths
+                        .nodes
+                        .push((path, PathToken::Key((*key).to_string())));
                     let child = self.paths.nodes.len() - 1;
                     self.push_string(key, child, ordinal);
                     j = self.walk(nodes, j + 1, child, ordinal);
@@ -169,7 +171,10 @@ mod tests {
             .iter()
             .map(|s| &j.buf[s.start..s.start + s.len])
             .collect();
-        assert_eq!(texts, vec![&b"a"[..], b"b/c", b"x", b"y\n", b"d", "é".as_bytes()]);
+        assert_eq!(
+            texts,
+            vec![&b"a"[..], b"b/c", b"x", b"y\n", b"d", "é".as_bytes()]
+        );
         assert_eq!(j.pointer(2), "/a/b~1c/0");
         assert_eq!(j.pointer(3), "/a/b~1c/1");
         assert_eq!(j.pointer(5), "/d");

@@ -27,7 +27,9 @@ pub mod validate;
 pub mod verdict;
 
 pub use error::{EngineError, Result};
-pub use rule::{builtin_rules, parse_rules, Category, Gate, Rule, ValidatorKind, BUILTIN_RULE_FILES};
+pub use rule::{
+    builtin_rules, parse_rules, Category, Gate, Rule, ValidatorKind, BUILTIN_RULE_FILES,
+};
 pub use scanner::{Scanner, ScannerConfig};
 pub use verdict::{Action, Detection, Policy, Verdict};
 

@@ -141,7 +141,9 @@ impl Matcher {
         }
         let mut gated = Vec::new();
         if !self.digits.is_empty() {
-            digit_windows(hay, |from, to| self.digits.search(hay, from, to, &mut gated));
+            digit_windows(hay, |from, to| {
+                self.digits.search(hay, from, to, &mut gated)
+            });
         }
         if !self.at.is_empty() {
             at_windows(hay, |from, to| self.at.search(hay, from, to, &mut gated));
@@ -227,7 +229,7 @@ pub fn digit_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
             f(p - 2, (p + 44).min(hay.len()));
         } else if digits >= 7 {
             let glued_to_word = before.is_ascii_alphabetic() || before == b'_';
-            if !(glued_to_word && seps == 0) && !looks_like_date(&hay[p..end]) {
+            if !(looks_like_date(&hay[p..end]) || glued_to_word && seps == 0) {
                 f(p.saturating_sub(1), (end + 1).min(hay.len()));
             }
         }

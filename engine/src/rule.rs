@@ -130,7 +130,9 @@ impl Rule {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
         {
-            return Err(err("kind must be snake_case ASCII, e.g. github_token".into()));
+            return Err(err(
+                "kind must be snake_case ASCII, e.g. github_token".into()
+            ));
         }
         if !(0.0..=1.0).contains(&self.confidence) {
             return Err(err(format!(
@@ -178,12 +180,30 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("pii.toml", include_str!("../rules/pii.toml")),
     ("injection.toml", include_str!("../rules/injection.toml")),
     ("secrets_ai.toml", include_str!("../rules/secrets_ai.toml")),
-    ("secrets_cloud.toml", include_str!("../rules/secrets_cloud.toml")),
-    ("secrets_comm_pay.toml", include_str!("../rules/secrets_comm_pay.toml")),
-    ("secrets_dev.toml", include_str!("../rules/secrets_dev.toml")),
-    ("secrets_keys.toml", include_str!("../rules/secrets_keys.toml")),
-    ("secrets_generic.toml", include_str!("../rules/secrets_generic.toml")),
-    ("secrets_hashes.toml", include_str!("../rules/secrets_hashes.toml")),
+    (
+        "secrets_cloud.toml",
+        include_str!("../rules/secrets_cloud.toml"),
+    ),
+    (
+        "secrets_comm_pay.toml",
+        include_str!("../rules/secrets_comm_pay.toml"),
+    ),
+    (
+        "secrets_dev.toml",
+        include_str!("../rules/secrets_dev.toml"),
+    ),
+    (
+        "secrets_keys.toml",
+        include_str!("../rules/secrets_keys.toml"),
+    ),
+    (
+        "secrets_generic.toml",
+        include_str!("../rules/secrets_generic.toml"),
+    ),
+    (
+        "secrets_hashes.toml",
+        include_str!("../rules/secrets_hashes.toml"),
+    ),
 ];
 
 /// Every built-in rule, in file order.

@@ -201,12 +201,8 @@ impl Scanner {
             let Some(&(_, s0, e0)) = pieces.first() else {
                 continue;
             };
-            let mut d = self.detection(
-                f,
-                &buf[f.start..f.end],
-                Some(joined.pointer(first)),
-                pieces,
-            );
+            let mut d =
+                self.detection(f, &buf[f.start..f.end], Some(joined.pointer(first)), pieces);
             if let Some(d) = d.as_mut() {
                 d.span = (s0, e0);
             }
@@ -265,10 +261,14 @@ impl Scanner {
 
     fn validation_verdict(&self, problem: Problem, pointer: Option<String>) -> Verdict {
         let (rule_id, kind, span) = match problem {
-            Problem::TooLarge { len, .. } => ("validation.max_bytes", "content_too_large", (0, len)),
-            Problem::ControlCharacter { at, .. } => {
-                ("validation.control_character", "control_character", (at, at + 1))
+            Problem::TooLarge { len, .. } => {
+                ("validation.max_bytes", "content_too_large", (0, len))
             }
+            Problem::ControlCharacter { at, .. } => (
+                "validation.control_character",
+                "control_character",
+                (at, at + 1),
+            ),
         };
         let detection = Detection {
             rule_id: rule_id.into(),
@@ -357,8 +357,11 @@ impl Scanner {
 /// to the longer span, then the earlier rule), and the same rule's overlapping matches merge.
 fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
     findings.sort_by(|a, b| {
-        (rules[a.rule].category, a.start, std::cmp::Reverse(a.end))
-            .cmp(&(rules[b.rule].category, b.start, std::cmp::Reverse(b.end)))
+        (rules[a.rule].category, a.start, std::cmp::Reverse(a.end)).cmp(&(
+            rules[b.rule].category,
+            b.start,
+            std::cmp::Reverse(b.end),
+        ))
     });
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings.iter().copied() {

@@ -23,7 +23,8 @@ const PLANTS: &[&str] = &[
 
 fn leaf() -> impl Strategy<Value = serde_json::Value> {
     prop_oneof![
-        (0..PLANTS.len(), "[a-z ]{0,12}").prop_map(|(i, pad)| serde_json::Value::String(format!("{pad}{}{pad}", PLANTS[i]))),
+        (0..PLANTS.len(), "[a-z ]{0,12}")
+            .prop_map(|(i, pad)| serde_json::Value::String(format!("{pad}{}{pad}", PLANTS[i]))),
         any::<i32>().prop_map(|n| serde_json::json!(n)),
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::Bool),

@@ -6,7 +6,12 @@ use parapet_engine::{builtin_rules, Scanner, ScannerConfig};
 fn builtin_examples_and_negatives() {
     let scanner = Scanner::new(ScannerConfig::default()).expect("built-in rules compile");
     let problems = scanner.check_examples().unwrap();
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -19,6 +24,10 @@ fn builtin_ids_are_unique_and_every_rule_has_examples() {
     assert_eq!(before, ids.len(), "duplicate rule ids across files");
     for r in &rules {
         assert!(!r.examples.is_empty(), "{} has no examples", r.id);
-        assert!(!r.negative_examples.is_empty(), "{} has no negative examples", r.id);
+        assert!(
+            !r.negative_examples.is_empty(),
+            "{} has no negative examples",
+            r.id
+        );
     }
 }

@@ -25,7 +25,10 @@ fn finds_a_token_with_its_span() {
     assert_eq!(&text[d.span.0..d.span.1], GH);
     assert_eq!(v.action, Action::Redact);
     assert!(v.flags.contains(&"secret_detected".to_string()));
-    assert!(!d.fingerprint.contains("ghp_"), "fingerprint never holds the value");
+    assert!(
+        !d.fingerprint.contains("ghp_"),
+        "fingerprint never holds the value"
+    );
 }
 
 #[test]
@@ -36,7 +39,10 @@ fn redaction_only_touches_redact_policy_detections() {
     let v = s.scan(&text).unwrap();
     assert!(v.detections.iter().any(|d| d.kind == "email"), "{v:?}");
     let out = String::from_utf8(s.redact_text(text.as_bytes(), &v)).unwrap();
-    assert!(out.contains("maria.gonzalez@northwind-traders.com"), "{out}");
+    assert!(
+        out.contains("maria.gonzalez@northwind-traders.com"),
+        "{out}"
+    );
     assert!(!out.contains(AWS_ID), "{out}");
     assert!(out.contains("[REDACTED:"), "{out}");
 }
@@ -56,7 +62,8 @@ fn json_strings_are_decoded_and_pointed_at() {
 
 #[test]
 fn json_redaction_changes_only_the_affected_string() {
-    let doc = format!("{{ \"keep\" : \"caf\\u00e9\",\n  \"env\": \"GITHUB_TOKEN={GH}\", \"n\": 1.50 }}");
+    let doc =
+        format!("{{ \"keep\" : \"caf\\u00e9\",\n  \"env\": \"GITHUB_TOKEN={GH}\", \"n\": 1.50 }}");
     let s = scanner();
     let v = s.scan_json(doc.as_bytes()).unwrap();
     let out = s.redact_json(doc.as_bytes(), &v);
@@ -64,7 +71,10 @@ fn json_redaction_changes_only_the_affected_string() {
     let env = parsed["env"].as_str().unwrap();
     assert!(!env.contains(GH) && env.contains("[REDACTED:"), "{env}");
     let out = String::from_utf8(out).unwrap();
-    assert!(out.starts_with("{ \"keep\" : \"caf\\u00e9\",\n  \"env\": "), "{out}");
+    assert!(
+        out.starts_with("{ \"keep\" : \"caf\\u00e9\",\n  \"env\": "),
+        "{out}"
+    );
     assert!(out.ends_with(", \"n\": 1.50 }"), "{out}");
 }
 
@@ -74,7 +84,10 @@ fn key_value_password_in_json_form_is_found() {
     let v = scanner()
         .scan_json(br#"{"config": "{\"password\": \"Zq7!rT2#pLm9\"}"}"#)
         .unwrap();
-    assert!(v.detections.iter().any(|d| d.category == Category::Secret), "{v:?}");
+    assert!(
+        v.detections.iter().any(|d| d.category == Category::Secret),
+        "{v:?}"
+    );
 }
 
 #[test]
@@ -123,7 +136,9 @@ fn placeholders_are_not_reported() {
 #[test]
 fn allowlisted_fingerprint_is_silenced() {
     let text = format!("token {GH}");
-    let fp = scanner().scan(&text).unwrap().detections[0].fingerprint.clone();
+    let fp = scanner().scan(&text).unwrap().detections[0]
+        .fingerprint
+        .clone();
     let s = Scanner::new(ScannerConfig {
         allow_fingerprints: vec![fp],
         ..ScannerConfig::default()

@@ -35,7 +35,9 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
             let scanner = Scanner::new(scanner_config(&cfg, &flags)?)?;
             for r in scanner.rules() {
                 match format {
-                    Format::Text => println!("{:<40} {:<10} {:<32} {}", r.id, r.category, r.kind, r.name),
+                    Format::Text => {
+                        println!("{:<40} {:<10} {:<32} {}", r.id, r.category, r.kind, r.name)
+                    }
                     _ => println!(
                         "{}",
                         serde_json::json!({"id": r.id, "name": r.name, "category": r.category, "kind": r.kind, "confidence": r.confidence, "validator": r.validator})

@@ -24,9 +24,11 @@ pub enum FailOn {
 }
 
 #[derive(clap::Args)]
-#[command(after_help = "Exit status: 0 nothing found; 1 findings (with --fail-on reject: only \
+#[command(
+    after_help = "Exit status: 0 nothing found; 1 findings (with --fail-on reject: only \
 when the policy would reject); 2 an input could not be read or parsed (the others are still \
-scanned).\n\nOffsets are UTF-8 byte offsets (the Python reference counted code points).")]
+scanned).\n\nOffsets are UTF-8 byte offsets (the Python reference counted code points)."
+)]
 pub struct Args {
     /// Files to scan; `-` reads standard input.
     #[arg(required = true, value_name = "PATH")]

@@ -28,7 +28,12 @@ pub struct Report {
     pub json: bool,
 }
 
-pub fn write(out: &mut dyn Write, format: Format, reports: &[Report], show: bool) -> io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    format: Format,
+    reports: &[Report],
+    show: bool,
+) -> io::Result<()> {
     match format {
         Format::Text => text::write(out, reports, show),
         Format::Json => json::write(out, reports, show),
@@ -65,6 +70,9 @@ pub fn matched<'a>(report: &'a Report, d: &Detection) -> Option<&'a [u8]> {
 /// A value shown without revealing it: its first few characters and its length.
 pub fn mask(value: &[u8]) -> String {
     let s = String::from_utf8_lossy(value);
-    let keep: String = s.chars().take(if s.chars().count() > 12 { 4 } else { 1 }).collect();
+    let keep: String = s
+        .chars()
+        .take(if s.chars().count() > 12 { 4 } else { 1 })
+        .collect();
     format!("{keep}…({} bytes)", value.len())
 }

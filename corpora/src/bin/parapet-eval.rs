@@ -46,14 +46,26 @@ fn main() -> Result<()> {
         }
     };
     for ((_, label), t) in tally(&all, |_| "all".into()) {
-        println!("| all | {label} | {} | {:.3} | {} |", t.cases, t.rate(), fmt_span(&t));
+        println!(
+            "| all | {label} | {} | {:.3} | {} |",
+            t.cases,
+            t.rate(),
+            fmt_span(&t)
+        );
     }
     for ((file, label), t) in tally(&all, |o| o.file.clone()) {
-        println!("| {file} | {label} | {} | {:.3} | {} |", t.cases, t.rate(), fmt_span(&t));
+        println!(
+            "| {file} | {label} | {} | {:.3} | {} |",
+            t.cases,
+            t.rate(),
+            fmt_span(&t)
+        );
     }
     if by_kind {
         println!("\n| kind | label | cases | rate |\n|---|---|---|---|");
-        for ((kind, label), t) in tally(&all, |o| o.kind.split(':').next().unwrap_or("").to_string()) {
+        for ((kind, label), t) in
+            tally(&all, |o| o.kind.split(':').next().unwrap_or("").to_string())
+        {
             println!("| {kind} | {label} | {} | {:.3} |", t.cases, t.rate());
         }
     }
@@ -71,8 +83,17 @@ fn main() -> Result<()> {
             }
             *n += 1;
             let text: String = texts[&o.id].chars().take(300).collect();
-            let what = if benign { format!("FP {:?}", o.rules) } else { "MISS".into() };
-            println!("{} {what} [{}] {}", o.file, o.kind, text.replace('\n', "\\n"));
+            let what = if benign {
+                format!("FP {:?}", o.rules)
+            } else {
+                "MISS".into()
+            };
+            println!(
+                "{} {what} [{}] {}",
+                o.file,
+                o.kind,
+                text.replace('\n', "\\n")
+            );
         }
     }
     Ok(())

@@ -27,34 +27,34 @@ fn luhn(d: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// (lowest prefix, highest prefix, prefix digits, shortest length, longest length).
 const IIN_RANGES: &[(u32, u32, u32, usize, usize)] = &[
-    (4, 4, 1, 13, 19),              // Visa (13, 16, 19; 18 and 17 exist for Electron-era cards)
-    (51, 55, 2, 16, 16),            // Mastercard
-    (2221, 2720, 4, 16, 16),        // Mastercard 2-series
-    (34, 34, 2, 15, 15),            // American Express
-    (37, 37, 2, 15, 15),            // American Express
-    (6011, 6011, 4, 16, 19),        // Discover
-    (644, 649, 3, 16, 19),          // Discover
-    (65, 65, 2, 16, 19),            // Discover / RuPay
-    (622126, 622925, 6, 16, 19),    // Discover co-branded UnionPay
-    (62, 62, 2, 16, 19),            // UnionPay
-    (81, 82, 2, 16, 19),            // UnionPay 81, RuPay 82
-    (300, 305, 3, 14, 19),          // Diners Club International
-    (3095, 3095, 4, 14, 19),        // Diners Club
-    (36, 36, 2, 14, 19),            // Diners Club
-    (38, 39, 2, 14, 19),            // Diners Club
-    (3528, 3589, 4, 15, 19),        // JCB
-    (1800, 1800, 4, 15, 15),        // JCB (15-digit)
-    (2131, 2131, 4, 15, 15),        // JCB (15-digit)
-    (2200, 2204, 4, 16, 19),        // Mir
-    (50, 50, 2, 12, 19),            // Maestro / Verve
-    (56, 69, 2, 12, 19),            // Maestro and other 6-series
-    (60, 60, 2, 16, 19),            // RuPay
-    (9792, 9792, 4, 16, 16),        // Troy
+    (4, 4, 1, 13, 19),   // Visa (13, 16, 19; 18 and 17 exist for Electron-era cards)
+    (51, 55, 2, 16, 16), // Mastercard
+    (2221, 2720, 4, 16, 16), // Mastercard 2-series
+    (34, 34, 2, 15, 15), // American Express
+    (37, 37, 2, 15, 15), // American Express
+    (6011, 6011, 4, 16, 19), // Discover
+    (644, 649, 3, 16, 19), // Discover
+    (65, 65, 2, 16, 19), // Discover / RuPay
+    (622126, 622925, 6, 16, 19), // Discover co-branded UnionPay
+    (62, 62, 2, 16, 19), // UnionPay
+    (81, 82, 2, 16, 19), // UnionPay 81, RuPay 82
+    (300, 305, 3, 14, 19), // Diners Club International
+    (3095, 3095, 4, 14, 19), // Diners Club
+    (36, 36, 2, 14, 19), // Diners Club
+    (38, 39, 2, 14, 19), // Diners Club
+    (3528, 3589, 4, 15, 19), // JCB
+    (1800, 1800, 4, 15, 15), // JCB (15-digit)
+    (2131, 2131, 4, 15, 15), // JCB (15-digit)
+    (2200, 2204, 4, 16, 19), // Mir
+    (50, 50, 2, 12, 19), // Maestro / Verve
+    (56, 69, 2, 12, 19), // Maestro and other 6-series
+    (60, 60, 2, 16, 19), // RuPay
+    (9792, 9792, 4, 16, 16), // Troy
 ];
 
 /// Luhn, a known brand prefix, and a length that brand issues.
@@ -85,18 +85,85 @@ pub fn is_issued_ssn(span: &[u8]) -> bool {
 }
 
 const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
-    (b"AD", 24), (b"AE", 23), (b"AL", 28), (b"AT", 20), (b"AZ", 28), (b"BA", 20), (b"BE", 16),
-    (b"BG", 22), (b"BH", 22), (b"BR", 29), (b"BY", 28), (b"CH", 21), (b"CR", 22), (b"CY", 28),
-    (b"CZ", 24), (b"DE", 22), (b"DK", 18), (b"DO", 28), (b"EE", 20), (b"EG", 29), (b"ES", 24),
-    (b"FI", 18), (b"FO", 18), (b"FR", 27), (b"GB", 22), (b"GE", 22), (b"GI", 23), (b"GL", 18),
-    (b"GR", 27), (b"GT", 28), (b"HR", 21), (b"HU", 28), (b"IE", 22), (b"IL", 23), (b"IQ", 23),
-    (b"IS", 26), (b"IT", 27), (b"JO", 30), (b"KW", 30), (b"KZ", 20), (b"LB", 28), (b"LC", 32),
-    (b"LI", 21), (b"LT", 20), (b"LU", 20), (b"LV", 21), (b"LY", 25), (b"MC", 27), (b"MD", 24),
-    (b"ME", 22), (b"MK", 19), (b"MR", 27), (b"MT", 31), (b"MU", 30), (b"NL", 18), (b"NO", 15),
-    (b"PK", 24), (b"PL", 28), (b"PS", 29), (b"PT", 25), (b"QA", 29), (b"RO", 24), (b"RS", 22),
-    (b"SA", 24), (b"SC", 31), (b"SD", 18), (b"SE", 24), (b"SI", 19), (b"SK", 24), (b"SM", 27),
-    (b"ST", 25), (b"SV", 28), (b"TL", 23), (b"TN", 24), (b"TR", 26), (b"UA", 29), (b"VA", 22),
-    (b"VG", 24), (b"XK", 20),
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"LY", 25),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SD", 18),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
 ];
 
 /// Country code with its registered length, then ISO 7064 mod-97 == 1.
@@ -153,7 +220,9 @@ pub fn is_plausible_phone(span: &[u8]) -> bool {
         return false; // an IPv4 address
     }
     if groups.len() >= 3 && groups[0].len() == 4 && groups[1].len() == 2 && groups[2].len() == 2 {
-        let year = groups[0].iter().fold(0u32, |a, &x| a * 10 + (x - b'0') as u32);
+        let year = groups[0]
+            .iter()
+            .fold(0u32, |a, &x| a * 10 + (x - b'0') as u32);
         if (1900..=2100).contains(&year) {
             return false; // 2024-05-17 and friends
         }

@@ -66,20 +66,25 @@ pub fn is_placeholder(span: &[u8]) -> bool {
     if has_run(span, b"xX*", 4) {
         return true;
     }
-    if span.windows(2).any(|w| w == b"${" || w == b"{{" || w == b"%(")
+    if span
+        .windows(2)
+        .any(|w| w == b"${" || w == b"{{" || w == b"%(")
         || (span.first() == Some(&b'<') && span.last() == Some(&b'>'))
     {
         return true;
     }
     if span.first() == Some(&b'$')
-        && span[1..]
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_' || *b == b':' || b.is_ascii_lowercase())
+        && span[1..].iter().all(|b| {
+            b.is_ascii_uppercase()
+                || b.is_ascii_digit()
+                || *b == b'_'
+                || *b == b':'
+                || b.is_ascii_lowercase()
+        })
     {
         return true;
     }
-    if span.len() > 5 && contains_ci(&span[..4], b"your") && matches!(span[4], b'-' | b'_' | b' ')
-    {
+    if span.len() > 5 && contains_ci(&span[..4], b"your") && matches!(span[4], b'-' | b'_' | b' ') {
         return true;
     }
     is_documented_number(span)

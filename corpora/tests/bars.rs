@@ -1,0 +1,68 @@
+//! The evaluation bars on the shared labelled corpora, as regression guards. Needs
+//! `../shared/corpora/labelled` (present in CI); in a fresh clone without it the test says so
+//! and passes without checking anything.
+//!
+//! Issue targets: secret recall >= 0.80, pii >= 0.95, injection >= 0.60; benign false positives
+//! <= 2% overall, <= 1% on mcp_docs_paragraphs, <= 0.5% on mcp_servers_tools and loghub_lines.
+//! Met today: pii, injection and the three per-file false-positive bars. Not yet met: secret
+//! recall (0.769) and overall false positives (0.034); their floors below only stop them from
+//! getting worse.
+
+use std::path::Path;
+
+use parapet_corpora::{evaluate, labelled_files, load_cases, tally};
+use parapet_engine::{Scanner, ScannerConfig};
+
+#[test]
+fn labelled_corpora_bars() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora/labelled");
+    if !dir.is_dir() {
+        eprintln!(
+            "SKIPPED: {} not found (a fresh clone has no ../shared)",
+            dir.display()
+        );
+        return;
+    }
+    let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+    let mut all = Vec::new();
+    for path in labelled_files(&dir).unwrap() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        all.extend(evaluate(&scanner, &name, &load_cases(&path).unwrap()).unwrap());
+    }
+    let overall = tally(&all, |_| "all".into());
+    let rate = |label: &str| overall[&("all".to_string(), label.to_string())].rate();
+    let per_file = tally(&all, |o| o.file.clone());
+    let fp = |file: &str| per_file[&(file.to_string(), "benign".to_string())].rate();
+    let checks = [
+        ("pii recall", rate("pii"), 0.95, true),
+        ("injection recall", rate("injection"), 0.60, true),
+        ("secret recall (target 0.80)", rate("secret"), 0.76, true),
+        (
+            "benign FP overall (target 0.02)",
+            rate("benign"),
+            0.035,
+            false,
+        ),
+        (
+            "FP mcp_docs_paragraphs",
+            fp("mcp_docs_paragraphs.jsonl"),
+            0.01,
+            false,
+        ),
+        (
+            "FP mcp_servers_tools",
+            fp("mcp_servers_tools.jsonl"),
+            0.005,
+            false,
+        ),
+        ("FP loghub_lines", fp("loghub_lines.jsonl"), 0.005, false),
+    ];
+    let mut failures = Vec::new();
+    for (name, got, bar, at_least) in checks {
+        eprintln!("{name}: {got:.3} (bar {bar})");
+        if (at_least && got < bar) || (!at_least && got > bar) {
+            failures.push(format!("{name}: {got:.3} vs bar {bar}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

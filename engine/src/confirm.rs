@@ -96,14 +96,21 @@ impl GateSet {
 
     /// Every match inside `from..to` (look-around sees the whole haystack), with the index of
     /// its rule in the scanner's rule list.
-    pub fn search(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<(usize, Confirmed)>) {
+    pub fn search(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        caps: &mut Option<Captures>,
+        out: &mut Vec<(usize, Confirmed)>,
+    ) {
         let Some(re) = &self.regex else { return };
-        let mut caps = re.create_captures();
+        let caps = caps.get_or_insert_with(|| re.create_captures());
         let mut at = from;
         while at < to {
             let input = Input::new(hay).range(at..to);
-            re.search_captures(&input, &mut caps);
-            let (Some(pid), Some(c)) = (caps.pattern(), confirmed(&caps)) else {
+            re.search_captures(&input, caps);
+            let (Some(pid), Some(c)) = (caps.pattern(), confirmed(caps)) else {
                 break;
             };
             out.push((self.rules[pid.as_usize()], c));

@@ -16,6 +16,7 @@
 mod confirm;
 pub mod error;
 mod fingerprint;
+mod fold;
 mod hyperscan;
 pub mod input;
 mod json;

@@ -6,6 +6,8 @@
 //!   found here, and only runs with enough digits (or the head of an IBAN) go to one combined
 //!   regex for the digit rules.
 //! - E-mail addresses sit behind `memchr(b'@')`.
+//! - Injection phrase rules are matched on the whitespace-folded view ([`crate::fold`]) by a
+//!   second Hyperscan database, and their matches mapped back to original offsets.
 
 use std::cell::RefCell;
 
@@ -14,8 +16,9 @@ use thread_local::ThreadLocal;
 
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
+use crate::fold::{pattern_for_folded_view, Folded};
 use crate::hyperscan::{Database, Scratch};
-use crate::rule::{Gate, Rule};
+use crate::rule::{Category, Gate, Rule};
 
 /// A candidate after the second stage, before validators and policy.
 #[derive(Clone, Copy, Debug)]
@@ -24,14 +27,44 @@ pub struct RawMatch {
     pub at: Confirmed,
 }
 
-pub struct Matcher {
+/// One Hyperscan database, the rules in it (pattern id = index), and per-thread scratch.
+struct HsSet {
     db: Option<Database>,
-    hs_rules: Vec<usize>,
+    rules: Vec<usize>,
+    scratch: ThreadLocal<RefCell<Scratch>>,
+}
+
+impl HsSet {
+    /// (rule index, end) of every Hyperscan match, deduplicated.
+    fn scan(&self, hay: &[u8]) -> Result<Vec<(usize, usize)>> {
+        let Some(db) = &self.db else {
+            return Ok(Vec::new());
+        };
+        let cell = self.scratch.get_or_try(|| {
+            Scratch::new(db)
+                .map(RefCell::new)
+                .map_err(EngineError::Hyperscan)
+        })?;
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        cell.borrow_mut()
+            .scan(db, hay, |id, end| {
+                let rule = self.rules[id as usize];
+                if hits.last() != Some(&(rule, end)) {
+                    hits.push((rule, end));
+                }
+            })
+            .map_err(EngineError::Hyperscan)?;
+        Ok(hits)
+    }
+}
+
+pub struct Matcher {
+    raw: HsSet,
+    folded: HsSet,
     windows: Vec<usize>,
     confirmers: Vec<Confirmer>,
     digits: GateSet,
     at: GateSet,
-    scratch: ThreadLocal<RefCell<Scratch>>,
     key: String,
 }
 
@@ -51,12 +84,16 @@ impl Matcher {
     /// Builds the engines for `rules`. `cached` is a database serialized by an earlier run
     /// with [`Matcher::serialized`]; it is used only if its key matches these rules.
     pub fn new(rules: &[Rule], cached: Option<&[u8]>) -> Result<Self> {
-        let mut hs_rules = Vec::new();
-        let mut hs_patterns = Vec::new();
+        let (mut hs_rules, mut hs_patterns) = (Vec::new(), Vec::new());
+        let (mut fold_rules, mut fold_patterns) = (Vec::new(), Vec::new());
         let (mut digit_rules, mut digit_patterns) = (Vec::new(), Vec::new());
         let (mut at_rules, mut at_patterns) = (Vec::new(), Vec::new());
         for (i, r) in rules.iter().enumerate() {
             match r.gate {
+                Gate::Hyperscan if r.category == Category::Injection => {
+                    fold_rules.push(i);
+                    fold_patterns.push((pattern_for_folded_view(&r.pattern), 0u32));
+                }
                 Gate::Hyperscan => {
                     hs_rules.push(i);
                     hs_patterns.push((r.pattern.clone(), 0u32));
@@ -71,14 +108,16 @@ impl Matcher {
                 }
             }
         }
-        let key = database_key(&hs_patterns);
-        let db = if hs_patterns.is_empty() {
-            None
-        } else {
-            Some(match cached.and_then(|c| load_cached(c, &key)) {
-                Some(db) => db,
-                None => compile(rules, &hs_rules, &hs_patterns)?,
-            })
+        let mut all_patterns = hs_patterns.clone();
+        all_patterns.push(("\0folded view\0".into(), 0));
+        all_patterns.extend(fold_patterns.iter().cloned());
+        let key = database_key(&all_patterns);
+        let (raw_db, folded_db) = match cached.and_then(|c| load_cached(c, &key)) {
+            Some(dbs) => dbs,
+            None => (
+                compile(rules, &hs_rules, &hs_patterns)?,
+                compile(rules, &fold_rules, &fold_patterns)?,
+            ),
         };
         let gate_err = |e: String| EngineError::Rule {
             id: "(gated rules)".into(),
@@ -86,22 +125,36 @@ impl Matcher {
             message: e,
         };
         Ok(Matcher {
-            db,
-            hs_rules,
+            raw: HsSet {
+                db: raw_db,
+                rules: hs_rules,
+                scratch: ThreadLocal::new(),
+            },
+            folded: HsSet {
+                db: folded_db,
+                rules: fold_rules,
+                scratch: ThreadLocal::new(),
+            },
             windows: rules.iter().map(Rule::window).collect(),
             confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
             at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
-            scratch: ThreadLocal::new(),
             key,
         })
     }
 
-    /// The Hyperscan database with its key, for a cache file.
+    /// Both Hyperscan databases with their key, for a cache file: key, then for each database
+    /// its length (u64 little-endian, 0 when absent) and bytes.
     pub fn serialized(&self) -> Option<Vec<u8>> {
-        let db = self.db.as_ref()?;
         let mut out = self.key.as_bytes().to_vec();
-        out.extend(db.serialize().ok()?);
+        for set in [&self.raw, &self.folded] {
+            let bytes = match &set.db {
+                Some(db) => db.serialize().ok()?,
+                None => Vec::new(),
+            };
+            out.extend((bytes.len() as u64).to_le_bytes());
+            out.extend(bytes);
+        }
         Some(out)
     }
 
@@ -110,59 +163,83 @@ impl Matcher {
     }
 
     pub fn database_bytes(&self) -> usize {
-        self.db.as_ref().map_or(0, Database::size)
+        [&self.raw, &self.folded]
+            .iter()
+            .map(|s| s.db.as_ref().map_or(0, Database::size))
+            .sum()
     }
 
     /// Every candidate in `hay`, appended to `out` in no particular order.
     pub fn find(&self, hay: &[u8], out: &mut Vec<RawMatch>) -> Result<()> {
-        if let Some(db) = &self.db {
-            let cell = self.scratch.get_or_try(|| {
-                Scratch::new(db)
-                    .map(RefCell::new)
-                    .map_err(EngineError::Hyperscan)
-            })?;
-            let mut scratch = cell.borrow_mut();
-            let mut hits: Vec<(u32, usize)> = Vec::new();
-            scratch
-                .scan(db, hay, |id, end| hits.push((id, end)))
-                .map_err(EngineError::Hyperscan)?;
-            drop(scratch);
-            let mut last: Option<(usize, usize)> = None;
-            for (id, end) in hits {
-                let rule = self.hs_rules[id as usize];
-                if last == Some((rule, end)) {
+        for (rule, end) in self.raw.scan(hay)? {
+            if let Some(at) = self.confirmers[rule].at_end(hay, end, self.windows[rule]) {
+                out.push(RawMatch { rule, at });
+            }
+        }
+        if self.folded.db.is_some() {
+            let view = Folded::new(hay);
+            for (rule, end) in self.folded.scan(&view.text)? {
+                let Some(at) = self.confirmers[rule].at_end(&view.text, end, self.windows[rule])
+                else {
                     continue;
-                }
-                last = Some((rule, end));
-                if let Some(at) = self.confirmers[rule].at_end(hay, end, self.windows[rule]) {
-                    out.push(RawMatch { rule, at });
-                }
+                };
+                let at = Confirmed {
+                    match_start: view.original(at.match_start),
+                    match_end: view.original(at.match_end),
+                    start: view.original(at.start),
+                    end: view.original(at.end),
+                };
+                out.push(RawMatch { rule, at });
             }
         }
         let mut gated = Vec::new();
         if !self.digits.is_empty() {
+            let mut caps = None;
             digit_windows(hay, |from, to| {
-                self.digits.search(hay, from, to, &mut gated)
+                self.digits.search(hay, from, to, &mut caps, &mut gated)
             });
         }
         if !self.at.is_empty() {
-            at_windows(hay, |from, to| self.at.search(hay, from, to, &mut gated));
+            let mut caps = None;
+            at_windows(hay, |from, to| {
+                self.at.search(hay, from, to, &mut caps, &mut gated)
+            });
         }
         out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
         Ok(())
     }
 }
 
-fn load_cached(bytes: &[u8], key: &str) -> Option<Database> {
-    let (k, db) = bytes.split_at_checked(key.len())?;
+type Databases = (Option<Database>, Option<Database>);
+
+fn load_cached(bytes: &[u8], key: &str) -> Option<Databases> {
+    let (k, mut rest) = bytes.split_at_checked(key.len())?;
     if k != key.as_bytes() {
         return None;
     }
-    Database::deserialize(db).ok()
+    let mut next = || -> Option<Option<Database>> {
+        let (len, tail) = rest.split_at_checked(8)?;
+        let len = u64::from_le_bytes(len.try_into().ok()?) as usize;
+        let (db, tail) = tail.split_at_checked(len)?;
+        rest = tail;
+        if len == 0 {
+            Some(None)
+        } else {
+            Database::deserialize(db).ok().map(Some)
+        }
+    };
+    Some((next()?, next()?))
 }
 
-fn compile(rules: &[Rule], hs_rules: &[usize], patterns: &[(String, u32)]) -> Result<Database> {
-    Database::compile(patterns).map_err(|f| {
+fn compile(
+    rules: &[Rule],
+    hs_rules: &[usize],
+    patterns: &[(String, u32)],
+) -> Result<Option<Database>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    Database::compile(patterns).map(Some).map_err(|f| {
         let id = f
             .expression
             .and_then(|e| hs_rules.get(e))
@@ -229,7 +306,8 @@ pub fn digit_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
             f(p - 2, (p + 44).min(hay.len()));
         } else if digits >= 7 {
             let glued_to_word = before.is_ascii_alphabetic() || before == b'_';
-            if !(looks_like_date(&hay[p..end]) || glued_to_word && seps == 0) {
+            let run = &hay[p..end];
+            if !(looks_like_date(run) || looks_like_ipv4(run) || glued_to_word && seps == 0) {
                 f(p.saturating_sub(1), (end + 1).min(hay.len()));
             }
         }
@@ -249,6 +327,24 @@ fn looks_like_date(run: &[u8]) -> bool {
         && run[7] == run[4]
         && run[8..10].iter().all(u8::is_ascii_digit)
         && run[10..].iter().filter(|b| b.is_ascii_digit()).count() <= 6
+}
+
+/// `10.250.19.102`, possibly followed by more: IP addresses are the other common digit run in
+/// logs and never numeric PII.
+fn looks_like_ipv4(run: &[u8]) -> bool {
+    let mut groups = 0;
+    let mut len = 0;
+    for &b in run {
+        match b {
+            b'0'..=b'9' if len < 3 => len += 1,
+            b'.' if len > 0 && groups < 3 => {
+                groups += 1;
+                len = 0;
+            }
+            _ => break,
+        }
+    }
+    groups == 3 && len > 0
 }
 
 #[inline]
@@ -296,6 +392,7 @@ mod tests {
     #[test]
     fn digit_gate_skips_dates_and_short_numbers() {
         assert!(windows("2015-10-18 18:01:47,978 INFO port 8080").is_empty());
+        assert!(windows("from 10.250.19.102:50010 to 192.168.1.1").is_empty());
         assert_eq!(windows("call (415) 555-0132 now"), vec!["(415) 555-0132 n"]);
         assert_eq!(windows("ssn 536-22-8726."), vec![" 536-22-8726."]);
         assert_eq!(windows("iban GB82 WEST 1234"), vec!["GB82 WEST 1234"]);

@@ -44,7 +44,9 @@ pub enum ValidatorKind {
     Crc32Base62,
     Jwt,
     Phone,
-    /// 8+ characters from at least three of: lower case, upper case, digits, symbols.
+    /// A typed literal, not an identifier, path, URL, ARN, UUID or escaped slot.
+    LiteralValue,
+    /// A literal value of 8+ characters from at least three of: lower case, upper case, digits, symbols.
     Password,
 }
 

@@ -18,6 +18,7 @@ pub fn apply(kind: ValidatorKind, span: &[u8], confidence: f32) -> Option<f32> {
         ValidatorKind::Ssn => numbers::is_issued_ssn(span).then_some(confidence),
         ValidatorKind::Iban => numbers::is_valid_iban(span).then_some(confidence),
         ValidatorKind::Phone => numbers::is_plausible_phone(span).then_some(confidence),
+        ValidatorKind::LiteralValue => numbers::is_literal_value(span).then_some(confidence),
         ValidatorKind::Password => numbers::is_password_shaped(span).then_some(confidence),
         ValidatorKind::Jwt => jwt::is_jwt(span).then_some(confidence),
         // A token whose checksum holds is certainly real; one whose checksum fails still has

@@ -233,7 +233,7 @@ pub fn is_plausible_phone(span: &[u8]) -> bool {
 /// What people choose as passwords when made to: 8–64 characters, no spaces, at least three of
 /// lower case, upper case, digits and symbols. Prose words after `password is` fail it.
 pub fn is_password_shaped(span: &[u8]) -> bool {
-    if !(8..=64).contains(&span.len()) || span.iter().any(|b| b.is_ascii_whitespace()) {
+    if !(8..=64).contains(&span.len()) || !is_literal_value(span) {
         return false;
     }
     let classes = [
@@ -243,6 +243,33 @@ pub fn is_password_shaped(span: &[u8]) -> bool {
         span.iter().any(|b| b.is_ascii_punctuation()),
     ];
     classes.iter().filter(|&&c| c).count() >= 3
+}
+
+/// A value that reads as a typed literal rather than code or a reference: not an identifier
+/// (`cms_user_password`, `env.APP_PASSWORD`), not a path or URL or ARN, not a UUID, not an
+/// HTML-escaped slot (`&lt;PASSWORD&gt;`), no whitespace.
+pub fn is_literal_value(span: &[u8]) -> bool {
+    if span.is_empty() || span.iter().any(|b| b.is_ascii_whitespace()) {
+        return false;
+    }
+    let identifier = span
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
+        && (span.contains(&b'_') || span.contains(&b'.'))
+        && !span.iter().any(u8::is_ascii_digit);
+    let reference = span[0] == b'/'
+        || span.windows(2).any(|w| w == b"::")
+        || span.windows(3).any(|w| w == b"://")
+        || span.windows(4).any(|w| w == b"&lt;" || w == b"&gt;");
+    let uuid = span.len() == 36
+        && span.iter().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                *b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        });
+    !(identifier || reference || uuid)
 }
 
 #[cfg(test)]
@@ -272,6 +299,19 @@ mod tests {
         assert!(is_valid_iban(b"DE89370400440532013000"));
         assert!(!is_valid_iban(b"DE89370400440532013001"));
         assert!(!is_valid_iban(b"ZZ89370400440532013000"));
+    }
+
+    #[test]
+    fn password_values() {
+        assert!(is_password_shaped(b"9*sXI1cgmsw6BlC"));
+        assert!(!is_password_shaped(b"env.PERKEEP_TEST_PASSWORD"));
+        assert!(!is_password_shaped(b"&lt;YOURPASSWROD&gt;"));
+        assert!(is_literal_value(b"super$ecret"));
+        assert!(!is_literal_value(b"cms_user_password"));
+        assert!(!is_literal_value(b"29f63271-dc2f-4734-8221-5b31b5169bac"));
+        assert!(!is_literal_value(
+            b"arn:aws:iam::aws:policy/IAMUserChangePassword"
+        ));
     }
 
     #[test]

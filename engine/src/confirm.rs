@@ -62,9 +62,20 @@ impl Confirmer {
             .as_ref()?;
         let hay = &hay[..end];
         let input = Input::new(hay).range(end.saturating_sub(window)..end);
-        let mut caps = re.create_captures();
-        re.search_captures(&input, &mut caps);
-        confirmed(&caps)
+        // Slots for group 0 and group 1 on the stack: no allocation per candidate.
+        let mut slots = [None; 4];
+        re.search_slots(&input, &mut slots)?;
+        let (ms, me) = (slots[0]?.get(), slots[1]?.get());
+        let (start, end) = match (slots[2], slots[3]) {
+            (Some(s), Some(e)) if e.get() > s.get() => (s.get(), e.get()),
+            _ => (ms, me),
+        };
+        Some(Confirmed {
+            match_start: ms,
+            match_end: me,
+            start,
+            end,
+        })
     }
 }
 

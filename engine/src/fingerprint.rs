@@ -23,10 +23,12 @@ impl Fingerprinter {
     pub fn fingerprint(&self, value: &[u8]) -> String {
         let mut mac = self.mac.clone();
         mac.update(value);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let out = mac.finalize().into_bytes();
         let mut s = String::with_capacity(32);
         for b in &out[..16] {
-            s.push_str(&format!("{b:02x}"));
+            s.push(HEX[(b >> 4) as usize] as char);
+            s.push(HEX[(b & 15) as usize] as char);
         }
         s
     }

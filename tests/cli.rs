@@ -202,3 +202,40 @@ fn version_and_rules_list() {
     let n = String::from_utf8_lossy(&out.stdout).lines().count();
     assert!(n > 500, "{n} rules");
 }
+
+#[test]
+fn files_over_the_byte_cap_are_scanned_in_chunks() {
+    // 300 KB with a token every ~50 KB, scanned with a 100 KB cap: every token is found once,
+    // including those that straddle a chunk boundary.
+    let mut text = String::new();
+    let mut expected = Vec::new();
+    while text.len() < 300_000 {
+        text.push_str(&"lorem ipsum dolor sit amet ".repeat(1850));
+        expected.push(text.len() + 6);
+        text.push_str(&format!("token {TOKEN}\n"));
+    }
+    let file = temp_file("big.log", &text);
+    let out = run(
+        &[
+            "scan",
+            "--max-bytes",
+            "100000",
+            "--format",
+            "jsonl",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let starts: Vec<u64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["start"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    let expected: Vec<u64> = expected.into_iter().map(|e| e as u64).collect();
+    assert_eq!(starts, expected);
+}

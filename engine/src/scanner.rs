@@ -143,15 +143,26 @@ impl Scanner {
 
     /// Scans bytes (any encoding; rules are byte patterns).
     pub fn scan_bytes(&self, bytes: &[u8]) -> Result<Verdict> {
-        if let Some(p) = input::validate(bytes, self.max_bytes) {
-            return Ok(self.validation_verdict(p, None));
+        // A control character is reported and the text is still scanned, so nothing it hides
+        // goes unseen; only an input over the byte cap is refused unread.
+        let mut detections = Vec::new();
+        match input::validate(bytes, self.max_bytes) {
+            Some(p @ Problem::TooLarge { .. }) => return Ok(self.validation_verdict(p, None)),
+            Some(p) => detections.push(self.validation_detection(p, None)),
+            None => {}
         }
         let findings = self.find(bytes)?;
-        let detections = findings
-            .into_iter()
-            .filter_map(|f| self.detection(f, &bytes[f.start..f.end], None, Vec::new()))
-            .collect();
+        detections.extend(
+            findings
+                .into_iter()
+                .filter_map(|f| self.detection(f, &bytes[f.start..f.end], None, Vec::new())),
+        );
         Ok(Verdict::from_detections(detections))
+    }
+
+    /// The byte cap per text or message.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
     }
 
     /// Scans every string of a JSON document, keys and values, in one engine call. Spans are
@@ -168,11 +179,12 @@ impl Scanner {
         }
         let joined = Joined::parse(json)?;
         let buf = &joined.buf;
+        let mut detections = Vec::new();
         if let Some(at) = input::first_control_character(buf) {
             let seg = joined.segment_at(at).unwrap_or(0);
             let local = at - joined.segments.get(seg).map_or(0, |s| s.start);
             let pointer = (!joined.segments.is_empty()).then(|| joined.pointer(seg));
-            return Ok(self.validation_verdict(
+            detections.push(self.validation_detection(
                 Problem::ControlCharacter {
                     at: local,
                     byte: buf[at],
@@ -181,7 +193,6 @@ impl Scanner {
             ));
         }
         let findings = self.find(buf)?;
-        let mut detections = Vec::with_capacity(findings.len());
         for f in findings {
             let Some(first) = joined.segment_at(f.start) else {
                 continue;
@@ -260,6 +271,10 @@ impl Scanner {
     }
 
     fn validation_verdict(&self, problem: Problem, pointer: Option<String>) -> Verdict {
+        Verdict::from_detections(vec![self.validation_detection(problem, pointer)])
+    }
+
+    fn validation_detection(&self, problem: Problem, pointer: Option<String>) -> Detection {
         let (rule_id, kind, span) = match problem {
             Problem::TooLarge { len, .. } => {
                 ("validation.max_bytes", "content_too_large", (0, len))
@@ -270,7 +285,7 @@ impl Scanner {
                 (at, at + 1),
             ),
         };
-        let detection = Detection {
+        Detection {
             rule_id: rule_id.into(),
             category: Category::Validation,
             kind: kind.into(),
@@ -280,8 +295,7 @@ impl Scanner {
             fingerprint: String::new(),
             action: self.policy.action_for(Category::Validation, kind),
             pieces: Vec::new(),
-        };
-        Verdict::from_detections(vec![detection])
+        }
     }
 
     fn detection(

@@ -126,7 +126,8 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub(crate) fn from_detections(detections: Vec<Detection>) -> Self {
+    /// The verdict for these detections: the most severe action, one flag per category.
+    pub fn from_detections(detections: Vec<Detection>) -> Self {
         let action = detections
             .iter()
             .map(|d| d.action)

@@ -181,3 +181,14 @@ fn injection_across_whitespace_runs_maps_to_original_bytes() {
     assert!(found.starts_with("ignore"), "{found:?}");
     assert!(found.ends_with("instructions"), "{found:?}");
 }
+
+#[test]
+fn a_control_character_does_not_hide_what_follows() {
+    let v = scanner().scan(&format!("bin\0ary then {GH}")).unwrap();
+    assert!(!v.allowed);
+    assert_eq!(v.detections[0].kind, "control_character");
+    assert!(
+        v.detections.iter().any(|d| d.category == Category::Secret),
+        "{v:?}"
+    );
+}

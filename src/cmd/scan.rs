@@ -95,12 +95,45 @@ fn read_input(path: &PathBuf) -> Result<Vec<u8>> {
     }
 }
 
+/// Overlap between chunks of a file larger than the byte cap: longer than any match a rule may
+/// report (PEM blocks, 16 KiB), so nothing is lost at a boundary.
+const CHUNK_OVERLAP: usize = 64 << 10;
+
+/// A file is not a message: one larger than the byte cap is scanned in overlapping chunks of
+/// the cap's size, and findings seen twice in an overlap are reported once.
+fn scan_in_chunks(scanner: &Scanner, bytes: &[u8]) -> Result<Verdict> {
+    let cap = scanner.max_bytes();
+    if bytes.len() <= cap {
+        return Ok(scanner.scan_bytes(bytes)?);
+    }
+    let overlap = CHUNK_OVERLAP.min(cap / 4);
+    let step = (cap - overlap).max(1);
+    let mut seen = std::collections::HashSet::new();
+    let mut detections = Vec::new();
+    let mut start = 0;
+    loop {
+        let end = (start + cap).min(bytes.len());
+        for mut d in scanner.scan_bytes(&bytes[start..end])?.detections {
+            d.span = (d.span.0 + start, d.span.1 + start);
+            if seen.insert((d.rule_id.clone(), d.span.0)) {
+                detections.push(d);
+            }
+        }
+        if end == bytes.len() {
+            break;
+        }
+        start += step;
+    }
+    detections.sort_by_key(|d| d.span);
+    Ok(Verdict::from_detections(detections))
+}
+
 fn scan_one(scanner: &Scanner, path: &PathBuf, json: bool) -> Result<Report> {
     let bytes = read_input(path)?;
     let verdict: Verdict = if json {
         scanner.scan_json(&bytes).context("cannot scan as JSON")?
     } else {
-        scanner.scan_bytes(&bytes)?
+        scan_in_chunks(scanner, &bytes)?
     };
     Ok(Report {
         path: if path.as_os_str() == "-" {

@@ -80,6 +80,11 @@ pub struct Rule {
     pub min_entropy: Option<f32>,
     #[serde(default)]
     pub gate: Gate,
+    /// Words (case-insensitive) that, found in the key before the reported value (the match and the
+    /// identifier characters just before it), make it
+    /// not a secret: e.g. a key named `public_key` or `csrf_token` for a generic rule.
+    #[serde(default)]
+    pub reject_context: Vec<String>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]

@@ -341,6 +341,24 @@ impl Scanner {
     fn confirm(&self, hay: &[u8], m: RawMatch) -> Option<Finding> {
         let rule = &self.rules[m.rule];
         let span = &hay[m.at.start..m.at.end];
+        if !rule.reject_context.is_empty() {
+            // The key name may begin before the match (`csrf_` in `csrf_token=`): take the
+            // identifier characters just before it too.
+            let mut from = m.at.match_start;
+            while from > 0
+                && m.at.match_start - from < 64
+                && (hay[from - 1].is_ascii_alphanumeric()
+                    || matches!(hay[from - 1], b'_' | b'-' | b'.'))
+            {
+                from -= 1;
+            }
+            let context = hay[from..m.at.start].to_ascii_lowercase();
+            if rule.reject_context.iter().any(|w| {
+                memchr::memmem::find(&context, w.to_ascii_lowercase().as_bytes()).is_some()
+            }) {
+                return None;
+            }
+        }
         let mut confidence = rule.confidence;
         if let Some(v) = rule.validator {
             confidence = validate::apply(v, span, confidence)?;

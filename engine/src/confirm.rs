@@ -12,10 +12,6 @@ use regex_automata::Input;
 /// Builds the engine's regex for one pattern with the flags every rule is matched with:
 /// bytes, ASCII classes, `(?i)` folding ASCII only.
 pub fn compile(pattern: &str) -> Result<Regex, String> {
-    build(pattern)
-}
-
-fn build(pattern: &str) -> Result<Regex, String> {
     meta::Builder::new()
         .syntax(syntax::Config::new().unicode(false).utf8(false))
         .configure(
@@ -58,7 +54,7 @@ impl Confirmer {
     pub fn at_end(&self, hay: &[u8], end: usize, window: usize) -> Option<Confirmed> {
         let re = self
             .end_anchored
-            .get_or_init(|| build(&format!("(?:{})\\z", self.pattern)).ok())
+            .get_or_init(|| compile(&format!("(?:{})\\z", self.pattern)).ok())
             .as_ref()?;
         let hay = &hay[..end];
         let input = Input::new(hay).range(end.saturating_sub(window)..end);

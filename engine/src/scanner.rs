@@ -103,6 +103,12 @@ impl Scanner {
         let rules: Vec<Rule> = rules
             .into_iter()
             .filter(|r| !disabled.contains(r.id.as_str()))
+            .map(|mut r| {
+                r.reject_context
+                    .iter_mut()
+                    .for_each(|w| w.make_ascii_lowercase());
+                r
+            })
             .collect();
         let matcher = Matcher::new(&rules, config.cached_database.as_deref())?;
         Ok(Scanner {
@@ -353,9 +359,11 @@ impl Scanner {
                 from -= 1;
             }
             let context = hay[from..m.at.start].to_ascii_lowercase();
-            if rule.reject_context.iter().any(|w| {
-                memchr::memmem::find(&context, w.to_ascii_lowercase().as_bytes()).is_some()
-            }) {
+            if rule
+                .reject_context
+                .iter()
+                .any(|w| memchr::memmem::find(&context, w.as_bytes()).is_some())
+            {
                 return None;
             }
         }

@@ -231,12 +231,9 @@ impl Scanner {
     /// Every confirmed finding of every rule in `text`, above the confidence floor and before
     /// overlapping findings are resolved: (rule id, start, end, confidence). For rule checks.
     pub fn explain(&self, text: &[u8]) -> Result<Vec<(String, usize, usize, f32)>> {
-        let mut raw: Vec<RawMatch> = Vec::new();
-        self.matcher.find(text, &mut raw)?;
-        Ok(raw
+        Ok(self
+            .confirmed(text)?
             .into_iter()
-            .filter_map(|m| self.confirm(text, m))
-            .filter(|f| f.confidence >= self.min_confidence)
             .map(|f| (self.rules[f.rule].id.clone(), f.start, f.end, f.confidence))
             .collect())
     }
@@ -334,14 +331,19 @@ impl Scanner {
 
     /// Matcher, validators, confidence floor, overlap resolution.
     fn find(&self, hay: &[u8]) -> Result<Vec<Finding>> {
+        let mut findings = self.confirmed(hay)?;
+        Ok(resolve_overlaps(&self.rules, &mut findings))
+    }
+
+    /// Matcher, then validators and the confidence floor; overlaps not yet resolved.
+    fn confirmed(&self, hay: &[u8]) -> Result<Vec<Finding>> {
         let mut raw: Vec<RawMatch> = Vec::new();
         self.matcher.find(hay, &mut raw)?;
-        let mut findings: Vec<Finding> = raw
+        Ok(raw
             .into_iter()
             .filter_map(|m| self.confirm(hay, m))
             .filter(|f| f.confidence >= self.min_confidence)
-            .collect();
-        Ok(resolve_overlaps(&self.rules, &mut findings))
+            .collect())
     }
 
     fn confirm(&self, hay: &[u8], m: RawMatch) -> Option<Finding> {

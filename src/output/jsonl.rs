@@ -5,16 +5,11 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
-use super::{line_columns, matched, Report};
+use super::{matched, positions, Report};
 
 pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<()> {
     for r in reports {
-        let offsets: Vec<usize> = r.verdict.detections.iter().map(|d| d.span.0).collect();
-        let positions = if r.json {
-            vec![(0, 0); offsets.len()]
-        } else {
-            line_columns(&r.bytes, &offsets)
-        };
+        let positions = positions(r);
         for (d, (line, column)) in r.verdict.detections.iter().zip(positions) {
             let mut v = json!({
                 "path": r.path,

@@ -7,7 +7,7 @@ mod text;
 use std::io::{self, Write};
 
 use clap::ValueEnum;
-use parapet_engine::{Detection, Verdict};
+use parapet_engine::{Category, Detection, Verdict};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -41,8 +41,19 @@ pub fn write(
     }
 }
 
+/// 1-based (line, column) of each detection of a text input, in detection order; (0, 0) for
+/// JSON inputs, whose detections are placed by pointer instead.
+pub fn positions(report: &Report) -> Vec<(usize, usize)> {
+    let offsets: Vec<usize> = report.verdict.detections.iter().map(|d| d.span.0).collect();
+    if report.json {
+        vec![(0, 0); offsets.len()]
+    } else {
+        line_columns(&report.bytes, &offsets)
+    }
+}
+
 /// 1-based line and column (in bytes) of each offset; `offsets` need not be sorted.
-pub fn line_columns(bytes: &[u8], offsets: &[usize]) -> Vec<(usize, usize)> {
+fn line_columns(bytes: &[u8], offsets: &[usize]) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..offsets.len()).collect();
     order.sort_by_key(|&i| offsets[i]);
     let mut out = vec![(0, 0); offsets.len()];
@@ -61,7 +72,7 @@ pub fn line_columns(bytes: &[u8], offsets: &[usize]) -> Vec<(usize, usize)> {
 
 /// The matched bytes of a detection, when they can be located (text inputs).
 pub fn matched<'a>(report: &'a Report, d: &Detection) -> Option<&'a [u8]> {
-    if report.json || d.fingerprint.is_empty() {
+    if report.json || d.category == Category::Validation {
         return None;
     }
     report.bytes.get(d.span.0..d.span.1)

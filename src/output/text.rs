@@ -2,16 +2,11 @@
 
 use std::io::{self, Write};
 
-use super::{line_columns, mask, matched, Report};
+use super::{mask, matched, positions, Report};
 
 pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<()> {
     for r in reports {
-        let offsets: Vec<usize> = r.verdict.detections.iter().map(|d| d.span.0).collect();
-        let positions = if r.json {
-            vec![(0, 0); offsets.len()]
-        } else {
-            line_columns(&r.bytes, &offsets)
-        };
+        let positions = positions(r);
         for (d, (line, col)) in r.verdict.detections.iter().zip(positions) {
             let value = matched(r, d)
                 .map(|v| {

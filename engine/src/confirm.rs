@@ -36,10 +36,11 @@ pub struct Confirmed {
     pub end: usize,
 }
 
-/// One rule's second-stage regex, compiled on first use so start-up stays cheap.
+/// One rule's second-stage regexes, compiled on first use so start-up stays cheap.
 pub struct Confirmer {
     pattern: String,
     end_anchored: OnceLock<Option<Regex>>,
+    forward: OnceLock<Option<Regex>>,
 }
 
 impl Confirmer {
@@ -47,6 +48,42 @@ impl Confirmer {
         Confirmer {
             pattern: pattern.to_string(),
             end_anchored: OnceLock::new(),
+            forward: OnceLock::new(),
+        }
+    }
+
+    /// Every match inside `from..to` (look-around sees the whole haystack), for rules whose
+    /// first pass found only an anchor somewhere in that window.
+    pub fn search(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Confirmed>) {
+        let Some(re) = self
+            .forward
+            .get_or_init(|| compile(&self.pattern).ok())
+            .as_ref()
+        else {
+            return;
+        };
+        let mut at = from;
+        while at < to {
+            let mut slots = [None; 4];
+            let input = Input::new(hay).range(at..to);
+            if re.search_slots(&input, &mut slots).is_none() {
+                break;
+            }
+            let (Some(ms), Some(me)) = (slots[0], slots[1]) else {
+                break;
+            };
+            let (ms, me) = (ms.get(), me.get());
+            let (start, end) = match (slots[2], slots[3]) {
+                (Some(s), Some(e)) if e.get() > s.get() => (s.get(), e.get()),
+                _ => (ms, me),
+            };
+            out.push(Confirmed {
+                match_start: ms,
+                match_end: me,
+                start,
+                end,
+            });
+            at = if me > at { me } else { at + 1 };
         }
     }
 

@@ -37,6 +37,8 @@ pub use verdict::{Action, Detection, Policy, Verdict};
 /// Internals exposed for the benchmarks and fuzz targets; not a stable API.
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::fold::{pattern_for_folded_view, Folded};
+    pub use crate::hyperscan::{Database, Scratch};
     pub use crate::json::{string_tokens, Joined};
     pub use crate::matcher::{at_windows, digit_windows};
 }

@@ -62,6 +62,8 @@ pub struct Matcher {
     raw: HsSet,
     folded: HsSet,
     windows: Vec<usize>,
+    /// Rules whose database entry is their anchor, not their pattern.
+    anchored: Vec<bool>,
     confirmers: Vec<Confirmer>,
     digits: GateSet,
     at: GateSet,
@@ -90,6 +92,10 @@ impl Matcher {
         let (mut at_rules, mut at_patterns) = (Vec::new(), Vec::new());
         for (i, r) in rules.iter().enumerate() {
             match r.gate {
+                Gate::Hyperscan if r.anchor.is_some() => {
+                    hs_rules.push(i);
+                    hs_patterns.push((r.anchor.clone().unwrap_or_default(), 0u32));
+                }
                 Gate::Hyperscan if r.category == Category::Injection => {
                     fold_rules.push(i);
                     fold_patterns.push((pattern_for_folded_view(&r.pattern), 0u32));
@@ -136,6 +142,7 @@ impl Matcher {
                 scratch: ThreadLocal::new(),
             },
             windows: rules.iter().map(Rule::window).collect(),
+            anchored: rules.iter().map(|r| r.anchor.is_some()).collect(),
             confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
             at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
@@ -171,11 +178,15 @@ impl Matcher {
 
     /// Every candidate in `hay`, appended to `out` in no particular order.
     pub fn find(&self, hay: &[u8], out: &mut Vec<RawMatch>) -> Result<()> {
+        let mut anchors = Vec::new();
         for (rule, end) in self.raw.scan(hay)? {
-            if let Some(at) = self.confirmers[rule].at_end(hay, end, self.windows[rule]) {
+            if self.anchored[rule] {
+                anchors.push((rule, end));
+            } else if let Some(at) = self.confirmers[rule].at_end(hay, end, self.windows[rule]) {
                 out.push(RawMatch { rule, at });
             }
         }
+        self.search_around_anchors(hay, anchors, out);
         if self.folded.db.is_some() {
             let view = Folded::new(hay);
             for (rule, end) in self.folded.scan(&view.text)? {
@@ -207,6 +218,36 @@ impl Matcher {
         }
         out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
         Ok(())
+    }
+}
+
+impl Matcher {
+    /// A match that contains an anchor ending at `end` lies within `window` bytes of it on
+    /// either side: each rule's pattern is searched in those windows, merged where they touch.
+    fn search_around_anchors(
+        &self,
+        hay: &[u8],
+        mut anchors: Vec<(usize, usize)>,
+        out: &mut Vec<RawMatch>,
+    ) {
+        anchors.sort_unstable();
+        let mut found = Vec::new();
+        let mut k = 0;
+        while k < anchors.len() {
+            let (rule, end) = anchors[k];
+            let w = self.windows[rule];
+            let from = end.saturating_sub(w);
+            let mut to = (end + w).min(hay.len());
+            k += 1;
+            while k < anchors.len() && anchors[k].0 == rule && anchors[k].1.saturating_sub(w) <= to
+            {
+                to = (anchors[k].1 + w).min(hay.len());
+                k += 1;
+            }
+            found.clear();
+            self.confirmers[rule].search(hay, from, to, &mut found);
+            out.extend(found.iter().map(|&at| RawMatch { rule, at }));
+        }
     }
 }
 

@@ -72,6 +72,11 @@ pub struct Rule {
     pub category: Category,
     pub kind: String,
     pub pattern: String,
+    /// A cheap pattern every match contains (a rare word set, a key name): when given, the
+    /// first pass looks for it instead of `pattern`, and `pattern` is searched only in a window
+    /// around each hit. For rules whose own literals are common words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
     #[serde(default = "default_confidence")]
     pub confidence: f32,
     #[serde(default)]
@@ -158,6 +163,14 @@ impl Rule {
             ));
         }
         crate::confirm::compile(&self.pattern).map_err(|e| err(format!("pattern: {e}")))?;
+        if let Some(anchor) = &self.anchor {
+            if self.gate != Gate::Hyperscan {
+                return Err(err(
+                    "an anchor is only for rules in the Hyperscan database".into()
+                ));
+            }
+            crate::confirm::compile(anchor).map_err(|e| err(format!("anchor: {e}")))?;
+        }
         Ok(())
     }
 }

@@ -192,3 +192,49 @@ fn a_control_character_does_not_hide_what_follows() {
         "{v:?}"
     );
 }
+
+#[test]
+fn anchored_rules_are_searched_around_their_anchor_only() {
+    let rules = parapet_engine::parse_rules(
+        "anchored.toml",
+        r#"
+[[rule]]
+id = "t.anchored"
+name = "anchored"
+category = "secret"
+kind = "test_secret"
+pattern = '''user=\w+;\s*pwd=(\w{8,})'''
+anchor = '''pwd='''
+examples = ["user=bob; pwd=Zq8vLm2pXr"]
+
+[[rule]]
+id = "t.bad_anchor"
+name = "anchor that misses its own example"
+category = "secret"
+kind = "test_secret"
+pattern = '''token=(\w{8,})'''
+anchor = '''secret'''
+examples = ["token=Zq8vLm2pXr"]
+"#,
+    )
+    .unwrap();
+    let s = Scanner::new(ScannerConfig {
+        no_builtin_rules: true,
+        extra_rules: rules,
+        ..ScannerConfig::default()
+    })
+    .unwrap();
+    // The match starts well before the anchor and far from other hits.
+    let text = format!(
+        "{}user=bob; pwd=Zq8vLm2pXr {}",
+        "x ".repeat(3000),
+        "y ".repeat(3000)
+    );
+    let v = s.scan(&text).unwrap();
+    assert_eq!(v.detections.len(), 1);
+    let d = &v.detections[0];
+    assert_eq!(&text[d.span.0..d.span.1], "Zq8vLm2pXr");
+    let problems = s.check_examples().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("t.bad_anchor: example not found"));
+}

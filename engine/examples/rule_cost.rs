@@ -1,0 +1,144 @@
+//! Which rules make the Hyperscan pass slow: compiles every built-in rule alone and times a
+//! scan of the given file with it, next to the full databases and a memchr pass.
+//!
+//! `cargo run --release -p parapet-engine --example rule_cost -- FILE [TOP]`
+
+use std::time::Instant;
+
+use parapet_engine::internals::{pattern_for_folded_view, Database, Folded, Scratch};
+use parapet_engine::{builtin_rules, parse_rules, Category, Gate, BUILTIN_RULE_FILES};
+
+fn time_db(db: &Database, hay: &[u8]) -> (f64, usize) {
+    let mut scratch = Scratch::new(db).expect("scratch");
+    let mut best = f64::MAX;
+    let mut hits = 0;
+    for _ in 0..3 {
+        hits = 0;
+        let t = Instant::now();
+        scratch.scan(db, hay, |_, _| hits += 1).expect("scan");
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    (best, hits)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).expect("usage: rule_cost FILE [TOP]");
+    let top: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(30);
+    let hay = std::fs::read(path).expect("read FILE");
+    let folded = Folded::new(&hay).text.into_owned();
+    let rules = builtin_rules().expect("rules");
+    if let Ok(p) = std::env::var("PATTERN") {
+        let db = Database::compile(&[(p, 0)]).expect("compile");
+        let (secs, hits) = time_db(&db, &hay);
+        println!(
+            "PATTERN alone: {:.2} GB/s, {hits} matches",
+            hay.len() as f64 / secs / 1e9
+        );
+        return;
+    }
+    let gb = |secs: f64| hay.len() as f64 / secs / 1e9;
+
+    let t = Instant::now();
+    let n = memchr::memchr_iter(b'\x01', &hay).count();
+    let floor = t.elapsed().as_secs_f64();
+    println!("memchr floor {:.2} GB/s ({n})", gb(floor));
+
+    let mut raw = Vec::new();
+    let mut fold = Vec::new();
+    let mut costs = Vec::new();
+    for r in &rules {
+        if r.gate != Gate::Hyperscan {
+            continue;
+        }
+        let injection = r.category == Category::Injection && r.anchor.is_none();
+        let pattern = if let Some(anchor) = &r.anchor {
+            anchor.clone()
+        } else if injection {
+            pattern_for_folded_view(&r.pattern)
+        } else {
+            r.pattern.clone()
+        };
+        let db = Database::compile(&[(pattern.clone(), 0)]).expect("compile");
+        let (secs, hits) = time_db(&db, if injection { &folded } else { &hay });
+        costs.push((secs, hits, r.id.clone()));
+        if injection {
+            fold.push((pattern, 0));
+        } else {
+            raw.push((pattern, 0));
+        }
+    }
+    for (name, set, text) in [("raw", &raw, &hay), ("folded", &fold, &folded)] {
+        let db = Database::compile(set).expect("compile");
+        let (secs, hits) = time_db(&db, text);
+        println!(
+            "{name} database: {} rules {:.3} GB/s, {hits} matches",
+            set.len(),
+            gb(secs)
+        );
+    }
+    if std::env::var_os("MERGED").is_some() {
+        let mut set = raw.clone();
+        set.extend(fold.iter().cloned());
+        let t = Instant::now();
+        let db = Database::compile(&set).expect("compile");
+        println!("merged compile {:.1}s", t.elapsed().as_secs_f64());
+        let (secs, hits) = time_db(&db, &folded);
+        println!("merged database: {:.3} GB/s, {hits} matches", gb(secs));
+    }
+    if std::env::var_os("FLOOR").is_some() {
+        for n in [50usize, 450, 2000] {
+            let set: Vec<(String, u32)> = (0..n)
+                .map(|i| (format!("(?i)q{:x}zj{}xv", i * 7919, i % 10), 0))
+                .collect();
+            let db = Database::compile(&set).expect("compile");
+            let (secs, _) = time_db(&db, &hay);
+            println!("{n} absent literals: {:.3} GB/s", gb(secs));
+        }
+    }
+    if std::env::var_os("SPACE_VIEW").is_some() {
+        let spaced: Vec<u8> = folded
+            .iter()
+            .map(|&b| {
+                if b.is_ascii_whitespace() || b == 0x0b {
+                    b' '
+                } else {
+                    b
+                }
+            })
+            .collect();
+        let set: Vec<(String, u32)> = fold
+            .iter()
+            .map(|(p, f)| {
+                (
+                    p.replace("\\s?", " ?")
+                        .replace("\\s", " ")
+                        .replace("\\n", " "),
+                    *f,
+                )
+            })
+            .collect();
+        let db = Database::compile(&set).expect("compile");
+        let (secs, hits) = time_db(&db, &spaced);
+        println!("space view database: {:.3} GB/s, {hits} matches", gb(secs));
+    }
+    for (name, text) in BUILTIN_RULE_FILES {
+        let set: Vec<(String, u32)> = parse_rules(name, text)
+            .expect("rules")
+            .iter()
+            .filter(|r| r.gate == Gate::Hyperscan && r.category != Category::Injection)
+            .map(|r| (r.anchor.clone().unwrap_or_else(|| r.pattern.clone()), 0))
+            .collect();
+        if set.is_empty() {
+            continue;
+        }
+        let db = Database::compile(&set).expect("compile");
+        let (secs, _) = time_db(&db, &hay);
+        println!("  {name}: {} rules {:.3} GB/s", set.len(), gb(secs));
+    }
+    costs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("slowest rules alone (GB/s, matches):");
+    for (secs, hits, id) in costs.iter().take(top) {
+        println!("  {:7.2} {hits:8} {id}", gb(*secs));
+    }
+}

@@ -9,8 +9,9 @@ use anyhow::Result;
 use clap::Subcommand;
 use parapet_engine::{Scanner, ScannerConfig};
 
+use crate::flags::{load_config, ScanFlags};
 use crate::output::Format;
-use crate::scanner_setup::{load_config, load_rule_file, scanner_config, ScanFlags};
+use parapet_proxy::scanner_setup::{load_rule_file, scanner_config};
 
 #[derive(Subcommand)]
 pub enum RulesCommand {
@@ -32,7 +33,7 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
     match cmd {
         RulesCommand::List { format, flags } => {
             let cfg = load_config(config)?;
-            let scanner = Scanner::new(scanner_config(&cfg, &flags)?)?;
+            let scanner = Scanner::new(scanner_config(&cfg, &flags.overrides())?)?;
             for r in scanner.rules() {
                 match format {
                     Format::Text => {

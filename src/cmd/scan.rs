@@ -12,8 +12,9 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 use parapet_engine::{Action, Scanner, Verdict};
 
+use crate::flags::{load_config, ScanFlags};
 use crate::output::{self, Format, Report};
-use crate::scanner_setup::{build_scanner, load_config, scanner_config, ScanFlags};
+use parapet_proxy::scanner_setup::{build_scanner, scanner_config};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
@@ -52,7 +53,7 @@ pub struct Args {
 
 pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
-    let sc = scanner_config(&cfg, &args.flags)?;
+    let sc = scanner_config(&cfg, &args.flags.overrides())?;
     let scanner = build_scanner(sc)?;
     let mut reports = Vec::new();
     let mut errors = 0;

@@ -1,0 +1,392 @@
+//! `parapet.yaml`: the schema (the Python reference's keys, plus ours), where the file is found,
+//! and the environment variables laid over it. Unknown keys and bad values are errors that name
+//! the key and the line, so a typo never silently weakens a policy.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use parapet_engine::Action;
+use serde::Deserialize;
+
+use crate::error::{ProxyError, Result};
+
+/// The whole file. Every section is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Name used when `--name` is not given (reference default: `default`).
+    pub server_name: Option<String>,
+    /// trace | debug | info | warning | error (also PARAPET_LOG_LEVEL).
+    pub log_level: Option<String>,
+    #[serde(default)]
+    pub scanner: ScannerSection,
+    #[serde(default)]
+    pub audit: AuditSection,
+    #[serde(default)]
+    pub integrity: IntegritySection,
+    #[serde(default)]
+    pub rate_limit: RateLimitSection,
+    #[serde(default)]
+    pub proxy: ProxySection,
+    #[serde(default)]
+    pub servers: BTreeMap<String, ServerSection>,
+}
+
+/// Content-scanning policy. Keys match the reference where it had them.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScannerSection {
+    pub policy_pii: Option<Action>,
+    pub policy_secrets: Option<Action>,
+    pub policy_injection: Option<Action>,
+    /// Per-kind overrides, e.g. `credit_card: redact`.
+    #[serde(default)]
+    pub policy_kinds: BTreeMap<String, Action>,
+    /// Byte cap per message (the reference counted characters and defaulted to 50,000).
+    pub content_max_length: Option<usize>,
+    pub min_confidence: Option<f32>,
+    #[serde(default)]
+    pub rules_files: Vec<PathBuf>,
+    #[serde(default)]
+    pub disabled_rules: Vec<String>,
+    #[serde(default)]
+    pub allow_fingerprints: Vec<String>,
+    #[serde(default)]
+    pub allow_rules: Vec<String>,
+    pub scan_tool_arguments: Option<bool>,
+    pub scan_tool_responses: Option<bool>,
+    /// Accepted so a reference config loads unchanged; JSON of any depth is scanned whole.
+    pub metadata_max_depth: Option<usize>,
+    pub metadata_max_keys: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSection {
+    pub enabled: bool,
+    /// Default: `$XDG_STATE_HOME/mcp-parapet/audit.jsonl` (also PARAPET_AUDIT_FILE).
+    pub log_file: Option<PathBuf>,
+    /// Log tool-call arguments, with every detection redacted.
+    pub log_tool_arguments: bool,
+    pub log_tool_responses: bool,
+    pub max_file_size_mb: u64,
+    /// Refuse traffic when the audit trail cannot be written.
+    pub fail_closed: bool,
+}
+
+impl Default for AuditSection {
+    fn default() -> Self {
+        AuditSection {
+            enabled: true,
+            log_file: None,
+            log_tool_arguments: true,
+            log_tool_responses: false,
+            max_file_size_mb: 100,
+            fail_closed: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntegritySection {
+    pub enabled: bool,
+    /// HMAC key for pins and the audit chain (PARAPET_SIGNING_KEY wins).
+    pub signing_key: String,
+    /// Default: `$XDG_STATE_HOME/mcp-parapet/manifests`.
+    pub manifest_dir: Option<PathBuf>,
+    pub alert_on_change: bool,
+    /// Withhold changed and added tools until `mcp-parapet approve`.
+    pub block_on_change: bool,
+}
+
+impl Default for IntegritySection {
+    fn default() -> Self {
+        IntegritySection {
+            enabled: true,
+            signing_key: String::new(),
+            manifest_dir: None,
+            alert_on_change: true,
+            block_on_change: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSection {
+    pub enabled: bool,
+    /// Calls per tool.
+    pub default_per_minute: u32,
+    pub default_per_hour: u32,
+    /// Calls allowed at once before the per-minute pace applies (default: the per-minute figure).
+    pub burst: Option<u32>,
+}
+
+impl Default for RateLimitSection {
+    fn default() -> Self {
+        RateLimitSection {
+            enabled: true,
+            default_per_minute: 60,
+            default_per_hour: 1000,
+            burst: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxySection {
+    /// After the client closes, how long the server may take to exit before it is terminated.
+    pub shutdown_grace_ms: u64,
+    /// Answer a refused `tools/call` as a tool result with `isError: true` instead of a
+    /// JSON-RPC error.
+    pub refuse_as_tool_error: bool,
+}
+
+impl Default for ProxySection {
+    fn default() -> Self {
+        ProxySection {
+            shutdown_grace_ms: 2000,
+            refuse_as_tool_error: false,
+        }
+    }
+}
+
+/// What a tool may do, from least to most dangerous.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolClass {
+    Read,
+    Write,
+    Destructive,
+    Admin,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrustLevel {
+    None,
+    Basic,
+    #[default]
+    Verified,
+    Trusted,
+    Privileged,
+}
+
+/// Policy overrides shared by servers and tools.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    pub policy_pii: Option<Action>,
+    pub policy_secrets: Option<Action>,
+    pub policy_injection: Option<Action>,
+    #[serde(default)]
+    pub policy_kinds: BTreeMap<String, Action>,
+    #[serde(default)]
+    pub allow_rules: Vec<String>,
+    #[serde(default)]
+    pub allow_fingerprints: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    #[serde(default)]
+    pub trust_level: TrustLevel,
+    /// Globs; when non-empty only matching tools may be called.
+    #[serde(default)]
+    pub allowed_tools: Vec<String>,
+    /// Globs; always wins over `allowed_tools`.
+    #[serde(default)]
+    pub blocked_tools: Vec<String>,
+    /// Per tool, as in the reference.
+    pub max_calls_per_minute: Option<u32>,
+    pub max_calls_per_hour: Option<u32>,
+    /// All tools of this server together.
+    pub server_calls_per_minute: Option<u32>,
+    pub server_calls_per_hour: Option<u32>,
+    #[serde(flatten)]
+    pub overrides: Overrides,
+    #[serde(default)]
+    pub tools: BTreeMap<String, ToolSection>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSection {
+    /// Overrides the class read from annotations and verbs.
+    pub class: Option<ToolClass>,
+    pub max_calls_per_minute: Option<u32>,
+    pub max_calls_per_hour: Option<u32>,
+    #[serde(flatten)]
+    pub overrides: Overrides,
+}
+
+/// Where the config comes from: an explicit path, PARAPET_CONFIG, then the first of
+/// `./parapet.yaml`, `./parapet.yml`, `./.parapet.yaml`, `./.parapet.yml`,
+/// `~/.config/mcp-parapet/config.yaml`.
+pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("PARAPET_CONFIG").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let mut candidates: Vec<PathBuf> = [
+        "parapet.yaml",
+        "parapet.yml",
+        ".parapet.yaml",
+        ".parapet.yml",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        candidates.push(Path::new(&home).join(".config/mcp-parapet/config.yaml"));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+impl Config {
+    /// Loads the config file and applies the environment. A file named explicitly (flag or
+    /// PARAPET_CONFIG) that is missing is an error (the reference silently fell back).
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let mut config = match config_path(explicit) {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| ProxyError::Config {
+                    path: path.clone(),
+                    message: format!("cannot read it: {e}"),
+                })?;
+                Config::parse(&text).map_err(|message| ProxyError::Config { path, message })?
+            }
+            None => Config::default(),
+        };
+        config.apply_env()?;
+        Ok(config)
+    }
+
+    /// Parses YAML text; the error names the key and line.
+    pub fn parse(text: &str) -> std::result::Result<Config, String> {
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let config: Config = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        if let Some(v) = self.scanner.min_confidence {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("scanner.min_confidence: {v} is outside 0..1"));
+            }
+        }
+        if let Some(level) = &self.log_level {
+            check_log_level(level).map_err(|e| format!("log_level: {e}"))?;
+        }
+        let rl = &self.rate_limit;
+        if rl.enabled && (rl.default_per_minute == 0 || rl.default_per_hour == 0) {
+            return Err(
+                "rate_limit: limits must be at least 1 (set rate_limit.enabled: false to switch them off)"
+                    .into(),
+            );
+        }
+        for (name, server) in &self.servers {
+            for glob in server.allowed_tools.iter().chain(&server.blocked_tools) {
+                globset::Glob::new(glob)
+                    .map_err(|e| format!("servers.{name}: tool pattern {glob:?}: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self) -> Result<()> {
+        let env_err = |var: &str, message: String| ProxyError::Env {
+            var: var.to_string(),
+            message,
+        };
+        for (var, slot) in [
+            ("PARAPET_POLICY_PII", &mut self.scanner.policy_pii),
+            ("PARAPET_POLICY_SECRETS", &mut self.scanner.policy_secrets),
+            (
+                "PARAPET_POLICY_INJECTION",
+                &mut self.scanner.policy_injection,
+            ),
+        ] {
+            if let Some(v) = env_nonempty(var) {
+                *slot = Some(v.parse::<Action>().map_err(|e| env_err(var, e))?);
+            }
+        }
+        if let Some(v) = env_nonempty("PARAPET_LOG_LEVEL") {
+            check_log_level(&v).map_err(|e| env_err("PARAPET_LOG_LEVEL", e))?;
+            self.log_level = Some(v);
+        }
+        if let Some(v) = env_nonempty("PARAPET_AUDIT_FILE") {
+            self.audit.log_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env_nonempty("PARAPET_SIGNING_KEY") {
+            self.integrity.signing_key = v;
+        }
+        Ok(())
+    }
+
+    /// The server section for `name`, or the defaults.
+    pub fn server(&self, name: &str) -> ServerSection {
+        self.servers.get(name).cloned().unwrap_or_default()
+    }
+}
+
+pub fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The tracing filter for a reference-style level name.
+pub fn check_log_level(level: &str) -> std::result::Result<&'static str, String> {
+    match level.trim().to_ascii_lowercase().as_str() {
+        "trace" => Ok("trace"),
+        "debug" => Ok("debug"),
+        "info" => Ok("info"),
+        "warning" | "warn" => Ok("warn"),
+        "error" | "critical" => Ok("error"),
+        other => Err(format!(
+            "unknown log level {other:?}: expected debug, info, warning or error"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_template_loads() {
+        let c = Config::parse(crate::template::TEMPLATE).unwrap();
+        assert!(c.audit.enabled);
+        assert_eq!(c.rate_limit.default_per_minute, 60);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_key_and_line() {
+        let e =
+            Config::parse("scanner:\n  policy_pii: flag\n  polcy_secrets: redact\n").unwrap_err();
+        assert!(e.contains("polcy_secrets") && e.contains("line 3"), "{e}");
+        let e = Config::parse("scanner:\n  policy_pii: block\n").unwrap_err();
+        assert!(e.contains("block") && e.contains("line 2"), "{e}");
+        let e = Config::parse("servers:\n  fs:\n    trust_level: admin\n").unwrap_err();
+        assert!(e.contains("admin") && e.contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn per_server_and_per_tool_sections() {
+        let c = Config::parse(
+            "servers:\n  fs:\n    trust_level: basic\n    blocked_tools: ['write_*']\n    policy_pii: redact\n    tools:\n      move_file:\n        class: destructive\n        allow_rules: [pii.email]\n",
+        )
+        .unwrap();
+        let fs = c.server("fs");
+        assert_eq!(fs.trust_level, TrustLevel::Basic);
+        assert_eq!(fs.overrides.policy_pii, Some(Action::Redact));
+        assert_eq!(fs.tools["move_file"].class, Some(ToolClass::Destructive));
+        assert_eq!(c.server("other").trust_level, TrustLevel::Verified);
+    }
+}

@@ -1,0 +1,176 @@
+//! Frame → classified message: a JSON-RPC object read without copying its parts (params, result
+//! and error stay raw slices of the line, so an unchanged message is forwarded byte for byte and
+//! a changed part is spliced back in place). Builders for the errors the proxy answers with.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The envelope of one JSON-RPC message. Duplicate keys are an error (two parsers must never
+/// disagree about which `method` a message has).
+#[derive(Debug, Deserialize)]
+pub struct Envelope<'a> {
+    #[serde(borrow, default)]
+    pub id: Option<&'a RawValue>,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(borrow, default)]
+    pub params: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub result: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub error: Option<&'a RawValue>,
+}
+
+/// What a message is, by the JSON-RPC rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Request,
+    Notification,
+    Response,
+    /// An object that is none of the above.
+    Other,
+}
+
+impl Envelope<'_> {
+    pub fn kind(&self) -> Kind {
+        let has_id = self.id.is_some_and(|id| id.get() != "null");
+        match (&self.method, has_id) {
+            (Some(_), true) => Kind::Request,
+            (Some(_), false) => Kind::Notification,
+            (None, true) if self.result.is_some() || self.error.is_some() => Kind::Response,
+            _ => Kind::Other,
+        }
+    }
+
+    /// The id as its JSON text, for correlation and for echoing back.
+    pub fn id_text(&self) -> Option<&str> {
+        self.id.map(|id| id.get())
+    }
+}
+
+/// The parsed shape of one line.
+pub enum Parsed<'a> {
+    Object(Envelope<'a>),
+    /// A JSON-RPC batch: the raw elements.
+    Batch(Vec<&'a RawValue>),
+    /// Valid JSON that is not an object or array (a scalar, `null`).
+    OtherJson,
+    NotJson,
+}
+
+pub fn parse(line: &[u8]) -> Parsed<'_> {
+    let first = line.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    match first {
+        Some(b'{') => match serde_json::from_slice::<Envelope>(line) {
+            Ok(env) => Parsed::Object(env),
+            Err(_) => Parsed::NotJson,
+        },
+        Some(b'[') => match serde_json::from_slice::<Vec<&RawValue>>(line) {
+            Ok(items) => Parsed::Batch(items),
+            Err(_) => Parsed::NotJson,
+        },
+        _ => match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+            Ok(_) => Parsed::OtherJson,
+            Err(_) => Parsed::NotJson,
+        },
+    }
+}
+
+/// `line` with the bytes of `part` (a slice of it) replaced by `with`.
+pub fn splice(line: &[u8], part: &RawValue, with: &[u8]) -> Vec<u8> {
+    let start = part.get().as_ptr() as usize - line.as_ptr() as usize;
+    let end = start + part.get().len();
+    let mut out = Vec::with_capacity(line.len() + with.len());
+    out.extend_from_slice(&line[..start]);
+    out.extend_from_slice(with);
+    out.extend_from_slice(&line[end..]);
+    out
+}
+
+/// A JSON-RPC error response for request `id` (its JSON text).
+pub fn error_response(id: &str, code: i64, message: &str, data: serde_json::Value) -> Vec<u8> {
+    let mut out = format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"error\":").into_bytes();
+    let err = serde_json::json!({ "code": code, "message": message, "data": data });
+    out.extend(serde_json::to_vec(&err).unwrap_or_default());
+    out.push(b'}');
+    out
+}
+
+/// A refused `tools/call` answered as a tool result the model can read.
+pub fn tool_error_result(id: &str, text: &str) -> Vec<u8> {
+    let result =
+        serde_json::json!({ "content": [{ "type": "text", "text": text }], "isError": true });
+    let mut out = format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":").into_bytes();
+    out.extend(serde_json::to_vec(&result).unwrap_or_default());
+    out.push(b'}');
+    out
+}
+
+/// The id of a message too large to parse, read from its first bytes: `"id":` then a number
+/// or a simple string.
+pub fn id_from_head(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    let at = text.find("\"id\"")?;
+    let rest = text[at + 4..].trim_start().strip_prefix(':')?.trim_start();
+    if let Some(s) = rest.strip_prefix('"') {
+        let end = s.find(['"', '\\'])?;
+        return Some(format!("\"{}\"", &s[..end]));
+    }
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| rest[..end].to_string())
+}
+
+pub const TRUST_DENIED: i64 = -32001;
+pub const RATE_LIMITED: i64 = -32002;
+pub const REQUEST_CONTENT: i64 = -32003;
+pub const RESPONSE_CONTENT: i64 = -32004;
+pub const INVALID_REQUEST: i64 = -32600;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_shapes() {
+        let Parsed::Object(e) = parse(br#"{"jsonrpc":"2.0","id":0,"method":"ping"}"#) else {
+            panic!()
+        };
+        assert_eq!(e.kind(), Kind::Request);
+        assert_eq!(e.id_text(), Some("0"));
+        let Parsed::Object(e) = parse(br#"{"jsonrpc":"2.0","method":"x","params":null}"#) else {
+            panic!()
+        };
+        assert_eq!(e.kind(), Kind::Notification);
+        assert!(matches!(parse(b"[1,{}]"), Parsed::Batch(v) if v.len() == 2));
+        assert!(matches!(parse(b"42"), Parsed::OtherJson));
+        assert!(matches!(parse(b"null"), Parsed::OtherJson));
+        assert!(matches!(parse(b"Content-Length: 5"), Parsed::NotJson));
+        // Duplicate keys are refused, not resolved one way or the other.
+        assert!(matches!(
+            parse(br#"{"id":1,"method":"ping","method":"tools/call"}"#),
+            Parsed::NotJson
+        ));
+    }
+
+    #[test]
+    fn splice_changes_only_the_part() {
+        let line = br#"{"id":1,"params":{"a":"x"},"z":"caf\u00e9"}"#;
+        let Parsed::Object(e) = parse(line) else {
+            panic!()
+        };
+        let out = splice(line, e.params.unwrap(), br#"{"a":"y"}"#);
+        assert_eq!(out, br#"{"id":1,"params":{"a":"y"},"z":"caf\u00e9"}"#);
+    }
+
+    #[test]
+    fn ids_of_oversize_lines() {
+        assert_eq!(
+            id_from_head(br#"{"jsonrpc":"2.0","id": 17,"method""#),
+            Some("17".into())
+        );
+        assert_eq!(id_from_head(br#"{"id":"ab-1","#), Some("\"ab-1\"".into()));
+        assert_eq!(id_from_head(br#"{"method":"x""#), None);
+    }
+}

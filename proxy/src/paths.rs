@@ -1,0 +1,100 @@
+//! Where state lives (XDG dirs, never the working directory: clients often start servers with
+//! cwd `/`), file names made safe from user-given server names, and private (0600) files.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(fallback)))
+        .map(|d| d.join("mcp-parapet"))
+}
+
+/// `$XDG_STATE_HOME/mcp-parapet` (default `~/.local/state/mcp-parapet`).
+pub fn state_dir() -> Option<PathBuf> {
+    xdg("XDG_STATE_HOME", ".local/state")
+}
+
+/// `$XDG_CACHE_HOME/mcp-parapet` (default `~/.cache/mcp-parapet`).
+pub fn cache_dir() -> Option<PathBuf> {
+    xdg("XDG_CACHE_HOME", ".cache")
+}
+
+/// A server name as a file name: ASCII letters, digits, `-`, `_` and `.` kept, everything else
+/// (`/`, `..`, spaces, control characters) replaced by `_`; never empty, never starting with a dot.
+pub fn safe_file_stem(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        s.insert(0, '_');
+    }
+    s
+}
+
+/// Creates `dir` (and parents) readable by the owner only.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename; 0600 when `private`.
+pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        if private {
+            private_dir(dir)?;
+        } else {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    if private {
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(tmp, path)
+}
+
+/// Opens `path` for appending, created 0600.
+pub fn open_append_private(path: &Path) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        private_dir(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_names_cannot_escape_the_directory() {
+        assert_eq!(safe_file_stem("../x"), "_.._x");
+        assert_eq!(safe_file_stem("a/b"), "a_b");
+        assert_eq!(safe_file_stem(""), "_");
+        assert_eq!(safe_file_stem(".hidden"), "_.hidden");
+        assert_eq!(safe_file_stem("my-server_1.0"), "my-server_1.0");
+    }
+}

@@ -1,0 +1,90 @@
+//! Builds the engine's `ScannerConfig` from the config file and command-line overrides, and keeps
+//! the compiled rule database in the XDG cache directory so start-up does not pay for
+//! compilation twice.
+
+use std::path::{Path, PathBuf};
+
+use parapet_engine::{parse_rules, Scanner, ScannerConfig};
+
+use crate::config::{env_nonempty, Config};
+use crate::error::{ProxyError, Result};
+use crate::paths;
+
+/// Settings given on the command line; they win over the file.
+#[derive(Debug, Default, Clone)]
+pub struct ScanOverrides {
+    pub rules: Vec<PathBuf>,
+    pub disable_rule: Vec<String>,
+    pub min_confidence: Option<f32>,
+    pub max_bytes: Option<usize>,
+}
+
+/// Reads a user rule file and checks it.
+pub fn load_rule_file(path: &Path) -> Result<Vec<parapet_engine::Rule>> {
+    let text = std::fs::read_to_string(path).map_err(|e| ProxyError::Io {
+        what: format!("cannot read rule file {}", path.display()),
+        source: e,
+    })?;
+    Ok(parse_rules(&path.display().to_string(), &text)?)
+}
+
+pub fn scanner_config(config: &Config, flags: &ScanOverrides) -> Result<ScannerConfig> {
+    let s = &config.scanner;
+    let mut sc = ScannerConfig::default();
+    if let Some(v) = s.policy_pii {
+        sc.policy.pii = v;
+    }
+    if let Some(v) = s.policy_secrets {
+        sc.policy.secret = v;
+    }
+    if let Some(v) = s.policy_injection {
+        sc.policy.injection = v;
+    }
+    for (kind, v) in &s.policy_kinds {
+        sc.policy.kinds.insert(kind.clone(), *v);
+    }
+    if let Some(v) = flags.max_bytes.or(s.content_max_length) {
+        sc.max_bytes = v;
+    }
+    if let Some(v) = flags.min_confidence.or(s.min_confidence) {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(ProxyError::Invalid(format!(
+                "min confidence {v} is outside 0..1"
+            )));
+        }
+        sc.min_confidence = v;
+    }
+    for path in s.rules_files.iter().chain(&flags.rules) {
+        sc.extra_rules.extend(load_rule_file(path)?);
+    }
+    sc.disabled_rules = s
+        .disabled_rules
+        .iter()
+        .chain(&flags.disable_rule)
+        .cloned()
+        .collect();
+    sc.allow_fingerprints = s.allow_fingerprints.clone();
+    sc.allow_rules = s.allow_rules.clone();
+    if let Some(k) = env_nonempty("PARAPET_FINGERPRINT_KEY") {
+        sc.fingerprint_key = k.into_bytes();
+    }
+    Ok(sc)
+}
+
+/// Builds the scanner, loading the compiled database from the cache when it matches these
+/// rules and refreshing the cache when it does not. Cache problems never stop a scan.
+pub fn build_scanner(mut sc: ScannerConfig) -> Result<Scanner> {
+    let cache = paths::cache_dir().map(|d| d.join("rules.hsdb"));
+    let cached = cache.as_ref().and_then(|p| std::fs::read(p).ok());
+    sc.cached_database = cached.clone();
+    let scanner = Scanner::new(sc)?;
+    let fresh = cached
+        .as_deref()
+        .is_none_or(|c| !c.starts_with(scanner.database_key().as_bytes()));
+    if let (true, Some(path)) = (fresh, cache) {
+        if let Some(bytes) = scanner.serialized_database() {
+            let _ = paths::write_atomic(&path, &bytes, false);
+        }
+    }
+    Ok(scanner)
+}

@@ -1,0 +1,80 @@
+//! Graceful shutdown: SIGINT and SIGTERM are forwarded to the server; when the client closes
+//! its end (the server's stdin is closed for it) the server gets a grace period, then SIGTERM,
+//! then SIGKILL. Whatever happens, the proxy ends with the server's exit status and never hangs.
+
+use std::time::Duration;
+
+use tokio::process::Child;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::oneshot;
+
+fn send(child: &Child, sig: i32) {
+    if let Some(pid) = child.id() {
+        // SAFETY: kill(2) with a pid we spawned and have not reaped.
+        unsafe {
+            libc::kill(pid as libc::pid_t, sig);
+        }
+    }
+}
+
+/// The exit code the proxy should end with for this status: the child's code, or 128 + signal.
+pub fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+/// Waits for the child, forwarding signals and escalating after client EOF or a signal.
+pub async fn supervise(
+    child: &mut Child,
+    mut client_closed: oneshot::Receiver<()>,
+    grace: Duration,
+) -> std::io::Result<std::process::ExitStatus> {
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut closed = false;
+    // Next escalation step and when it is due.
+    let mut deadline: Option<tokio::time::Instant> = None;
+    let mut next_signal = libc::SIGTERM;
+    loop {
+        let timer = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            status = child.wait() => return status,
+            _ = sigint.recv() => {
+                tracing::info!("SIGINT: forwarding to the server");
+                send(child, libc::SIGINT);
+                deadline.get_or_insert(tokio::time::Instant::now() + grace);
+            }
+            _ = sigterm.recv() => {
+                tracing::info!("SIGTERM: forwarding to the server");
+                send(child, libc::SIGTERM);
+                next_signal = libc::SIGKILL;
+                deadline = Some(tokio::time::Instant::now() + grace);
+            }
+            _ = &mut client_closed, if !closed => {
+                closed = true;
+                tracing::debug!("client closed its end; the server has {grace:?} to exit");
+                deadline.get_or_insert(tokio::time::Instant::now() + grace);
+            }
+            _ = timer => {
+                if next_signal == libc::SIGTERM {
+                    tracing::warn!("server still running after {grace:?}: sending SIGTERM");
+                    send(child, libc::SIGTERM);
+                    next_signal = libc::SIGKILL;
+                    deadline = Some(tokio::time::Instant::now() + grace);
+                } else {
+                    tracing::warn!("server still running: killing it");
+                    let _ = child.start_kill();
+                    deadline = None;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The stdio transport: spawns the server (no shell; env and cwd inherited) and runs the three
+//! pumps — client → pipeline → server, server → pipeline → client, and the server's stderr,
+//! relayed line by line with secrets redacted. Each direction is one task, so each keeps its
+//! order; writes go through one writer task per destination.
+
+use std::ffi::OsString;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::frame::{Frame, FrameReader};
+use crate::message;
+use crate::pipeline::{Outcome, Pipeline};
+use crate::shutdown;
+
+pub struct Options {
+    pub command: Vec<OsString>,
+    pub max_bytes: usize,
+    pub grace: Duration,
+}
+
+/// Longest stderr line relayed whole; longer ones are cut.
+const STDERR_LINE_CAP: usize = 1 << 20;
+
+async fn writer<W: AsyncWrite + Unpin>(mut out: W, mut rx: mpsc::Receiver<Vec<u8>>) {
+    while let Some(mut msg) = rx.recv().await {
+        msg.push(b'\n');
+        if out.write_all(&msg).await.is_err() {
+            break;
+        }
+        // Flush when nothing else is queued, so bursts go out in few writes.
+        if rx.is_empty() && out.flush().await.is_err() {
+            break;
+        }
+    }
+    let _ = out.flush().await;
+    let _ = out.shutdown().await;
+}
+
+/// Routes an outcome: `forward` goes on, `reply` goes back.
+async fn route(out: Outcome, onward: &mpsc::Sender<Vec<u8>>, back: &mpsc::Sender<Vec<u8>>) {
+    if let Some(f) = out.forward {
+        let _ = onward.send(f).await;
+    }
+    if let Some(r) = out.reply {
+        let _ = back.send(r).await;
+    }
+}
+
+/// A message over the byte cap: a request gets an error, anything else is dropped; both audited.
+fn oversize(
+    pipeline: &Pipeline,
+    len: usize,
+    head: &[u8],
+    max: usize,
+    from_client: bool,
+) -> Outcome {
+    let id = message::id_from_head(head);
+    pipeline.audit().record(
+        "message_too_large",
+        vec![
+            (
+                "direction",
+                serde_json::json!(if from_client { "request" } else { "response" }),
+            ),
+            ("message_id", serde_json::json!(id)),
+            (
+                "metadata",
+                serde_json::json!({"bytes": len, "max_bytes": max}),
+            ),
+        ],
+    );
+    tracing::warn!(
+        "message of {len} bytes is over the {max}-byte cap (scanner.content_max_length)"
+    );
+    let Some(id) = id else {
+        return Outcome::default();
+    };
+    let (code, data) = (
+        if from_client {
+            message::REQUEST_CONTENT
+        } else {
+            message::RESPONSE_CONTENT
+        },
+        serde_json::json!({"reason": "too_large", "bytes": len, "max_bytes": max}),
+    );
+    let err = message::error_response(&id, code, "Message too large for content security", data);
+    if from_client {
+        Outcome {
+            forward: None,
+            reply: Some(err),
+        }
+    } else {
+        // A response the client waits for becomes an error it can read.
+        Outcome {
+            forward: Some(err),
+            reply: None,
+        }
+    }
+}
+
+/// Runs the proxy until the server exits; returns its exit code.
+pub async fn run<R, W>(
+    pipeline: Arc<Pipeline>,
+    opts: Options,
+    client_in: R,
+    client_out: W,
+) -> std::io::Result<i32>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (program, args) = opts
+        .command
+        .split_first()
+        .ok_or_else(|| std::io::Error::other("no server command given"))?;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot start {}: {e}", program.to_string_lossy()),
+            )
+        })?;
+    let child_in = child.stdin.take().expect("piped");
+    let child_out = child.stdout.take().expect("piped");
+    let child_err = child.stderr.take().expect("piped");
+
+    let (to_client, to_client_rx) = mpsc::channel::<Vec<u8>>(256);
+    let (to_server, to_server_rx) = mpsc::channel::<Vec<u8>>(256);
+    let client_writer = tokio::spawn(writer(client_out, to_client_rx));
+    let server_writer = tokio::spawn(writer(child_in, to_server_rx));
+    let (closed_tx, closed_rx) = oneshot::channel();
+    let max = opts.max_bytes;
+
+    let client_reader = {
+        let (p, onward, back) = (pipeline.clone(), to_server.clone(), to_client.clone());
+        tokio::spawn(async move {
+            let mut frames = FrameReader::new(BufReader::with_capacity(64 * 1024, client_in), max);
+            while let Ok(Some(frame)) = frames.next().await {
+                let out = match frame {
+                    Frame::Line(line) => p.from_client(&line),
+                    Frame::Oversize { len, head } => oversize(&p, len, &head, max, true),
+                };
+                route(out, &onward, &back).await;
+            }
+            // Dropping `onward` (the last sender after this task) closes the server's stdin.
+            drop(onward);
+            let _ = closed_tx.send(());
+        })
+    };
+    // The server reader answers the server's refused requests through a weak sender, so the
+    // client's EOF still closes the server's stdin.
+    let to_server_weak = to_server.downgrade();
+    drop(to_server);
+    let server_reader = {
+        let (p, onward) = (pipeline.clone(), to_client.clone());
+        tokio::spawn(async move {
+            let mut frames = FrameReader::new(BufReader::with_capacity(64 * 1024, child_out), max);
+            while let Ok(Some(frame)) = frames.next().await {
+                let out = match frame {
+                    Frame::Line(line) => p.from_server(&line),
+                    Frame::Oversize { len, head } => oversize(&p, len, &head, max, false),
+                };
+                if let Some(f) = out.forward {
+                    let _ = onward.send(f).await;
+                }
+                if let (Some(r), Some(back)) = (out.reply, to_server_weak.upgrade()) {
+                    let _ = back.send(r).await;
+                }
+            }
+        })
+    };
+    drop(to_client);
+    let stderr_pump = {
+        let p = pipeline.clone();
+        tokio::spawn(async move {
+            let mut frames = FrameReader::new(BufReader::new(child_err), STDERR_LINE_CAP);
+            let mut err = tokio::io::stderr();
+            while let Ok(Some(frame)) = frames.next().await {
+                let mut line = match frame {
+                    Frame::Line(l) => l,
+                    Frame::Oversize { len, mut head } => {
+                        head.extend_from_slice(format!(" …[{len} bytes, cut]").as_bytes());
+                        head
+                    }
+                };
+                if let Ok(v) = p.scanner().scan_bytes(&line) {
+                    if v.detections
+                        .iter()
+                        .any(|d| d.category != parapet_engine::Category::Validation)
+                    {
+                        let mut all = v.clone();
+                        for d in &mut all.detections {
+                            d.action = parapet_engine::Action::Redact;
+                        }
+                        line = p.scanner().redact_text(&line, &all);
+                    }
+                }
+                line.push(b'\n');
+                if err.write_all(&line).await.is_err() {
+                    break;
+                }
+            }
+        })
+    };
+
+    let status = shutdown::supervise(&mut child, closed_rx, opts.grace).await?;
+    let _ = server_reader.await;
+    let _ = stderr_pump.await;
+    client_reader.abort();
+    let _ = client_reader.await;
+    let _ = client_writer.await;
+    server_writer.abort();
+    Ok(shutdown::exit_code(status))
+}

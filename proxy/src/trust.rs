@@ -1,0 +1,375 @@
+//! Trust tiers made real: every tool gets a class (read < write < destructive < admin) from its
+//! annotations and from the verbs in its name and description; each tier allows classes up to
+//! its own; allow/block globs and per-tool overrides sit on top.
+
+use std::collections::HashMap;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde_json::Value;
+
+use crate::config::{ServerSection, ToolClass, TrustLevel};
+
+/// The most dangerous class a tier allows; `None` for the `none` tier.
+pub fn ceiling(level: TrustLevel) -> Option<ToolClass> {
+    match level {
+        TrustLevel::None => None,
+        TrustLevel::Basic => Some(ToolClass::Read),
+        TrustLevel::Verified => Some(ToolClass::Write),
+        TrustLevel::Trusted => Some(ToolClass::Destructive),
+        TrustLevel::Privileged => Some(ToolClass::Admin),
+    }
+}
+
+pub fn level_name(level: TrustLevel) -> &'static str {
+    match level {
+        TrustLevel::None => "none",
+        TrustLevel::Basic => "basic",
+        TrustLevel::Verified => "verified",
+        TrustLevel::Trusted => "trusted",
+        TrustLevel::Privileged => "privileged",
+    }
+}
+
+pub fn class_name(class: ToolClass) -> &'static str {
+    match class {
+        ToolClass::Read => "read",
+        ToolClass::Write => "write",
+        ToolClass::Destructive => "destructive",
+        ToolClass::Admin => "admin",
+    }
+}
+
+const READ: &[&str] = &[
+    "get", "list", "read", "search", "find", "fetch", "query", "show", "view", "describe",
+    "lookup", "inspect", "count", "stat", "info", "check", "browse", "echo", "ping", "status",
+    "tree",
+];
+const WRITE: &[&str] = &[
+    "create", "update", "write", "send", "post", "put", "add", "set", "edit", "insert", "upload",
+    "save", "append", "rename", "move", "copy", "patch", "publish", "submit", "comment", "modify",
+    "make", "new", "change", "mkdir",
+];
+const DESTRUCTIVE: &[&str] = &[
+    "delete",
+    "remove",
+    "drop",
+    "overwrite",
+    "kill",
+    "destroy",
+    "truncate",
+    "purge",
+    "wipe",
+    "erase",
+    "terminate",
+    "revoke",
+    "reset",
+    "rm",
+    "unlink",
+    "format",
+    "clear",
+];
+const ADMIN: &[&str] = &[
+    "exec",
+    "execute",
+    "shell",
+    "run",
+    "command",
+    "sudo",
+    "install",
+    "eval",
+    "spawn",
+    "bash",
+    "sh",
+    "powershell",
+    "cmd",
+    "admin",
+    "chmod",
+    "chown",
+    "deploy",
+    "script",
+];
+
+/// Words of an identifier or sentence, lower case: `run_command`, `deleteFile`, `git-push`.
+fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = c.is_ascii_lowercase();
+            cur.push(c.to_ascii_lowercase());
+        } else {
+            prev_lower = false;
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn class_of_word(w: &str) -> Option<ToolClass> {
+    let stem = w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w);
+    for (list, class) in [
+        (ADMIN, ToolClass::Admin),
+        (DESTRUCTIVE, ToolClass::Destructive),
+        (WRITE, ToolClass::Write),
+        (READ, ToolClass::Read),
+    ] {
+        if list.contains(&w) || list.contains(&stem) {
+            return Some(class);
+        }
+    }
+    None
+}
+
+/// The class the name and the description's first words suggest: the most dangerous verb found.
+pub fn class_from_verbs(name: &str, description: &str) -> Option<ToolClass> {
+    let first_sentence = description.split(['.', '\n']).next().unwrap_or("");
+    let mut desc_words = words(first_sentence);
+    desc_words.truncate(3);
+    words(name)
+        .iter()
+        .chain(&desc_words)
+        .filter_map(|w| class_of_word(w))
+        .max()
+}
+
+/// The class MCP annotations claim.
+pub fn class_from_annotations(annotations: Option<&Value>) -> Option<ToolClass> {
+    let a = annotations?;
+    if a.get("readOnlyHint").and_then(Value::as_bool) == Some(true) {
+        return Some(ToolClass::Read);
+    }
+    match a.get("destructiveHint").and_then(Value::as_bool) {
+        Some(true) => Some(ToolClass::Destructive),
+        Some(false) => Some(ToolClass::Write),
+        None => None,
+    }
+}
+
+/// Why a call is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    TierNone,
+    Blocked(String),
+    NotAllowed,
+    Class {
+        class: ToolClass,
+        ceiling: ToolClass,
+    },
+}
+
+impl Denial {
+    pub fn reason(&self) -> String {
+        match self {
+            Denial::TierNone => "trust level none allows no calls".into(),
+            Denial::Blocked(glob) => format!("tool matches blocked_tools pattern {glob:?}"),
+            Denial::NotAllowed => "tool is not in allowed_tools".into(),
+            Denial::Class { class, ceiling } => format!(
+                "tool class {} is above what this trust level allows ({})",
+                class_name(*class),
+                class_name(*ceiling)
+            ),
+        }
+    }
+}
+
+/// One server's trust settings and what it has told us about its tools.
+pub struct Trust {
+    level: TrustLevel,
+    allowed: Option<GlobSet>,
+    blocked: Vec<(String, globset::GlobMatcher)>,
+    overrides: HashMap<String, ToolClass>,
+    known: HashMap<String, ToolClass>,
+}
+
+impl Trust {
+    /// Globs were checked when the config loaded; a bad one here is skipped.
+    pub fn new(server: &ServerSection) -> Self {
+        let allowed = (!server.allowed_tools.is_empty()).then(|| {
+            let mut b = GlobSetBuilder::new();
+            for g in server
+                .allowed_tools
+                .iter()
+                .filter_map(|g| Glob::new(g).ok())
+            {
+                b.add(g);
+            }
+            b.build().unwrap_or_else(|_| GlobSet::empty())
+        });
+        let blocked = server
+            .blocked_tools
+            .iter()
+            .filter_map(|g| Some((g.clone(), Glob::new(g).ok()?.compile_matcher())))
+            .collect();
+        let overrides = server
+            .tools
+            .iter()
+            .filter_map(|(name, t)| Some((name.clone(), t.class?)))
+            .collect();
+        Trust {
+            level: server.trust_level,
+            allowed,
+            blocked,
+            overrides,
+            known: HashMap::new(),
+        }
+    }
+
+    pub fn level(&self) -> TrustLevel {
+        self.level
+    }
+
+    /// Records a tool from `tools/list` and returns its class and where that came from.
+    pub fn learn(&mut self, tool: &Value) -> Option<(String, ToolClass, &'static str)> {
+        let name = tool.get("name")?.as_str()?.to_string();
+        let desc = tool
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let (class, why) = self.classify(&name, desc, tool.get("annotations"));
+        self.known.insert(name.clone(), class);
+        Some((name, class, why))
+    }
+
+    fn classify(&self, name: &str, desc: &str, ann: Option<&Value>) -> (ToolClass, &'static str) {
+        if let Some(&c) = self.overrides.get(name) {
+            return (c, "config");
+        }
+        let hinted = class_from_annotations(ann);
+        let verbs = class_from_verbs(name, desc);
+        match (hinted, verbs) {
+            (Some(h), _) if self.level >= TrustLevel::Trusted => (h, "annotations"),
+            (Some(h), Some(v)) if v > h => (v, "verbs (above the annotations)"),
+            (Some(h), _) => (h, "annotations"),
+            (None, Some(v)) => (v, "verbs"),
+            (None, None) => (ToolClass::Write, "no signal (counts as write)"),
+        }
+    }
+
+    /// Whether `tool` may be called. Tools never listed are classified by name alone.
+    pub fn check_tool(&self, tool: &str) -> Result<ToolClass, Denial> {
+        let class = self
+            .known
+            .get(tool)
+            .copied()
+            .unwrap_or_else(|| self.classify(tool, "", None).0);
+        if let Some((glob, _)) = self.blocked.iter().find(|(_, m)| m.is_match(tool)) {
+            return Err(Denial::Blocked(glob.clone()));
+        }
+        if self.allowed.as_ref().is_some_and(|a| !a.is_match(tool)) {
+            return Err(Denial::NotAllowed);
+        }
+        self.check_class(class)?;
+        Ok(class)
+    }
+
+    /// Whether the tier allows an operation of `class` (resources and prompts are reads).
+    pub fn check_class(&self, class: ToolClass) -> Result<(), Denial> {
+        match ceiling(self.level) {
+            None => Err(Denial::TierNone),
+            Some(c) if class > c => Err(Denial::Class { class, ceiling: c }),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn trust(level: TrustLevel) -> Trust {
+        Trust::new(&ServerSection {
+            trust_level: level,
+            ..ServerSection::default()
+        })
+    }
+
+    #[test]
+    fn verbs_in_names_and_descriptions() {
+        assert_eq!(class_from_verbs("read_file", ""), Some(ToolClass::Read));
+        assert_eq!(
+            class_from_verbs("deleteFile", ""),
+            Some(ToolClass::Destructive)
+        );
+        assert_eq!(class_from_verbs("run_command", ""), Some(ToolClass::Admin));
+        assert_eq!(class_from_verbs("create_issue", ""), Some(ToolClass::Write));
+        assert_eq!(
+            class_from_verbs("frobnicate", "Removes all rows"),
+            Some(ToolClass::Destructive)
+        );
+        assert_eq!(class_from_verbs("frobnicate", "Does things"), None);
+    }
+
+    #[test]
+    fn tiers_allow_classes_up_to_their_own() {
+        // Reference bug 14: basic blocked every real tool and let a tool named `ping` through;
+        // verified, trusted and privileged were identical.
+        let mut basic = trust(TrustLevel::Basic);
+        basic.learn(&json!({"name": "read_file", "annotations": {"readOnlyHint": true}}));
+        assert!(basic.check_tool("read_file").is_ok());
+        assert!(basic.check_tool("write_file").is_err());
+        let verified = trust(TrustLevel::Verified);
+        assert!(verified.check_tool("write_file").is_ok());
+        assert!(verified.check_tool("delete_file").is_err());
+        assert!(trust(TrustLevel::Trusted).check_tool("delete_file").is_ok());
+        assert!(trust(TrustLevel::Trusted)
+            .check_tool("execute_command")
+            .is_err());
+        assert!(trust(TrustLevel::Privileged)
+            .check_tool("execute_command")
+            .is_ok());
+        assert_eq!(
+            trust(TrustLevel::None).check_tool("read_file"),
+            Err(Denial::TierNone)
+        );
+        // A tool with no signal counts as write.
+        assert!(basic.check_tool("frobnicate").is_err());
+    }
+
+    #[test]
+    fn below_trusted_annotations_cannot_lower_the_class() {
+        let mut v = trust(TrustLevel::Verified);
+        let (_, class, _) = v
+            .learn(&json!({"name": "delete_repo", "annotations": {"readOnlyHint": true}}))
+            .unwrap();
+        assert_eq!(class, ToolClass::Destructive);
+        let mut t = trust(TrustLevel::Trusted);
+        let (_, class, _) = t
+            .learn(&json!({"name": "delete_repo", "annotations": {"readOnlyHint": true}}))
+            .unwrap();
+        assert_eq!(class, ToolClass::Read);
+    }
+
+    #[test]
+    fn globs_block_wins_and_config_class_overrides() {
+        let mut s = ServerSection {
+            allowed_tools: vec!["git_*".into(), "read_*".into()],
+            blocked_tools: vec!["git_push*".into()],
+            ..ServerSection::default()
+        };
+        s.tools.insert(
+            "git_reset".into(),
+            crate::config::ToolSection {
+                class: Some(ToolClass::Read),
+                ..Default::default()
+            },
+        );
+        let t = Trust::new(&s);
+        assert!(t.check_tool("git_status").is_ok());
+        assert!(matches!(
+            t.check_tool("git_push_force"),
+            Err(Denial::Blocked(_))
+        ));
+        assert_eq!(t.check_tool("write_file"), Err(Denial::NotAllowed));
+        assert!(t.check_tool("git_reset").is_ok());
+    }
+}

@@ -1,0 +1,40 @@
+//! `mcp-parapet audit verify FILE…`: prove the audit trail's hash chain.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use crate::flags::load_config;
+
+#[derive(clap::Subcommand)]
+pub enum AuditCommand {
+    /// Check every line's HMAC and the links between lines and files (give rotated files
+    /// oldest first, the live file last).
+    Verify {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+pub fn run(cmd: AuditCommand, config: Option<&Path>) -> Result<ExitCode> {
+    let AuditCommand::Verify { files } = cmd;
+    let cfg = load_config(config)?;
+    let key = parapet_proxy::keys::load(&cfg.integrity.signing_key)?;
+    let report =
+        parapet_proxy::audit::verify(&files, &key.bytes).context("cannot read the audit trail")?;
+    if report.problems.is_empty() {
+        println!("OK: {} lines, chain intact", report.lines);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in &report.problems {
+        println!("{p}");
+    }
+    println!(
+        "FAILED: {} problems in {} lines (key: {})",
+        report.problems.len(),
+        report.lines,
+        key.source
+    );
+    Ok(ExitCode::from(1))
+}

@@ -1,0 +1,58 @@
+//! `mcp-parapet wrap -- <server> [args…]`: run an MCP server behind the firewall on stdio.
+//! stdout is the protocol channel: everything this command says goes to stderr.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use parapet_proxy::scanner_setup::{build_scanner, scanner_config};
+use parapet_proxy::session::{server_name, Session};
+
+use crate::flags::{load_config, ScanFlags};
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example (Claude Desktop, Cursor): \"command\": \"mcp-parapet\", \"args\": \
+[\"wrap\", \"--name\", \"filesystem\", \"--\", \"npx\", \"-y\", \
+\"@modelcontextprotocol/server-filesystem\", \"/home/me\"]\n\nThe exit status is the server's."
+)]
+pub struct Args {
+    /// Server name: selects `servers.<NAME>` in the config and names pins and audit lines.
+    #[arg(short = 'n', long, value_name = "NAME")]
+    name: Option<String>,
+    #[command(flatten)]
+    flags: ScanFlags,
+    /// The server command and its arguments (after `--`).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    command: Vec<OsString>,
+}
+
+pub fn run(args: Args, config: Option<&Path>) -> Result<ExitCode> {
+    if args.command.is_empty() {
+        bail!(
+            "no server command given\nusage: mcp-parapet wrap [--name NAME] -- <command> [args...]"
+        );
+    }
+    let cfg = load_config(config)?;
+    crate::logging::init(cfg.log_level.as_deref());
+    let name = server_name(args.name.as_deref(), &cfg);
+    let started = std::time::Instant::now();
+    let scanner = build_scanner(scanner_config(&cfg, &args.flags.overrides())?)?;
+    tracing::debug!("scanner ready in {:?}", started.elapsed());
+    let session = Session::new(&cfg, &name, Arc::new(scanner))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let code = runtime.block_on(session.run_stdio(args.command))?;
+    // Do not wait for the blocked stdin read of a client that is still connected.
+    runtime.shutdown_background();
+    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+}

@@ -7,6 +7,7 @@ pub fn init(level: Option<&str>) {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
             "mcp_parapet={level},parapet_proxy={level},parapet_engine={level},warn"
         )))

@@ -4,7 +4,7 @@
 //! chain; the first line of a rotated file carries the last `chain` of the file before it.
 //! Never a raw secret: callers pass detections as kind, rule, pointer, span and fingerprint.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -86,18 +86,28 @@ impl Audit {
         let handle = std::thread::Builder::new()
             .name("parapet-audit".into())
             .spawn(move || {
+                let size = file.metadata().map(|m| m.len()).unwrap_or(0);
                 let mut w = ChainWriter {
                     path,
-                    file,
+                    file: BufWriter::new(file),
+                    size,
                     key,
                     prev,
                     max_bytes,
                 };
-                for record in rx {
-                    if let Err(e) = w.write(record) {
-                        if !flag.swap(true, Ordering::SeqCst) {
-                            tracing::error!("audit trail cannot be written: {e}");
-                        }
+                let fail = |e: std::io::Error| {
+                    if !flag.swap(true, Ordering::SeqCst) {
+                        tracing::error!("audit trail cannot be written: {e}");
+                    }
+                };
+                // Write what is queued, then flush once: a burst costs one write call.
+                while let Ok(first) = rx.recv() {
+                    let mut result = w.write(first);
+                    while let (Ok(()), Ok(next)) = (&result, rx.try_recv()) {
+                        result = w.write(next);
+                    }
+                    if let Err(e) = result.and_then(|()| w.file.flush()) {
+                        fail(e);
                     }
                 }
             })?;
@@ -153,7 +163,8 @@ impl Audit {
 
 struct ChainWriter {
     path: PathBuf,
-    file: std::fs::File,
+    file: BufWriter<std::fs::File>,
+    size: u64,
     key: Vec<u8>,
     prev: String,
     max_bytes: u64,
@@ -161,7 +172,7 @@ struct ChainWriter {
 
 impl ChainWriter {
     fn write(&mut self, mut record: Map<String, Value>) -> std::io::Result<()> {
-        if self.file.metadata()?.len() >= self.max_bytes && self.file.metadata()?.len() > 0 {
+        if self.size >= self.max_bytes && self.size > 0 {
             self.rotate()?;
         }
         record.insert("prev".into(), Value::String(self.prev.clone()));
@@ -170,7 +181,7 @@ impl ChainWriter {
         line.pop();
         line.extend_from_slice(format!(",\"chain\":\"{chain}\"}}\n").as_bytes());
         self.file.write_all(&line)?;
-        self.file.flush()?;
+        self.size += line.len() as u64;
         self.prev = chain;
         Ok(())
     }
@@ -183,8 +194,10 @@ impl ChainWriter {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "audit".into());
         let rotated = self.path.with_file_name(format!("{stem}.{stamp}.jsonl"));
+        self.file.flush()?;
         std::fs::rename(&self.path, rotated)?;
-        self.file = paths::open_append_private(&self.path)?;
+        self.file = BufWriter::new(paths::open_append_private(&self.path)?);
+        self.size = 0;
         Ok(())
     }
 }

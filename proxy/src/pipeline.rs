@@ -721,16 +721,18 @@ impl Pipeline {
                 _ => {}
             }
             let learned = lock(&self.trust).learn(tool);
-            if let Some((n, class, why)) = learned {
+            if let Some((n, class, why, new)) = learned {
                 let check = lock(&self.trust).check_tool(&n);
                 let verdict = match check {
                     Ok(_) => "allowed".to_string(),
                     Err(d) => format!("refused: {}", d.reason()),
                 };
-                tracing::info!(
-                    "tool {n:?}: class {} from {why}; {verdict}",
-                    trust::class_name(class)
-                );
+                let class = trust::class_name(class);
+                if new {
+                    tracing::info!("tool {n:?}: class {class} from {why}; {verdict}");
+                } else {
+                    tracing::debug!("tool {n:?}: class {class} from {why}; {verdict}");
+                }
             }
         }
         if let Some(integrity) = &self.integrity {

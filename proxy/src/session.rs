@@ -132,8 +132,7 @@ impl Session {
 
     /// Runs the proxy on this process's stdin and stdout; returns the server's exit code.
     pub async fn run_stdio(self, command: Vec<OsString>) -> Result<i32> {
-        self.run(command, tokio::io::stdin(), tokio::io::stdout())
-            .await
+        self.run(command, stdin_reader(), stdout_writer()).await
     }
 
     pub async fn run<R, W>(self, command: Vec<OsString>, input: R, output: W) -> Result<i32>
@@ -171,4 +170,27 @@ impl Session {
             source: e,
         })
     }
+}
+
+/// Stdin as an async reader. A pipe (how MCP clients start servers) is read directly by the
+/// event loop; anything else (a terminal, a file) through tokio's blocking-thread adapter.
+fn stdin_reader() -> Box<dyn tokio::io::AsyncRead + Unpin + Send> {
+    use std::os::fd::AsFd;
+    if let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() {
+        if let Ok(r) = tokio::net::unix::pipe::Receiver::from_file(std::fs::File::from(fd)) {
+            return Box::new(r);
+        }
+    }
+    Box::new(tokio::io::stdin())
+}
+
+/// Stdout as an async writer, likewise.
+fn stdout_writer() -> Box<dyn tokio::io::AsyncWrite + Unpin + Send> {
+    use std::os::fd::AsFd;
+    if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+        if let Ok(w) = tokio::net::unix::pipe::Sender::from_file(std::fs::File::from(fd)) {
+            return Box::new(w);
+        }
+    }
+    Box::new(tokio::io::stdout())
 }

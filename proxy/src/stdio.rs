@@ -1,7 +1,8 @@
 //! The stdio transport: spawns the server (no shell; env and cwd inherited) and runs the three
 //! pumps — client → pipeline → server, server → pipeline → client, and the server's stderr,
 //! relayed line by line with secrets redacted. Each direction is one task, so each keeps its
-//! order; writes go through one writer task per destination.
+//! order; a task writes its output itself (no hop through another task), under a lock per
+//! destination.
 
 use std::ffi::OsString;
 use std::process::Stdio;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::process::Command;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{oneshot, Mutex};
 
 use crate::frame::{Frame, FrameReader};
 use crate::message;
@@ -26,28 +27,23 @@ pub struct Options {
 /// Longest stderr line relayed whole; longer ones are cut.
 const STDERR_LINE_CAP: usize = 1 << 20;
 
-async fn writer<W: AsyncWrite + Unpin>(mut out: W, mut rx: mpsc::Receiver<Vec<u8>>) {
-    while let Some(mut msg) = rx.recv().await {
-        msg.push(b'\n');
-        if out.write_all(&msg).await.is_err() {
-            break;
-        }
-        // Flush when nothing else is queued, so bursts go out in few writes.
-        if rx.is_empty() && out.flush().await.is_err() {
-            break;
-        }
-    }
-    let _ = out.flush().await;
-    let _ = out.shutdown().await;
+/// One destination, written by whichever task has a message for it; `None` once closed.
+type Out<W> = Arc<Mutex<Option<W>>>;
+
+/// Writes one message and its newline. False once the destination is gone.
+async fn send<W: AsyncWrite + Unpin>(out: &Out<W>, mut msg: Vec<u8>) -> bool {
+    msg.push(b'\n');
+    let mut guard = out.lock().await;
+    let Some(w) = guard.as_mut() else {
+        return false;
+    };
+    w.write_all(&msg).await.is_ok() && w.flush().await.is_ok()
 }
 
-/// Routes an outcome: `forward` goes on, `reply` goes back.
-async fn route(out: Outcome, onward: &mpsc::Sender<Vec<u8>>, back: &mpsc::Sender<Vec<u8>>) {
-    if let Some(f) = out.forward {
-        let _ = onward.send(f).await;
-    }
-    if let Some(r) = out.reply {
-        let _ = back.send(r).await;
+/// Closes a destination (the server's stdin after the client's EOF).
+async fn close<W: AsyncWrite + Unpin>(out: &Out<W>) {
+    if let Some(mut w) = out.lock().await.take() {
+        let _ = w.shutdown().await;
     }
 }
 
@@ -135,10 +131,8 @@ where
     let child_out = child.stdout.take().expect("piped");
     let child_err = child.stderr.take().expect("piped");
 
-    let (to_client, to_client_rx) = mpsc::channel::<Vec<u8>>(256);
-    let (to_server, to_server_rx) = mpsc::channel::<Vec<u8>>(256);
-    let client_writer = tokio::spawn(writer(client_out, to_client_rx));
-    let server_writer = tokio::spawn(writer(child_in, to_server_rx));
+    let to_client: Out<W> = Arc::new(Mutex::new(Some(client_out)));
+    let to_server: Out<tokio::process::ChildStdin> = Arc::new(Mutex::new(Some(child_in)));
     let (closed_tx, closed_rx) = oneshot::channel();
     let max = opts.max_bytes;
 
@@ -151,19 +145,19 @@ where
                     Frame::Line(line) => p.from_client(&line),
                     Frame::Oversize { len, head } => oversize(&p, len, &head, max, true),
                 };
-                route(out, &onward, &back).await;
+                if let Some(f) = out.forward {
+                    send(&onward, f).await;
+                }
+                if let Some(r) = out.reply {
+                    send(&back, r).await;
+                }
             }
-            // Dropping `onward` (the last sender after this task) closes the server's stdin.
-            drop(onward);
+            close(&onward).await;
             let _ = closed_tx.send(());
         })
     };
-    // The server reader answers the server's refused requests through a weak sender, so the
-    // client's EOF still closes the server's stdin.
-    let to_server_weak = to_server.downgrade();
-    drop(to_server);
     let server_reader = {
-        let (p, onward) = (pipeline.clone(), to_client.clone());
+        let (p, onward, back) = (pipeline.clone(), to_client.clone(), to_server.clone());
         tokio::spawn(async move {
             let mut frames = FrameReader::new(BufReader::with_capacity(64 * 1024, child_out), max);
             while let Ok(Some(frame)) = frames.next().await {
@@ -172,15 +166,15 @@ where
                     Frame::Oversize { len, head } => oversize(&p, len, &head, max, false),
                 };
                 if let Some(f) = out.forward {
-                    let _ = onward.send(f).await;
+                    send(&onward, f).await;
                 }
-                if let (Some(r), Some(back)) = (out.reply, to_server_weak.upgrade()) {
-                    let _ = back.send(r).await;
+                // Answers to the server's refused requests; dropped once its stdin is closed.
+                if let Some(r) = out.reply {
+                    send(&back, r).await;
                 }
             }
         })
     };
-    drop(to_client);
     let stderr_pump = {
         let p = pipeline.clone();
         tokio::spawn(async move {
@@ -219,7 +213,6 @@ where
     let _ = stderr_pump.await;
     client_reader.abort();
     let _ = client_reader.await;
-    let _ = client_writer.await;
-    server_writer.abort();
+    close(&to_client).await;
     Ok(shutdown::exit_code(status))
 }

@@ -227,16 +227,17 @@ impl Trust {
         self.level
     }
 
-    /// Records a tool from `tools/list` and returns its class and where that came from.
-    pub fn learn(&mut self, tool: &Value) -> Option<(String, ToolClass, &'static str)> {
+    /// Records a tool from `tools/list` and returns its class, where that came from, and
+    /// whether that class is news (first listing, or changed).
+    pub fn learn(&mut self, tool: &Value) -> Option<(String, ToolClass, &'static str, bool)> {
         let name = tool.get("name")?.as_str()?.to_string();
         let desc = tool
             .get("description")
             .and_then(Value::as_str)
             .unwrap_or("");
         let (class, why) = self.classify(&name, desc, tool.get("annotations"));
-        self.known.insert(name.clone(), class);
-        Some((name, class, why))
+        let new = self.known.insert(name.clone(), class) != Some(class);
+        Some((name, class, why, new))
     }
 
     fn classify(&self, name: &str, desc: &str, ann: Option<&Value>) -> (ToolClass, &'static str) {
@@ -338,12 +339,12 @@ mod tests {
     #[test]
     fn below_trusted_annotations_cannot_lower_the_class() {
         let mut v = trust(TrustLevel::Verified);
-        let (_, class, _) = v
+        let (_, class, _, _) = v
             .learn(&json!({"name": "delete_repo", "annotations": {"readOnlyHint": true}}))
             .unwrap();
         assert_eq!(class, ToolClass::Destructive);
         let mut t = trust(TrustLevel::Trusted);
-        let (_, class, _) = t
+        let (_, class, _, _) = t
             .learn(&json!({"name": "delete_repo", "annotations": {"readOnlyHint": true}}))
             .unwrap();
         assert_eq!(class, ToolClass::Read);

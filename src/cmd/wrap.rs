@@ -46,6 +46,7 @@ pub fn run(args: Args, config: Option<&Path>) -> Result<ExitCode> {
     let scanner = build_scanner(scanner_config(&cfg, &args.flags.overrides())?)?;
     tracing::debug!("scanner ready in {:?}", started.elapsed());
     let session = Session::new(&cfg, &name, Arc::new(scanner))?;
+    // Two workers: one direction can be scanning a large message while the other flows.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

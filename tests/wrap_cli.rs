@@ -1,0 +1,186 @@
+//! `mcp-parapet wrap` as a client starts it: stdout carries only the protocol, stderr is
+//! redacted, signals reach the server, exit codes pass through; plus `init` and `audit verify`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// The proxy crate's mock MCP server, built if this test run did not build it.
+fn mock_server() -> PathBuf {
+    let p = target_dir().join("examples").join("mock_server");
+    if !p.exists() {
+        let ok = Command::new(env!("CARGO"))
+            .args(["build", "-p", "parapet-proxy", "--example", "mock_server"])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "cannot build the mock server");
+    }
+    p
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("parapet-wrap-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn parapet(state: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"));
+    c.env("XDG_STATE_HOME", state)
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("parapet-wrap-cli-cache"),
+        )
+        .env_remove("PARAPET_CONFIG")
+        .env_remove("PARAPET_SIGNING_KEY")
+        .current_dir(state);
+    c
+}
+
+fn spawn_wrap(state: &Path, pre: &[&str], env: &[(&str, &str)]) -> Child {
+    let mut c = parapet(state);
+    c.args(pre).arg("wrap").arg("--").arg(mock_server());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[test]
+fn stdout_is_only_protocol_and_stderr_is_redacted() {
+    let state = temp_dir("stdout");
+    let mut child = spawn_wrap(&state, &[], &[]);
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"ping"}}"#).unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"log_secret","arguments":{{}}}}}}"#).unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..2 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        serde_json::from_str::<serde_json::Value>(&line).expect("stdout carries only JSON-RPC");
+    }
+    drop(stdin);
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20)).expect("exits after EOF");
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(rest.is_empty(), "nothing else on stdout: {rest:?}");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        err.contains("mock: connecting with token [REDACTED:"),
+        "{err}"
+    );
+    assert!(!err.contains("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"));
+    // The trail it wrote verifies.
+    let trail = state.join("mcp-parapet").join("audit.jsonl");
+    let v = parapet(&state)
+        .args(["audit", "verify"])
+        .arg(&trail)
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&trail).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn sigterm_reaches_the_server_and_its_status_is_ours() {
+    let state = temp_dir("sigterm");
+    let mut child = spawn_wrap(&state, &[], &[("MOCK_IGNORE_EOF", "1")]);
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"ping"}}"#).unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    unsafe {
+        libc_kill(child.id() as i32, 15);
+    }
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20)).expect("exits on SIGTERM");
+    assert_eq!(status.code(), Some(128 + 15), "the server died of SIGTERM");
+    drop(stdin);
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+#[test]
+fn config_after_wrap_and_exit_codes() {
+    // Reference bug 18: `wrap --config` (the form its README shows) was rejected.
+    let state = temp_dir("config");
+    let cfg = state.join("p.yaml");
+    std::fs::write(&cfg, "server_name: from-config\n").unwrap();
+    let mut child = parapet(&state)
+        .args(["wrap", "--config"])
+        .arg(&cfg)
+        .arg("--")
+        .arg(mock_server())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","method":"exit"}}"#).unwrap();
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20)).expect("exits");
+    assert_eq!(status.code(), Some(3));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("from-config"), "{err}");
+
+    let out = parapet(&state).arg("wrap").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: mcp-parapet wrap"));
+    let out = parapet(&state)
+        .args(["wrap", "--", "/nonexistent/server"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot start /nonexistent/server"));
+}
+
+#[test]
+fn init_writes_a_template_that_loads() {
+    let state = temp_dir("init");
+    let out = parapet(&state).arg("init").output().unwrap();
+    assert!(out.status.success());
+    assert!(state.join("parapet.yaml").exists());
+    let again = parapet(&state).arg("init").output().unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    // The template is picked up from the working directory and is valid.
+    let scan = parapet(&state).args(["scan", "-"]).output().unwrap();
+    assert_eq!(
+        scan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&scan.stderr)
+    );
+}

@@ -31,3 +31,13 @@ fn builtin_ids_are_unique_and_every_rule_has_examples() {
         );
     }
 }
+
+#[test]
+fn every_builtin_pattern_and_anchor_compiles_as_a_user_rule_would() {
+    // Start-up skips this for the built-in set; here each file goes through the full check.
+    for (name, text) in parapet_engine::BUILTIN_RULE_FILES {
+        if let Err(e) = parapet_engine::parse_rules(name, text) {
+            panic!("{name}: {e}");
+        }
+    }
+}

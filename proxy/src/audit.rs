@@ -100,8 +100,10 @@ impl Audit {
                         tracing::error!("audit trail cannot be written: {e}");
                     }
                 };
-                // Write what is queued, then flush once: a burst costs one write call.
+                // Wait for a record, give the burst it belongs to a millisecond to arrive (senders
+                // do not wake this thread while it sleeps), then write it all and flush once.
                 while let Ok(first) = rx.recv() {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
                     let mut result = w.write(first);
                     while let (Ok(()), Ok(next)) = (&result, rx.try_recv()) {
                         result = w.write(next);

@@ -307,3 +307,29 @@ async fn server_exit_code_and_client_eof_with_a_stubborn_server() {
         .unwrap();
     assert_eq!(code, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_requests_and_client_replies_are_scanned() {
+    let dir = TempDir::new("sampling");
+    let mut c = Client::mock(&config(&dir, ""), "mock", &[]);
+    // A poisoned sampling request is answered to the server; the client never sees it.
+    let msg = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ask",
+        "arguments": {"poison": true}}});
+    c.send(&msg.to_string()).await;
+    let r = c.recv().await;
+    assert_eq!(r["id"], 1, "the tool result, not the sampling request: {r}");
+    assert_eq!(r["result"]["_reply"]["error"]["code"], -32004);
+    // A clean one reaches the client; the client's reply is scanned on its way back.
+    let msg = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "ask",
+        "arguments": {"text": "Summarise the weather"}}});
+    c.send(&msg.to_string()).await;
+    let req = c.recv().await;
+    assert_eq!(req["method"], "sampling/createMessage");
+    let reply = json!({"jsonrpc": "2.0", "id": req["id"], "result": {"role": "assistant",
+        "content": {"type": "text", "text": "use AKIAQYLPMN5HHHFPZAM2"}}});
+    c.send(&reply.to_string()).await;
+    let r = c.recv().await;
+    let got = r["result"]["_reply"]["result"]["content"]["text"].as_str().unwrap();
+    assert!(got.starts_with("use [REDACTED:"), "{got}");
+    c.close().await;
+}

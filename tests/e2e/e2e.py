@@ -114,6 +114,24 @@ async def main():
     check("echo" not in names and "get-sum" in names, "changed tool is withheld (block_on_change)")
     trail = open(os.path.join(os.environ["XDG_STATE_HOME"], "mcp-parapet", "audit.jsonl")).read()
     check('"change_detected"' in trail and KEY not in trail, "change audited; no secret in the trail")
+    # Both protocol generations with an SDK server: the initialize handshake ("legacy") and the
+    # stateless 2026-07-28 one (the client probes server/discover). Same results direct and
+    # wrapped, the key redacted when wrapped.
+    from mcp import Client
+
+    py = sys.executable
+    sdk = os.path.join(HERE, "sdk_server.py")
+    for mode in ["legacy", "auto"]:
+        async def sdk_calls(params):
+            async with Client(params, mode=mode) as client:
+                echo = dump(await client.call_tool("echo", {"text": "hello café"}))
+                conf = dump(await client.call_tool("config", {}))
+                return client.protocol_version, echo, conf
+        dv, de, dc = await sdk_calls(direct(py, [sdk]))
+        wv, we, wc = await sdk_calls(wrapped("sdk", py, [sdk]))
+        check(dv == wv, f"SDK server, mode {mode}: same protocol version through wrap ({wv})")
+        check(de == we, f"SDK server, protocol {wv}: same echo result")
+        check(KEY in json.dumps(dc) and KEY not in json.dumps(wc), f"SDK server, protocol {wv}: key redacted (content and structuredContent)")
     print("e2e: all passed")
 
 

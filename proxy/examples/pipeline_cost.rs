@@ -13,11 +13,14 @@ use parapet_proxy::scanner_setup::{build_scanner, scanner_config, ScanOverrides}
 
 fn main() {
     let config = Config::parse("rate_limit:\n  enabled: false\n").unwrap();
-    let scanner = Arc::new(build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap());
+    let scanner = Arc::new(
+        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
+    );
     let dir = std::env::temp_dir().join(format!("parapet-pipeline-cost-{}", std::process::id()));
     for audit_on in [false, true] {
         let (audit, writer) = if audit_on {
-            let (a, w) = Audit::start(dir.join("a.jsonl"), b"k".to_vec(), u64::MAX, "bench").unwrap();
+            let (a, w) =
+                Audit::start(dir.join("a.jsonl"), b"k".to_vec(), u64::MAX, "bench").unwrap();
             (a, Some(w))
         } else {
             (Audit::disabled("bench"), None)
@@ -34,7 +37,11 @@ fn main() {
         let rate = RateLimits::new(&config.rate_limit, &settings.server);
         let p = Pipeline::new(scanner.clone(), settings, rate, None, audit);
         for size in [20usize, 10_000] {
-            let text: String = "lorem ipsum dolor sit amet ".chars().cycle().take(size).collect();
+            let text: String = "lorem ipsum dolor sit amet "
+                .chars()
+                .cycle()
+                .take(size)
+                .collect();
             let n = 20_000;
             let reqs: Vec<Vec<u8>> = (0..n)
                 .map(|i| serde_json::to_vec(&serde_json::json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"echo","arguments":{"text":text}}})).unwrap())

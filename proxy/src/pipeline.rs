@@ -108,6 +108,25 @@ fn allowed_by(o: &Overrides, d: &Detection) -> bool {
     o.allow_rules.contains(&d.rule_id) || o.allow_fingerprints.contains(&d.fingerprint)
 }
 
+/// A JSON-RPC id as the audit trail shows it: the reference's `str(id)` (a string id without
+/// its quotes, a number as written; id 0 is kept).
+fn audit_id<S: AsRef<str>>(id: Option<S>) -> Value {
+    match id {
+        Some(id) => {
+            let id = id.as_ref();
+            match serde_json::from_str::<Value>(id) {
+                Ok(Value::String(s)) => Value::String(s),
+                _ => Value::String(id.to_string()),
+            }
+        }
+        None => Value::Null,
+    }
+}
+
+/// Requests awaiting an answer are forgotten past this many (a peer that never answers must
+/// not grow the proxy without bound).
+const MAX_PENDING: usize = 65_536;
+
 fn direction_name(from_client: bool) -> &'static str {
     if from_client {
         "request"
@@ -134,6 +153,15 @@ impl Pipeline {
             pending: Mutex::new(HashMap::new()),
             settings,
         }
+    }
+
+    fn remember(&self, id: String, what: Pending) {
+        let mut pending = lock(&self.pending);
+        if pending.len() >= MAX_PENDING {
+            tracing::warn!("{MAX_PENDING} requests without an answer: forgetting them");
+            pending.clear();
+        }
+        pending.insert(id, what);
     }
 
     pub fn audit(&self) -> &Audit {
@@ -328,7 +356,7 @@ impl Pipeline {
                     .map(str::to_string)
                 else {
                     // No tool name: nothing can run; the server answers the malformed call.
-                    lock(&self.pending).insert(id, Pending::Other(method));
+                    self.remember(id, Pending::Other(method));
                     return Outcome::forward(line.to_vec());
                 };
                 return self.tool_call(line, env, &id, name);
@@ -347,7 +375,7 @@ impl Pipeline {
                         vec![
                             ("direction", json!("request")),
                             ("verdict", json!("reject")),
-                            ("message_id", json!(id)),
+                            ("message_id", audit_id(Some(&id))),
                             ("metadata", json!({"method": method, "reason": format!("trust_level={level}: {}", d.reason())})),
                         ],
                     );
@@ -366,7 +394,7 @@ impl Pipeline {
         };
         let out = self.scan_part(line, env.params, None, true, Some(&id));
         if out.forward.is_some() {
-            lock(&self.pending).insert(id, pending);
+            self.remember(id, pending);
         }
         out
     }
@@ -381,7 +409,7 @@ impl Pipeline {
                     ("direction", json!("request")),
                     ("verdict", json!("reject")),
                     ("detections", detections),
-                    ("message_id", json!(id)),
+                    ("message_id", audit_id(Some(&id))),
                     ("metadata", json!({"reason": reason})),
                 ],
             );
@@ -421,7 +449,7 @@ impl Pipeline {
                 "rate_limit_hit",
                 vec![
                     ("tool_name", json!(name)),
-                    ("message_id", json!(id)),
+                    ("message_id", audit_id(Some(&id))),
                     (
                         "metadata",
                         json!({"tool_name": name, "limit": l.limit, "retry_after": secs}),
@@ -482,7 +510,7 @@ impl Pipeline {
             ("direction", json!("request")),
             ("verdict", json!(verdict.action.as_str())),
             ("detections", describe(&verdict.detections)),
-            ("message_id", json!(id)),
+            ("message_id", audit_id(Some(&id))),
         ];
         if self.settings.log_tool_arguments {
             if let Some(args) = arguments {
@@ -503,12 +531,12 @@ impl Pipeline {
                 vec![
                     ("tool_name", json!(name)),
                     ("direction", json!("request")),
-                    ("message_id", json!(id)),
+                    ("message_id", audit_id(Some(&id))),
                     ("detections", describe(&verdict.detections)),
                 ],
             );
         }
-        lock(&self.pending).insert(id.to_string(), Pending::ToolCall(name));
+        self.remember(id.to_string(), Pending::ToolCall(name));
         Outcome::forward(forward)
     }
 
@@ -541,7 +569,7 @@ impl Pipeline {
                         ("direction", json!(direction)),
                         ("verdict", json!("reject")),
                         ("detections", describe(&v.detections)),
-                        ("message_id", json!(reply_id)),
+                        ("message_id", audit_id(reply_id)),
                         ("metadata", json!({"flags": v.flags})),
                     ],
                 );
@@ -572,7 +600,7 @@ impl Pipeline {
                         ("tool_name", json!(tool)),
                         ("direction", json!(direction)),
                         ("detections", describe(&v.detections)),
-                        ("message_id", json!(reply_id)),
+                        ("message_id", audit_id(reply_id)),
                     ],
                 );
                 let red = self.scanner.redact_json(part.get().as_bytes(), &v);
@@ -586,7 +614,7 @@ impl Pipeline {
                         ("direction", json!(direction)),
                         ("verdict", json!("flag")),
                         ("detections", describe(&v.detections)),
-                        ("message_id", json!(reply_id)),
+                        ("message_id", audit_id(reply_id)),
                     ],
                 );
                 Outcome::forward(line.to_vec())
@@ -630,7 +658,7 @@ impl Pipeline {
                 ("direction", json!("response")),
                 ("verdict", json!(v.action.as_str())),
                 ("detections", describe(&v.detections)),
-                ("message_id", json!(id)),
+                ("message_id", audit_id(Some(&id))),
             ]
         };
         if tool.is_some() {

@@ -280,9 +280,14 @@ async fn audit_chain_verifies() {
     let dir = TempDir::new("chain");
     let mut c = Client::mock(&config(&dir, ""), "mock", &[]);
     c.list_tools(1).await;
-    c.call(2, "echo", json!({"text": "hello"})).await;
-    c.call(3, "leak", json!({})).await;
+    c.call(0, "echo", json!({"text": "hello"})).await;
+    c.send(r#"{"jsonrpc":"2.0","id":"req-7","method":"tools/call","params":{"name":"leak","arguments":{}}}"#).await;
+    c.recv().await;
     c.close().await;
+    let lines = audit_lines(&dir);
+    // Ids as the reference wrote them (str(id)), and id 0 kept (the reference dropped it).
+    assert!(lines.iter().any(|l| l["message_id"] == "0"));
+    assert!(lines.iter().any(|l| l["message_id"] == "req-7"));
     let report = parapet_proxy::audit::verify(&[dir.0.join("audit.jsonl")], b"test-key").unwrap();
     assert!(report.lines >= 5, "{report:?}");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
@@ -329,7 +334,9 @@ async fn server_requests_and_client_replies_are_scanned() {
         "content": {"type": "text", "text": "use AKIAQYLPMN5HHHFPZAM2"}}});
     c.send(&reply.to_string()).await;
     let r = c.recv().await;
-    let got = r["result"]["_reply"]["result"]["content"]["text"].as_str().unwrap();
+    let got = r["result"]["_reply"]["result"]["content"]["text"]
+        .as_str()
+        .unwrap();
     assert!(got.starts_with("use [REDACTED:"), "{got}");
     c.close().await;
 }

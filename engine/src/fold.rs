@@ -13,6 +13,61 @@ fn is_ws(b: u8) -> bool {
     (b == b' ') | (b.wrapping_sub(9) < 5)
 }
 
+/// Bit i set when `block[i]` is whitespace (SSE2, which every x86-64 has).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn ws_mask16(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86-64 baseline; the load is unaligned and 16 bytes long.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr() as *const __m128i);
+        let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8));
+        // 9..=13: (b - 9) as unsigned <= 4.
+        let t = _mm_sub_epi8(v, _mm_set1_epi8(9));
+        let ctrl = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(4)), t);
+        _mm_movemask_epi8(_mm_or_si128(space, ctrl)) as u32
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn ws_mask16(block: &[u8; 16]) -> u32 {
+    let mut m = 0u32;
+    for (i, &b) in block.iter().enumerate() {
+        m |= (is_ws(b) as u32) << i;
+    }
+    m
+}
+
+#[inline]
+fn ws_mask(block: &[u8; 32]) -> u32 {
+    let (lo, hi) = block.split_at(16);
+    ws_mask16(lo.try_into().expect("16")) | ws_mask16(hi.try_into().expect("16")) << 16
+}
+
+/// Position of the first of two whitespace bytes in a row, 32 bytes at a time.
+fn first_whitespace_pair(hay: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    let mut prev_last = false;
+    while i + 32 <= hay.len() {
+        let m = ws_mask(hay[i..i + 32].try_into().expect("32 bytes"));
+        if prev_last && m & 1 != 0 {
+            return Some(i - 1);
+        }
+        let pairs = m & (m >> 1);
+        if pairs != 0 {
+            return Some(i + pairs.trailing_zeros() as usize);
+        }
+        prev_last = m >> 31 != 0;
+        i += 32;
+    }
+    let start = i.saturating_sub(1);
+    hay[start..]
+        .windows(2)
+        .position(|w| is_ws(w[0]) && is_ws(w[1]))
+        .map(|p| start + p)
+}
+
 /// `hay` with whitespace runs folded, and the offset map back. Borrowed when nothing folds.
 pub struct Folded<'a> {
     pub text: Cow<'a, [u8]>,
@@ -22,8 +77,7 @@ pub struct Folded<'a> {
 
 impl<'a> Folded<'a> {
     pub fn new(hay: &'a [u8]) -> Self {
-        let first_run = hay.windows(2).position(|w| is_ws(w[0]) && is_ws(w[1]));
-        let Some(first) = first_run else {
+        let Some(first) = first_whitespace_pair(hay) else {
             return Folded {
                 text: Cow::Borrowed(hay),
                 shifts: Vec::new(),
@@ -40,14 +94,11 @@ impl<'a> Folded<'a> {
             // continuing a run) is copied whole.
             if !skipping && i + 16 <= hay.len() {
                 let block: &[u8; 16] = hay[i..i + 16].try_into().expect("16 bytes");
-                let ws: [bool; 16] = block.map(is_ws);
-                let mut pair = prev_ws & ws[0];
-                for k in 0..15 {
-                    pair |= ws[k] & ws[k + 1];
-                }
+                let m = ws_mask16(block);
+                let pair = (prev_ws && m & 1 != 0) || m & (m >> 1) != 0;
                 if !pair {
                     out.extend_from_slice(block);
-                    prev_ws = ws[15];
+                    prev_ws = m >> 15 != 0;
                     i += 16;
                     continue;
                 }
@@ -164,6 +215,22 @@ mod tests {
         assert_eq!(&hay[f.original(at)..], b"previous");
         assert_eq!(f.original(0), 0);
         assert!(matches!(Folded::new(b"one two").text, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn finds_the_first_pair_across_block_boundaries() {
+        for len in [0usize, 1, 2, 31, 32, 33, 64, 100] {
+            for at in 0..len.saturating_sub(1) {
+                let mut v = vec![b'x'; len];
+                v[at] = b' ';
+                v[at + 1] = b'\n';
+                assert_eq!(first_whitespace_pair(&v), Some(at), "len {len} at {at}");
+            }
+            let single: Vec<u8> = (0..len)
+                .map(|i| if i % 2 == 0 { b' ' } else { b'a' })
+                .collect();
+            assert_eq!(first_whitespace_pair(&single), None, "len {len}");
+        }
     }
 
     #[test]

@@ -42,6 +42,18 @@ impl Outcome {
     }
 }
 
+/// The params the pipeline reads; `arguments` stays a raw slice of the line so a redaction can
+/// be spliced back in place. A duplicate key is an error.
+#[derive(serde::Deserialize)]
+struct CallParams<'a> {
+    #[serde(borrow, default)]
+    name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    cursor: Option<&'a RawValue>,
+}
+
 #[derive(Debug, Clone)]
 enum Pending {
     ToolCall(String),
@@ -120,6 +132,27 @@ fn audit_id<S: AsRef<str>>(id: Option<S>) -> Value {
             }
         }
         None => Value::Null,
+    }
+}
+
+/// Longest string kept whole in logged arguments (the reference's figure).
+const LOGGED_STRING_MAX: usize = 500;
+
+/// Cuts long strings in logged arguments, at any depth: `…[truncated, N bytes]`.
+fn truncate_strings(v: &mut Value) {
+    match v {
+        Value::String(s) if s.len() > LOGGED_STRING_MAX => {
+            let mut cut = LOGGED_STRING_MAX;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let total = s.len();
+            s.truncate(cut);
+            s.push_str(&format!("…[truncated, {total} bytes]"));
+        }
+        Value::Array(a) => a.iter_mut().for_each(truncate_strings),
+        Value::Object(o) => o.values_mut().for_each(truncate_strings),
+        _ => {}
     }
 }
 
@@ -346,23 +379,31 @@ impl Pipeline {
                 json!({"reason": "audit_unavailable"}),
             ));
         }
-        let params: Option<Value> = env.params.and_then(|p| serde_json::from_str(p.get()).ok());
+        let params = env
+            .params
+            .map(|p| serde_json::from_str::<CallParams>(p.get()))
+            .transpose();
         let pending = match method.as_str() {
             "tools/call" => {
-                let Some(name) = params
-                    .as_ref()
-                    .and_then(|p| p.get("name"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
+                // A call must name its tool with one string: anything else could be read one
+                // way here and another way by the server.
+                let Ok(Some(CallParams {
+                    name: Some(name),
+                    arguments,
+                    ..
+                })) = params
                 else {
-                    // No tool name: nothing can run; the server answers the malformed call.
-                    self.remember(id, Pending::Other(method));
-                    return Outcome::forward(line.to_vec());
+                    return Outcome::reply(message::error_response(
+                        &id,
+                        message::INVALID_PARAMS,
+                        "Invalid params: tools/call needs one string `name`",
+                        json!({"reason": "invalid_params"}),
+                    ));
                 };
-                return self.tool_call(line, env, &id, name);
+                return self.tool_call(line, &id, name.into_owned(), arguments);
             }
             "tools/list" => Pending::ToolsList {
-                first_page: params.as_ref().and_then(|p| p.get("cursor")).is_none(),
+                first_page: params.ok().flatten().is_none_or(|p| p.cursor.is_none()),
             },
             "resources/read" | "prompts/get" | "completion/complete" => {
                 let (check, level) = {
@@ -399,7 +440,13 @@ impl Pipeline {
         out
     }
 
-    fn tool_call(&self, line: &[u8], env: &Envelope, id: &str, name: String) -> Outcome {
+    fn tool_call(
+        &self,
+        line: &[u8],
+        id: &str,
+        name: String,
+        arguments: Option<&RawValue>,
+    ) -> Outcome {
         let level = lock(&self.trust).level();
         let blocked = |reason: String, detections: Value| {
             self.audit.record(
@@ -470,15 +517,6 @@ impl Pipeline {
                 json!({"reason": "rate_limit", "limit": l.limit, "retry_after": secs}),
             ));
         }
-        let arguments = env.params.and_then(|p| {
-            // The raw slice of `arguments` inside params, to splice a redaction back in place.
-            #[derive(serde::Deserialize)]
-            struct Args<'a> {
-                #[serde(borrow)]
-                arguments: Option<&'a RawValue>,
-            }
-            serde_json::from_str::<Args>(p.get()).ok()?.arguments
-        });
         let (verdict, forward) = match arguments {
             Some(args) if self.settings.scan_tool_arguments => {
                 let v = self.judge_json(args.get().as_bytes(), Some(&name));
@@ -520,7 +558,8 @@ impl Pipeline {
                     d.action = Action::Redact;
                 }
                 let red = self.scanner.redact_json(args.get().as_bytes(), &all);
-                let value: Value = serde_json::from_slice(&red).unwrap_or(Value::Null);
+                let mut value: Value = serde_json::from_slice(&red).unwrap_or(Value::Null);
+                truncate_strings(&mut value);
                 fields.push(("metadata", json!({ "arguments": value })));
             }
         }

@@ -5,6 +5,7 @@ mod cmd;
 mod flags;
 mod logging;
 mod output;
+mod sweep;
 
 use std::process::ExitCode;
 

@@ -4,16 +4,19 @@
 //! else 1 if there were findings, else 0. `--fail-on reject` gives the Python reference's
 //! meaning: 1 only when the policy would reject.
 
-use std::io::Read;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use parapet_engine::{Action, Scanner, Verdict};
+use parapet_engine::Action;
 
 use crate::flags::{load_config, ScanFlags};
-use crate::output::{self, Format, Report};
+use crate::output::{self, Format};
+use crate::sweep;
 use parapet_proxy::scanner_setup::{build_scanner, scanner_config};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -26,12 +29,15 @@ pub enum FailOn {
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Exit status: 0 nothing found; 1 findings (with --fail-on reject: only \
-when the policy would reject); 2 an input could not be read or parsed (the others are still \
-scanned).\n\nOffsets are UTF-8 byte offsets (the Python reference counted code points)."
+    after_help = "Inputs: files, directories (recursive), `-` for standard input; gzip, zstd, \
+bzip2 and xz streams and tar archives are opened (recognised by content), archive members \
+reported as `archive.tar.gz!path/in/archive`. Files with a NUL byte in their first 8 KiB are \
+skipped as binary unless --binary.\n\nExit status: 0 nothing found; 1 findings (with --fail-on \
+reject: only when the policy would reject); 2 an input could not be read or parsed (the others \
+are still scanned).\n\nOffsets are UTF-8 byte offsets (the Python reference counted code points)."
 )]
 pub struct Args {
-    /// Files to scan; `-` reads standard input.
+    /// Files, directories or `-` (standard input).
     #[arg(required = true, value_name = "PATH")]
     inputs: Vec<PathBuf>,
     /// Output format.
@@ -39,14 +45,29 @@ pub struct Args {
     format: Format,
     /// Parse each input as one JSON document and scan every string in it (findings carry JSON
     /// Pointers).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json_lines")]
     json: bool,
+    /// Parse each line as a JSON document (agent transcripts, MCP captures).
+    #[arg(long)]
+    json_lines: bool,
     /// Print matched values in clear (by default they are masked; never in jsonl without this).
     #[arg(long)]
     show_secrets: bool,
     /// When to exit 1.
     #[arg(long, value_enum, default_value_t = FailOn::Findings)]
     fail_on: FailOn,
+    /// Worker threads (default: the number of cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Scan files that look binary instead of skipping them.
+    #[arg(long)]
+    binary: bool,
+    /// Honour .gitignore/.ignore files in directories (off by default: logs are often ignored).
+    #[arg(long)]
+    gitignore: bool,
+    /// No progress bar and no summary line.
+    #[arg(short, long)]
+    quiet: bool,
     #[command(flatten)]
     flags: ScanFlags,
 }
@@ -55,26 +76,52 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
     let sc = scanner_config(&cfg, &args.flags.overrides())?;
     let scanner = build_scanner(sc)?;
-    let mut reports = Vec::new();
-    let mut errors = 0;
-    for input in &args.inputs {
-        match scan_one(&scanner, input, args.json) {
-            Ok(r) => reports.push(r),
-            Err(e) => {
-                errors += 1;
-                eprintln!("mcp-parapet: {}: {e:#}", input.display());
-            }
+    let opts = sweep::Options {
+        jobs: args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        }),
+        binary: args.binary,
+        gitignore: args.gitignore,
+        json_lines: args.json_lines,
+        json_doc: args.json,
+        keep_values: true,
+    };
+    let tally = sweep::Tally::default();
+    let started = Instant::now();
+    let show_bar = !args.quiet && std::io::stderr().is_terminal();
+    let stop = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        let bar = show_bar.then(|| s.spawn(|| progress(&tally, &stop)));
+        let result = sweep::run(&scanner, &args.inputs, &opts, &tally);
+        stop.store(true, Ordering::Relaxed);
+        if let Some(bar) = bar {
+            let _ = bar.join();
         }
+        result
+    })?;
+    for e in &result.errors {
+        eprintln!("mcp-parapet: {e}");
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    output::write(&mut out, args.format, &reports, args.show_secrets)
+    output::write(&mut out, args.format, &result.reports, args.show_secrets)
         .context("cannot write the report")?;
-    let failed = reports.iter().any(|r| match args.fail_on {
+    if !args.quiet {
+        eprintln!(
+            "{}",
+            summary(
+                &result.reports,
+                &tally,
+                started.elapsed(),
+                result.errors.len()
+            )
+        );
+    }
+    let failed = result.reports.iter().any(|r| match args.fail_on {
         FailOn::Findings => !r.verdict.detections.is_empty(),
         FailOn::Reject => r.verdict.action == Action::Reject,
     });
-    Ok(ExitCode::from(if errors > 0 {
+    Ok(ExitCode::from(if !result.errors.is_empty() {
         2
     } else if failed {
         1
@@ -83,67 +130,69 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     }))
 }
 
-fn read_input(path: &PathBuf) -> Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut buf)
-            .context("cannot read standard input")?;
-        Ok(buf)
-    } else {
-        std::fs::read(path).context("cannot read file")
-    }
-}
-
-/// Overlap between chunks of a file larger than the byte cap: longer than any match a rule may
-/// report (PEM blocks, 16 KiB), so nothing is lost at a boundary.
-const CHUNK_OVERLAP: usize = 64 << 10;
-
-/// A file is not a message: one larger than the byte cap is scanned in overlapping chunks of
-/// the cap's size, and findings seen twice in an overlap are reported once.
-fn scan_in_chunks(scanner: &Scanner, bytes: &[u8]) -> Result<Verdict> {
-    let cap = scanner.max_bytes();
-    if bytes.len() <= cap {
-        return Ok(scanner.scan_bytes(bytes)?);
-    }
-    let overlap = CHUNK_OVERLAP.min(cap / 4);
-    let step = (cap - overlap).max(1);
-    let mut seen = std::collections::HashSet::new();
-    let mut detections = Vec::new();
-    let mut start = 0;
-    loop {
-        let end = (start + cap).min(bytes.len());
-        for mut d in scanner.scan_bytes(&bytes[start..end])?.detections {
-            d.span = (d.span.0 + start, d.span.1 + start);
-            if seen.insert((d.rule_id.clone(), d.span.0)) {
-                detections.push(d);
-            }
+/// `12 inputs, 1.2 GB in 3.1 s (0.39 GB/s): 5 findings (secret 3, pii 2); 2 binary files skipped`
+fn summary(
+    reports: &[output::Report],
+    tally: &sweep::Tally,
+    elapsed: std::time::Duration,
+    errors: usize,
+) -> String {
+    let bytes = tally.bytes.load(Ordering::Relaxed);
+    let mut by_category: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in reports {
+        for d in &r.verdict.detections {
+            *by_category.entry(d.category.as_str()).or_default() += 1;
         }
-        if end == bytes.len() {
-            break;
-        }
-        start += step;
     }
-    detections.sort_by_key(|d| d.span);
-    Ok(Verdict::from_detections(detections))
-}
-
-fn scan_one(scanner: &Scanner, path: &PathBuf, json: bool) -> Result<Report> {
-    let bytes = read_input(path)?;
-    let verdict: Verdict = if json {
-        scanner.scan_json(&bytes).context("cannot scan as JSON")?
-    } else {
-        scan_in_chunks(scanner, &bytes)?
-    };
-    Ok(Report {
-        path: if path.as_os_str() == "-" {
-            "-".to_string()
+    let total: usize = by_category.values().sum();
+    let cats: Vec<String> = by_category
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let mut s = format!(
+        "{} inputs, {:.1} MB in {:.2} s ({:.2} GB/s): {total} findings{}",
+        tally.inputs.load(Ordering::Relaxed),
+        bytes as f64 / 1e6,
+        secs,
+        bytes as f64 / secs / 1e9,
+        if cats.is_empty() {
+            String::new()
         } else {
-            path.display().to_string()
-        },
-        bytes,
-        verdict,
-        json,
-    })
+            format!(" ({})", cats.join(", "))
+        }
+    );
+    let skipped = tally.binary_skipped.load(Ordering::Relaxed);
+    if skipped > 0 {
+        s.push_str(&format!(
+            "; {skipped} binary files skipped (--binary scans them)"
+        ));
+    }
+    if errors > 0 {
+        s.push_str(&format!("; {errors} inputs could not be read"));
+    }
+    s
+}
+
+/// A progress line on stderr, redrawn until `stop` is set.
+fn progress(tally: &sweep::Tally, stop: &AtomicBool) {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let started = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let bytes = tally.bytes.load(Ordering::Relaxed) as f64;
+        bar.set_message(format!(
+            "{} inputs, {:.1} MB, {} findings, {:.2} GB/s",
+            tally.inputs.load(Ordering::Relaxed),
+            bytes / 1e6,
+            tally.findings.load(Ordering::Relaxed),
+            bytes / started.elapsed().as_secs_f64().max(1e-9) / 1e9
+        ));
+        bar.tick();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
 }

@@ -13,7 +13,8 @@ fn verdict_json(r: &Report, show: bool) -> Value {
         .verdict
         .detections
         .iter()
-        .map(|d| {
+        .enumerate()
+        .map(|(i, d)| {
             let mut v = json!({
                 "type": d.kind,
                 "confidence": (d.confidence as f64 * 1000.0).round() / 1000.0,
@@ -28,7 +29,7 @@ fn verdict_json(r: &Report, show: bool) -> Value {
                 v["pointer"] = json!(p);
             }
             if show {
-                if let Some(m) = matched(r, d) {
+                if let Some(m) = matched(r, i) {
                     v["match"] = json!(String::from_utf8_lossy(m));
                 }
             }

@@ -5,12 +5,12 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
-use super::{matched, positions, Report};
+use super::{matched, Report};
 
 pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<()> {
     for r in reports {
-        let positions = positions(r);
-        for (d, (line, column)) in r.verdict.detections.iter().zip(positions) {
+        for (i, d) in r.verdict.detections.iter().enumerate() {
+            let (line, column) = r.places.get(i).copied().unwrap_or((0, 0));
             let mut v = json!({
                 "path": r.path,
                 "line": line,
@@ -26,11 +26,11 @@ pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<
             });
             if let Some(p) = &d.pointer {
                 v["pointer"] = json!(p);
-                v["line"] = json!(null);
+                v["line"] = if line > 0 { json!(line) } else { json!(null) };
                 v["column"] = json!(null);
             }
             if show {
-                if let Some(m) = matched(r, d) {
+                if let Some(m) = matched(r, i) {
                     v["match"] = json!(String::from_utf8_lossy(m));
                 }
             }

@@ -2,12 +2,13 @@
 
 mod json;
 mod jsonl;
+mod sarif;
 mod text;
 
 use std::io::{self, Write};
 
 use clap::ValueEnum;
-use parapet_engine::{Category, Detection, Verdict};
+use parapet_engine::Verdict;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -17,15 +18,21 @@ pub enum Format {
     Json,
     /// One finding per line
     Jsonl,
+    /// SARIF 2.1.0 (GitHub code scanning)
+    Sarif,
 }
 
-/// One scanned input and its verdict.
+/// One scanned input and its verdict, with each detection's place and matched bytes (so the
+/// input itself need not stay in memory).
 pub struct Report {
     pub path: String,
-    pub bytes: Vec<u8>,
     pub verdict: Verdict,
     /// Spans are into decoded JSON strings rather than the raw bytes.
     pub json: bool,
+    /// 1-based (line, column) per detection; (0, 0) when unknown (a whole JSON document).
+    pub places: Vec<(usize, usize)>,
+    /// The matched bytes per detection, when kept (text inputs).
+    pub values: Vec<Option<Vec<u8>>>,
 }
 
 pub fn write(
@@ -38,44 +45,13 @@ pub fn write(
         Format::Text => text::write(out, reports, show),
         Format::Json => json::write(out, reports, show),
         Format::Jsonl => jsonl::write(out, reports, show),
+        Format::Sarif => sarif::write(out, reports),
     }
 }
 
-/// 1-based (line, column) of each detection of a text input, in detection order; (0, 0) for
-/// JSON inputs, whose detections are placed by pointer instead.
-pub fn positions(report: &Report) -> Vec<(usize, usize)> {
-    let offsets: Vec<usize> = report.verdict.detections.iter().map(|d| d.span.0).collect();
-    if report.json {
-        vec![(0, 0); offsets.len()]
-    } else {
-        line_columns(&report.bytes, &offsets)
-    }
-}
-
-/// 1-based line and column (in bytes) of each offset; `offsets` need not be sorted.
-fn line_columns(bytes: &[u8], offsets: &[usize]) -> Vec<(usize, usize)> {
-    let mut order: Vec<usize> = (0..offsets.len()).collect();
-    order.sort_by_key(|&i| offsets[i]);
-    let mut out = vec![(0, 0); offsets.len()];
-    let (mut line, mut line_start, mut pos) = (1, 0, 0);
-    for i in order {
-        let target = offsets[i].min(bytes.len());
-        for nl in memchr::memchr_iter(b'\n', &bytes[pos..target]) {
-            line += 1;
-            line_start = pos + nl + 1;
-        }
-        pos = target;
-        out[i] = (line, target - line_start + 1);
-    }
-    out
-}
-
-/// The matched bytes of a detection, when they can be located (text inputs).
-pub fn matched<'a>(report: &'a Report, d: &Detection) -> Option<&'a [u8]> {
-    if report.json || d.category == Category::Validation {
-        return None;
-    }
-    report.bytes.get(d.span.0..d.span.1)
+/// The matched bytes of detection `i`, when they were kept.
+pub fn matched(report: &Report, i: usize) -> Option<&[u8]> {
+    report.values.get(i)?.as_deref()
 }
 
 /// A value shown without revealing it: its first few characters and its length.
@@ -86,4 +62,39 @@ pub fn mask(value: &[u8]) -> String {
         .take(if s.chars().count() > 12 { 4 } else { 1 })
         .collect();
     format!("{keep}…({} bytes)", value.len())
+}
+
+/// Where a detection is, for people: `path:line:col`, or `path#pointer:start-end` in JSON.
+pub fn place(report: &Report, i: usize) -> String {
+    let d = &report.verdict.detections[i];
+    let (line, col) = report.places.get(i).copied().unwrap_or((0, 0));
+    match (&d.pointer, line) {
+        (Some(p), 0) => format!("{}#{}:{}-{}", report.path, p, d.span.0, d.span.1),
+        (Some(p), line) => format!("{}:{line}#{}:{}-{}", report.path, p, d.span.0, d.span.1),
+        (None, _) => format!("{}:{line}:{col}", report.path),
+    }
+}
+
+/// Detections grouped by (rule, fingerprint) across all reports, in first-seen order: the same
+/// secret found in many places is one finding with many locations.
+pub fn groups(reports: &[Report]) -> Vec<Vec<(usize, usize)>> {
+    let mut index: std::collections::HashMap<(&str, &str), usize> = Default::default();
+    let mut out: Vec<Vec<(usize, usize)>> = Vec::new();
+    for (ri, r) in reports.iter().enumerate() {
+        for (di, d) in r.verdict.detections.iter().enumerate() {
+            let key = (d.rule_id.as_str(), d.fingerprint.as_str());
+            if d.fingerprint.is_empty() {
+                out.push(vec![(ri, di)]);
+                continue;
+            }
+            match index.get(&key) {
+                Some(&g) => out[g].push((ri, di)),
+                None => {
+                    index.insert(key, out.len());
+                    out.push(vec![(ri, di)]);
+                }
+            }
+        }
+    }
+    out
 }

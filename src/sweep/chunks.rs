@@ -1,0 +1,245 @@
+//! Scanning bytes that may be larger than one message: in chunks, each scanned with `OVERLAP`
+//! bytes of context on both sides and keeping only the findings that start in its own part, so
+//! a match across a boundary is found exactly once and look-behind (`\b`, a preceding
+//! character) sees what it would see in the whole text. In memory (mmap): chunks in parallel;
+//! streams (stdin, decompressed data): one chunk at a time, memory bounded.
+
+use std::io::Read;
+
+use anyhow::Result;
+use parapet_engine::{Category, Detection, Scanner};
+use rayon::prelude::*;
+
+/// One finding with its place and, when asked for, the matched bytes.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub detection: Detection,
+    pub line: usize,
+    pub column: usize,
+    pub value: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    pub chunk: usize,
+    pub overlap: usize,
+}
+
+impl Plan {
+    /// Chunks of up to 8 MiB with 64 KiB of context (longer than any match, PEM blocks
+    /// included), within the scanner's byte cap.
+    pub fn for_scanner(scanner: &Scanner) -> Plan {
+        let cap = scanner.max_bytes();
+        let overlap = (64usize << 10).min(cap / 4);
+        let chunk = (8usize << 20).min(cap.saturating_sub(2 * overlap)).max(1);
+        Plan { chunk, overlap }
+    }
+}
+
+fn owned(
+    scanner: &Scanner,
+    data: &[u8],
+    from: usize,
+    own: (usize, usize),
+    to: usize,
+) -> Result<Vec<Detection>> {
+    let verdict = scanner.scan_bytes(&data[from..to])?;
+    Ok(verdict
+        .detections
+        .into_iter()
+        .filter_map(|mut d| {
+            d.span = (d.span.0 + from, d.span.1 + from);
+            let inside = d.span.0 >= own.0 && (d.span.0 < own.1 || (own.1 == to && d.span.0 == to));
+            inside.then_some(d)
+        })
+        .collect())
+}
+
+/// 1-based line and column (bytes) of each of `offsets` (sorted ascending, none before `from`)
+/// in `data`, given the line at `from` and where that line starts.
+fn places(
+    data: &[u8],
+    offsets: &[usize],
+    from: usize,
+    mut line: usize,
+    mut line_start: isize,
+) -> Vec<(usize, usize)> {
+    let mut pos = from;
+    let mut out = Vec::with_capacity(offsets.len());
+    for &o in offsets {
+        let o = o.min(data.len());
+        for nl in memchr::memchr_iter(b'\n', &data[pos..o]) {
+            line += 1;
+            line_start = (pos + nl + 1) as isize;
+        }
+        pos = o;
+        out.push((line, (o as isize - line_start + 1) as usize));
+    }
+    out
+}
+
+fn finish(
+    data: &[u8],
+    mut dets: Vec<Detection>,
+    keep_values: bool,
+    (from, line, line_start): (usize, usize, isize),
+) -> Vec<Found> {
+    dets.sort_by_key(|d| d.span);
+    let offsets: Vec<usize> = dets.iter().map(|d| d.span.0).collect();
+    let places = places(data, &offsets, from, line, line_start);
+    dets.into_iter()
+        .zip(places)
+        .map(|(d, (line, column))| {
+            let value = (keep_values && d.category != Category::Validation)
+                .then(|| data.get(d.span.0..d.span.1).map(<[u8]>::to_vec))
+                .flatten();
+            Found {
+                detection: d,
+                line,
+                column,
+                value,
+            }
+        })
+        .collect()
+}
+
+/// Scans bytes held in memory, chunks in parallel.
+pub fn scan_slice(
+    scanner: &Scanner,
+    data: &[u8],
+    plan: Plan,
+    keep_values: bool,
+) -> Result<Vec<Found>> {
+    let starts: Vec<usize> = if data.is_empty() {
+        vec![0]
+    } else {
+        (0..data.len()).step_by(plan.chunk).collect()
+    };
+    let per_chunk: Vec<Vec<Detection>> = starts
+        .par_iter()
+        .map(|&s| {
+            let own_end = (s + plan.chunk).min(data.len());
+            let from = s.saturating_sub(plan.overlap);
+            let to = (own_end + plan.overlap).min(data.len());
+            owned(scanner, data, from, (s, own_end), to)
+        })
+        .collect::<Result<_>>()?;
+    Ok(finish(
+        data,
+        per_chunk.into_iter().flatten().collect(),
+        keep_values,
+        (0, 1, 0),
+    ))
+}
+
+/// Scans a stream one chunk at a time; memory stays at about chunk + 2 × overlap.
+/// `progress` is told how many bytes each step consumed. Returns the findings and the length.
+pub fn scan_stream(
+    scanner: &Scanner,
+    r: &mut dyn Read,
+    plan: Plan,
+    keep_values: bool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Vec<Found>, u64)> {
+    let mut buf: Vec<u8> = Vec::with_capacity(plan.chunk + 2 * plan.overlap);
+    // Offset in the stream of buf[0]; where our own part starts in buf; line bookkeeping at it.
+    let (mut base, mut own_start) = (0u64, 0usize);
+    let (mut line, mut col0) = (1usize, 0usize);
+    let mut found = Vec::new();
+    loop {
+        let want = own_start + plan.chunk + plan.overlap;
+        let before = buf.len();
+        if buf.len() < want {
+            (&mut *r)
+                .take((want - buf.len()) as u64)
+                .read_to_end(&mut buf)?;
+        }
+        progress((buf.len() - before) as u64);
+        let eof = buf.len() < want;
+        let own_end = if eof {
+            buf.len()
+        } else {
+            own_start + plan.chunk
+        };
+        let dets = owned(scanner, &buf, 0, (own_start, own_end), buf.len())?;
+        // Lines: `line` is the line at own_start, `col0` the bytes of it before own_start.
+        let line_start = own_start as isize - col0 as isize;
+        let mut f = finish(&buf[..], dets, keep_values, (own_start, line, line_start));
+        for x in &mut f {
+            x.detection.span.0 += base as usize;
+            x.detection.span.1 += base as usize;
+        }
+        found.extend(f);
+        if eof {
+            return Ok((found, base + buf.len() as u64));
+        }
+        let own = &buf[own_start..own_end];
+        let newlines = memchr::memchr_iter(b'\n', own).count();
+        line += newlines;
+        col0 = match memchr::memrchr(b'\n', own) {
+            Some(p) => own.len() - p - 1,
+            None => col0 + own.len(),
+        };
+        // Keep `overlap` bytes before the next own part as context.
+        let keep_from = own_end.saturating_sub(plan.overlap);
+        buf.drain(..keep_from);
+        base += keep_from as u64;
+        own_start = own_end - keep_from;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parapet_engine::ScannerConfig;
+
+    const TOKEN: &str = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
+
+    #[test]
+    fn every_boundary_planted_found_once_with_its_line() {
+        let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+        let plan = Plan {
+            chunk: 4096,
+            overlap: 1024,
+        };
+        // Tokens planted so that one straddles every chunk boundary, at every small shift.
+        for shift in [0usize, 1, 7, 20, 39, 40] {
+            let mut text = String::new();
+            let mut expect = Vec::new();
+            let mut line = 1;
+            for k in 1..6 {
+                let boundary = k * plan.chunk;
+                let at = boundary - shift;
+                while text.len() + 1 < at {
+                    if text.len() % 80 == 79 {
+                        text.push('\n');
+                        line += 1;
+                    } else {
+                        text.push('x');
+                    }
+                }
+                text.push(' ');
+                expect.push((text.len(), line));
+                text.push_str(TOKEN);
+                text.push(' ');
+            }
+            let bytes = text.as_bytes();
+            for (label, found) in [
+                ("slice", scan_slice(&scanner, bytes, plan, false).unwrap()),
+                (
+                    "stream",
+                    scan_stream(&scanner, &mut &bytes[..], plan, false, &|_| {})
+                        .unwrap()
+                        .0,
+                ),
+            ] {
+                let got: Vec<(usize, usize)> = found
+                    .iter()
+                    .filter(|f| f.detection.kind == "github_token")
+                    .map(|f| (f.detection.span.0, f.line))
+                    .collect();
+                assert_eq!(got, expect, "{label}, shift {shift}");
+            }
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! `scan` over many inputs: expands directories, opens compressed streams and tar archives,
+//! skips binary files, and scans everything on a rayon pool (`--jobs`), large files in
+//! parallel chunks. Produces one [`Report`] per input (archive members are inputs).
+
+pub mod chunks;
+pub mod source;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use parapet_engine::{Detection, Scanner, Verdict};
+use rayon::prelude::*;
+
+use crate::output::Report;
+use chunks::{Found, Plan};
+use source::{Compression, Sniffed};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub jobs: usize,
+    /// Scan files that look binary (a NUL in the first 8 KiB) instead of skipping them.
+    pub binary: bool,
+    /// Honour .gitignore and .ignore files while walking directories.
+    pub gitignore: bool,
+    /// Each line is one JSON document (agent transcripts, MCP captures).
+    pub json_lines: bool,
+    /// Each input is one JSON document.
+    pub json_doc: bool,
+    /// Keep matched bytes (for masking in text output, or --show-secrets).
+    pub keep_values: bool,
+}
+
+/// Counters shown by the progress bar and the summary line.
+#[derive(Default)]
+pub struct Tally {
+    pub bytes: AtomicU64,
+    pub inputs: AtomicUsize,
+    pub findings: AtomicUsize,
+    pub binary_skipped: AtomicUsize,
+}
+
+pub struct Sweep {
+    pub reports: Vec<Report>,
+    /// `path: message` for each input that could not be read.
+    pub errors: Vec<String>,
+}
+
+/// Files under each input, in path order; `-` stays as it is.
+fn expand(inputs: &[PathBuf], gitignore: bool, errors: &mut Vec<String>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" || !input.is_dir() {
+            files.push(input.clone());
+            continue;
+        }
+        let walk = ignore::WalkBuilder::new(input)
+            .standard_filters(false)
+            .git_ignore(gitignore)
+            .ignore(gitignore)
+            .require_git(false)
+            .sort_by_file_path(|a, b| a.cmp(b))
+            .build();
+        for entry in walk {
+            match entry {
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
+                Ok(_) => {}
+                Err(e) => errors.push(format!("{}: {e}", input.display())),
+            }
+        }
+    }
+    files
+}
+
+pub fn run(scanner: &Scanner, inputs: &[PathBuf], opts: &Options, tally: &Tally) -> Result<Sweep> {
+    let mut errors = Vec::new();
+    let files = expand(inputs, opts.gitignore, &mut errors);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+        .context("cannot start the worker threads")?;
+    let errors = Mutex::new(errors);
+    let mut reports: Vec<Report> = pool.install(|| {
+        files
+            .par_iter()
+            .flat_map_iter(|path| match scan_path(scanner, path, opts, tally) {
+                Ok(reports) => reports,
+                Err(e) => {
+                    errors
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(format!("{}: {e:#}", display(path)));
+                    Vec::new()
+                }
+            })
+            .collect()
+    });
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Sweep {
+        reports,
+        errors: errors.into_inner().unwrap_or_else(|e| e.into_inner()),
+    })
+}
+
+fn display(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "-".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn report(path: String, found: Vec<Found>, json: bool, tally: &Tally) -> Report {
+    tally.inputs.fetch_add(1, Ordering::Relaxed);
+    tally.findings.fetch_add(found.len(), Ordering::Relaxed);
+    let mut places = Vec::with_capacity(found.len());
+    let mut values = Vec::with_capacity(found.len());
+    let mut detections: Vec<Detection> = Vec::with_capacity(found.len());
+    for f in found {
+        places.push((f.line, f.column));
+        values.push(f.value);
+        detections.push(f.detection);
+    }
+    Report {
+        path,
+        verdict: Verdict::from_detections(detections),
+        json,
+        places,
+        values,
+    }
+}
+
+/// One path: a plain file is mapped and scanned in parallel chunks; anything compressed, an
+/// archive or standard input is streamed.
+fn scan_path(scanner: &Scanner, path: &Path, opts: &Options, tally: &Tally) -> Result<Vec<Report>> {
+    let name = display(path);
+    let (mut stream, head) = Sniffed::new(source::open(path).context("cannot open")?, 512)?;
+    let compression = Compression::sniff(&head);
+    if compression == Compression::None && path.as_os_str() != "-" && !source::is_tar(&head) {
+        let file = std::fs::File::open(path).context("cannot open")?;
+        // SAFETY: the map is read-only; a file truncated while we scan it can fault, as with
+        // any mmap-based tool; we scan files at rest.
+        let map = if file.metadata()?.len() == 0 {
+            None
+        } else {
+            Some(unsafe { memmap2::Mmap::map(&file) }.context("cannot map")?)
+        };
+        let data: &[u8] = map.as_deref().unwrap_or(&[]);
+        return Ok(scan_bytes(scanner, name, data, opts, tally)?
+            .into_iter()
+            .collect());
+    }
+    let decoded = compression.decoder(Box::new(&mut stream))?;
+    let (mut decoded, head) = Sniffed::new(decoded, 512)?;
+    if source::is_tar(&head) {
+        let mut out = Vec::new();
+        let mut archive = tar::Archive::new(&mut decoded);
+        for entry in archive.entries().context("cannot read the tar archive")? {
+            let entry = entry.context("cannot read the tar archive")?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let member = format!("{name}!{}", entry.path()?.display());
+            let (mut member_stream, head) =
+                Sniffed::new(Box::new(std::io::BufReader::new(entry)), 512)?;
+            let inner = Compression::sniff(&head);
+            let decoded = inner.decoder(Box::new(&mut member_stream))?;
+            let (mut decoded, head) = Sniffed::new(decoded, 512)?;
+            out.extend(scan_stream(
+                scanner,
+                member,
+                &mut decoded,
+                &head,
+                opts,
+                tally,
+            )?);
+        }
+        return Ok(out);
+    }
+    Ok(
+        scan_stream(scanner, name, &mut decoded, &head, opts, tally)?
+            .into_iter()
+            .collect(),
+    )
+}
+
+fn skip_binary(head: &[u8], opts: &Options, tally: &Tally) -> bool {
+    if !opts.binary && source::is_binary(head) {
+        tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
+        return true;
+    }
+    false
+}
+
+fn scan_bytes(
+    scanner: &Scanner,
+    name: String,
+    data: &[u8],
+    opts: &Options,
+    tally: &Tally,
+) -> Result<Option<Report>> {
+    if skip_binary(&data[..data.len().min(8192)], opts, tally) {
+        return Ok(None);
+    }
+    tally.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+    let found = if opts.json_doc {
+        json_doc(scanner, data)?
+    } else if opts.json_lines {
+        json_lines(scanner, &mut &data[..], opts)?
+    } else {
+        chunks::scan_slice(scanner, data, Plan::for_scanner(scanner), opts.keep_values)?
+    };
+    Ok(Some(report(
+        name,
+        found,
+        opts.json_doc || opts.json_lines,
+        tally,
+    )))
+}
+
+fn scan_stream(
+    scanner: &Scanner,
+    name: String,
+    r: &mut dyn BufRead,
+    head: &[u8],
+    opts: &Options,
+    tally: &Tally,
+) -> Result<Option<Report>> {
+    if skip_binary(head, opts, tally) {
+        return Ok(None);
+    }
+    let found = if opts.json_doc {
+        let mut all = Vec::new();
+        r.read_to_end(&mut all)?;
+        tally.bytes.fetch_add(all.len() as u64, Ordering::Relaxed);
+        json_doc(scanner, &all)?
+    } else if opts.json_lines {
+        json_lines(scanner, r, opts)?
+    } else {
+        let progress = |n: u64| {
+            tally.bytes.fetch_add(n, Ordering::Relaxed);
+        };
+        chunks::scan_stream(
+            scanner,
+            r,
+            Plan::for_scanner(scanner),
+            opts.keep_values,
+            &progress,
+        )?
+        .0
+    };
+    Ok(Some(report(
+        name,
+        found,
+        opts.json_doc || opts.json_lines,
+        tally,
+    )))
+}
+
+fn json_doc(scanner: &Scanner, data: &[u8]) -> Result<Vec<Found>> {
+    let verdict = scanner.scan_json(data).context("cannot scan as JSON")?;
+    Ok(verdict
+        .detections
+        .into_iter()
+        .map(|d| Found {
+            detection: d,
+            line: 0,
+            column: 0,
+            value: None,
+        })
+        .collect())
+}
+
+/// One JSON document per line; a line that is not JSON is scanned as text.
+fn json_lines(scanner: &Scanner, r: &mut dyn BufRead, opts: &Options) -> Result<Vec<Found>> {
+    let mut found = Vec::new();
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        n += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match scanner.scan_json(&line) {
+            Ok(v) => found.extend(v.detections.into_iter().map(|d| Found {
+                detection: d,
+                line: n,
+                column: 0,
+                value: None,
+            })),
+            Err(_) => found.extend(
+                chunks::scan_slice(scanner, &line, Plan::for_scanner(scanner), opts.keep_values)?
+                    .into_iter()
+                    .map(|mut f| {
+                        f.line = n;
+                        f
+                    }),
+            ),
+        }
+    }
+    Ok(found)
+}

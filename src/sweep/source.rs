@@ -1,0 +1,150 @@
+//! Inputs as byte streams: files, standard input, and what they hold once opened — gzip, zstd,
+//! bzip2 and xz streams (recognised by their magic bytes, not their names) and tar archives,
+//! whose members become inputs of their own (`archive.tar.gz!path/in/archive`).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+/// How an input's bytes are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+    Bzip2,
+    Xz,
+}
+
+impl Compression {
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else if head.starts_with(b"BZh") && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
+        {
+            Compression::Bzip2
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+            Compression::Xz
+        } else {
+            Compression::None
+        }
+    }
+
+    /// The decoded stream.
+    pub fn decoder<'a>(self, r: Box<dyn BufRead + 'a>) -> io::Result<Box<dyn BufRead + 'a>> {
+        Ok(match self {
+            Compression::None => r,
+            Compression::Gzip => Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(r))),
+            Compression::Zstd => Box::new(BufReader::new(
+                ruzstd::decoding::StreamingDecoder::new(r).map_err(io::Error::other)?,
+            )),
+            Compression::Bzip2 => Box::new(BufReader::new(bzip2::bufread::MultiBzDecoder::new(r))),
+            Compression::Xz => Box::new(BufReader::new(
+                liblzma::bufread::XzDecoder::new_multi_decoder(r),
+            )),
+        })
+    }
+}
+
+/// A tar archive has `ustar` at offset 257 of its first header.
+pub fn is_tar(head: &[u8]) -> bool {
+    head.len() >= 262 && &head[257..262] == b"ustar"
+}
+
+/// A NUL byte in the first 8 KiB: binary, skipped unless `--binary`.
+pub fn is_binary(head: &[u8]) -> bool {
+    memchr::memchr(0, &head[..head.len().min(8192)]).is_some()
+}
+
+/// Opens a path (`-` is standard input) as a buffered stream with a large buffer, so the first
+/// bytes can be sniffed.
+pub fn open(path: &Path) -> io::Result<Box<dyn BufRead>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufReader::with_capacity(1 << 20, io::stdin())));
+    }
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 20,
+        File::open(path)?,
+    )))
+}
+
+/// A stream whose first bytes were read ahead to be sniffed, then replayed.
+pub struct Sniffed<'a> {
+    prefix: io::Cursor<Vec<u8>>,
+    rest: Box<dyn BufRead + 'a>,
+}
+
+impl<'a> Sniffed<'a> {
+    pub fn new(mut rest: Box<dyn BufRead + 'a>, n: usize) -> io::Result<(Self, Vec<u8>)> {
+        let mut head = Vec::with_capacity(n);
+        (&mut rest).take(n as u64).read_to_end(&mut head)?;
+        Ok((
+            Sniffed {
+                prefix: io::Cursor::new(head.clone()),
+                rest,
+            },
+            head,
+        ))
+    }
+}
+
+impl Read for Sniffed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.prefix.read(buf)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        self.rest.read(buf)
+    }
+}
+
+impl BufRead for Sniffed<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if (self.prefix.position() as usize) < self.prefix.get_ref().len() {
+            return self.prefix.fill_buf();
+        }
+        self.rest.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if (self.prefix.position() as usize) < self.prefix.get_ref().len() {
+            self.prefix.consume(amt);
+        } else {
+            self.rest.consume(amt);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn magic_bytes_decide_not_names() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"hello").unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(Compression::sniff(&gz), Compression::Gzip);
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(b"hello").unwrap();
+        assert_eq!(
+            Compression::sniff(&bz.finish().unwrap()),
+            Compression::Bzip2
+        );
+        let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        xz.write_all(b"hello").unwrap();
+        let xz = xz.finish().unwrap();
+        assert_eq!(Compression::sniff(&xz), Compression::Xz);
+        let mut out = String::new();
+        Compression::Xz
+            .decoder(Box::new(&xz[..]))
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "hello");
+        assert_eq!(Compression::sniff(b"plain text"), Compression::None);
+    }
+}

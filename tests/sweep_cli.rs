@@ -1,0 +1,191 @@
+//! `scan` over directories, compressed streams and archives, JSON lines, SARIF, grouping,
+//! binary files and unreadable inputs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const TOKEN: &str = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
+const AWS: &str = "AKIAQYLPMN5HHHFPZAM2";
+
+fn tree(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("parapet-sweep-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("logs/old")).unwrap();
+    d
+}
+
+fn scan(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
+        .arg("scan")
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("parapet-sweep-cache"),
+        )
+        .env_remove("PARAPET_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn jsonl(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn directories_compressed_streams_and_archive_members() {
+    let d = tree("kinds");
+    let line = |s: &str| format!("2026-01-01 INFO start\nconnecting with {s}\n");
+    std::fs::write(d.join("logs/app.log"), line(TOKEN)).unwrap();
+    // Compressed files named without their usual extension: found by content.
+    std::fs::write(d.join("logs/old/app.1"), gz(line(AWS).as_bytes())).unwrap();
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    bz.write_all(line(TOKEN).as_bytes()).unwrap();
+    std::fs::write(d.join("logs/old/app.2.bz2"), bz.finish().unwrap()).unwrap();
+    let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    xz.write_all(line(AWS).as_bytes()).unwrap();
+    std::fs::write(d.join("logs/old/app.3.xz"), xz.finish().unwrap()).unwrap();
+    let zst = ruzstd::encoding::compress_to_vec(
+        line(TOKEN).as_bytes(),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    std::fs::write(d.join("logs/old/app.4.zst"), zst).unwrap();
+    let mut tar = tar::Builder::new(Vec::new());
+    let body = line(AWS);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(body.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, "inner/dir/server.log", body.as_bytes())
+        .unwrap();
+    std::fs::write(d.join("logs/bundle.tgz"), gz(&tar.into_inner().unwrap())).unwrap();
+    std::fs::write(
+        d.join("logs/image.bin"),
+        b"\x00\x01\x02 ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE",
+    )
+    .unwrap();
+
+    let out = scan(&d, &["--format", "jsonl", "--jobs", "2", "logs"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings = jsonl(&out);
+    let mut paths: Vec<String> = findings
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        paths,
+        [
+            "logs/app.log",
+            "logs/bundle.tgz!inner/dir/server.log",
+            "logs/old/app.1",
+            "logs/old/app.2.bz2",
+            "logs/old/app.3.xz",
+            "logs/old/app.4.zst"
+        ]
+    );
+    assert!(
+        findings.iter().all(|f| f["line"] == 2),
+        "line numbers inside decompressed data"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 binary files skipped"), "{err}");
+    // --binary scans it.
+    let out = scan(&d, &["--format", "jsonl", "--binary", "logs/image.bin"]);
+    assert_eq!(
+        jsonl(&out)
+            .iter()
+            .filter(|f| f["kind"] == "github_token")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn an_unreadable_input_is_reported_and_the_rest_scanned() {
+    let d = tree("errors");
+    std::fs::write(d.join("a.log"), format!("token {TOKEN}\n")).unwrap();
+    let out = scan(&d, &["--format", "jsonl", "missing.log", "a.log"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(jsonl(&out).len(), 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.log"));
+}
+
+#[test]
+fn json_lines_give_pointers_and_line_numbers() {
+    let d = tree("jsonl");
+    let capture = format!(
+        "{}\n{}\nnot json {TOKEN}\n",
+        r#"{"method":"tools/call","params":{"arguments":{"q":"hi"}}}"#,
+        serde_json::json!({"result": {"content": [{"type": "text", "text": format!("key {AWS}")}]}})
+    );
+    std::fs::write(d.join("traffic.jsonl"), capture).unwrap();
+    let out = scan(&d, &["--format", "jsonl", "--json-lines", "traffic.jsonl"]);
+    let f = jsonl(&out);
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert_eq!(f[0]["line"], 2);
+    assert_eq!(f[0]["pointer"], "/result/content/0/text");
+    assert_eq!(f[1]["line"], 3);
+}
+
+#[test]
+fn sarif_groups_one_secret_in_many_places() {
+    let d = tree("sarif");
+    for n in 0..3 {
+        std::fs::write(
+            d.join(format!("logs/s{n}.log")),
+            format!("x\nuse {TOKEN}\n"),
+        )
+        .unwrap();
+    }
+    let out = scan(&d, &["--format", "sarif", "-q", "logs"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.is_empty(), "--quiet: no summary");
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "mcp-parapet");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "one finding");
+    let r = &results[0];
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "logs/s0.log"
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    assert_eq!(r["relatedLocations"].as_array().unwrap().len(), 2);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(TOKEN),
+        "never the value"
+    );
+    let rule_ids: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(rule_ids.contains(&r["ruleId"].as_str().unwrap()));
+    // Text groups the same way.
+    let out = scan(&d, &["-q", "logs"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("same value in 2 more places"), "{text}");
+}

@@ -189,3 +189,63 @@ fn sarif_groups_one_secret_in_many_places() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("same value in 2 more places"), "{text}");
 }
+
+#[test]
+fn redact_to_writes_sanitized_copies_compressed_the_same_way() {
+    let d = tree("redact");
+    let dirty = format!("user alice@example.com\nkey {AWS}\ntoken {TOKEN}\n");
+    std::fs::write(d.join("logs/app.log"), &dirty).unwrap();
+    std::fs::write(d.join("logs/clean.log"), "nothing here\n").unwrap();
+    std::fs::write(d.join("logs/old/app.1.gz"), gz(dirty.as_bytes())).unwrap();
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(dirty.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, "m/server.log", dirty.as_bytes())
+        .unwrap();
+    std::fs::write(d.join("logs/bundle.tar"), tar.into_inner().unwrap()).unwrap();
+
+    let out = scan(
+        &d,
+        &[
+            "-q",
+            "--redact-to",
+            "clean",
+            "--redact-categories",
+            "secret",
+            "logs",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plain = std::fs::read_to_string(d.join("clean/logs/app.log")).unwrap();
+    assert!(!plain.contains(AWS) && !plain.contains(TOKEN), "{plain}");
+    assert!(
+        plain.contains("[REDACTED:") && plain.contains("alice@example.com"),
+        "pii kept: {plain}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("clean/logs/clean.log")).unwrap(),
+        "nothing here\n"
+    );
+    let gzipped = std::fs::read(d.join("clean/logs/old/app.1.gz")).unwrap();
+    assert_eq!(&gzipped[..2], &[0x1f, 0x8b], "still gzip");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut text)
+        .unwrap();
+    assert_eq!(text, plain);
+    let mut archive =
+        tar::Archive::new(std::fs::File::open(d.join("clean/logs/bundle.tar")).unwrap());
+    let mut member = archive.entries().unwrap().next().unwrap().unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut member, &mut text).unwrap();
+    assert_eq!(text, plain);
+    // The sanitized tree scans clean of secrets.
+    let again = scan(&d, &["--format", "jsonl", "clean"]);
+    assert!(jsonl(&again).iter().all(|f| f["category"] != "secret"));
+}

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use parapet_engine::Action;
+use parapet_engine::{Action, Category};
 
 use crate::flags::{load_config, ScanFlags};
 use crate::output::{self, Format};
@@ -68,6 +68,18 @@ pub struct Args {
     /// No progress bar and no summary line.
     #[arg(short, long)]
     quiet: bool,
+    /// Write sanitized copies of the inputs under DIR (same tree, compressed the same way),
+    /// every finding redacted whatever the policies say.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["json", "json_lines"])]
+    redact_to: Option<PathBuf>,
+    /// Categories --redact-to replaces (default: pii,secret,injection).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        requires = "redact_to"
+    )]
+    redact_categories: Vec<String>,
     #[command(flatten)]
     flags: ScanFlags,
 }
@@ -90,7 +102,7 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     let started = Instant::now();
     let show_bar = !args.quiet && std::io::stderr().is_terminal();
     let stop = AtomicBool::new(false);
-    let result = std::thread::scope(|s| {
+    let mut result = std::thread::scope(|s| {
         let bar = show_bar.then(|| s.spawn(|| progress(&tally, &stop)));
         let result = sweep::run(&scanner, &args.inputs, &opts, &tally);
         stop.store(true, Ordering::Relaxed);
@@ -99,6 +111,24 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
         }
         result
     })?;
+    if let Some(dest) = &args.redact_to {
+        let categories = redact_categories(&args.redact_categories)?;
+        let by_path: std::collections::HashMap<&str, &output::Report> = result
+            .reports
+            .iter()
+            .map(|r| (r.path.as_str(), r))
+            .collect();
+        let mut errors = Vec::new();
+        for f in &result.files {
+            let name = sweep::display(f);
+            if let Err(e) =
+                sweep::redact_to::write_copy(&scanner, f, &name, &by_path, dest, &categories)
+            {
+                errors.push(format!("{name}: --redact-to: {e:#}"));
+            }
+        }
+        result.errors.extend(errors);
+    }
     for e in &result.errors {
         eprintln!("mcp-parapet: {e}");
     }
@@ -172,6 +202,23 @@ fn summary(
         s.push_str(&format!("; {errors} inputs could not be read"));
     }
     s
+}
+
+fn redact_categories(names: &[String]) -> Result<Vec<Category>> {
+    if names.is_empty() {
+        return Ok(vec![Category::Pii, Category::Secret, Category::Injection]);
+    }
+    names
+        .iter()
+        .map(|n| match n.trim() {
+            "pii" => Ok(Category::Pii),
+            "secret" | "secrets" => Ok(Category::Secret),
+            "injection" => Ok(Category::Injection),
+            other => anyhow::bail!(
+                "--redact-categories: unknown category {other:?} (pii, secret, injection)"
+            ),
+        })
+        .collect()
 }
 
 /// A progress line on stderr, redrawn until `stop` is set.

@@ -3,6 +3,7 @@
 //! parallel chunks. Produces one [`Report`] per input (archive members are inputs).
 
 pub mod chunks;
+pub mod redact_to;
 pub mod source;
 
 use std::io::BufRead;
@@ -43,6 +44,8 @@ pub struct Tally {
 }
 
 pub struct Sweep {
+    /// Every file scanned (directories expanded), in path order.
+    pub files: Vec<PathBuf>,
     pub reports: Vec<Report>,
     /// `path: message` for each input that could not be read.
     pub errors: Vec<String>,
@@ -99,12 +102,13 @@ pub fn run(scanner: &Scanner, inputs: &[PathBuf], opts: &Options, tally: &Tally)
     });
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Sweep {
+        files,
         reports,
         errors: errors.into_inner().unwrap_or_else(|e| e.into_inner()),
     })
 }
 
-fn display(path: &Path) -> String {
+pub fn display(path: &Path) -> String {
     if path.as_os_str() == "-" {
         "-".into()
     } else {

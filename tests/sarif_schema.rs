@@ -34,7 +34,7 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     .unwrap();
     std::fs::write(
         dir.join("c.jsonl"),
-        format!("{{\"text\":\"key AKIAQYLPMN5HHHFPZAM2\"}}\n"),
+        "{\"text\":\"key AKIAQYLPMN5HHHFPZAM2\"}\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))

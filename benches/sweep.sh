@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sweep benchmark (not in CI): generates SIZE_MB of logs from loghub with labelled positives
 # planted every 1000 lines, then times, in one run: `wc -l` (the floor), `scan --jobs 1`,
-# `scan --jobs 2` (and --jobs 8 where there are 8 cores), and the same file gzipped.
+# `scan --jobs 2` (and --jobs 8 where there are 8 cores), the same file gzipped, and peak memory
+# with the file piped through stdin once and three times (it must stay flat).
 # Usage: benches/sweep.sh [SIZE_MB=1024] [WORKDIR=/tmp/parapet-sweep-bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,3 +36,12 @@ print(f"planted positives found: {len(planted & lines)} of {len(planted)}; findi
 gz=$(t "$bin" scan -q --jobs 1 --format jsonl "$logs.gz")
 unzip_only=$(t gzip -dc "$logs.gz")
 echo "gzip, --jobs 1: $gz s; decompression alone $unzip_only s ($(calc "100 * $unzip_only / $gz")% of it)"
+# Flat memory: the same logs piped through stdin once and three times; peak RSS must not grow.
+rss() { python3 -c '
+import resource, subprocess, sys
+n, log, binary = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+cat = subprocess.Popen(["cat"] + [log] * n, stdout=subprocess.PIPE)
+subprocess.run([binary, "scan", "-q", "--format", "jsonl", "-"], stdin=cat.stdout, stdout=subprocess.DEVNULL)
+cat.wait()
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$1" "$logs" "$bin"; }
+echo "stdin stream, peak RSS: $((bytes / 1000000)) MB -> $(rss 1) MiB; $((3 * bytes / 1000000)) MB -> $(rss 3) MiB"

@@ -17,6 +17,8 @@ mod confirm;
 pub mod error;
 mod fingerprint;
 mod fold;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hyperscan;
 pub mod input;
 mod json;

@@ -10,6 +10,8 @@ pub mod audit;
 pub mod config;
 pub mod error;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod integrity;
 pub mod keys;
 pub mod message;

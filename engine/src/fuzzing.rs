@@ -1,0 +1,115 @@
+//! The invariants the fuzz targets check (`fuzz/`), kept here so plain `cargo test` runs the
+//! same bodies over seed inputs where cargo-fuzz is absent. Each function panics on a broken
+//! invariant; returning means the input passed.
+
+use crate::fold::Folded;
+use crate::{Action, Scanner};
+
+/// Text scan: never panics, every span in bounds and ordered.
+pub fn scan_text(scanner: &Scanner, data: &[u8]) {
+    let Ok(v) = scanner.scan_bytes(data) else {
+        return;
+    };
+    for d in &v.detections {
+        assert!(
+            d.span.0 <= d.span.1 && d.span.1 <= data.len(),
+            "span {:?} of {}",
+            d.span,
+            data.len()
+        );
+    }
+}
+
+/// JSON scan and redaction: the redacted document parses, keeps its shape, and differs from the
+/// input only when something was redacted.
+pub fn scan_and_redact_json(scanner: &Scanner, data: &[u8]) {
+    let Ok(mut v) = scanner.scan_json(data) else {
+        return;
+    };
+    for d in &mut v.detections {
+        assert!(d.span.0 <= d.span.1);
+        d.action = Action::Redact;
+    }
+    let out = scanner.redact_json(data, &v);
+    if v.detections
+        .iter()
+        .all(|d| d.category == crate::Category::Validation)
+    {
+        assert_eq!(out, data, "nothing to redact, bytes changed");
+        return;
+    }
+    // simd-json accepts a few documents serde_json rejects (and the reverse); only documents
+    // both read are checked further.
+    if serde_json::from_slice::<serde::de::IgnoredAny>(data).is_err() {
+        return;
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(&out)
+        .unwrap_or_else(|e| panic!("redacted JSON does not parse: {e}"));
+    assert_eq!(
+        outside_strings(data),
+        outside_strings(&out),
+        "redaction changed bytes outside strings"
+    );
+}
+
+/// The document with every string's contents removed: what redaction must never change.
+fn outside_strings(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+                out.push(b);
+            }
+        } else {
+            if b == b'"' {
+                in_string = true;
+            }
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// The folded view's offset map: monotone and in bounds, and folding only drops whitespace.
+pub fn fold_map(data: &[u8]) {
+    let f = Folded::new(data);
+    let mut last = 0;
+    for i in 0..=f.text.len() {
+        let o = f.original(i);
+        assert!(
+            o >= last && o <= data.len(),
+            "offset {i} maps to {o} after {last}"
+        );
+        if i < f.text.len() {
+            assert_eq!(
+                f.text[i], data[o],
+                "byte {i} is not the original's byte {o}"
+            );
+        }
+        last = o;
+    }
+    let not_ws = |b: &&u8| !(**b == b' ' || (9..=13).contains(*b));
+    let kept = data.iter().filter(not_ws).count();
+    let folded = f.text.iter().filter(not_ws).count();
+    assert_eq!(kept, folded, "folding dropped more than whitespace");
+}
+
+/// A user rule file: parsing never panics; what parses also builds a scanner or fails cleanly.
+pub fn rule_file(text: &str) {
+    if let Ok(rules) = crate::parse_rules("fuzz.toml", text) {
+        let config = crate::ScannerConfig {
+            no_builtin_rules: true,
+            extra_rules: rules,
+            ..crate::ScannerConfig::default()
+        };
+        if let Ok(s) = Scanner::new(config) {
+            scan_text(&s, text.as_bytes());
+        }
+    }
+}

@@ -53,7 +53,7 @@ impl Joined {
         let nodes = &tape.0;
         // The tape starts with the root value.
         let mut ordinal = 0;
-        joined.walk(nodes, 0, 0, &mut ordinal);
+        joined.walk(nodes, &mut ordinal);
         Ok(joined)
     }
 
@@ -71,39 +71,65 @@ impl Joined {
         self.buf.extend_from_slice(s.as_bytes());
     }
 
-    /// Walks the value at `i`; returns the index after it.
-    fn walk(&mut self, nodes: &[Node<'_>], i: usize, path: usize, ordinal: &mut usize) -> usize {
-        match nodes.get(i) {
-            Some(Node::String(s)) => {
-                self.push_string(s, path, ordinal);
-                i + 1
+    /// Walks the tape from the root value, with an explicit stack: nesting depth costs heap,
+    /// never call stack (a peer's `[[[[…` must not overflow it).
+    fn walk(&mut self, nodes: &[Node<'_>], ordinal: &mut usize) {
+        enum Open {
+            Object {
+                left: usize,
+                path: usize,
+            },
+            Array {
+                left: usize,
+                next: usize,
+                path: usize,
+            },
+        }
+        let mut stack: Vec<Open> = Vec::new();
+        let mut j = 0;
+        let mut value_path = Some(0);
+        while let Some(path) = value_path {
+            match nodes.get(j) {
+                Some(Node::String(s)) => self.push_string(s, path, ordinal),
+                Some(Node::Object { len, .. }) => stack.push(Open::Object { left: *len, path }),
+                Some(Node::Array { len, .. }) => stack.push(Open::Array {
+                    left: *len,
+                    next: 0,
+                    path,
+                }),
+                Some(Node::Static(_)) => {}
+                None => return,
             }
-            Some(Node::Object { len, .. }) => {
-                let mut j = i + 1;
-                for _ in 0..*len {
-                    let Some(Node::String(key)) = nodes.get(j) else {
-                        return nodes.len();
-                    };
-                    self.paths
-                        .nodes
-                        .push((path, PathToken::Key((*key).to_string())));
-                    let child = self.paths.nodes.len() - 1;
-                    self.push_string(key, child, ordinal);
-                    j = self.walk(nodes, j + 1, child, ordinal);
+            j += 1;
+            value_path = None;
+            while let Some(top) = stack.last_mut() {
+                match top {
+                    Open::Object { left, path } if *left > 0 => {
+                        *left -= 1;
+                        let Some(Node::String(key)) = nodes.get(j) else {
+                            return;
+                        };
+                        self.paths
+                            .nodes
+                            .push((*path, PathToken::Key((*key).to_string())));
+                        let child = self.paths.nodes.len() - 1;
+                        self.push_string(key, child, ordinal);
+                        j += 1;
+                        value_path = Some(child);
+                        break;
+                    }
+                    Open::Array { left, next, path } if *left > 0 => {
+                        *left -= 1;
+                        self.paths.nodes.push((*path, PathToken::Index(*next)));
+                        *next += 1;
+                        value_path = Some(self.paths.nodes.len() - 1);
+                        break;
+                    }
+                    _ => {
+                        stack.pop();
+                    }
                 }
-                j
             }
-            Some(Node::Array { len, .. }) => {
-                let mut j = i + 1;
-                for k in 0..*len {
-                    self.paths.nodes.push((path, PathToken::Index(k)));
-                    let child = self.paths.nodes.len() - 1;
-                    j = self.walk(nodes, j, child, ordinal);
-                }
-                j
-            }
-            Some(Node::Static(_)) => i + 1,
-            None => nodes.len(),
         }
     }
 
@@ -161,6 +187,23 @@ pub fn string_tokens(raw: &[u8]) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_does_not_use_the_call_stack() {
+        let n = 200_000;
+        let mut doc = "[".repeat(n);
+        doc.push_str("\"deep\"");
+        doc.push_str(&"]".repeat(n));
+        if let Ok(j) = Joined::parse(doc.as_bytes()) {
+            assert_eq!(j.segments.len(), 1);
+            assert_eq!(j.pointer(0).matches('/').count(), n);
+        }
+        let mut obj = "{\"k\":".repeat(1000);
+        obj.push_str("\"v\"");
+        obj.push_str(&"}".repeat(1000));
+        let j = Joined::parse(obj.as_bytes()).unwrap();
+        assert_eq!(j.segments.len(), 1001);
+    }
 
     #[test]
     fn pointers_and_order() {

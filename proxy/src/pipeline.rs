@@ -264,6 +264,15 @@ impl Pipeline {
 
     fn frame(&self, line: &[u8], from_client: bool) -> Outcome {
         match message::parse(line) {
+            Parsed::Batch(items) => self.batch(line, &items, from_client),
+            other => self.single(line, other, from_client),
+        }
+    }
+
+    /// One message; a batch inside a batch is not JSON-RPC and is scanned whole, so nesting
+    /// never recurses here.
+    fn single(&self, line: &[u8], parsed: Parsed, from_client: bool) -> Outcome {
+        match parsed {
             Parsed::Object(env) => {
                 if from_client {
                     self.client_message(line, &env)
@@ -271,7 +280,7 @@ impl Pipeline {
                     self.server_message(line, &env)
                 }
             }
-            Parsed::Batch(items) => self.batch(line, &items, from_client),
+            Parsed::Batch(_) => self.whole_message(line, from_client),
             Parsed::OtherJson | Parsed::NotJson => self.text_line(line, from_client),
         }
     }
@@ -284,7 +293,7 @@ impl Pipeline {
         let mut changed = false;
         for item in items {
             let bytes = item.get().as_bytes();
-            let out = self.frame(bytes, from_client);
+            let out = self.single(bytes, message::parse(bytes), from_client);
             changed |= out.forward.as_deref() != Some(bytes);
             forward.extend(out.forward);
             replies.extend(out.reply);
@@ -681,7 +690,10 @@ impl Pipeline {
             _ => None,
         };
         if let (Some(Pending::ToolsList { first_page }), Some(result)) = (&pending, env.result) {
-            return self.tools_list(line, result, *first_page);
+            // A listing too deep to read as a value is scanned whole below, like any result.
+            if let Ok(value) = serde_json::from_str::<Value>(result.get()) {
+                return self.tools_list(line, result, value, *first_page);
+            }
         }
         let part = env.result.or(env.error);
         let Some(part) = part else {
@@ -741,10 +753,13 @@ impl Pipeline {
 
     /// A `tools/list` result: each tool is classified, scanned (a poisoned description or
     /// schema withholds the tool) and checked against the pins.
-    fn tools_list(&self, line: &[u8], result: &RawValue, first_page: bool) -> Outcome {
-        let Ok(mut value) = serde_json::from_str::<Value>(result.get()) else {
-            return Outcome::forward(line.to_vec());
-        };
+    fn tools_list(
+        &self,
+        line: &[u8],
+        result: &RawValue,
+        mut value: Value,
+        first_page: bool,
+    ) -> Outcome {
         let last_page = value.get("nextCursor").is_none_or(Value::is_null);
         let Some(tools) = value.get_mut("tools").and_then(Value::as_array_mut) else {
             return Outcome::forward(line.to_vec());

@@ -116,6 +116,15 @@ async fn batches_scalars_and_null_params_never_crash() {
     let mut c = Client::mock(&config(&dir, ""), "mock", &[]);
     c.send("42").await;
     c.send("null").await;
+    // Deep nesting must not overflow any stack (it did in the engine's JSON walk).
+    c.send(&format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)))
+        .await;
+    c.send(&format!(
+        r#"{{"jsonrpc":"2.0","method":"n","params":{}1{}}}"#,
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    ))
+    .await;
     c.send("this is not json").await;
     c.send(r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":null}"#)
         .await;

@@ -1,0 +1,128 @@
+//! Adversarial timing: worst-case inputs for the rules (long runs of the characters they care
+//! about) and for the JSON walk, each timed in ns/byte next to benign text of the same size.
+//! Target: the worst stays within 3x benign; the Python reference took 1.6 s on 50 KB of
+//! `http://`. Full: `cargo bench --bench adversarial`; CI: `-- --quick`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use parapet_engine::{Scanner, ScannerConfig};
+
+fn repeat(unit: &str, len: usize) -> Vec<u8> {
+    unit.as_bytes().iter().copied().cycle().take(len).collect()
+}
+
+fn best_ns_per_byte(len: usize, reps: usize, mut f: impl FnMut()) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..reps {
+        let t = Instant::now();
+        f();
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    best * 1e9 / len as f64
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    let len = if quick { 256 << 10 } else { 4 << 20 };
+    let reps = if quick { 3 } else { 5 };
+    let scanner = Scanner::new(ScannerConfig {
+        max_bytes: usize::MAX,
+        ..ScannerConfig::default()
+    })
+    .expect("rules compile");
+
+    let benign = repeat(
+        "2026-11-24 10:01:02,123 INFO [main] server.Handler: request served in 12 ms for user \
+session, cache hit ratio fine, nothing to report here today.\n",
+        len,
+    );
+    let base = best_ns_per_byte(len, reps, || {
+        black_box(scanner.scan_bytes(&benign).unwrap());
+    });
+    let mut worst = (0.0f64, "");
+    println!("benign text: {base:.2} ns/byte ({len} bytes)");
+    let text_cases: Vec<(&str, Vec<u8>)> = vec![
+        ("digits and dashes", repeat("1234-5678-", len)),
+        ("digit run", repeat("0123456789", len)),
+        ("a-a-a", repeat("a-", len)),
+        ("http:// repeated", repeat("http://", len)),
+        (
+            "base64 alphabet",
+            repeat(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                len,
+            ),
+        ),
+        ("@ and dots", repeat("a@b.", len)),
+        ("key=value", repeat("api_key=", len)),
+        ("whitespace runs", repeat(" \t\n ", len)),
+        ("ignore previous", repeat("ignore previous ", len)),
+        ("PEM header", repeat("-----BEGIN PRIVATE KEY-----", len)),
+    ];
+    for (name, input) in &text_cases {
+        let ns = best_ns_per_byte(len, reps, || {
+            black_box(scanner.scan_bytes(input).unwrap());
+        });
+        println!("{name:<20} {ns:8.2} ns/byte  {:5.2}x benign", ns / base);
+        if ns / base > worst.0 {
+            worst = (ns / base, name);
+        }
+    }
+    let benign_json = {
+        let mut v = b"[".to_vec();
+        while v.len() < len {
+            v.extend_from_slice(
+                br#"{"role":"user","content":"please summarise the report for me"},"#,
+            );
+        }
+        v.extend_from_slice(b"{}]");
+        v
+    };
+    let json_base = best_ns_per_byte(benign_json.len(), reps, || {
+        black_box(scanner.scan_json(&benign_json).unwrap());
+    });
+    println!("benign JSON: {json_base:.2} ns/byte");
+    let deep = {
+        let n = 100_000.min(len / 2);
+        let mut v = vec![b'['; n];
+        v.extend(std::iter::repeat_n(b']', n));
+        v
+    };
+    let tiny = {
+        let mut v = b"[".to_vec();
+        while v.len() < len {
+            v.extend_from_slice(br#""a","#);
+        }
+        v.extend_from_slice(br#""a"]"#);
+        v
+    };
+    let unclosed = {
+        let mut v = br#"{"a":""#.to_vec();
+        v.extend(repeat("x", len));
+        v
+    };
+    for (name, input) in [
+        ("deep nesting", &deep),
+        ("many tiny strings", &tiny),
+        ("unclosed string", &unclosed),
+    ] {
+        let ns = best_ns_per_byte(input.len(), reps, || {
+            let _ = black_box(scanner.scan_json(input));
+        });
+        println!(
+            "{name:<20} {ns:8.2} ns/byte  {:5.2}x benign JSON",
+            ns / json_base
+        );
+        if ns / json_base > worst.0 {
+            worst = (ns / json_base, name);
+        }
+    }
+    println!(
+        "worst: {} at {:.2}x benign (target <= 3x)",
+        worst.1, worst.0
+    );
+}

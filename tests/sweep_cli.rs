@@ -188,6 +188,12 @@ fn sarif_groups_one_secret_in_many_places() {
     let out = scan(&d, &["-q", "logs"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("same value in 2 more places"), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    let coloured = scan(&d, &["-q", "--color", "always", "logs"]);
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\x1b[36m"));
 }
 
 #[test]

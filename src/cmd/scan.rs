@@ -43,6 +43,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value_t = output::Color::Auto)]
+    color: output::Color,
     /// Parse each input as one JSON document and scan every string in it (findings carry JSON
     /// Pointers).
     #[arg(long, conflicts_with = "json_lines")]
@@ -134,8 +137,14 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    output::write(&mut out, args.format, &result.reports, args.show_secrets)
-        .context("cannot write the report")?;
+    output::write(
+        &mut out,
+        args.format,
+        &result.reports,
+        args.show_secrets,
+        args.color.enabled(),
+    )
+    .context("cannot write the report")?;
     if !args.quiet {
         eprintln!(
             "{}",

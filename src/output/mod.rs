@@ -22,6 +22,28 @@ pub enum Format {
     Sarif,
 }
 
+/// When to colour text output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// When stdout is a terminal and NO_COLOR is not set
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    pub fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
 /// One scanned input and its verdict, with each detection's place and matched bytes (so the
 /// input itself need not stay in memory).
 pub struct Report {
@@ -40,9 +62,10 @@ pub fn write(
     format: Format,
     reports: &[Report],
     show: bool,
+    color: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Text => text::write(out, reports, show),
+        Format::Text => text::write(out, reports, show, color),
         Format::Json => json::write(out, reports, show),
         Format::Jsonl => jsonl::write(out, reports, show),
         Format::Sarif => sarif::write(out, reports),

@@ -1,11 +1,20 @@
 //! grep-like text output: `path:line:column: category/kind rule (confidence) value`. The same
-//! secret found in several places is printed once, its other places listed under it.
+//! secret found in several places is printed once, its other places listed under it. Colour
+//! (ANSI) only when asked for: by default when stdout is a terminal and NO_COLOR is unset.
 
 use std::io::{self, Write};
 
 use super::{groups, mask, matched, place, Report};
 
-pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<()> {
+fn paint(on: bool, code: &str, text: &str) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+pub fn write(out: &mut dyn Write, reports: &[Report], show: bool, color: bool) -> io::Result<()> {
     for group in groups(reports) {
         let (ri, di) = group[0];
         let r = &reports[ri];
@@ -19,12 +28,17 @@ pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<
                 }
             })
             .unwrap_or_default();
+        let what = format!("{}/{}", d.category, d.kind);
+        let what_color = match d.category.as_str() {
+            "secret" | "validation" => "1;31",
+            "injection" => "1;35",
+            _ => "1;33",
+        };
         writeln!(
             out,
-            "{}: {}/{} {} ({:.2}, {}) {value}",
-            place(r, di),
-            d.category,
-            d.kind,
+            "{}: {} {} ({:.2}, {}) {value}",
+            paint(color, "36", &place(r, di)),
+            paint(color, what_color, &what),
             d.rule_id,
             d.confidence,
             d.action

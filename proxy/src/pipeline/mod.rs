@@ -1,0 +1,440 @@
+//! classify → pipeline: what happens to each message. Client → server: trust, allow/block lists,
+//! rate limit, then a content scan of the params (redacted params are what the server gets).
+//! Server → client: every result, error and request is scanned; `tools/list` results are also
+//! checked for tool poisoning and against the manifest pins. Unchanged messages go on byte for
+//! byte; refusals keep the reference's JSON-RPC codes and add `data.reason`. The two directions
+//! live in `client.rs` and `server.rs`; framing of batches, text lines and the scan of one part
+//! are here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use parapet_engine::{Action, Category, Detection, Scanner, Verdict};
+use serde_json::{json, value::RawValue, Value};
+
+use crate::audit::Audit;
+use crate::config::{Overrides, ServerSection};
+use crate::integrity::Integrity;
+use crate::message::{self, Parsed};
+use crate::ratelimit::RateLimits;
+use crate::trust::Trust;
+
+mod client;
+mod server;
+
+/// What to do with one frame: send `forward` on in its direction, `reply` back to its sender.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub forward: Option<Vec<u8>>,
+    pub reply: Option<Vec<u8>>,
+}
+
+impl Outcome {
+    fn forward(bytes: Vec<u8>) -> Self {
+        Outcome {
+            forward: Some(bytes),
+            reply: None,
+        }
+    }
+    fn reply(bytes: Vec<u8>) -> Self {
+        Outcome {
+            forward: None,
+            reply: Some(bytes),
+        }
+    }
+    fn drop() -> Self {
+        Outcome::default()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Pending {
+    ToolCall(String),
+    ToolsList { first_page: bool },
+    Other(String),
+}
+
+pub struct Settings {
+    pub server_name: String,
+    pub server: ServerSection,
+    pub scan_tool_arguments: bool,
+    pub scan_tool_responses: bool,
+    pub refuse_as_tool_error: bool,
+    pub log_tool_arguments: bool,
+    pub fail_closed: bool,
+}
+
+pub struct Pipeline {
+    scanner: Arc<Scanner>,
+    settings: Settings,
+    trust: Mutex<Trust>,
+    rate: RateLimits,
+    integrity: Option<Mutex<Integrity>>,
+    /// Tools withheld from the client: poisoned descriptions, or changed under block_on_change.
+    withheld: Mutex<HashMap<String, String>>,
+    audit: Audit,
+    pending: Mutex<HashMap<String, Pending>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Detections as the audit trail and stderr show them: never the matched bytes.
+pub fn describe(detections: &[Detection]) -> Value {
+    Value::Array(
+        detections
+            .iter()
+            .map(|d| {
+                json!({
+                    "type": d.kind, "category": d.category.as_str(), "rule": d.rule_id,
+                    "confidence": (d.confidence * 100.0).round() / 100.0,
+                    "pointer": d.pointer, "span": [d.span.0, d.span.1],
+                    "fingerprint": d.fingerprint, "action": d.action.as_str(),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn override_action(o: &Overrides, d: &Detection) -> Option<Action> {
+    if let Some(a) = o.policy_kinds.get(&d.kind) {
+        return Some(*a);
+    }
+    match d.category {
+        Category::Pii => o.policy_pii,
+        Category::Secret => o.policy_secrets,
+        Category::Injection => o.policy_injection,
+        Category::Validation => None,
+    }
+}
+
+fn allowed_by(o: &Overrides, d: &Detection) -> bool {
+    o.allow_rules.contains(&d.rule_id) || o.allow_fingerprints.contains(&d.fingerprint)
+}
+
+/// A JSON-RPC id as the audit trail shows it: the reference's `str(id)` (a string id without
+/// its quotes, a number as written; id 0 is kept).
+fn audit_id<S: AsRef<str>>(id: Option<S>) -> Value {
+    match id {
+        Some(id) => {
+            let id = id.as_ref();
+            match serde_json::from_str::<Value>(id) {
+                Ok(Value::String(s)) => Value::String(s),
+                _ => Value::String(id.to_string()),
+            }
+        }
+        None => Value::Null,
+    }
+}
+
+/// Longest string kept whole in logged arguments (the reference's figure).
+const LOGGED_STRING_MAX: usize = 500;
+
+/// Cuts long strings in logged arguments, at any depth: `…[truncated, N bytes]`.
+fn truncate_strings(v: &mut Value) {
+    match v {
+        Value::String(s) if s.len() > LOGGED_STRING_MAX => {
+            let mut cut = LOGGED_STRING_MAX;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let total = s.len();
+            s.truncate(cut);
+            s.push_str(&format!("…[truncated, {total} bytes]"));
+        }
+        Value::Array(a) => a.iter_mut().for_each(truncate_strings),
+        Value::Object(o) => o.values_mut().for_each(truncate_strings),
+        _ => {}
+    }
+}
+
+/// Requests awaiting an answer are forgotten past this many (a peer that never answers must
+/// not grow the proxy without bound).
+const MAX_PENDING: usize = 65_536;
+
+fn direction_name(from_client: bool) -> &'static str {
+    if from_client {
+        "request"
+    } else {
+        "response"
+    }
+}
+
+impl Pipeline {
+    pub fn new(
+        scanner: Arc<Scanner>,
+        settings: Settings,
+        rate: RateLimits,
+        integrity: Option<Integrity>,
+        audit: Audit,
+    ) -> Self {
+        Pipeline {
+            trust: Mutex::new(Trust::new(&settings.server)),
+            scanner,
+            rate,
+            integrity: integrity.map(Mutex::new),
+            withheld: Mutex::new(HashMap::new()),
+            audit,
+            pending: Mutex::new(HashMap::new()),
+            settings,
+        }
+    }
+
+    fn remember(&self, id: String, what: Pending) {
+        let mut pending = lock(&self.pending);
+        if pending.len() >= MAX_PENDING {
+            tracing::warn!("{MAX_PENDING} requests without an answer: forgetting them");
+            pending.clear();
+        }
+        pending.insert(id, what);
+    }
+
+    pub fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
+    pub fn scanner(&self) -> &Scanner {
+        &self.scanner
+    }
+
+    /// Scans JSON and applies the server's and the tool's overrides and allowlists.
+    fn judge_json(&self, bytes: &[u8], tool: Option<&str>) -> Verdict {
+        let verdict = self.scanner.scan_json(bytes).unwrap_or_else(|e| {
+            tracing::warn!("scan failed ({e}); treating the message as text");
+            self.scanner.scan_bytes(bytes).unwrap_or_default()
+        });
+        self.apply_overrides(verdict, tool)
+    }
+
+    fn judge_text(&self, bytes: &[u8]) -> Verdict {
+        let verdict = self.scanner.scan_bytes(bytes).unwrap_or_default();
+        self.apply_overrides(verdict, None)
+    }
+
+    fn apply_overrides(&self, verdict: Verdict, tool: Option<&str>) -> Verdict {
+        let server = &self.settings.server.overrides;
+        let tool_o = tool
+            .and_then(|t| self.settings.server.tools.get(t))
+            .map(|t| &t.overrides);
+        if verdict.detections.is_empty() {
+            return verdict;
+        }
+        let detections = verdict
+            .detections
+            .into_iter()
+            .filter(|d| !allowed_by(server, d) && !tool_o.is_some_and(|o| allowed_by(o, d)))
+            .map(|mut d| {
+                if let Some(a) = tool_o
+                    .and_then(|o| override_action(o, &d))
+                    .or_else(|| override_action(server, &d))
+                {
+                    d.action = a;
+                }
+                d
+            })
+            .filter(|d| d.action != Action::Allow)
+            .collect();
+        Verdict::from_detections(detections)
+    }
+
+    fn refuse(&self, id: &str, code: i64, message: &str, reason: &str, tool_call: bool) -> Vec<u8> {
+        if tool_call && self.settings.refuse_as_tool_error {
+            return message::tool_error_result(id, &format!("{message} ({reason})"));
+        }
+        message::error_response(id, code, message, json!({ "reason": reason }))
+    }
+
+    /// One frame from the client.
+    pub fn from_client(&self, line: &[u8]) -> Outcome {
+        self.frame(line, true)
+    }
+
+    /// One frame from the server.
+    pub fn from_server(&self, line: &[u8]) -> Outcome {
+        self.frame(line, false)
+    }
+
+    fn frame(&self, line: &[u8], from_client: bool) -> Outcome {
+        match message::parse(line) {
+            Parsed::Batch(items) => self.batch(line, &items, from_client),
+            other => self.single(line, other, from_client),
+        }
+    }
+
+    /// One message; a batch inside a batch is not JSON-RPC and is scanned whole, so nesting
+    /// never recurses here.
+    fn single(&self, line: &[u8], parsed: Parsed, from_client: bool) -> Outcome {
+        match parsed {
+            Parsed::Object(env) => {
+                if from_client {
+                    self.client_message(line, &env)
+                } else {
+                    self.server_message(line, &env)
+                }
+            }
+            Parsed::Batch(_) => self.whole_message(line, from_client),
+            Parsed::OtherJson | Parsed::NotJson => self.text_line(line, from_client),
+        }
+    }
+
+    /// Each element goes through the pipeline alone; the batch is forwarded unchanged when
+    /// every element is, else as a batch of what may pass, and refusals go back as a batch.
+    fn batch(&self, line: &[u8], items: &[&RawValue], from_client: bool) -> Outcome {
+        let mut forward = Vec::new();
+        let mut replies = Vec::new();
+        let mut changed = false;
+        for item in items {
+            let bytes = item.get().as_bytes();
+            let out = self.single(bytes, message::parse(bytes), from_client);
+            changed |= out.forward.as_deref() != Some(bytes);
+            forward.extend(out.forward);
+            replies.extend(out.reply);
+        }
+        let join = |parts: Vec<Vec<u8>>| {
+            (!parts.is_empty()).then(|| {
+                let mut v = b"[".to_vec();
+                v.extend(parts.join(&b","[..]));
+                v.push(b']');
+                v
+            })
+        };
+        Outcome {
+            forward: if changed {
+                join(forward)
+            } else {
+                Some(line.to_vec())
+            },
+            reply: join(replies),
+        }
+    }
+
+    /// A line that is not a JSON-RPC object: scanned as text, dropped if the policy rejects.
+    fn text_line(&self, line: &[u8], from_client: bool) -> Outcome {
+        let v = self.judge_text(line);
+        match v.action {
+            Action::Reject => {
+                self.audit.record(
+                    "content_rejected",
+                    vec![
+                        ("direction", json!(direction_name(from_client))),
+                        ("verdict", json!("reject")),
+                        ("detections", describe(&v.detections)),
+                        ("metadata", json!({"reason": "non-JSON-RPC line dropped"})),
+                    ],
+                );
+                tracing::warn!("dropped a non-JSON-RPC line: {}", v.flags.join(", "));
+                Outcome::drop()
+            }
+            Action::Redact => Outcome::forward(self.scanner.redact_text(line, &v)),
+            _ => Outcome::forward(line.to_vec()),
+        }
+    }
+
+    /// A JSON object that is neither request, notification nor response: scanned whole.
+    fn whole_message(&self, line: &[u8], from_client: bool) -> Outcome {
+        let v = self.judge_json(line, None);
+        match v.action {
+            Action::Reject => {
+                self.audit.record(
+                    "content_rejected",
+                    vec![
+                        ("direction", json!(direction_name(from_client))),
+                        ("verdict", json!("reject")),
+                        ("detections", describe(&v.detections)),
+                    ],
+                );
+                Outcome::drop()
+            }
+            Action::Redact => Outcome::forward(self.scanner.redact_json(line, &v)),
+            _ => Outcome::forward(line.to_vec()),
+        }
+    }
+
+    fn audit_fail_closed(&self) -> bool {
+        self.settings.fail_closed && self.audit.has_failed()
+    }
+
+    /// Scans one part of a message (params, result, error, or the whole line) and forwards,
+    /// redacts in place, or refuses. A refused request from either side is answered with an
+    /// error to its sender (`reply_id`); anything else refused is dropped. Never replies to a
+    /// notification.
+    fn scan_part(
+        &self,
+        line: &[u8],
+        part: Option<&RawValue>,
+        tool: Option<&str>,
+        from_client: bool,
+        reply_id: Option<&str>,
+    ) -> Outcome {
+        let Some(part) = part else {
+            return Outcome::forward(line.to_vec());
+        };
+        if !from_client && !self.settings.scan_tool_responses && tool.is_some() {
+            return Outcome::forward(line.to_vec());
+        }
+        let v = self.judge_json(part.get().as_bytes(), tool);
+        let direction = direction_name(from_client);
+        match v.action {
+            Action::Reject => {
+                self.audit.record(
+                    "content_rejected",
+                    vec![
+                        ("tool_name", json!(tool)),
+                        ("direction", json!(direction)),
+                        ("verdict", json!("reject")),
+                        ("detections", describe(&v.detections)),
+                        ("message_id", audit_id(reply_id)),
+                        ("metadata", json!({"flags": v.flags})),
+                    ],
+                );
+                tracing::warn!(
+                    "{direction} refused by content policy: {}",
+                    v.flags.join(", ")
+                );
+                match reply_id {
+                    Some(id) if from_client => Outcome::reply(message::error_response(
+                        id,
+                        message::REQUEST_CONTENT,
+                        "Request blocked by content security (reject)",
+                        json!({"reason": "content"}),
+                    )),
+                    Some(id) => Outcome::reply(message::error_response(
+                        id,
+                        message::RESPONSE_CONTENT,
+                        "Request blocked by content security (reject)",
+                        json!({"reason": "content"}),
+                    )),
+                    None => Outcome::drop(),
+                }
+            }
+            Action::Redact => {
+                self.audit.record(
+                    "content_redacted",
+                    vec![
+                        ("tool_name", json!(tool)),
+                        ("direction", json!(direction)),
+                        ("detections", describe(&v.detections)),
+                        ("message_id", audit_id(reply_id)),
+                    ],
+                );
+                let red = self.scanner.redact_json(part.get().as_bytes(), &v);
+                Outcome::forward(message::splice(line, part, &red))
+            }
+            Action::Flag => {
+                self.audit.record(
+                    "content_flagged",
+                    vec![
+                        ("tool_name", json!(tool)),
+                        ("direction", json!(direction)),
+                        ("verdict", json!("flag")),
+                        ("detections", describe(&v.detections)),
+                        ("message_id", audit_id(reply_id)),
+                    ],
+                );
+                Outcome::forward(line.to_vec())
+            }
+            Action::Allow => Outcome::forward(line.to_vec()),
+        }
+    }
+}

@@ -2,6 +2,8 @@
 //! run the scanner on every case, and score recall per family and false positives on benign
 //! cases, per file and per kind.
 
+pub mod generate;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

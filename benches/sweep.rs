@@ -1,0 +1,75 @@
+//! Batch scan in CI: a deterministic log corpus (loghub with labelled positives planted every
+//! 1000 lines; `parapet_corpora::generate`), scanned by the `mcp-parapet` binary with
+//! `--jobs 1` and `--jobs 2`, next to a newline count over the same bytes (the floor), and the
+//! share of planted positives found. `-- --quick` (CI): 32 MB; full: 256 MB. The 1 GB run with
+//! gzip and memory figures is `benches/sweep.sh`. Needs ../shared (skipped without it).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    let shared = Path::new("../shared");
+    if !shared.join("corpora/bench/loghub").is_dir() {
+        println!("sweep bench skipped: ../shared/corpora is not present");
+        return;
+    }
+    let size: u64 = if quick { 32 << 20 } else { 256 << 20 };
+    let dir = std::env::temp_dir().join(format!("parapet-bench-sweep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("logs.txt");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let planted = parapet_corpora::generate::logs(shared, size, 1000, &mut w).unwrap();
+    drop(w);
+    let data = std::fs::read(&path).unwrap();
+    let t = Instant::now();
+    let lines = memchr::memchr_iter(b'\n', &data).count();
+    let floor = t.elapsed().as_secs_f64();
+    println!(
+        "corpus: {} MB, {lines} lines, {} positives planted",
+        data.len() >> 20,
+        planted.len()
+    );
+    println!(
+        "newline count (floor): {:.3} s, {:.2} GB/s",
+        floor,
+        data.len() as f64 / floor / 1e9
+    );
+    let mut times = Vec::new();
+    for jobs in [1, 2] {
+        let t = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
+            .args([
+                "scan",
+                "-q",
+                "--format",
+                "jsonl",
+                "--jobs",
+                &jobs.to_string(),
+            ])
+            .arg(&path)
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        times.push(secs);
+        let found: std::collections::HashSet<usize> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()?["line"].as_u64())
+            .map(|l| l as usize)
+            .collect();
+        let hit = planted.iter().filter(|l| found.contains(l)).count();
+        println!(
+            "scan --jobs {jobs}: {secs:.2} s, {:.2} GB/s ({:.0}x the floor); planted found {hit}/{}",
+            data.len() as f64 / secs / 1e9,
+            secs / floor,
+            planted.len()
+        );
+    }
+    println!("--jobs 2 vs --jobs 1: {:.2}x", times[0] / times[1]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

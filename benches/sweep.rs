@@ -1,7 +1,9 @@
 //! Batch scan in CI: a deterministic log corpus (loghub with labelled positives planted every
 //! 1000 lines; `parapet_corpora::generate`), scanned by the `mcp-parapet` binary with
 //! `--jobs 1` and `--jobs 2`, next to a newline count over the same bytes (the floor), and the
-//! share of planted positives found. `-- --quick` (CI): 32 MB; full: 256 MB. The 1 GB run with
+//! share of planted positives found; then generated MCP traffic (real messages with labelled
+//! positives planted as tool results) scanned with --json-lines, and the share found per label
+//! against the generator's ground truth. `-- --quick` (CI): 32 MB; full: 256 MB. The 1 GB run with
 //! gzip and memory figures is `benches/sweep.sh`. Needs ../shared (skipped without it).
 
 use std::path::Path;
@@ -71,5 +73,58 @@ fn main() {
         );
     }
     println!("--jobs 2 vs --jobs 1: {:.2}x", times[0] / times[1]);
+
+    // MCP traffic scanned as JSON lines: the share of planted positives found, per label.
+    let mcp = dir.join("traffic.jsonl");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&mcp).unwrap());
+    let truth = parapet_corpora::generate::mcp_traffic(shared, size / 4, 20, &mut w).unwrap();
+    drop(w);
+    let bytes = std::fs::metadata(&mcp).unwrap().len();
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
+        .args(["scan", "-q", "--format", "jsonl", "--json-lines"])
+        .arg(&mcp)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    let mut found: std::collections::HashMap<usize, Vec<String>> = Default::default();
+    for l in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else {
+            continue;
+        };
+        if let (Some(line), Some(cat)) = (v["line"].as_u64(), v["category"].as_str()) {
+            found
+                .entry(line as usize)
+                .or_default()
+                .push(cat.to_string());
+        }
+    }
+    let mut per_label: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for (line, label) in &truth {
+        let family = |c: &str| {
+            if label == "injection" {
+                c == "injection"
+            } else {
+                c == "pii" || c == "secret"
+            }
+        };
+        let hit = found
+            .get(line)
+            .is_some_and(|cats| cats.iter().any(|c| family(c)));
+        let e = per_label.entry(label.as_str()).or_default();
+        e.0 += hit as usize;
+        e.1 += 1;
+    }
+    let shares: Vec<String> = per_label
+        .iter()
+        .map(|(l, (h, n))| format!("{l} {h}/{n}"))
+        .collect();
+    println!(
+        "MCP traffic --json-lines: {} MB in {secs:.2} s ({:.2} GB/s); planted found: {}",
+        bytes >> 20,
+        bytes as f64 / secs / 1e9,
+        shares.join(", ")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

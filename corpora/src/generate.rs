@@ -5,15 +5,29 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::{scored_label, Case};
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Positive {
-    text: String,
-    label: String,
-    #[serde(default)]
-    kind: String,
+/// The positive cases of the labelled corpora under the evaluation's conventions (placeholders
+/// count as benign, out-of-scope PII is left out), as (label, text).
+fn positives(shared: &Path, labels: &[&str], one_line: bool) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for f in sorted_files(&shared.join("corpora/labelled"), "jsonl")? {
+        for l in std::fs::read_to_string(&f)?.lines() {
+            let Ok(c) = serde_json::from_str::<Case>(l) else {
+                continue;
+            };
+            let Some(label) = scored_label(&c) else {
+                continue;
+            };
+            if labels.contains(&label)
+                && (!one_line || (!c.text.contains('\n') && c.text.len() < 400))
+            {
+                out.push((label.to_string(), c.text.clone()));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn sorted_files(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
@@ -32,21 +46,10 @@ pub fn logs(shared: &Path, size: u64, every: usize, out: &mut dyn Write) -> Resu
     for f in sorted_files(&shared.join("corpora/bench/loghub"), "log")? {
         lines.extend(std::fs::read_to_string(&f)?.lines().map(str::to_string));
     }
-    let mut plants = Vec::new();
-    for f in sorted_files(&shared.join("corpora/labelled"), "jsonl")? {
-        for l in std::fs::read_to_string(&f)?.lines() {
-            let Ok(c) = serde_json::from_str::<Positive>(l) else {
-                continue;
-            };
-            let one_line = !c.text.contains('\n') && c.text.len() < 400;
-            if (c.label == "secret" || c.label == "pii")
-                && c.kind != "known_placeholder"
-                && one_line
-            {
-                plants.push(c.text);
-            }
-        }
-    }
+    let plants: Vec<String> = positives(shared, &["secret", "pii"], true)?
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
     if lines.is_empty() || plants.is_empty() {
         bail!(
             "no loghub lines or no labelled positives under {}",
@@ -62,6 +65,46 @@ pub fn logs(shared: &Path, size: u64, every: usize, out: &mut dyn Write) -> Resu
             &plants[(planted.len() * 7919) % plants.len()]
         } else {
             &lines[n % lines.len()]
+        };
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")?;
+        written += line.len() as u64 + 1;
+        n += 1;
+    }
+    Ok(planted)
+}
+
+/// Writes about `size` bytes of MCP traffic (the real messages of
+/// `../shared/corpora/bench/mcp/mcp_messages.ndjson`, repeated) with a `tools/call` result
+/// carrying a labelled positive case (secret, pii or injection) every `every` lines. Returns
+/// (line, label) of each planted message: the ground truth.
+pub fn mcp_traffic(
+    shared: &Path,
+    size: u64,
+    every: usize,
+    out: &mut dyn Write,
+) -> Result<Vec<(usize, String)>> {
+    let text = std::fs::read_to_string(shared.join("corpora/bench/mcp/mcp_messages.ndjson"))
+        .context("needs ../shared/corpora/bench/mcp/mcp_messages.ndjson")?;
+    let messages: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let plants = positives(shared, &["secret", "pii", "injection"], false)?;
+    if messages.is_empty() || plants.is_empty() {
+        bail!(
+            "no MCP messages or no labelled positives under {}",
+            shared.display()
+        );
+    }
+    let every = every.max(1);
+    let mut planted = Vec::new();
+    let (mut written, mut n) = (0u64, 0usize);
+    while written < size {
+        let line = if n % every == every - 1 {
+            let (label, text) = &plants[((planted.len() + 1) * 7919) % plants.len()];
+            planted.push((n + 1, label.clone()));
+            serde_json::json!({"jsonrpc": "2.0", "id": n, "result": {"content": [{"type": "text", "text": text}]}})
+                .to_string()
+        } else {
+            messages[n % messages.len()].to_string()
         };
         out.write_all(line.as_bytes())?;
         out.write_all(b"\n")?;

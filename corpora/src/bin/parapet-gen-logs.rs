@@ -3,7 +3,8 @@
 //! (secret and PII cases from public sources, not strings written for our rules) planted every
 //! N lines. Prints how many were planted and writes their line numbers next to the output.
 //!
-//! `parapet-gen-logs --size-mb 1024 --every 1000 --out /tmp/logs.txt [--shared ../shared]`
+//! `parapet-gen-logs --size-mb 1024 --every 1000 --out /tmp/logs.txt [--shared ../shared] [--mcp]`
+//! (`--mcp`: MCP traffic, real messages with positives planted as tool results.)
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -23,18 +24,28 @@ fn main() -> Result<()> {
     let out = PathBuf::from(arg(&args, "--out").context("--out FILE is required")?);
     let shared = PathBuf::from(arg(&args, "--shared").unwrap_or_else(|| "../shared".into()));
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
-    let planted = parapet_corpora::generate::logs(&shared, size, every, &mut w)?;
+    // --mcp: MCP traffic (one JSON-RPC message per line) instead of logs; the ground truth
+    // then carries each planted message's label.
+    let truth: Vec<String> = if args.iter().any(|a| a == "--mcp") {
+        parapet_corpora::generate::mcp_traffic(&shared, size, every, &mut w)?
+            .into_iter()
+            .map(|(line, label)| format!("{line}\t{label}\n"))
+            .collect()
+    } else {
+        parapet_corpora::generate::logs(&shared, size, every, &mut w)?
+            .into_iter()
+            .map(|line| format!("{line}\n"))
+            .collect()
+    };
     w.flush()?;
+    let planted = truth.len();
     let sidecar = out.with_extension("planted");
-    std::fs::write(
-        &sidecar,
-        planted.iter().map(|l| format!("{l}\n")).collect::<String>(),
-    )?;
+    std::fs::write(&sidecar, truth.concat())?;
     println!(
         "{}: {:.1} MB, {} positives planted (line numbers in {})",
         out.display(),
         std::fs::metadata(&out)?.len() as f64 / 1e6,
-        planted.len(),
+        planted,
         sidecar.display()
     );
     Ok(())

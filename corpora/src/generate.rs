@@ -56,22 +56,15 @@ pub fn logs(shared: &Path, size: u64, every: usize, out: &mut dyn Write) -> Resu
             shared.display()
         );
     }
-    let every = every.max(1);
-    let mut planted = Vec::new();
-    let (mut written, mut n) = (0u64, 0usize);
-    while written < size {
-        let line = if n % every == every - 1 {
-            planted.push(n + 1);
-            &plants[(planted.len() * 7919) % plants.len()]
+    let mut k = 0;
+    write_lines(size, every, out, |n, plant| {
+        if plant {
+            k += 1;
+            plants[(k * 7919) % plants.len()].clone()
         } else {
-            &lines[n % lines.len()]
-        };
-        out.write_all(line.as_bytes())?;
-        out.write_all(b"\n")?;
-        written += line.len() as u64 + 1;
-        n += 1;
-    }
-    Ok(planted)
+            lines[n % lines.len()].clone()
+        }
+    })
 }
 
 /// Writes about `size` bytes of MCP traffic (the real messages of
@@ -94,21 +87,40 @@ pub fn mcp_traffic(
             shared.display()
         );
     }
-    let every = every.max(1);
-    let mut planted = Vec::new();
-    let (mut written, mut n) = (0u64, 0usize);
-    while written < size {
-        let line = if n % every == every - 1 {
-            let (label, text) = &plants[((planted.len() + 1) * 7919) % plants.len()];
-            planted.push((n + 1, label.clone()));
+    let mut labels = Vec::new();
+    let planted = write_lines(size, every, out, |n, plant| {
+        if plant {
+            let (label, text) = &plants[((labels.len() + 1) * 7919) % plants.len()];
+            labels.push(label.clone());
             serde_json::json!({"jsonrpc": "2.0", "id": n, "result": {"content": [{"type": "text", "text": text}]}})
                 .to_string()
         } else {
             messages[n % messages.len()].to_string()
-        };
-        out.write_all(line.as_bytes())?;
+        }
+    })?;
+    Ok(planted.into_iter().zip(labels).collect())
+}
+
+/// Writes `line(n, plant)` for n = 0, 1, … until `size` bytes, `plant` true on every
+/// `every`-th line; returns the 1-based numbers of the planted lines.
+fn write_lines(
+    size: u64,
+    every: usize,
+    out: &mut dyn Write,
+    mut line: impl FnMut(usize, bool) -> String,
+) -> Result<Vec<usize>> {
+    let every = every.max(1);
+    let mut planted = Vec::new();
+    let (mut written, mut n) = (0u64, 0usize);
+    while written < size {
+        let plant = n % every == every - 1;
+        if plant {
+            planted.push(n + 1);
+        }
+        let text = line(n, plant);
+        out.write_all(text.as_bytes())?;
         out.write_all(b"\n")?;
-        written += line.len() as u64 + 1;
+        written += text.len() as u64 + 1;
         n += 1;
     }
     Ok(planted)

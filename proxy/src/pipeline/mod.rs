@@ -375,33 +375,30 @@ impl Pipeline {
         }
         let v = self.judge_json(part.get().as_bytes(), tool);
         let direction = direction_name(from_client);
+        let mut fields = vec![
+            ("tool_name", json!(tool)),
+            ("direction", json!(direction)),
+            ("verdict", json!(v.action.as_str())),
+            ("detections", describe(&v.detections)),
+            ("message_id", audit_id(reply_id)),
+        ];
         match v.action {
             Action::Reject => {
-                self.audit.record(
-                    "content_rejected",
-                    vec![
-                        ("tool_name", json!(tool)),
-                        ("direction", json!(direction)),
-                        ("verdict", json!("reject")),
-                        ("detections", describe(&v.detections)),
-                        ("message_id", audit_id(reply_id)),
-                        ("metadata", json!({"flags": v.flags})),
-                    ],
-                );
+                fields.push(("metadata", json!({"flags": v.flags})));
+                self.audit.record("content_rejected", fields);
                 tracing::warn!(
                     "{direction} refused by content policy: {}",
                     v.flags.join(", ")
                 );
+                let code = if from_client {
+                    message::REQUEST_CONTENT
+                } else {
+                    message::RESPONSE_CONTENT
+                };
                 match reply_id {
-                    Some(id) if from_client => Outcome::reply(message::error_response(
-                        id,
-                        message::REQUEST_CONTENT,
-                        "Request blocked by content security (reject)",
-                        json!({"reason": "content"}),
-                    )),
                     Some(id) => Outcome::reply(message::error_response(
                         id,
-                        message::RESPONSE_CONTENT,
+                        code,
                         "Request blocked by content security (reject)",
                         json!({"reason": "content"}),
                     )),
@@ -409,29 +406,12 @@ impl Pipeline {
                 }
             }
             Action::Redact => {
-                self.audit.record(
-                    "content_redacted",
-                    vec![
-                        ("tool_name", json!(tool)),
-                        ("direction", json!(direction)),
-                        ("detections", describe(&v.detections)),
-                        ("message_id", audit_id(reply_id)),
-                    ],
-                );
+                self.audit.record("content_redacted", fields);
                 let red = self.scanner.redact_json(part.get().as_bytes(), &v);
                 Outcome::forward(message::splice(line, part, &red))
             }
             Action::Flag => {
-                self.audit.record(
-                    "content_flagged",
-                    vec![
-                        ("tool_name", json!(tool)),
-                        ("direction", json!(direction)),
-                        ("verdict", json!("flag")),
-                        ("detections", describe(&v.detections)),
-                        ("message_id", audit_id(reply_id)),
-                    ],
-                );
+                self.audit.record("content_flagged", fields);
                 Outcome::forward(line.to_vec())
             }
             Action::Allow => Outcome::forward(line.to_vec()),

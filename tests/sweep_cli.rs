@@ -255,3 +255,27 @@ fn redact_to_writes_sanitized_copies_compressed_the_same_way() {
     let again = scan(&d, &["--format", "jsonl", "clean"]);
     assert!(jsonl(&again).iter().all(|f| f["category"] != "secret"));
 }
+
+#[test]
+fn gitignore_is_honoured_only_when_asked() {
+    let d = tree("gitignore");
+    std::fs::write(d.join("logs/.gitignore"), "ignored.log\n").unwrap();
+    std::fs::write(d.join("logs/ignored.log"), format!("token {TOKEN}\n")).unwrap();
+    std::fs::write(d.join("logs/kept.log"), format!("token {TOKEN}\n")).unwrap();
+    let paths = |out: &Output| {
+        let mut p: Vec<String> = jsonl(out)
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(
+        paths(&scan(&d, &["--format", "jsonl", "logs"])),
+        ["logs/ignored.log", "logs/kept.log"]
+    );
+    assert_eq!(
+        paths(&scan(&d, &["--format", "jsonl", "--gitignore", "logs"])),
+        ["logs/kept.log"]
+    );
+}

@@ -76,7 +76,8 @@ fn outside_strings(json: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The folded view's offset map: monotone and in bounds, and folding only drops whitespace.
+/// The folded view's offset map: monotone and in bounds, and folding drops only whitespace and
+/// invisible characters.
 pub fn fold_map(data: &[u8]) {
     let f = Folded::new(data);
     let mut last = 0;
@@ -94,10 +95,21 @@ pub fn fold_map(data: &[u8]) {
         }
         last = o;
     }
-    let not_ws = |b: &&u8| !(**b == b' ' || (9..=13).contains(*b));
-    let kept = data.iter().filter(not_ws).count();
-    let folded = f.text.iter().filter(not_ws).count();
-    assert_eq!(kept, folded, "folding dropped more than whitespace");
+    let is_ws = |b: u8| b == b' ' || (9..=13).contains(&b);
+    let (mut kept, mut i) = (0, 0);
+    while i < data.len() {
+        if let Some(n) = crate::fold::invisible_len(&data[i..]) {
+            i += n;
+            continue;
+        }
+        kept += usize::from(!is_ws(data[i]));
+        i += 1;
+    }
+    let folded = f.text.iter().filter(|&&b| !is_ws(b)).count();
+    assert_eq!(
+        kept, folded,
+        "folding dropped more than whitespace and invisible characters"
+    );
 }
 
 /// A user rule file: parsing never panics; what parses also builds a scanner or fails cleanly.

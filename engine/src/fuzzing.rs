@@ -55,24 +55,12 @@ pub fn scan_and_redact_json(scanner: &Scanner, data: &[u8]) {
 /// The document with every string's contents removed: what redaction must never change.
 fn outside_strings(json: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(json.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in json {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-                out.push(b);
-            }
-        } else {
-            if b == b'"' {
-                in_string = true;
-            }
-            out.push(b);
-        }
+    let mut at = 0;
+    for (open, close) in crate::json::string_tokens(json) {
+        out.extend_from_slice(&json[at..=open]);
+        at = close - 1;
     }
+    out.extend_from_slice(&json[at..]);
     out
 }
 

@@ -99,6 +99,35 @@ fn oversize(
     }
 }
 
+/// One direction: frames from `input` through the pipeline, forwards `onward`, replies `back`.
+async fn pump<R, A, B>(
+    p: &Pipeline,
+    input: R,
+    max: usize,
+    from_client: bool,
+    onward: &Out<A>,
+    back: &Out<B>,
+) where
+    R: AsyncRead + Unpin,
+    A: AsyncWrite + Unpin,
+    B: AsyncWrite + Unpin,
+{
+    let mut frames = FrameReader::new(BufReader::with_capacity(64 * 1024, input), max);
+    while let Ok(Some(frame)) = frames.next().await {
+        let out = match frame {
+            Frame::Line(line) if from_client => p.from_client(&line),
+            Frame::Line(line) => p.from_server(&line),
+            Frame::Oversize { len, head } => oversize(p, len, &head, max, from_client),
+        };
+        if let Some(f) = out.forward {
+            send(onward, f).await;
+        }
+        if let Some(r) = out.reply {
+            send(back, r).await;
+        }
+    }
+}
+
 /// Runs the proxy until the server exits; returns its exit code.
 pub async fn run<R, W>(
     pipeline: Arc<Pipeline>,
@@ -139,41 +168,15 @@ where
     let client_reader = {
         let (p, onward, back) = (pipeline.clone(), to_server.clone(), to_client.clone());
         tokio::spawn(async move {
-            let mut frames = FrameReader::new(BufReader::with_capacity(64 * 1024, client_in), max);
-            while let Ok(Some(frame)) = frames.next().await {
-                let out = match frame {
-                    Frame::Line(line) => p.from_client(&line),
-                    Frame::Oversize { len, head } => oversize(&p, len, &head, max, true),
-                };
-                if let Some(f) = out.forward {
-                    send(&onward, f).await;
-                }
-                if let Some(r) = out.reply {
-                    send(&back, r).await;
-                }
-            }
+            pump(&p, client_in, max, true, &onward, &back).await;
             close(&onward).await;
             let _ = closed_tx.send(());
         })
     };
     let server_reader = {
         let (p, onward, back) = (pipeline.clone(), to_client.clone(), to_server.clone());
-        tokio::spawn(async move {
-            let mut frames = FrameReader::new(BufReader::with_capacity(64 * 1024, child_out), max);
-            while let Ok(Some(frame)) = frames.next().await {
-                let out = match frame {
-                    Frame::Line(line) => p.from_server(&line),
-                    Frame::Oversize { len, head } => oversize(&p, len, &head, max, false),
-                };
-                if let Some(f) = out.forward {
-                    send(&onward, f).await;
-                }
-                // Answers to the server's refused requests; dropped once its stdin is closed.
-                if let Some(r) = out.reply {
-                    send(&back, r).await;
-                }
-            }
-        })
+        // Answers to the server's refused requests go back until its stdin is closed.
+        tokio::spawn(async move { pump(&p, child_out, max, false, &onward, &back).await })
     };
     let stderr_pump = {
         let p = pipeline.clone();

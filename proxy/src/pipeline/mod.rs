@@ -312,28 +312,23 @@ impl Pipeline {
     /// A line that is not a JSON-RPC object: scanned as text, dropped if the policy rejects.
     fn text_line(&self, line: &[u8], from_client: bool) -> Outcome {
         let v = self.judge_text(line);
-        match v.action {
-            Action::Reject => {
-                self.audit.record(
-                    "content_rejected",
-                    vec![
-                        ("direction", json!(direction_name(from_client))),
-                        ("verdict", json!("reject")),
-                        ("detections", describe(&v.detections)),
-                        ("metadata", json!({"reason": "non-JSON-RPC line dropped"})),
-                    ],
-                );
-                tracing::warn!("dropped a non-JSON-RPC line: {}", v.flags.join(", "));
-                Outcome::drop()
-            }
-            Action::Redact => Outcome::forward(self.scanner.redact_text(line, &v)),
-            _ => Outcome::forward(line.to_vec()),
-        }
+        self.whole(line, from_client, &v, |l, v| self.scanner.redact_text(l, v))
     }
 
     /// A JSON object that is neither request, notification nor response: scanned whole.
     fn whole_message(&self, line: &[u8], from_client: bool) -> Outcome {
         let v = self.judge_json(line, None);
+        self.whole(line, from_client, &v, |l, v| self.scanner.redact_json(l, v))
+    }
+
+    /// What a verdict on a whole line means: dropped (audited) on reject, redacted, or passed.
+    fn whole(
+        &self,
+        line: &[u8],
+        from_client: bool,
+        v: &Verdict,
+        redact: impl Fn(&[u8], &Verdict) -> Vec<u8>,
+    ) -> Outcome {
         match v.action {
             Action::Reject => {
                 self.audit.record(
@@ -342,11 +337,16 @@ impl Pipeline {
                         ("direction", json!(direction_name(from_client))),
                         ("verdict", json!("reject")),
                         ("detections", describe(&v.detections)),
+                        ("metadata", json!({"reason": "message dropped"})),
                     ],
+                );
+                tracing::warn!(
+                    "dropped a message that is not a JSON-RPC call or answer: {}",
+                    v.flags.join(", ")
                 );
                 Outcome::drop()
             }
-            Action::Redact => Outcome::forward(self.scanner.redact_json(line, &v)),
+            Action::Redact => Outcome::forward(redact(line, v)),
             _ => Outcome::forward(line.to_vec()),
         }
     }

@@ -4,22 +4,15 @@
 //! `tests/e2e/.venv` (see README; `.ci/run` installs both). Skipped without them unless
 //! PARAPET_E2E=1, which CI sets so that it must run there.
 
-use std::path::Path;
 use std::process::Command;
+
+mod support;
 
 #[test]
 fn real_servers_through_the_proxy() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
-    let python = root.join(".venv/bin/python");
-    let server = root.join("node_modules/.bin/mcp-server-everything");
-    if !python.exists() || !server.exists() {
-        assert!(
-            std::env::var_os("PARAPET_E2E").is_none(),
-            "PARAPET_E2E is set but tests/e2e is not installed (npm install; python3 -m venv .venv; .venv/bin/pip install mcp)"
-        );
-        eprintln!("skipped: tests/e2e dependencies are not installed (see README)");
+    let Some((root, python)) = support::e2e(&["node_modules/.bin/mcp-server-everything"]) else {
         return;
-    }
+    };
     let base = std::env::temp_dir().join(format!("parapet-e2e-{}", std::process::id()));
     let (work, state) = (base.join("work"), base.join("state"));
     std::fs::create_dir_all(&work).unwrap();

@@ -2,22 +2,17 @@
 //! JSON-lines and archive-member findings, grouped locations). Needs tests/e2e installed (see
 //! README); skipped without it unless PARAPET_E2E=1.
 
-use std::path::Path;
 use std::process::Command;
+
+mod support;
 
 #[test]
 fn sarif_output_is_valid_sarif_2_1_0() {
-    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
-    let python = e2e.join(".venv/bin/python");
-    let schema = e2e.join("node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
-    if !python.exists() || !schema.exists() {
-        assert!(
-            std::env::var_os("PARAPET_E2E").is_none(),
-            "PARAPET_E2E is set but tests/e2e is not installed"
-        );
-        eprintln!("skipped: tests/e2e dependencies are not installed (see README)");
+    let Some((e2e, python)) =
+        support::e2e(&["node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"])
+    else {
         return;
-    }
+    };
     let dir = std::env::temp_dir().join(format!("parapet-sarif-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("in dir")).unwrap();

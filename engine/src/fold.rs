@@ -13,10 +13,12 @@ fn is_ws(b: u8) -> bool {
     (b == b' ') | (b.wrapping_sub(9) < 5)
 }
 
-/// Bit i set when `block[i]` is whitespace (SSE2, which every x86-64 has).
+/// Two bit masks over a 16-byte block: bit i of the first set when `block[i]` is whitespace,
+/// of the second when it may start an invisible character (0xC2, 0xE2, 0xEF). SSE2, which
+/// every x86-64 has.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn ws_mask16(block: &[u8; 16]) -> u32 {
+fn masks16(block: &[u8; 16]) -> (u32, u32) {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86-64 baseline; the load is unaligned and 16 bytes long.
     unsafe {
@@ -25,18 +27,34 @@ fn ws_mask16(block: &[u8; 16]) -> u32 {
         // 9..=13: (b - 9) as unsigned <= 4.
         let t = _mm_sub_epi8(v, _mm_set1_epi8(9));
         let ctrl = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(4)), t);
-        _mm_movemask_epi8(_mm_or_si128(space, ctrl)) as u32
+        let lead = _mm_or_si128(
+            _mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(0xC2u8 as i8)),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(0xE2u8 as i8)),
+            ),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(0xEFu8 as i8)),
+        );
+        (
+            _mm_movemask_epi8(_mm_or_si128(space, ctrl)) as u32,
+            _mm_movemask_epi8(lead) as u32,
+        )
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn ws_mask16(block: &[u8; 16]) -> u32 {
-    let mut m = 0u32;
+fn masks16(block: &[u8; 16]) -> (u32, u32) {
+    let (mut ws, mut lead) = (0u32, 0u32);
     for (i, &b) in block.iter().enumerate() {
-        m |= (is_ws(b) as u32) << i;
+        ws |= (is_ws(b) as u32) << i;
+        lead |= (matches!(b, 0xC2 | 0xE2 | 0xEF) as u32) << i;
     }
-    m
+    (ws, lead)
+}
+
+#[inline]
+fn ws_mask16(block: &[u8; 16]) -> u32 {
+    masks16(block).0
 }
 
 #[inline]
@@ -114,9 +132,9 @@ impl<'a> Folded<'a> {
             // whole.
             if !skipping && i + 16 <= hay.len() {
                 let block: &[u8; 16] = hay[i..i + 16].try_into().expect("16 bytes");
-                let m = ws_mask16(block);
+                let (m, lead) = masks16(block);
                 let pair = (prev_ws && m & 1 != 0) || m & (m >> 1) != 0;
-                if !pair && !block.iter().any(|&b| matches!(b, 0xC2 | 0xE2 | 0xEF)) {
+                if !pair && lead == 0 {
                     out.extend_from_slice(block);
                     prev_ws = m >> 15 != 0;
                     i += 16;

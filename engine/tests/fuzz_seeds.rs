@@ -2,7 +2,6 @@
 //! (fuzz/seeds/<target>/, including kept crash reproducers), so plain `cargo test` catches a
 //! regression where cargo-fuzz is absent.
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use parapet_engine::{fuzzing, Scanner, ScannerConfig};
@@ -12,28 +11,9 @@ fn scanner() -> &'static Scanner {
     S.get_or_init(|| Scanner::new(ScannerConfig::default()).unwrap())
 }
 
-fn seeds(target: &str) -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/seeds")
-        .join(target);
-    let mut out: Vec<Vec<u8>> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
-        .collect();
-    assert!(!out.is_empty(), "no seeds for {target}");
-    // Every prefix of each seed too: cheap variety around the interesting bytes.
-    let extra: Vec<Vec<u8>> = out
-        .iter()
-        .flat_map(|s| {
-            (0..s.len())
-                .step_by(7)
-                .map(|n| s[..n].to_vec())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    out.extend(extra);
-    out
-}
+#[path = "../../fuzz/seed_inputs.rs"]
+mod seed_inputs;
+use seed_inputs::seeds;
 
 #[test]
 fn scan_text_seeds() {

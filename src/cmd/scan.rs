@@ -99,7 +99,8 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
         gitignore: args.gitignore,
         json_lines: args.json_lines,
         json_doc: args.json,
-        keep_values: true,
+        // Matched bytes are shown only in text (masked) or with --show-secrets.
+        keep_values: args.show_secrets || args.format == Format::Text,
     };
     let tally = sweep::Tally::default();
     let started = Instant::now();

@@ -48,10 +48,12 @@ impl Pipeline {
                 json!({"reason": "audit_unavailable"}),
             ));
         }
-        let params = env
-            .params
-            .map(|p| serde_json::from_str::<CallParams>(p.get()))
-            .transpose();
+        // Only tools/call and tools/list need their params read here; everything is scanned.
+        let params = || {
+            env.params
+                .map(|p| serde_json::from_str::<CallParams>(p.get()))
+                .transpose()
+        };
         let pending = match method.as_str() {
             "tools/call" => {
                 // A call must name its tool with one string: anything else could be read one
@@ -60,7 +62,7 @@ impl Pipeline {
                     name: Some(name),
                     arguments,
                     ..
-                })) = params
+                })) = params()
                 else {
                     return Outcome::reply(message::error_response(
                         &id,
@@ -72,7 +74,7 @@ impl Pipeline {
                 return self.tool_call(line, &id, name.into_owned(), arguments);
             }
             "tools/list" => Pending::ToolsList {
-                first_page: params.ok().flatten().is_none_or(|p| p.cursor.is_none()),
+                first_page: params().ok().flatten().is_none_or(|p| p.cursor.is_none()),
             },
             "resources/read" | "prompts/get" | "completion/complete" => {
                 let (check, level) = {

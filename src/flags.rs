@@ -20,6 +20,11 @@ pub struct ScanFlags {
     /// Byte cap per text or message.
     #[arg(long, value_name = "BYTES")]
     pub max_bytes: Option<usize>,
+    /// Which texts get the deep scan (local injection classifier, decoding of base64, hex,
+    /// percent, HTML and \u escapes): off, messages (JSON strings and single texts; the
+    /// default) or all (log bytes too, slower).
+    #[arg(long, value_name = "SCOPE")]
+    pub deep_scan: Option<parapet_engine::DeepScan>,
 }
 
 impl ScanFlags {
@@ -29,6 +34,7 @@ impl ScanFlags {
             disable_rule: self.disable_rule.clone(),
             min_confidence: self.min_confidence,
             max_bytes: self.max_bytes,
+            deep_scan: self.deep_scan,
         }
     }
 }

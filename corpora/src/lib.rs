@@ -3,6 +3,8 @@
 //! cases, per file and per kind.
 
 pub mod generate;
+pub mod obfuscate;
+pub mod split;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,16 @@ pub struct Case {
 
 /// The label a case is scored under, after the conventions: documentation placeholders are
 /// benign; out-of-scope PII (names, addresses) is not scored.
+/// The files that carry prompt injection, over which the injection recall bar is taken.
+pub const INJECTION_FILES: [&str; 6] = [
+    "purplellama_prompt_injection.jsonl",
+    "garak.jsonl",
+    "bipia.jsonl",
+    "llm_guard_tests.jsonl",
+    "cisco_mcp_scanner.jsonl",
+    "invariant_mcp_scan.jsonl",
+];
+
 pub fn scored_label(case: &Case) -> Option<&str> {
     if case.kind.starts_with("out_of_scope_pii") {
         return None;

@@ -2,15 +2,17 @@
 //! `../shared/corpora/labelled` (present in CI); in a fresh clone without it the test says so
 //! and passes without checking anything.
 //!
-//! Issue targets: secret recall >= 0.80, pii >= 0.95, injection >= 0.60; benign false positives
-//! <= 2% overall, <= 1% on mcp_docs_paragraphs, <= 0.5% on mcp_servers_tools and loghub_lines.
-//! Met today: pii, injection and the three per-file false-positive bars. Not yet met: secret
-//! recall (0.768) and overall false positives (0.031); their floors below only stop them from
-//! getting worse.
+//! Issue targets: secret recall >= 0.80, pii >= 0.95, injection >= 0.60 from rules; benign false
+//! positives <= 2% overall, <= 1% on mcp_docs_paragraphs, <= 0.5% on mcp_servers_tools and
+//! loghub_lines; with the classifier, injection recall >= 0.85 on the 20% test split of the
+//! injection-bearing files. Met today: pii, injection (both bars) and the three per-file
+//! false-positive bars. Not yet met: secret recall (0.769) and overall false positives (0.032);
+//! their floors below only stop them from getting worse.
 
 use std::path::Path;
 
-use parapet_corpora::{evaluate, labelled_files, load_cases, tally};
+use parapet_corpora::split::{split_of, Split};
+use parapet_corpora::{evaluate, labelled_files, load_cases, tally, INJECTION_FILES};
 use parapet_engine::{Scanner, ScannerConfig};
 
 #[test]
@@ -25,10 +27,28 @@ fn labelled_corpora_bars() {
     }
     let scanner = Scanner::new(ScannerConfig::default()).unwrap();
     let mut all = Vec::new();
+    let (mut test_hits, mut test_cases) = (0usize, 0usize);
     for path in labelled_files(&dir).unwrap() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        all.extend(evaluate(&scanner, &name, &load_cases(&path).unwrap()).unwrap());
+        let cases = load_cases(&path).unwrap();
+        let outcomes = evaluate(&scanner, &name, &cases).unwrap();
+        if INJECTION_FILES.contains(&name.as_str()) {
+            let test_ids: std::collections::HashSet<&str> = cases
+                .iter()
+                .filter(|c| split_of(&c.id) == Split::Test)
+                .map(|c| c.id.as_str())
+                .collect();
+            for o in outcomes
+                .iter()
+                .filter(|o| o.label == "injection" && test_ids.contains(o.id.as_str()))
+            {
+                test_cases += 1;
+                test_hits += usize::from(o.hit);
+            }
+        }
+        all.extend(outcomes);
     }
+    let test_recall = test_hits as f64 / test_cases.max(1) as f64;
     let overall = tally(&all, |_| "all".into());
     let rate = |label: &str| overall[&("all".to_string(), label.to_string())].rate();
     let per_file = tally(&all, |o| o.file.clone());
@@ -36,6 +56,12 @@ fn labelled_corpora_bars() {
     let checks = [
         ("pii recall", rate("pii"), 0.95, true),
         ("injection recall", rate("injection"), 0.60, true),
+        (
+            "injection recall, test split of injection-bearing files",
+            test_recall,
+            0.85,
+            true,
+        ),
         ("secret recall (target 0.80)", rate("secret"), 0.76, true),
         (
             "benign FP overall (target 0.02)",

@@ -77,6 +77,34 @@ fn main() {
             gb(secs)
         );
     }
+    if std::env::var_os("ANCHORS").is_some() {
+        // Derived anchors of phrase rules: hits per MB on this file, the most frequent first.
+        // ANCHORS=N takes literals of at least N bytes (default: the engine's).
+        let min_literal = std::env::var("ANCHORS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(parapet_engine::anchor::PHRASE_MIN_LITERAL);
+        let mut counts = Vec::new();
+        for r in rules.iter().filter(|r| r.category == Category::Injection) {
+            if let Some(d) = parapet_engine::anchor::derive(&r.pattern, min_literal) {
+                let db = Database::compile(&[(d.pattern(), 0)]).expect("compile");
+                let (_, hits) = time_db(&db, &hay);
+                let words: Vec<String> = d
+                    .literals
+                    .iter()
+                    .take(8)
+                    .map(|l| String::from_utf8_lossy(l).into_owned())
+                    .collect();
+                counts.push((hits, r.id.clone(), words));
+            }
+        }
+        counts.sort_by_key(|c| std::cmp::Reverse(c.0));
+        let mb = hay.len() as f64 / 1e6;
+        for (hits, id, words) in counts.iter().take(top) {
+            println!("{:10.1}/MB {id} {words:?}", *hits as f64 / mb);
+        }
+        return;
+    }
     if std::env::var_os("MERGED").is_some() {
         let mut set = raw.clone();
         set.extend(fold.iter().cloned());

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 #[inline]
-fn is_ws(b: u8) -> bool {
+pub(crate) fn is_ws(b: u8) -> bool {
     // Space, or \t \n \x0b \x0c \r (9..=13); written as two comparisons so it vectorizes.
     (b == b' ') | (b.wrapping_sub(9) < 5)
 }
@@ -97,6 +97,11 @@ pub(crate) fn invisible_len(s: &[u8]) -> Option<usize> {
         [0xC2, 0xAD, ..] => Some(2),
         _ => None,
     }
+}
+
+/// Whether `hay` holds any invisible character (see [`invisible_len`]).
+pub(crate) fn has_invisible(hay: &[u8]) -> bool {
+    first_invisible(hay).is_some()
 }
 
 fn first_invisible(hay: &[u8]) -> Option<usize> {

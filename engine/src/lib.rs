@@ -13,7 +13,11 @@
 //! println!("{:?}", verdict.action);
 //! ```
 
+#[doc(hidden)]
+pub mod anchor;
+pub mod classify;
 mod confirm;
+pub mod decode;
 pub mod error;
 mod fingerprint;
 mod fold;
@@ -23,6 +27,7 @@ mod hyperscan;
 pub mod input;
 mod json;
 mod matcher;
+mod normalise;
 mod redact;
 pub mod rule;
 mod scanner;
@@ -33,7 +38,7 @@ pub use error::{EngineError, Result};
 pub use rule::{
     builtin_rules, parse_rules, Category, Gate, Rule, ValidatorKind, BUILTIN_RULE_FILES,
 };
-pub use scanner::{Scanner, ScannerConfig};
+pub use scanner::{DeepScan, Scanner, ScannerConfig, CLASSIFIER_KIND, CLASSIFIER_RULE_ID};
 pub use verdict::{Action, Detection, Policy, Verdict};
 
 /// Internals exposed for the benchmarks and fuzz targets; not a stable API.

@@ -14,9 +14,10 @@ use std::cell::RefCell;
 use sha2::{Digest, Sha256};
 use thread_local::ThreadLocal;
 
+use crate::anchor;
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
-use crate::fold::{pattern_for_folded_view, Folded};
+use crate::fold::{has_invisible, is_ws, pattern_for_folded_view, Folded};
 use crate::hyperscan::{Database, Scratch};
 use crate::rule::{Category, Gate, Rule};
 
@@ -64,6 +65,9 @@ pub struct Matcher {
     windows: Vec<usize>,
     /// Rules whose database entry is their anchor, not their pattern.
     anchored: Vec<bool>,
+    /// Injection rules anchored by [`anchor::derive`]: their window counts each whitespace run
+    /// as one byte, and on text with invisible characters they are matched on the folded view.
+    phrase: Vec<bool>,
     confirmers: Vec<Confirmer>,
     digits: GateSet,
     at: GateSet,
@@ -90,11 +94,27 @@ impl Matcher {
         let (mut fold_rules, mut fold_patterns) = (Vec::new(), Vec::new());
         let (mut digit_rules, mut digit_patterns) = (Vec::new(), Vec::new());
         let (mut at_rules, mut at_patterns) = (Vec::new(), Vec::new());
+        let mut windows: Vec<usize> = rules.iter().map(Rule::window).collect();
+        let mut anchored: Vec<bool> = rules.iter().map(|r| r.anchor.is_some()).collect();
+        let mut phrase = vec![false; rules.len()];
         for (i, r) in rules.iter().enumerate() {
+            let derived = (r.gate == Gate::Hyperscan
+                && r.anchor.is_none()
+                && r.category == Category::Injection)
+                .then(|| phrase_anchor(&r.pattern))
+                .flatten();
             match r.gate {
                 Gate::Hyperscan if r.anchor.is_some() => {
                     hs_rules.push(i);
                     hs_patterns.push((r.anchor.clone().unwrap_or_default(), 0u32));
+                }
+                Gate::Hyperscan if derived.is_some() => {
+                    let (pattern, reach) = derived.unwrap_or_default();
+                    hs_rules.push(i);
+                    hs_patterns.push((pattern, 0u32));
+                    anchored[i] = true;
+                    phrase[i] = true;
+                    windows[i] = reach;
                 }
                 Gate::Hyperscan if r.category == Category::Injection => {
                     fold_rules.push(i);
@@ -141,8 +161,9 @@ impl Matcher {
                 rules: fold_rules,
                 scratch: ThreadLocal::new(),
             },
-            windows: rules.iter().map(Rule::window).collect(),
-            anchored: rules.iter().map(|r| r.anchor.is_some()).collect(),
+            windows,
+            anchored,
+            phrase,
             confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
             at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
@@ -178,8 +199,14 @@ impl Matcher {
 
     /// Every candidate in `hay`, appended to `out` in no particular order.
     pub fn find(&self, hay: &[u8], out: &mut Vec<RawMatch>) -> Result<()> {
+        // Invisible characters can split a phrase's words: then phrase rules are matched on
+        // the folded view, which drops them. Plain text (nearly all of it) never copies.
+        let invisible = has_invisible(hay);
         let mut anchors = Vec::new();
         for (rule, end) in self.raw.scan(hay)? {
+            if self.phrase[rule] && invisible {
+                continue;
+            }
             if self.anchored[rule] {
                 anchors.push((rule, end));
             } else if let Some(at) = self.confirmers[rule].at_end(hay, end, self.windows[rule]) {
@@ -187,20 +214,34 @@ impl Matcher {
             }
         }
         self.search_around_anchors(hay, anchors, out);
-        if self.folded.db.is_some() {
+        if invisible || self.folded.db.is_some() {
             let view = Folded::new(hay);
+            let map = |at: Confirmed| Confirmed {
+                match_start: view.original(at.match_start),
+                match_end: view.original(at.match_end),
+                start: view.original(at.start),
+                end: view.original(at.end),
+            };
+            if invisible {
+                let phrases: Vec<_> = self
+                    .raw
+                    .scan(&view.text)?
+                    .into_iter()
+                    .filter(|&(rule, _)| self.phrase[rule])
+                    .collect();
+                let mut found = Vec::new();
+                self.search_around_anchors(&view.text, phrases, &mut found);
+                out.extend(found.into_iter().map(|m| RawMatch {
+                    rule: m.rule,
+                    at: map(m.at),
+                }));
+            }
             for (rule, end) in self.folded.scan(&view.text)? {
                 let Some(at) = self.confirmers[rule].at_end(&view.text, end, self.windows[rule])
                 else {
                     continue;
                 };
-                let at = Confirmed {
-                    match_start: view.original(at.match_start),
-                    match_end: view.original(at.match_end),
-                    start: view.original(at.start),
-                    end: view.original(at.end),
-                };
-                out.push(RawMatch { rule, at });
+                out.push(RawMatch { rule, at: map(at) });
             }
         }
         let mut gated = Vec::new();
@@ -233,15 +274,24 @@ impl Matcher {
         anchors.sort_unstable();
         let mut found = Vec::new();
         let mut k = 0;
+        let reach = |rule: usize, end: usize| {
+            let w = self.windows[rule];
+            if self.phrase[rule] {
+                (back_folded(hay, end, w), forward_folded(hay, end, w))
+            } else {
+                (end.saturating_sub(w), (end + w).min(hay.len()))
+            }
+        };
         while k < anchors.len() {
             let (rule, end) = anchors[k];
-            let w = self.windows[rule];
-            let from = end.saturating_sub(w);
-            let mut to = (end + w).min(hay.len());
+            let (from, mut to) = reach(rule, end);
             k += 1;
-            while k < anchors.len() && anchors[k].0 == rule && anchors[k].1.saturating_sub(w) <= to
-            {
-                to = (anchors[k].1 + w).min(hay.len());
+            while k < anchors.len() && anchors[k].0 == rule {
+                let (f, t) = reach(rule, anchors[k].1);
+                if f > to {
+                    break;
+                }
+                to = t;
                 k += 1;
             }
             found.clear();
@@ -249,6 +299,54 @@ impl Matcher {
             out.extend(found.iter().map(|&at| RawMatch { rule, at }));
         }
     }
+}
+
+/// Longest match a phrase rule reports, with each whitespace run counting one byte: phrases are
+/// sentences, and a bound keeps the window searched around each anchor hit small.
+pub const MAX_PHRASE_LEN: usize = 1024;
+
+/// The derived anchor of a phrase rule and how far around a hit its match may reach.
+fn phrase_anchor(pattern: &str) -> Option<(String, usize)> {
+    let d = anchor::derive(pattern, anchor::PHRASE_MIN_LITERAL)?;
+    let folded_max = anchor::derive(
+        &pattern_for_folded_view(pattern),
+        anchor::PHRASE_MIN_LITERAL,
+    )
+    .and_then(|f| f.max_len);
+    let reach = folded_max.map_or(MAX_PHRASE_LEN, |m| m.min(MAX_PHRASE_LEN));
+    Some((d.pattern(), reach))
+}
+
+/// Start of the region that holds `reach` bytes before `end`, a whitespace run counting one.
+fn back_folded(hay: &[u8], end: usize, reach: usize) -> usize {
+    let mut i = end.min(hay.len());
+    let mut n = 0;
+    while i > 0 && n < reach {
+        i -= 1;
+        if is_ws(hay[i]) {
+            while i > 0 && is_ws(hay[i - 1]) {
+                i -= 1;
+            }
+        }
+        n += 1;
+    }
+    i
+}
+
+/// End of the region that holds `reach` bytes after `end`, a whitespace run counting one.
+fn forward_folded(hay: &[u8], end: usize, reach: usize) -> usize {
+    let mut i = end.min(hay.len());
+    let mut n = 0;
+    while i < hay.len() && n < reach {
+        if is_ws(hay[i]) {
+            while i + 1 < hay.len() && is_ws(hay[i + 1]) {
+                i += 1;
+            }
+        }
+        i += 1;
+        n += 1;
+    }
+    i
 }
 
 type Databases = (Option<Database>, Option<Database>);

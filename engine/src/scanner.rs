@@ -5,11 +5,14 @@
 
 use std::collections::HashSet;
 
+use crate::classify::Classifier;
+use crate::decode::{self, Blob};
 use crate::error::{EngineError, Result};
 use crate::fingerprint::{Fingerprinter, DEFAULT_FINGERPRINT_KEY};
 use crate::input::{self, Problem};
 use crate::json::Joined;
 use crate::matcher::{Matcher, RawMatch};
+use crate::normalise;
 use crate::redact;
 use crate::rule::{builtin_rules, Category, Rule};
 use crate::validate::{self, placeholder};
@@ -24,7 +27,7 @@ pub struct ScannerConfig {
     pub min_confidence: f32,
     /// Byte cap per text or message.
     pub max_bytes: usize,
-    /// Leave the built-in rules out (only `extra_rules` then).
+    /// Leave the built-in rules and the built-in classifier out (only `extra_rules` then).
     pub no_builtin_rules: bool,
     /// Rule ids to switch off.
     pub disabled_rules: Vec<String>,
@@ -36,6 +39,37 @@ pub struct ScannerConfig {
     pub fingerprint_key: Vec<u8>,
     /// A database serialized by an earlier run ([`Scanner::serialized_database`]).
     pub cached_database: Option<Vec<u8>>,
+    /// Which texts get the deep scan: the injection classifier and the decoding layers.
+    pub deep_scan: DeepScan,
+    /// Probability at or above which the classifier reports; `None`: the model's own.
+    pub classifier_threshold: Option<f32>,
+}
+
+/// Which texts get the deep scan: the injection classifier ([`crate::classify`]) and the
+/// decoding layers ([`crate::decode`]). Rules always run on everything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeepScan {
+    Off,
+    /// Message texts: [`Scanner::scan`] and every string of [`Scanner::scan_json`], not the
+    /// bulk bytes of [`Scanner::scan_bytes`] (log files).
+    #[default]
+    Messages,
+    /// Everything, log bytes included.
+    All,
+}
+
+impl std::str::FromStr for DeepScan {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "off" | "false" | "none" => Ok(DeepScan::Off),
+            "messages" | "on" | "true" => Ok(DeepScan::Messages),
+            "all" => Ok(DeepScan::All),
+            other => Err(format!(
+                "unknown classifier scope {other:?}: expected off, messages or all"
+            )),
+        }
+    }
 }
 
 impl Default for ScannerConfig {
@@ -51,6 +85,8 @@ impl Default for ScannerConfig {
             allow_rules: Vec::new(),
             fingerprint_key: DEFAULT_FINGERPRINT_KEY.to_vec(),
             cached_database: None,
+            deep_scan: DeepScan::default(),
+            classifier_threshold: None,
         }
     }
 }
@@ -65,7 +101,15 @@ pub struct Scanner {
     allow_fingerprints: HashSet<String>,
     allow_rules: HashSet<String>,
     fingerprinter: Fingerprinter,
+    classifier: Option<Classifier>,
+    /// Deep scan of message texts, and of bulk bytes too.
+    deep: bool,
+    deep_bulk: bool,
 }
+
+/// Rule id and kind of the classifier's findings.
+pub const CLASSIFIER_RULE_ID: &str = "classifier.injection";
+pub const CLASSIFIER_KIND: &str = "injection_classifier";
 
 /// A finding before policy: rule index, reported span, confidence.
 #[derive(Clone, Copy, Debug)]
@@ -111,7 +155,25 @@ impl Scanner {
             })
             .collect();
         let matcher = Matcher::new(&rules, config.cached_database.as_deref())?;
+        let classifier = match config.deep_scan {
+            _ if config.no_builtin_rules => None,
+            DeepScan::Off => None,
+            _ => {
+                let mut c = Classifier::builtin().map_err(|e| EngineError::Rule {
+                    id: CLASSIFIER_RULE_ID.into(),
+                    source_name: "built-in model".into(),
+                    message: e.to_string(),
+                })?;
+                if let Some(t) = config.classifier_threshold {
+                    c.threshold = t;
+                }
+                Some(c)
+            }
+        };
         Ok(Scanner {
+            classifier,
+            deep: config.deep_scan != DeepScan::Off,
+            deep_bulk: config.deep_scan == DeepScan::All,
             rules,
             matcher,
             policy: config.policy,
@@ -142,13 +204,18 @@ impl Scanner {
         self.matcher.database_bytes()
     }
 
-    /// Scans UTF-8 text.
+    /// Scans one message text: rules, and the deep scan (classifier, decoding) unless it is off.
     pub fn scan(&self, text: &str) -> Result<Verdict> {
-        self.scan_bytes(text.as_bytes())
+        self.scan_with(text.as_bytes(), self.deep)
     }
 
-    /// Scans bytes (any encoding; rules are byte patterns).
+    /// Scans bulk bytes (any encoding; rules are byte patterns), such as a chunk of a log file:
+    /// the deep scan runs only with [`DeepScan::All`].
     pub fn scan_bytes(&self, bytes: &[u8]) -> Result<Verdict> {
+        self.scan_with(bytes, self.deep_bulk)
+    }
+
+    fn scan_with(&self, bytes: &[u8], deep: bool) -> Result<Verdict> {
         // A control character is reported and the text is still scanned, so nothing it hides
         // goes unseen; only an input over the byte cap is refused unread.
         let mut detections = Vec::new();
@@ -163,6 +230,10 @@ impl Scanner {
                 .into_iter()
                 .filter_map(|f| self.detection(f, &bytes[f.start..f.end], None, Vec::new())),
         );
+        if deep {
+            let found = self.deep_scan(bytes, None, &detections)?;
+            detections.extend(found);
+        }
         Ok(Verdict::from_detections(detections))
     }
 
@@ -225,6 +296,22 @@ impl Scanner {
             }
             detections.extend(d);
         }
+        if self.deep {
+            for (k, seg) in joined.segments.iter().enumerate() {
+                let text = &buf[seg.start..seg.start + seg.len];
+                let pointer = Some(joined.pointer(k));
+                let known: Vec<Detection> = detections
+                    .iter()
+                    .filter(|d| d.pointer == pointer)
+                    .cloned()
+                    .collect();
+                let found = self.deep_scan(text, pointer, &known)?;
+                for mut d in found {
+                    d.pieces = vec![(seg.ordinal, d.span.0, d.span.1)];
+                    detections.push(d);
+                }
+            }
+        }
         Ok(Verdict::from_detections(detections))
     }
 
@@ -273,6 +360,113 @@ impl Scanner {
         redact::redact_json(json, &verdict.detections)
     }
 
+    /// The deep scan of one message text: the classifier, the normalised view and the decoding
+    /// layers. `known` are the rule findings already made on `text`, not reported twice.
+    fn deep_scan(
+        &self,
+        text: &[u8],
+        pointer: Option<String>,
+        known: &[Detection],
+    ) -> Result<Vec<Detection>> {
+        let mut out: Vec<Detection> = Vec::new();
+        if normalise::worth_normalising(text) {
+            let view = normalise::normalise(text);
+            if view.text != text.to_ascii_lowercase() {
+                let map =
+                    |(s, e): (usize, usize)| (view.original(s), view.original_end(e, text.len()));
+                for f in self.find(&view.text)? {
+                    let rule = &self.rules[f.rule];
+                    let span = map((f.start, f.end));
+                    let seen = known
+                        .iter()
+                        .any(|d| d.rule_id == rule.id && d.span.0 < span.1 && span.0 < d.span.1);
+                    if rule.category != Category::Injection || seen {
+                        continue;
+                    }
+                    let value = &view.text[f.start..f.end];
+                    if let Some(mut d) = self.detection(f, value, pointer.clone(), Vec::new()) {
+                        d.span = span;
+                        d.encoding = Some("normalised".into());
+                        out.push(d);
+                    }
+                }
+                if let Some(mut d) = self.classify(&view.text, pointer.clone()) {
+                    d.span = map(d.span);
+                    d.encoding = Some("normalised".into());
+                    out.push(d);
+                }
+            }
+        }
+        if !out.iter().any(|d| d.rule_id == CLASSIFIER_RULE_ID) {
+            out.extend(self.classify(text, pointer.clone()));
+        }
+        if decode::worth_a_look(text) {
+            out.extend(self.decoded(text, pointer)?);
+        }
+        Ok(out)
+    }
+
+    /// Findings inside the encoded blobs of `text`, decoded up to [`decode::MAX_DEPTH`] layers
+    /// deep. Each is reported at its outermost blob's span (redacting it removes the whole
+    /// blob) with the chain of encodings, e.g. `base64>percent`.
+    fn decoded(&self, text: &[u8], pointer: Option<String>) -> Result<Vec<Detection>> {
+        let mut out = Vec::new();
+        // (blob, outermost span, chain, depth)
+        let mut stack: Vec<(Blob, (usize, usize), String, usize)> = decode::blobs(text)
+            .into_iter()
+            .map(|b| ((b.start, b.end), b.encoding.as_str().to_string(), b))
+            .map(|(span, chain, b)| (b, span, chain, 1))
+            .collect();
+        while let Some((blob, span, chain, depth)) = stack.pop() {
+            let inner = &blob.decoded;
+            let mut found: Vec<Detection> = self
+                .find(inner)?
+                .into_iter()
+                .filter_map(|f| {
+                    self.detection(f, &inner[f.start..f.end], pointer.clone(), Vec::new())
+                })
+                .collect();
+            found.extend(self.classify(inner, pointer.clone()));
+            for mut d in found {
+                d.span = span;
+                d.encoding = Some(chain.clone());
+                out.push(d);
+            }
+            if depth < decode::MAX_DEPTH {
+                for b in decode::blobs(inner) {
+                    let chain = format!("{chain}>{}", b.encoding.as_str());
+                    stack.push((b, span, chain, depth + 1));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The classifier's finding for one text, if its score reaches the threshold.
+    fn classify(&self, text: &[u8], pointer: Option<String>) -> Option<Detection> {
+        let c = self.classifier.as_ref()?;
+        let (p, (s, e)) = c.score(text)?;
+        if p < c.threshold || self.allow_rules.contains(CLASSIFIER_RULE_ID) {
+            return None;
+        }
+        let fingerprint = self.fingerprinter.fingerprint(&text[s..e]);
+        if self.allow_fingerprints.contains(&fingerprint) {
+            return None;
+        }
+        Some(Detection {
+            rule_id: CLASSIFIER_RULE_ID.into(),
+            category: Category::Injection,
+            kind: CLASSIFIER_KIND.into(),
+            confidence: p,
+            span: (s, e),
+            pointer,
+            fingerprint,
+            action: self.policy.action_for(Category::Injection, CLASSIFIER_KIND),
+            encoding: None,
+            pieces: Vec::new(),
+        })
+    }
+
     fn validation_verdict(&self, problem: Problem, pointer: Option<String>) -> Verdict {
         Verdict::from_detections(vec![self.validation_detection(problem, pointer)])
     }
@@ -297,6 +491,7 @@ impl Scanner {
             pointer,
             fingerprint: String::new(),
             action: self.policy.action_for(Category::Validation, kind),
+            encoding: None,
             pieces: Vec::new(),
         }
     }
@@ -325,6 +520,7 @@ impl Scanner {
             pointer,
             fingerprint,
             action: self.policy.action_for(rule.category, &rule.kind),
+            encoding: None,
             pieces,
         })
     }

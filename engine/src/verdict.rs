@@ -107,6 +107,10 @@ pub struct Detection {
     pub pointer: Option<String>,
     pub fingerprint: String,
     pub action: Action,
+    /// For a finding inside encoded text: the chain of encodings it was found under, outermost
+    /// first (`base64`, `base64>percent`); `span` then covers the outermost encoded blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
     /// For JSON: the (string ordinal, start, end) pieces this detection covers, used by
     /// redaction. A match that runs across neighbouring strings has several.
     #[serde(skip)]

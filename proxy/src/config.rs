@@ -45,6 +45,11 @@ pub struct ScannerSection {
     /// Byte cap per message (the reference counted characters and defaulted to 50,000).
     pub content_max_length: Option<usize>,
     pub min_confidence: Option<f32>,
+    /// Which texts get the deep scan (injection classifier, decoding layers): `off`,
+    /// `messages` (default) or `all` (log bytes too).
+    pub deep_scan: Option<String>,
+    /// Probability at or above which the classifier reports (default: the model's own).
+    pub classifier_threshold: Option<f32>,
     #[serde(default)]
     pub rules_files: Vec<PathBuf>,
     #[serde(default)]
@@ -281,6 +286,15 @@ impl Config {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("scanner.min_confidence: {v} is outside 0..1"));
             }
+        }
+        if let Some(v) = self.scanner.classifier_threshold {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("scanner.classifier_threshold: {v} is outside 0..1"));
+            }
+        }
+        if let Some(v) = &self.scanner.deep_scan {
+            v.parse::<parapet_engine::DeepScan>()
+                .map_err(|e| format!("scanner.deep_scan: {e}"))?;
         }
         if let Some(level) = &self.log_level {
             check_log_level(level).map_err(|e| format!("log_level: {e}"))?;

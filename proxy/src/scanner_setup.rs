@@ -17,6 +17,7 @@ pub struct ScanOverrides {
     pub disable_rule: Vec<String>,
     pub min_confidence: Option<f32>,
     pub max_bytes: Option<usize>,
+    pub deep_scan: Option<parapet_engine::DeepScan>,
 }
 
 /// Reads a user rule file and checks it.
@@ -54,6 +55,15 @@ pub fn scanner_config(config: &Config, flags: &ScanOverrides) -> Result<ScannerC
         }
         sc.min_confidence = v;
     }
+    if let Some(v) = &s.deep_scan {
+        sc.deep_scan = v
+            .parse()
+            .map_err(|e| ProxyError::Invalid(format!("scanner.deep_scan: {e}")))?;
+    }
+    if let Some(v) = flags.deep_scan {
+        sc.deep_scan = v;
+    }
+    sc.classifier_threshold = s.classifier_threshold;
     for path in s.rules_files.iter().chain(&flags.rules) {
         sc.extra_rules.extend(load_rule_file(path)?);
     }

@@ -20,6 +20,10 @@ scanner:
   # Byte cap per message (64 MiB). Larger requests get an error; larger notifications are dropped.
   content_max_length: 67108864
   min_confidence: 0.5
+  # Deep scan: the local injection classifier (no network) and decoding of base64, hex, percent,
+  # HTML and \u escapes. off | messages | all (all also covers log bytes; slower).
+  # classifier_threshold overrides the probability the classifier was tuned for.
+  deep_scan: messages
   scan_tool_arguments: true
   scan_tool_responses: true
   # Your own rule files (same TOML format as the built-in rules) and rules to switch off.

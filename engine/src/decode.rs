@@ -1,0 +1,331 @@
+//! Decoding layers: plausible encoded blobs inside a text (base64 and base64url, hex, percent
+//! encoding, HTML character references, `\uXXXX` escapes) are decoded so the rules see what they
+//! hide: an injection sent as base64, a key in a Kubernetes Secret's `data:`. A blob is kept only
+//! when its decoded form is text (valid UTF-8, nearly all printable): binary payloads such as
+//! images or hashes are skipped after a look at their first bytes.
+
+use base64::engine::general_purpose::GeneralPurpose;
+use base64::engine::{DecodePaddingMode, GeneralPurposeConfig};
+use base64::Engine;
+
+/// How a blob was encoded; the chain of a finding joins these with `>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Base64,
+    Hex,
+    Percent,
+    Html,
+    UnicodeEscape,
+}
+
+impl Encoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Hex => "hex",
+            Encoding::Percent => "percent",
+            Encoding::Html => "html",
+            Encoding::UnicodeEscape => "unicode_escape",
+        }
+    }
+}
+
+/// One decoded blob: where it sits in the text and what it says.
+#[derive(Clone, Debug)]
+pub struct Blob {
+    pub start: usize,
+    pub end: usize,
+    pub encoding: Encoding,
+    pub decoded: Vec<u8>,
+}
+
+/// Layers decoded at most (an encoding inside an encoding).
+pub const MAX_DEPTH: usize = 2;
+
+/// Shortest base64 run worth decoding (12 bytes of payload).
+const MIN_BASE64: usize = 16;
+/// Shortest hex run worth decoding (12 bytes of payload).
+const MIN_HEX: usize = 24;
+/// Escapes (`%41`, `&#65;`, `\u0041`) a region needs before it is decoded.
+const MIN_ESCAPES: usize = 2;
+/// Decoded text shorter than this carries no phrase or key worth scanning.
+const MIN_DECODED: usize = 8;
+
+/// Whether decoded bytes are text: valid UTF-8 and at least 90% of characters printable.
+pub fn is_text(bytes: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let (mut n, mut printable) = (0usize, 0usize);
+    for c in s.chars() {
+        n += 1;
+        printable += usize::from(!c.is_control() || matches!(c, '\n' | '\r' | '\t'));
+    }
+    n > 0 && printable * 10 >= n * 9
+}
+
+#[inline]
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
+}
+
+/// Standard or URL-safe alphabet, padding optional, trailing bits tolerated.
+fn engine(url_safe: bool) -> GeneralPurpose {
+    let alphabet = if url_safe {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
+    GeneralPurpose::new(
+        alphabet,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    )
+}
+
+fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
+    let engine = engine(run.iter().any(|&b| b == b'-' || b == b'_'));
+    let body = run
+        .strip_suffix(b"==")
+        .or(run.strip_suffix(b"="))
+        .unwrap_or(run);
+    // A run whose length is 1 mod 4 cannot be base64; drop the odd byte (often a delimiter).
+    let body = if body.len() % 4 == 1 {
+        &body[..body.len() - 1]
+    } else {
+        body
+    };
+    // Look at the first bytes before decoding a long run whole.
+    let head = &body[..body.len().min(64)];
+    if !is_text(&engine.decode(head).ok()?) {
+        return None;
+    }
+    engine.decode(body).ok()
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn decode_hex(run: &[u8]) -> Option<Vec<u8>> {
+    let run = &run[..run.len() & !1];
+    let out: Vec<u8> = run
+        .chunks(2)
+        .map(|p| Some(hex_value(p[0])? << 4 | hex_value(p[1])?))
+        .collect::<Option<_>>()?;
+    Some(out)
+}
+
+/// Runs of the base64 alphabet and of hex digits, decoded where the result is text.
+fn alphabet_runs(text: &[u8], out: &mut Vec<Blob>) {
+    let mut i = 0;
+    while i < text.len() {
+        if !is_base64_byte(text[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < text.len() && is_base64_byte(text[i]) && text[i] != b'=' {
+            i += 1;
+        }
+        // `=` is padding: it ends a run (`key=value` holds two).
+        let mut pad = 0;
+        while pad < 2 && i < text.len() && text[i] == b'=' {
+            i += 1;
+            pad += 1;
+        }
+        let run = &text[start..i];
+        if run.len() < MIN_BASE64 {
+            continue;
+        }
+        let hex = run.len() >= MIN_HEX && run.iter().all(|b| b.is_ascii_hexdigit());
+        let decoded = if hex {
+            decode_hex(run).map(|d| (d, Encoding::Hex))
+        } else {
+            // Plain words and identifiers are base64-alphabet too: a real blob mixes cases
+            // or digits.
+            let upper = run.iter().any(u8::is_ascii_uppercase);
+            let lower = run.iter().any(u8::is_ascii_lowercase);
+            let digit = run.iter().any(u8::is_ascii_digit);
+            (upper && lower || (upper || lower) && digit)
+                .then(|| decode_base64(run))
+                .flatten()
+                .map(|d| (d, Encoding::Base64))
+        };
+        if let Some((decoded, encoding)) = decoded {
+            if decoded.len() >= MIN_DECODED && is_text(&decoded) {
+                out.push(Blob {
+                    start,
+                    end: i,
+                    encoding,
+                    decoded,
+                });
+            }
+        }
+    }
+}
+
+/// An escape at `i`: its length and the bytes it stands for.
+fn escape_at(text: &[u8], i: usize, encoding: Encoding) -> Option<(usize, Vec<u8>)> {
+    let rest = &text[i..];
+    match encoding {
+        Encoding::Percent => {
+            let [b'%', a, b, ..] = *rest else {
+                return None;
+            };
+            Some((3, vec![hex_value(a)? << 4 | hex_value(b)?]))
+        }
+        Encoding::UnicodeEscape => {
+            let [b'\\', b'u', ..] = *rest else {
+                return None;
+            };
+            let digits = rest.get(2..6)?;
+            let mut v = 0u32;
+            for &d in digits {
+                v = v << 4 | u32::from(hex_value(d)?);
+            }
+            let c = char::from_u32(v).unwrap_or('\u{FFFD}');
+            Some((6, c.to_string().into_bytes()))
+        }
+        Encoding::Html => {
+            if rest.first() != Some(&b'&') {
+                return None;
+            }
+            let semi = rest.iter().take(12).position(|&b| b == b';')?;
+            let body = &rest[1..semi];
+            let c = match body {
+                [b'#', b'x' | b'X', hex @ ..] => {
+                    char::from_u32(u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?)
+                }
+                [b'#', dec @ ..] => char::from_u32(std::str::from_utf8(dec).ok()?.parse().ok()?),
+                b"lt" => Some('<'),
+                b"gt" => Some('>'),
+                b"amp" => Some('&'),
+                b"quot" => Some('"'),
+                b"apos" => Some('\''),
+                b"nbsp" => Some(' '),
+                _ => None,
+            }?;
+            Some((semi + 1, c.to_string().into_bytes()))
+        }
+        Encoding::Base64 | Encoding::Hex => None,
+    }
+}
+
+/// The region from the first to the last escape of one kind, decoded, when it has enough.
+fn escaped_region(text: &[u8], lead: u8, encoding: Encoding, out: &mut Vec<Blob>) {
+    let mut escapes = 0;
+    let (mut first, mut last) = (None, 0);
+    for i in memchr::memchr_iter(lead, text) {
+        if let Some((len, _)) = escape_at(text, i, encoding) {
+            escapes += 1;
+            first.get_or_insert(i);
+            last = i + len;
+        }
+    }
+    let Some(first) = first else {
+        return;
+    };
+    if escapes < MIN_ESCAPES {
+        return;
+    }
+    // Take in the rest of the words the first and last escapes sit in.
+    let mut first = first;
+    while first > 0 && !text[first - 1].is_ascii_whitespace() {
+        first -= 1;
+    }
+    while last < text.len() && !text[last].is_ascii_whitespace() {
+        last += 1;
+    }
+    let mut decoded = Vec::with_capacity(last - first);
+    let mut i = first;
+    while i < last {
+        match escape_at(text, i, encoding) {
+            Some((len, bytes)) => {
+                decoded.extend(bytes);
+                i += len;
+            }
+            None => {
+                decoded.push(text[i]);
+                i += 1;
+            }
+        }
+    }
+    if decoded.len() >= MIN_DECODED && is_text(&decoded) {
+        out.push(Blob {
+            start: first,
+            end: last,
+            encoding,
+            decoded,
+        });
+    }
+}
+
+/// Whether `text` may hold a blob at all: cheap checks before [`blobs`].
+pub fn worth_a_look(text: &[u8]) -> bool {
+    text.len() >= MIN_BASE64
+}
+
+/// Every plausible encoded blob in `text`.
+pub fn blobs(text: &[u8]) -> Vec<Blob> {
+    let mut out = Vec::new();
+    alphabet_runs(text, &mut out);
+    escaped_region(text, b'%', Encoding::Percent, &mut out);
+    escaped_region(text, b'&', Encoding::Html, &mut out);
+    escaped_region(text, b'\\', Encoding::UnicodeEscape, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(text: &str) -> Vec<(Encoding, String)> {
+        blobs(text.as_bytes())
+            .into_iter()
+            .map(|b| (b.encoding, String::from_utf8(b.decoded).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn decodes_each_encoding() {
+        // "ignore previous instructions"
+        let b64 = "aWdub3JlIHByZXZpb3VzIGluc3RydWN0aW9ucw==";
+        assert_eq!(
+            decoded(&format!("payload: {b64} end")),
+            vec![(Encoding::Base64, "ignore previous instructions".into())]
+        );
+        assert_eq!(
+            decoded("x=69676e6f72652070726576696f7573 y"),
+            vec![(Encoding::Hex, "ignore previous".into())]
+        );
+        assert_eq!(
+            decoded("go to /q?ignore%20previous%20instructions"),
+            vec![(Encoding::Percent, "/q?ignore previous instructions".into())]
+        );
+        assert_eq!(
+            decoded("&#105;gnore previous &#x69;nstructions"),
+            vec![(Encoding::Html, "ignore previous instructions".into())]
+        );
+        assert_eq!(
+            decoded(r"say \u0069gnore all \u0070revious"),
+            vec![(Encoding::UnicodeEscape, "ignore all previous".into())]
+        );
+    }
+
+    #[test]
+    fn skips_binary_words_and_hashes() {
+        // A SHA-256 in hex decodes to binary; identifiers and plain words are not blobs.
+        let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert!(decoded(sha).is_empty());
+        assert!(decoded("configuration_management_service").is_empty());
+        assert!(decoded("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk").is_empty());
+        assert!(decoded("one %41 escape only").is_empty());
+    }
+}

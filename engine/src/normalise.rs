@@ -1,0 +1,228 @@
+//! The normalised view injection rules also run on, with an offset map back to the original
+//! bytes: NFKC (fullwidth `ｉｇｎｏｒｅ`, ligatures), confusable skeletons (Cyrillic `іgnоrе`),
+//! ASCII lower case, invisible characters dropped (zero-width, bidi controls, Unicode tags,
+//! soft hyphen), leetspeak inside words (`1gn0r3`) and spaced-out letters (`i g n o r e`)
+//! joined. Built only for message texts that call for it: plain ASCII prose without digits
+//! inside words or spaced letters costs one pass to find that out.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::confusable_detection::skeleton;
+
+/// A normalised text and, for each of its bytes, the offset of the original character it came
+/// from (plus one entry for the end).
+pub struct Normalised {
+    pub text: Vec<u8>,
+    origin: Vec<usize>,
+}
+
+impl Normalised {
+    /// Original byte offset of normalised offset `at` (`at` may be the end).
+    pub fn original(&self, at: usize) -> usize {
+        self.origin[at.min(self.origin.len() - 1)]
+    }
+
+    /// Original end offset for a normalised end `at`: the end of the character at `at - 1`.
+    pub fn original_end(&self, at: usize, original_len: usize) -> usize {
+        if at == 0 {
+            return self.original(0);
+        }
+        let last = self.original(at - 1);
+        // The next original offset past `last`.
+        self.origin[at..]
+            .iter()
+            .copied()
+            .find(|&o| o > last)
+            .unwrap_or(original_len)
+    }
+}
+
+/// Characters that change nothing a reader sees: zero-width, bidi controls, tags, soft hyphen.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}')
+}
+
+fn leet(b: u8) -> Option<u8> {
+    Some(match b {
+        b'0' => b'o',
+        b'1' | b'!' | b'|' => b'i',
+        b'3' => b'e',
+        b'4' | b'@' => b'a',
+        b'5' | b'$' => b's',
+        b'7' => b't',
+        _ => return None,
+    })
+}
+
+/// Whether the text needs the normalised view: anything non-ASCII, a digit or leet symbol
+/// between letters, or three single letters in a row separated by spaces.
+pub fn worth_normalising(text: &[u8]) -> bool {
+    if !text.is_ascii() {
+        return true;
+    }
+    text.windows(3).any(|w| {
+        (w[0].is_ascii_alphabetic() && leet(w[1]).is_some() && w[2].is_ascii_alphabetic())
+            || (w[0].is_ascii_alphabetic() && w[1] == b' ' && w[2].is_ascii_alphabetic())
+                && text.windows(6).any(|v| {
+                    v[0].is_ascii_alphabetic()
+                        && v[1] == b' '
+                        && v[2].is_ascii_alphabetic()
+                        && v[3] == b' '
+                        && v[4].is_ascii_alphabetic()
+                        && v[5] == b' '
+                })
+    })
+}
+
+/// Builds the normalised view of `text` (invalid UTF-8 is read lossily, char by char).
+pub fn normalise(text: &[u8]) -> Normalised {
+    let s = String::from_utf8_lossy(text);
+    let lossy = matches!(s, std::borrow::Cow::Owned(_));
+    let mut out = Normalised {
+        text: Vec::with_capacity(text.len()),
+        origin: Vec::with_capacity(text.len() + 1),
+    };
+    let mut buf = [0u8; 4];
+    for (at, c) in s.char_indices() {
+        // Offsets refer to the original bytes; after a lossy read they are approximate.
+        let at = if lossy { at.min(text.len()) } else { at };
+        if is_invisible(c) {
+            continue;
+        }
+        if c.is_ascii() {
+            out.text.push((c as u8).to_ascii_lowercase());
+            out.origin.push(at);
+            continue;
+        }
+        for n in std::iter::once(c).nfkc() {
+            let mapped: String = if n.is_ascii() {
+                n.to_string()
+            } else {
+                skeleton(n.encode_utf8(&mut buf)).collect()
+            };
+            for m in mapped.chars().flat_map(char::to_lowercase) {
+                for &b in m.encode_utf8(&mut buf).as_bytes() {
+                    out.text.push(b);
+                    out.origin.push(at);
+                }
+            }
+        }
+    }
+    fold_leet_and_spacing(&mut out);
+    out.origin.push(text.len());
+    out
+}
+
+/// Leet symbols between letters become letters; runs of single letters separated by single
+/// spaces (`i g n o r e`, at least four letters) are joined.
+fn fold_leet_and_spacing(n: &mut Normalised) {
+    let t = &mut n.text;
+    let alpha = |t: &[u8], i: usize| t.get(i).is_some_and(u8::is_ascii_alphabetic);
+    // Leet: inside a word of letters and leet symbols with at least two letters.
+    let mut i = 0;
+    while i < t.len() {
+        if !(t[i].is_ascii_alphabetic() || leet(t[i]).is_some()) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < t.len() && (t[i].is_ascii_alphabetic() || leet(t[i]).is_some()) {
+            i += 1;
+        }
+        let word = &mut t[start..i];
+        let letters = word.iter().filter(|b| b.is_ascii_alphabetic()).count();
+        if letters >= 2 && letters < word.len() {
+            for b in word.iter_mut() {
+                if let Some(l) = leet(*b) {
+                    *b = l;
+                }
+            }
+        }
+    }
+    let mut keep = vec![true; t.len()];
+    let mut i = 0;
+    while i < t.len() {
+        // A run: letter, space, letter, space, ... with each letter standing alone.
+        let single = |k: usize| alpha(t, k) && (k == 0 || !alpha(t, k - 1)) && !alpha(t, k + 1);
+        if single(i) {
+            let mut j = i;
+            let mut letters = 1;
+            while j + 2 < t.len() && t[j + 1] == b' ' && single(j + 2) {
+                j += 2;
+                letters += 1;
+            }
+            if letters >= 4 {
+                for k in (i + 1..j).step_by(2) {
+                    keep[k] = false;
+                }
+            }
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+    if keep.iter().all(|&k| k) {
+        return;
+    }
+    let (mut text, mut origin) = (Vec::with_capacity(t.len()), Vec::with_capacity(t.len()));
+    for (k, &b) in t.iter().enumerate() {
+        if keep[k] {
+            text.push(b);
+            origin.push(n.origin[k]);
+        }
+    }
+    n.text = text;
+    n.origin = origin;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(s: &str) -> String {
+        String::from_utf8(normalise(s.as_bytes()).text).unwrap()
+    }
+
+    #[test]
+    fn folds_each_obfuscation() {
+        assert_eq!(view("ｉｇｎｏｒｅ ＰＲＥＶＩＯＵＳ"), "ignore previous");
+        // Cyrillic і, о, е and Greek ο look like Latin letters.
+        assert_eq!(
+            view("\u{456}gn\u{43e}r\u{435} prev\u{456}\u{3bf}us"),
+            "ignore previous"
+        );
+        assert_eq!(view("ig\u{200b}no\u{202e}re"), "ignore");
+        assert_eq!(view("1gn0r3 4ll pr3v10us 2024"), "ignore all previous 2024");
+        assert_eq!(view("please i g n o r e all"), "please ignore all");
+        assert_eq!(view("a b c"), "a b c");
+    }
+
+    #[test]
+    fn offsets_map_back_to_original_characters() {
+        let s = "x \u{456}gnore";
+        let n = normalise(s.as_bytes());
+        let at = n.text.iter().position(|&b| b == b'i').unwrap();
+        assert_eq!(n.original(at), 2);
+        assert_eq!(n.original_end(n.text.len(), s.len()), s.len());
+        let spaced = "say i g n o r e now";
+        let n = normalise(spaced.as_bytes());
+        let at = n.text.windows(6).position(|w| w == b"ignore").unwrap();
+        assert_eq!(
+            &spaced[n.original(at)..n.original_end(at + 6, spaced.len())],
+            "i g n o r e"
+        );
+    }
+
+    #[test]
+    fn plain_prose_is_left_alone() {
+        assert!(!worth_normalising(
+            b"Please summarise the attached report by Friday."
+        ));
+        assert!(worth_normalising("ｉｇｎｏｒｅ".as_bytes()));
+        assert!(worth_normalising(b"1gn0r3 all"));
+        assert!(worth_normalising(b"i g n o r e all"));
+    }
+}

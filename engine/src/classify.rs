@@ -1,7 +1,8 @@
 //! Stage 4, done locally: a linear classifier for prompt injection that phrase rules cannot see
 //! (persuasion, role-play jailbreaks, payload splitting). Logistic regression over hashed
-//! features of a normalised view: byte 3-, 4- and 5-grams and word 1- and 2-grams. No network,
-//! no model download: the weights (`engine/model/injection.bin`, 256 KiB of i8) are compiled in
+//! features of a folded view (lower case, whitespace runs one space): byte 4-grams and word 1- and
+//! 2-grams, each counted once. No network,
+//! no model download: the weights (`engine/model/injection.bin`, 64 KiB of i8) are compiled in
 //! and were made by `parapet-train` in `corpora/` from the permissively licensed labelled files.
 //!
 //! Cost is a few hashes and table lookups per byte. Texts longer than [`WINDOW`] are scored in
@@ -11,7 +12,7 @@
 use crate::fold::invisible_len;
 
 /// Feature table size: 2^DIM_BITS weights.
-pub const DIM_BITS: u32 = 18;
+pub const DIM_BITS: u32 = 16;
 pub const DIMS: usize = 1 << DIM_BITS;
 /// Longest text scored as one piece; longer texts are scored in windows of this size.
 pub const WINDOW: usize = 4096;
@@ -22,40 +23,22 @@ pub const MIN_LEN: usize = 24;
 
 const MAGIC: &[u8; 8] = b"PRPTCLF1";
 
-/// The lower-cased, whitespace-folded text the features are taken from: ASCII letters lower
-/// case, each run of whitespace (and invisible characters) one space, digits all `0`.
-pub fn normalise(text: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    out.reserve(text.len() + 2);
-    out.push(b' ');
-    let mut last_space = true;
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        i += 1;
-        let c = match b {
+/// Each byte's folded form: whitespace a space, digits `0`, ASCII letters lower case.
+static FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
             b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => b' ',
             b'0'..=b'9' => b'0',
-            b'A'..=b'Z' => b | 0x20,
-            0xC2 | 0xE2 | 0xEF => match invisible_len(&text[i - 1..]) {
-                Some(n) => {
-                    i += n - 1;
-                    continue;
-                }
-                None => b,
-            },
-            _ => b,
+            b'A'..=b'Z' => c | 0x20,
+            _ => c,
         };
-        let space = c == b' ';
-        if !(space && last_space) {
-            out.push(c);
-        }
-        last_space = space;
+        b += 1;
     }
-    if !last_space {
-        out.push(b' ');
-    }
-}
+    t
+};
 
 #[inline]
 fn is_word_byte(b: u8) -> bool {
@@ -67,53 +50,84 @@ fn index(h: u64) -> u32 {
     (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - DIM_BITS)) as u32
 }
 
-/// Calls `f(index)` for every feature of a normalised text (see [`normalise`]): each byte
-/// 4-gram (one multiply per byte), each word and each pair of neighbouring words. The same index
-/// may come more than once; scoring counts it once.
-pub fn features(norm: &[u8], mut f: impl FnMut(u32)) {
-    for w in norm.windows(4) {
-        let g = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
-        f(index(u64::from(g)));
-    }
-    let mut prev: u64 = 0;
+const WORD_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV: u64 = 0x0100_0000_01b3;
+
+/// Calls `f(index)` for every feature of `text`, in one pass over its bytes (a feature that
+/// occurs twice is passed twice).
+///
+/// The text is read as its folded view: ASCII letters lower case, digits all `0`, each run of
+/// whitespace (and invisible characters) one space, one space before and after. Features: every
+/// byte 4-gram of that view, every word (letters, digits, `'` and non-ASCII bytes) and every
+/// pair of neighbouring words, hashed into 2^DIM_BITS.
+#[inline]
+pub fn features(text: &[u8], mut f: impl FnMut(u32)) {
+    let (mut gram, mut filled, mut last) = (u32::from(b' '), 1u32, b' ');
+    let (mut word, mut in_word, mut prev_word) = (WORD_SEED, false, 0u64);
     let mut i = 0;
-    while i < norm.len() {
-        if !is_word_byte(norm[i]) {
-            i += 1;
+    while i <= text.len() {
+        let c = match text.get(i) {
+            None => b' ',
+            Some(&b) if matches!(b, 0xC2 | 0xE2 | 0xEF) => match invisible_len(&text[i..]) {
+                Some(len) => {
+                    i += len;
+                    continue;
+                }
+                None => b,
+            },
+            Some(&b) => FOLD[b as usize],
+        };
+        i += 1;
+        if c == b' ' && last == b' ' {
             continue;
         }
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        while i < norm.len() && is_word_byte(norm[i]) {
-            h = (h ^ u64::from(norm[i])).wrapping_mul(0x0100_0000_01b3);
-            i += 1;
+        last = c;
+        gram = gram << 8 | u32::from(c);
+        filled += 1;
+        if filled >= 4 {
+            f(index(u64::from(gram)));
         }
-        f(index(h | 1 << 63));
-        if prev != 0 {
-            f(index(prev.rotate_left(23) ^ h ^ 0x5555));
+        if is_word_byte(c) {
+            if !in_word {
+                word = WORD_SEED;
+                in_word = true;
+            }
+            word = (word ^ u64::from(c)).wrapping_mul(FNV);
+        } else if in_word {
+            in_word = false;
+            f(index(word | 1 << 63));
+            if prev_word != 0 {
+                f(index(prev_word.rotate_left(23) ^ word ^ 0x5555));
+            }
+            prev_word = word;
         }
-        prev = h;
     }
 }
 
-/// The distinct features of a normalised text, each once, via a bit set the size of the table.
-pub fn distinct_features(norm: &[u8], seen: &mut Vec<u64>, out: &mut Vec<u32>) {
+/// The distinct features of `text`, each once, via `seen`: a bit set the size of the table,
+/// left cleared.
+pub fn distinct_features(text: &[u8], seen: &mut Vec<u64>, out: &mut Vec<u32>) {
     seen.resize(DIMS / 64, 0);
-    // At most one 4-gram per byte and two word features per word.
     out.clear();
-    out.resize(norm.len() * 2 + 4, 0);
-    let mut n = 0;
-    features(norm, |i| {
+    features(text, |i| {
         let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
-        let old = seen[word];
-        seen[word] = old | bit;
-        // Branch-free: whether a feature is new is a coin toss for the branch predictor.
-        out[n] = i;
-        n += usize::from(old & bit == 0);
+        if seen[word] & bit == 0 {
+            seen[word] |= bit;
+            out.push(i);
+        }
     });
-    out.truncate(n);
-    for &i in out.iter() {
-        seen[(i / 64) as usize] = 0;
+    for &f in out.iter() {
+        seen[(f / 64) as usize] = 0;
     }
+}
+
+/// The sparse vector a text is trained and scored as: its distinct features, each worth
+/// 1/sqrt(their number), so repeating a text does not change its score.
+pub fn sparse(text: &[u8], seen: &mut Vec<u64>) -> Vec<(u32, f32)> {
+    let mut idx = Vec::new();
+    distinct_features(text, seen, &mut idx);
+    let v = 1.0 / (idx.len().max(1) as f32).sqrt();
+    idx.into_iter().map(|i| (i, v)).collect()
 }
 
 /// Byte ranges of `text` that are scored: the whole text, or overlapping windows of a long one.
@@ -127,10 +141,9 @@ pub fn windows(len: usize) -> impl Iterator<Item = (usize, usize)> {
     })
 }
 
-/// Buffers reused between windows.
+/// Buffers reused between windows and calls.
 #[derive(Default)]
 pub struct Scratch {
-    norm: Vec<u8>,
     seen: Vec<u64>,
     features: Vec<u32>,
 }
@@ -206,11 +219,10 @@ impl Classifier {
         out
     }
 
-    /// Probability that one piece of text (at most a window) is an injection: logistic over
-    /// the distinct features, each worth 1/sqrt(count of distinct features).
+    /// Probability that one piece of text (at most a window) is an injection: logistic over its
+    /// distinct features, each worth 1/sqrt(their number).
     pub fn score_piece(&self, text: &[u8], scratch: &mut Scratch) -> f32 {
-        normalise(text, &mut scratch.norm);
-        distinct_features(&scratch.norm, &mut scratch.seen, &mut scratch.features);
+        distinct_features(text, &mut scratch.seen, &mut scratch.features);
         let sum: i64 = scratch
             .features
             .iter()
@@ -239,11 +251,23 @@ impl Classifier {
 mod tests {
     use super::*;
 
+    fn distinct(text: &str) -> Vec<u32> {
+        let mut v: Vec<u32> = sparse(text.as_bytes(), &mut Vec::new())
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     #[test]
-    fn normalise_folds_case_space_digits_and_invisibles() {
-        let mut out = Vec::new();
-        normalise("Ig\u{200b}NORE  all\n\t42 rules".as_bytes(), &mut out);
-        assert_eq!(out, b" ignore all 00 rules ");
+    fn features_fold_case_space_digits_and_invisibles() {
+        assert_eq!(
+            distinct("Ig\u{200b}NORE  all\n\t42 rules"),
+            distinct("ignore all 00 rules")
+        );
+        // 4-grams ' aaa', 'aaaa', 'aaa ', 'aa a', 'a aa'; the word; the pair.
+        assert_eq!(distinct("aaaa aaaa aaaa aaaa").len(), 7);
     }
 
     #[test]
@@ -260,14 +284,9 @@ mod tests {
     #[test]
     fn model_round_trips_and_scores() {
         let mut w = vec![0f32; DIMS];
-        let mut norm = Vec::new();
-        normalise(b"ignore everything", &mut norm);
-        features(&norm, |i| w[i as usize] = 1.0);
-        let (mut seen, mut distinct) = (Vec::new(), Vec::new());
-        normalise(b"aaaa aaaa aaaa aaaa", &mut norm);
-        distinct_features(&norm, &mut seen, &mut distinct);
-        // 4-grams ' aaa', 'aaaa', 'aaa ', 'aa a', 'a aa'; the word; the pair.
-        assert_eq!(distinct.len(), 7);
+        for i in distinct("ignore everything") {
+            w[i as usize] = 1.0;
+        }
         let c = Classifier::from_weights(&w, -2.0, 0.5);
         let c = Classifier::from_bytes(&c.to_bytes()).unwrap();
         let hot = c

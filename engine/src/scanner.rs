@@ -411,33 +411,49 @@ impl Scanner {
     /// blob) with the chain of encodings, e.g. `base64>percent`.
     fn decoded(&self, text: &[u8], pointer: Option<String>) -> Result<Vec<Detection>> {
         let mut out = Vec::new();
-        // (blob, outermost span, chain, depth)
-        let mut stack: Vec<(Blob, (usize, usize), String, usize)> = decode::blobs(text)
+        // This layer's blobs with their outermost span and chain.
+        let mut layer: Vec<(Blob, (usize, usize), String)> = decode::blobs(text)
             .into_iter()
             .map(|b| ((b.start, b.end), b.encoding.as_str().to_string(), b))
-            .map(|(span, chain, b)| (b, span, chain, 1))
+            .map(|(span, chain, b)| (b, span, chain))
             .collect();
-        while let Some((blob, span, chain, depth)) = stack.pop() {
-            let inner = &blob.decoded;
-            let mut found: Vec<Detection> = self
-                .find(inner)?
-                .into_iter()
-                .filter_map(|f| {
-                    self.detection(f, &inner[f.start..f.end], pointer.clone(), Vec::new())
-                })
-                .collect();
-            found.extend(self.classify(inner, pointer.clone()));
-            for mut d in found {
-                d.span = span;
-                d.encoding = Some(chain.clone());
-                out.push(d);
+        for depth in 1..=decode::MAX_DEPTH {
+            if layer.is_empty() {
+                break;
             }
-            if depth < decode::MAX_DEPTH {
-                for b in decode::blobs(inner) {
-                    let chain = format!("{chain}>{}", b.encoding.as_str());
-                    stack.push((b, span, chain, depth + 1));
+            // One engine call per layer, whatever the number of blobs: their decoded texts
+            // joined by newlines, each finding given to the blob it starts in.
+            let mut joined = Vec::new();
+            let mut starts = Vec::with_capacity(layer.len());
+            for (b, _, _) in &layer {
+                starts.push(joined.len());
+                joined.extend_from_slice(&b.decoded);
+                joined.push(b'\n');
+            }
+            for f in self.find(&joined)? {
+                let (_, span, chain) = &layer[starts.partition_point(|&s| s <= f.start) - 1];
+                let value = &joined[f.start..f.end];
+                if let Some(mut d) = self.detection(f, value, pointer.clone(), Vec::new()) {
+                    d.span = *span;
+                    d.encoding = Some(chain.clone());
+                    out.push(d);
                 }
             }
+            let mut next = Vec::new();
+            for (b, span, chain) in &layer {
+                if let Some(mut d) = self.classify(&b.decoded, pointer.clone()) {
+                    d.span = *span;
+                    d.encoding = Some(chain.clone());
+                    out.push(d);
+                }
+                if depth < decode::MAX_DEPTH {
+                    for inner in decode::blobs(&b.decoded) {
+                        let chain = format!("{chain}>{}", inner.encoding.as_str());
+                        next.push((inner, *span, chain));
+                    }
+                }
+            }
+            layer = next;
         }
         Ok(out)
     }

@@ -1,6 +1,7 @@
 //! CPU cost of the pipeline alone (no I/O): one `tools/call` request and its response through
 //! `from_client` and `from_server`, per payload size, with the audit trail on and off.
-//! `cargo run --release -p parapet-proxy --example pipeline_cost`
+//! `cargo run --release -p parapet-proxy --example pipeline_cost` (`DEEP_SCAN=off` to compare
+//! without the deep scan of message texts).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +13,11 @@ use parapet_proxy::ratelimit::RateLimits;
 use parapet_proxy::scanner_setup::{build_scanner, scanner_config, ScanOverrides};
 
 fn main() {
-    let config = Config::parse("rate_limit:\n  enabled: false\n").unwrap();
+    let deep = std::env::var("DEEP_SCAN").unwrap_or_else(|_| "messages".into());
+    let config = Config::parse(&format!(
+        "rate_limit:\n  enabled: false\nscanner:\n  deep_scan: {deep}\n"
+    ))
+    .unwrap();
     let scanner = Arc::new(
         build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
     );

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use parapet_corpora::split::{id_hash, split_of, trainable, Split};
 use parapet_corpora::{labelled_files, load_cases, scored_label};
-use parapet_engine::classify::{distinct_features, normalise, windows, Classifier, DIMS};
+use parapet_engine::classify::{sparse, windows, Classifier, DIMS};
 
 /// One training window: sparse features (index, value) and its label.
 struct Sample {
@@ -30,14 +30,6 @@ struct Case {
     text: String,
     split: Split,
     order: u64,
-}
-
-fn sparse(text: &[u8], norm: &mut Vec<u8>, seen: &mut Vec<u64>) -> Vec<(u32, f32)> {
-    normalise(text, norm);
-    let mut idx = Vec::new();
-    distinct_features(norm, seen, &mut idx);
-    let v = 1.0 / (idx.len().max(1) as f32).sqrt();
-    idx.into_iter().map(|i| (i, v)).collect()
 }
 
 fn dot(w: &[f32], x: &[(u32, f32)]) -> f32 {
@@ -184,7 +176,6 @@ fn main() -> Result<()> {
         }
     }
     let cases = load(&dir)?;
-    let (mut norm, mut seen) = (Vec::new(), Vec::new());
     let train_cases: Vec<&Case> = cases.iter().filter(|c| c.split == Split::Train).collect();
     let (npos, nneg) = train_cases.iter().fold((0usize, 0usize), |a, c| {
         if c.positive {
@@ -195,6 +186,7 @@ fn main() -> Result<()> {
     });
     let n = (npos + nneg) as f32;
     let mut samples = Vec::new();
+    let mut seen = Vec::new();
     for c in &train_cases {
         let bytes = c.text.as_bytes();
         let class = if c.positive {
@@ -213,7 +205,7 @@ fn main() -> Result<()> {
         };
         for (s, e) in windows(bytes.len()) {
             samples.push(Sample {
-                x: sparse(&bytes[s..e], &mut norm, &mut seen),
+                x: sparse(&bytes[s..e], &mut seen),
                 y: f32::from(u8::from(c.positive)),
                 weight,
             });

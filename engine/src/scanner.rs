@@ -299,13 +299,7 @@ impl Scanner {
         if self.deep {
             for (k, seg) in joined.segments.iter().enumerate() {
                 let text = &buf[seg.start..seg.start + seg.len];
-                let pointer = Some(joined.pointer(k));
-                let known: Vec<Detection> = detections
-                    .iter()
-                    .filter(|d| d.pointer == pointer)
-                    .cloned()
-                    .collect();
-                let found = self.deep_scan(text, pointer, &known)?;
+                let found = self.deep_scan(text, Some(joined.pointer(k)), &detections)?;
                 for mut d in found {
                     d.pieces = vec![(seg.ordinal, d.span.0, d.span.1)];
                     detections.push(d);
@@ -361,7 +355,8 @@ impl Scanner {
     }
 
     /// The deep scan of one message text: the classifier, the normalised view and the decoding
-    /// layers. `known` are the rule findings already made on `text`, not reported twice.
+    /// layers. `known` are the findings already made (those with this text's pointer are this
+    /// text's), not reported twice.
     fn deep_scan(
         &self,
         text: &[u8],
@@ -377,9 +372,12 @@ impl Scanner {
                 for f in self.find(&view.text)? {
                     let rule = &self.rules[f.rule];
                     let span = map((f.start, f.end));
-                    let seen = known
-                        .iter()
-                        .any(|d| d.rule_id == rule.id && d.span.0 < span.1 && span.0 < d.span.1);
+                    let seen = known.iter().any(|d| {
+                        d.pointer == pointer
+                            && d.rule_id == rule.id
+                            && d.span.0 < span.1
+                            && span.0 < d.span.1
+                    });
                     if rule.category != Category::Injection || seen {
                         continue;
                     }
@@ -414,8 +412,10 @@ impl Scanner {
         // This layer's blobs with their outermost span and chain.
         let mut layer: Vec<(Blob, (usize, usize), String)> = decode::blobs(text)
             .into_iter()
-            .map(|b| ((b.start, b.end), b.encoding.as_str().to_string(), b))
-            .map(|(span, chain, b)| (b, span, chain))
+            .map(|b| {
+                let (span, chain) = ((b.start, b.end), b.encoding.as_str().to_string());
+                (b, span, chain)
+            })
             .collect();
         for depth in 1..=decode::MAX_DEPTH {
             if layer.is_empty() {

@@ -96,6 +96,8 @@ fn main() {
                     .map(|l| String::from_utf8_lossy(l).into_owned())
                     .collect();
                 counts.push((hits, r.id.clone(), words));
+            } else {
+                println!("no anchor: {}", r.id);
             }
         }
         counts.sort_by_key(|c| std::cmp::Reverse(c.0));

@@ -11,10 +11,45 @@
 
 use regex_syntax::ast::{Ast, RepetitionKind, RepetitionRange};
 
-/// Phrase rules take an anchor only of literals this long: with 4, common words (`admin`,
-/// `system`, `from`) hit ~15,000 times per MB of logs and the windows searched around them cost
-/// more than the phrase database they replace (measured with `rule_cost` ANCHORS=1).
+/// Phrase rules take an anchor only of literals this long, and none that is part of a
+/// [`COMMON_WORDS`] word: with 4 and no such list, common words (`admin`, `system`, `from`) hit
+/// ~15,000 times per MB of logs and the windows searched around them cost more than the phrase
+/// database they replace (measured with `rule_cost` ANCHORS=N).
 pub const PHRASE_MIN_LITERAL: usize = 7;
+/// Words that occur more than ~15 times per MB in the loghub logs or ~200 times per MB in the
+/// MCP documentation paragraphs of the shared corpora (counted case-insensitively, as parts of
+/// longer words too). A literal inside one of them is a poor anchor: it would send the second
+/// stage to a window on nearly every line. Only speed depends on this list, never what is
+/// found: an anchor is a literal every match contains.
+pub const COMMON_WORDS: &[&str] = &[
+    "account",
+    "admin",
+    "answer",
+    "before",
+    "bound",
+    "break",
+    "broken",
+    "character",
+    "command",
+    "configuration",
+    "content",
+    "critical",
+    "ignoring",
+    "initial",
+    "limit",
+    "locked",
+    "message",
+    "password",
+    "policy",
+    "private",
+    "ready",
+    "request",
+    "respond",
+    "response",
+    "security",
+    "sensitive",
+    "system",
+];
 /// Sets larger than this cost more to match than they save.
 const MAX_SET: usize = 160;
 
@@ -106,7 +141,13 @@ fn normalise(mut set: Vec<Vec<u8>>, min: usize) -> Option<Vec<Vec<u8>>> {
         })
         .cloned()
         .collect();
-    (kept.len() <= MAX_SET && kept.iter().all(|l| l.len() >= min)).then_some(kept)
+    let usable = |l: &Vec<u8>| {
+        l.len() >= min
+            && !COMMON_WORDS
+                .iter()
+                .any(|w| memchr::memmem::find(w.as_bytes(), l).is_some())
+    };
+    (kept.len() <= MAX_SET && kept.iter().all(usable)).then_some(kept)
 }
 
 fn better(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8>>> {

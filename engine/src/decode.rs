@@ -130,6 +130,15 @@ fn alphabet_runs(text: &[u8], out: &mut Vec<Blob>) {
             i += 1;
             continue;
         }
+        // A run ends at or before the first byte outside the alphabet: every run that starts
+        // before the last such byte of the next MIN_BASE64 is too short. Prose skips ahead.
+        if let Some(last) = text
+            .get(i..i + MIN_BASE64)
+            .and_then(|w| w.iter().rposition(|&b| !is_base64_byte(b)))
+        {
+            i += last + 1;
+            continue;
+        }
         let start = i;
         while i < text.len() && is_base64_byte(text[i]) && text[i] != b'=' {
             i += 1;

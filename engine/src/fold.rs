@@ -125,23 +125,48 @@ impl<'a> Folded<'a> {
                 shifts: Vec::new(),
             };
         };
-        let mut out = Vec::with_capacity(hay.len());
+        // Written by index into a buffer sized for the worst case (nothing dropped, plus one
+        // block of slack), then cut to length.
+        let mut out = vec![0u8; hay.len() + 16];
+        let mut len = start;
+        out[..start].copy_from_slice(&hay[..start]);
         let mut shifts = Vec::new();
-        out.extend_from_slice(&hay[..start]);
         let mut prev_ws = start > 0 && is_ws(hay[start - 1]);
         let mut skipping = false;
         let mut i = start;
         while i < hay.len() {
-            // Fast path: a 16-byte block with no two whitespace bytes in a row (and not
-            // continuing a run) and no byte that may start an invisible character is copied
-            // whole.
-            if !skipping && i + 16 <= hay.len() {
+            // Fast path: a 16-byte block with no byte that may start an invisible character.
+            // Each whitespace byte that follows whitespace is left out, branch-free.
+            if i + 16 <= hay.len() {
                 let block: &[u8; 16] = hay[i..i + 16].try_into().expect("16 bytes");
                 let (m, lead) = masks16(block);
-                let pair = (prev_ws && m & 1 != 0) || m & (m >> 1) != 0;
-                if !pair && lead == 0 {
-                    out.extend_from_slice(block);
+                if lead == 0 {
+                    let drop = m & ((m << 1) | prev_ws as u32) & 0xffff;
                     prev_ws = m >> 15 != 0;
+                    if drop == 0 && !skipping {
+                        out[len..len + 16].copy_from_slice(block);
+                        len += 16;
+                        i += 16;
+                        continue;
+                    }
+                    let keep = !drop & 0xffff;
+                    // A kept byte after a dropped one starts a new stretch of the offset map.
+                    let mut starts = keep & ((drop << 1) | skipping as u32);
+                    while starts != 0 {
+                        let k = starts.trailing_zeros();
+                        let before = (keep & ((1u32 << k) - 1)).count_ones() as usize;
+                        shifts.push((len + before, i + k as usize));
+                        starts &= starts - 1;
+                    }
+                    let dst: &mut [u8; 16] =
+                        (&mut out[len..len + 16]).try_into().expect("16 bytes");
+                    let mut n = 0;
+                    for (k, &b) in block.iter().enumerate() {
+                        dst[n] = b;
+                        n += (keep >> k) as usize & 1;
+                    }
+                    len += n;
+                    skipping = drop >> 15 != 0;
                     i += 16;
                     continue;
                 }
@@ -159,16 +184,18 @@ impl<'a> Folded<'a> {
                 continue;
             }
             if skipping {
-                shifts.push((out.len(), i));
+                shifts.push((len, i));
                 skipping = false;
             }
-            out.push(b);
+            out[len] = b;
+            len += 1;
             prev_ws = ws;
             i += 1;
         }
         if skipping {
-            shifts.push((out.len(), hay.len()));
+            shifts.push((len, hay.len()));
         }
+        out.truncate(len);
         Folded {
             text: Cow::Owned(out),
             shifts,
@@ -299,6 +326,45 @@ mod tests {
                 .map(|i| if i % 2 == 0 { b' ' } else { b'a' })
                 .collect();
             assert_eq!(first_whitespace_pair(&single), None, "len {len}");
+        }
+    }
+
+    /// The fold one byte at a time, with each kept byte's original offset.
+    fn naive(hay: &[u8]) -> (Vec<u8>, Vec<usize>) {
+        let (mut text, mut from) = (Vec::new(), Vec::new());
+        let (mut i, mut prev_ws) = (0, false);
+        while i < hay.len() {
+            if let Some(n) = invisible_len(&hay[i..]) {
+                i += n;
+                continue;
+            }
+            let ws = is_ws(hay[i]);
+            if !(ws && prev_ws) {
+                text.push(hay[i]);
+                from.push(i);
+            }
+            prev_ws = ws;
+            i += 1;
+        }
+        (text, from)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn block_fold_matches_the_byte_at_a_time_fold(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![" ", "\n", "\t", "a", "bc", "\u{200b}", "é", "xxxxxxxxxxxxxxx"]),
+                0..80,
+            )
+        ) {
+            let hay = parts.concat();
+            let hay = hay.as_bytes();
+            let f = Folded::new(hay);
+            let (text, from) = naive(hay);
+            proptest::prop_assert_eq!(&f.text[..], &text[..]);
+            for (at, &orig) in from.iter().enumerate() {
+                proptest::prop_assert_eq!(f.original(at), orig);
+            }
         }
     }
 

@@ -23,6 +23,7 @@ mod fingerprint;
 mod fold;
 #[doc(hidden)]
 pub mod fuzzing;
+mod gate;
 mod hyperscan;
 pub mod input;
 mod json;
@@ -45,9 +46,9 @@ pub use verdict::{Action, Detection, Policy, Verdict};
 #[doc(hidden)]
 pub mod internals {
     pub use crate::fold::{pattern_for_folded_view, Folded};
+    pub use crate::gate::{at_windows, digit_windows};
     pub use crate::hyperscan::{Database, Scratch};
     pub use crate::json::{string_tokens, Joined};
-    pub use crate::matcher::{at_windows, digit_windows};
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use crate::anchor;
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
 use crate::fold::{has_invisible, is_ws, pattern_for_folded_view, Folded};
+use crate::gate::{at_windows, digit_windows};
 use crate::hyperscan::{Database, Scratch};
 use crate::rule::{Category, Gate, Rule};
 
@@ -263,6 +264,87 @@ impl Matcher {
 }
 
 impl Matcher {
+    /// Seconds each stage of [`Matcher::find`] takes on `hay`, for the `stage_cost` example.
+    #[doc(hidden)]
+    pub fn stage_times(&self, hay: &[u8]) -> Result<Vec<(&'static str, f64)>> {
+        use std::time::Instant;
+        let mut times = Vec::new();
+        let mut time = |name, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+            let t = Instant::now();
+            f()?;
+            times.push((name, t.elapsed().as_secs_f64()));
+            Ok(())
+        };
+        let mut hits = Vec::new();
+        time("has_invisible", &mut || {
+            std::hint::black_box(has_invisible(hay));
+            Ok(())
+        })?;
+        time("raw database", &mut || {
+            hits = self.raw.scan(hay)?;
+            Ok(())
+        })?;
+        let anchors: Vec<_> = hits
+            .iter()
+            .copied()
+            .filter(|h| self.anchored[h.0])
+            .collect();
+        let (n_hits, n_anchors) = (hits.len(), anchors.len());
+        time("second stage at raw hits", &mut || {
+            let mut out = Vec::new();
+            for &(rule, end) in hits.iter().filter(|h| !self.anchored[h.0]) {
+                if let Some(at) = self.confirmers[rule].at_end(hay, end, self.windows[rule]) {
+                    out.push(RawMatch { rule, at });
+                }
+            }
+            std::hint::black_box(out);
+            Ok(())
+        })?;
+        time("search around anchors", &mut || {
+            let mut out = Vec::new();
+            self.search_around_anchors(hay, anchors.clone(), &mut out);
+            std::hint::black_box(out);
+            Ok(())
+        })?;
+        let mut view = None;
+        time("folded view", &mut || {
+            view = Some(Folded::new(hay));
+            Ok(())
+        })?;
+        let view = view.expect("folded view");
+        time("folded database", &mut || {
+            std::hint::black_box(self.folded.scan(&view.text)?);
+            Ok(())
+        })?;
+        time("digit gate", &mut || {
+            let mut n = 0;
+            digit_windows(hay, |_, _| n += 1);
+            std::hint::black_box(n);
+            Ok(())
+        })?;
+        time("digit rules", &mut || {
+            let (mut caps, mut gated) = (None, Vec::new());
+            digit_windows(hay, |from, to| {
+                self.digits.search(hay, from, to, &mut caps, &mut gated)
+            });
+            std::hint::black_box(gated);
+            Ok(())
+        })?;
+        time("@ gate and rules", &mut || {
+            let (mut caps, mut gated) = (None, Vec::new());
+            at_windows(hay, |from, to| {
+                self.at.search(hay, from, to, &mut caps, &mut gated)
+            });
+            std::hint::black_box(gated);
+            Ok(())
+        })?;
+        times.push(("(raw hits)", n_hits as f64));
+        times.push(("(anchor hits)", n_anchors as f64));
+        Ok(times)
+    }
+}
+
+impl Matcher {
     /// A match that contains an anchor ending at `end` lies within `window` bytes of it on
     /// either side: each rule's pattern is searched in those windows, merged where they touch.
     fn search_around_anchors(
@@ -388,152 +470,4 @@ fn compile(
             message: f.message,
         }
     })
-}
-
-#[inline]
-fn is_digit_sep(b: u8) -> bool {
-    matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/')
-}
-
-/// Position of the next ASCII digit at or after `from`, 16 bytes at a time.
-#[inline]
-fn next_digit(hay: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while i + 16 <= hay.len() {
-        let chunk = &hay[i..i + 16];
-        if chunk
-            .iter()
-            .fold(false, |acc, &b| acc | (b.wrapping_sub(b'0') < 10))
-        {
-            return chunk.iter().position(u8::is_ascii_digit).map(|p| i + p);
-        }
-        i += 16;
-    }
-    hay[i..].iter().position(u8::is_ascii_digit).map(|p| i + p)
-}
-
-/// Calls `f(from, to)` for each window that could hold numeric PII: a run of digits and
-/// separators with at least 7 digits, or two capitals and two digits that may start an IBAN.
-pub fn digit_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
-    let mut i = 0;
-    while let Some(p) = next_digit(hay, i) {
-        let mut j = p;
-        let mut digits = 0;
-        let mut seps_in_row = 0;
-        let mut seps = 0;
-        while j < hay.len() {
-            let b = hay[j];
-            if b.is_ascii_digit() {
-                digits += 1;
-                seps_in_row = 0;
-            } else if is_digit_sep(b) && seps_in_row < 2 {
-                seps_in_row += 1;
-                seps += 1;
-            } else {
-                break;
-            }
-            j += 1;
-        }
-        let end = j;
-        let before = if p > 0 { hay[p - 1] } else { b' ' };
-        let iban_head = p >= 2
-            && hay[p - 2].is_ascii_uppercase()
-            && hay[p - 1].is_ascii_uppercase()
-            && (p == 2 || !hay[p - 3].is_ascii_alphanumeric())
-            && hay.get(p + 1).is_some_and(u8::is_ascii_digit);
-        if iban_head {
-            f(p - 2, (p + 44).min(hay.len()));
-        } else if digits >= 7 {
-            let glued_to_word = before.is_ascii_alphabetic() || before == b'_';
-            let run = &hay[p..end];
-            if !(looks_like_date(run) || looks_like_ipv4(run) || glued_to_word && seps == 0) {
-                f(p.saturating_sub(1), (end + 1).min(hay.len()));
-            }
-        }
-        i = end.max(p + 1);
-    }
-}
-
-/// `2015-10-18 18` and `2024/05/17`: a year, then month and day. Dates are the commonest digit
-/// runs in logs and never numeric PII.
-fn looks_like_date(run: &[u8]) -> bool {
-    run.len() >= 10
-        && run.len() <= 20
-        && (run.starts_with(b"19") || run.starts_with(b"20"))
-        && run[..4].iter().all(u8::is_ascii_digit)
-        && matches!(run[4], b'-' | b'/' | b'.')
-        && run[5..7].iter().all(u8::is_ascii_digit)
-        && run[7] == run[4]
-        && run[8..10].iter().all(u8::is_ascii_digit)
-        && run[10..].iter().filter(|b| b.is_ascii_digit()).count() <= 6
-}
-
-/// `10.250.19.102`, possibly followed by more: IP addresses are the other common digit run in
-/// logs and never numeric PII.
-fn looks_like_ipv4(run: &[u8]) -> bool {
-    let mut groups = 0;
-    let mut len = 0;
-    for &b in run {
-        match b {
-            b'0'..=b'9' if len < 3 => len += 1,
-            b'.' if len > 0 && groups < 3 => {
-                groups += 1;
-                len = 0;
-            }
-            _ => break,
-        }
-    }
-    groups == 3 && len > 0
-}
-
-#[inline]
-fn is_local_part(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
-}
-
-#[inline]
-fn is_domain_part(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
-}
-
-/// Calls `f(from, to)` around each `@` that has an address-shaped word on both sides.
-pub fn at_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
-    let mut done = 0;
-    for at in memchr::memchr_iter(b'@', hay) {
-        if at < done {
-            continue;
-        }
-        let mut l = at;
-        while l > 0 && at - l < 64 && is_local_part(hay[l - 1]) {
-            l -= 1;
-        }
-        let mut r = at + 1;
-        while r < hay.len() && r - at < 256 && is_domain_part(hay[r]) {
-            r += 1;
-        }
-        if l < at && r > at + 3 && hay[at + 1..r].contains(&b'.') {
-            f(l, r);
-            done = r;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn windows(s: &str) -> Vec<&str> {
-        let mut v = Vec::new();
-        digit_windows(s.as_bytes(), |a, b| v.push(&s[a..b]));
-        v
-    }
-
-    #[test]
-    fn digit_gate_skips_dates_and_short_numbers() {
-        assert!(windows("2015-10-18 18:01:47,978 INFO port 8080").is_empty());
-        assert!(windows("from 10.250.19.102:50010 to 192.168.1.1").is_empty());
-        assert_eq!(windows("call (415) 555-0132 now"), vec!["(415) 555-0132 n"]);
-        assert_eq!(windows("ssn 536-22-8726."), vec![" 536-22-8726."]);
-        assert_eq!(windows("iban GB82 WEST 1234"), vec!["GB82 WEST 1234"]);
-    }
 }

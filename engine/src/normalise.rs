@@ -45,7 +45,7 @@ pub fn is_invisible(c: char) -> bool {
         | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}')
 }
 
-fn leet(b: u8) -> Option<u8> {
+const fn leet(b: u8) -> Option<u8> {
     Some(match b {
         b'0' => b'o',
         b'1' | b'!' | b'|' => b'i',
@@ -63,19 +63,47 @@ pub fn worth_normalising(text: &[u8]) -> bool {
     if !text.is_ascii() {
         return true;
     }
-    let alpha = |b: u8| b.is_ascii_alphabetic();
-    // One linear pass each: a leet symbol between letters; three lone letters in a row.
-    text.windows(3)
-        .any(|w| alpha(w[0]) && leet(w[1]).is_some() && alpha(w[2]))
-        || text.windows(7).any(|w| {
-            !alpha(w[0])
-                && alpha(w[1])
-                && w[2] == b' '
-                && alpha(w[3])
-                && w[4] == b' '
-                && alpha(w[5])
-                && w[6] == b' '
-        })
+    // One pass: the classes of the last seven bytes in a shift register, one byte each.
+    const A: u64 = 1; // ASCII letter
+    const L: u64 = 2; // leet symbol
+    const S: u64 = 4; // space
+    static CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            t[b] = if c.is_ascii_alphabetic() {
+                A as u8
+            } else if leet(c).is_some() {
+                L as u8
+            } else if c == b' ' {
+                S as u8
+            } else {
+                0
+            };
+            b += 1;
+        }
+        t
+    };
+    // Letter, leet symbol, letter.
+    let (leet_mask, leet_want) = (A << 16 | L << 8 | A, A << 16 | L << 8 | A);
+    // Not a letter (nor the start of the text), then three times a letter and a space.
+    const START: u64 = 8;
+    let spaced_mask = (A | START) << 48 | A << 40 | S << 32 | A << 24 | S << 16 | A << 8 | S;
+    let spaced_want = A << 40 | S << 32 | A << 24 | S << 16 | A << 8 | S;
+    // Before the text: bytes of class START, which neither pattern accepts.
+    let mut reg = START * 0x0101_0101_0101_0101;
+    for chunk in text.chunks(64) {
+        let mut hit = false;
+        for &b in chunk {
+            reg = reg << 8 | u64::from(CLASS[b as usize]);
+            hit |= (reg & leet_mask == leet_want) | (reg & spaced_mask == spaced_want);
+        }
+        if hit {
+            return true;
+        }
+    }
+    false
 }
 
 /// Builds the normalised view of `text` (invalid UTF-8 is read lossily, char by char).
@@ -182,6 +210,40 @@ fn fold_leet_and_spacing(n: &mut Normalised) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check written as two passes over byte windows.
+    fn worth_normalising_by_windows(text: &[u8]) -> bool {
+        let alpha = |b: u8| b.is_ascii_alphabetic();
+        !text.is_ascii()
+            || text
+                .windows(3)
+                .any(|w| alpha(w[0]) && leet(w[1]).is_some() && alpha(w[2]))
+            || text.windows(7).any(|w| {
+                !alpha(w[0])
+                    && alpha(w[1])
+                    && w[2] == b' '
+                    && alpha(w[3])
+                    && w[4] == b' '
+                    && alpha(w[5])
+                    && w[6] == b' '
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_check_matches_the_window_check(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "b ", " ", "1", "@", "xy", ".", "\n", "é"]),
+                0..150,
+            )
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(
+                worth_normalising(text.as_bytes()),
+                worth_normalising_by_windows(text.as_bytes())
+            );
+        }
+    }
 
     fn view(s: &str) -> String {
         String::from_utf8(normalise(s.as_bytes()).text).unwrap()

@@ -237,6 +237,20 @@ impl Scanner {
         Ok(Verdict::from_detections(detections))
     }
 
+    /// Seconds each matcher stage takes on `bytes`, then input validation; for the
+    /// `stage_cost` example, not a stable API.
+    #[doc(hidden)]
+    pub fn stage_times(&self, bytes: &[u8]) -> Result<Vec<(&'static str, f64)>> {
+        let mut times = self.matcher.stage_times(bytes)?;
+        let t = std::time::Instant::now();
+        std::hint::black_box(input::validate(bytes, self.max_bytes));
+        times.push(("input validation", t.elapsed().as_secs_f64()));
+        let t = std::time::Instant::now();
+        std::hint::black_box(self.find(bytes)?);
+        times.push(("whole find", t.elapsed().as_secs_f64()));
+        Ok(times)
+    }
+
     /// The byte cap per text or message.
     pub fn max_bytes(&self) -> usize {
         self.max_bytes

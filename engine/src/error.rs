@@ -32,6 +32,9 @@ pub enum EngineError {
 
     #[error("unknown rule id {0:?} in the disabled list")]
     UnknownRuleId(String),
+
+    #[error("scanner setting: {0}")]
+    Setting(String),
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -32,6 +32,7 @@ mod normalise;
 mod redact;
 pub mod rule;
 mod scanner;
+pub mod score;
 pub mod validate;
 pub mod verdict;
 
@@ -40,6 +41,7 @@ pub use rule::{
     builtin_rules, parse_rules, Category, Gate, Rule, ValidatorKind, BUILTIN_RULE_FILES,
 };
 pub use scanner::{DeepScan, Scanner, ScannerConfig, CLASSIFIER_KIND, CLASSIFIER_RULE_ID};
+pub use score::InjectionScores;
 pub use verdict::{Action, Detection, Policy, Verdict};
 
 /// Internals exposed for the benchmarks and fuzz targets; not a stable API.

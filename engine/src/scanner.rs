@@ -15,8 +15,9 @@ use crate::matcher::{Matcher, RawMatch};
 use crate::normalise;
 use crate::redact;
 use crate::rule::{builtin_rules, Category, Rule};
+use crate::score::{self, InjectionScores, TextSignals};
 use crate::validate::{self, placeholder};
-use crate::verdict::{Detection, Policy, Verdict};
+use crate::verdict::{Action, Detection, Policy, Verdict};
 
 /// Everything a [`Scanner`] can be configured with. `Default` gives the built-in rules and
 /// the documented defaults.
@@ -43,6 +44,9 @@ pub struct ScannerConfig {
     pub deep_scan: DeepScan,
     /// Probability at or above which the classifier reports; `None`: the model's own.
     pub classifier_threshold: Option<f32>,
+    /// Combined injection score at which findings are flagged, and at which the injection
+    /// policy applies ([`crate::score`]).
+    pub injection_scores: InjectionScores,
 }
 
 /// Which texts get the deep scan: the injection classifier ([`crate::classify`]) and the
@@ -87,6 +91,7 @@ impl Default for ScannerConfig {
             cached_database: None,
             deep_scan: DeepScan::default(),
             classifier_threshold: None,
+            injection_scores: InjectionScores::default(),
         }
     }
 }
@@ -105,6 +110,7 @@ pub struct Scanner {
     /// Deep scan of message texts, and of bulk bytes too.
     deep: bool,
     deep_bulk: bool,
+    injection_scores: InjectionScores,
 }
 
 /// Rule id and kind of the classifier's findings.
@@ -154,6 +160,12 @@ impl Scanner {
                 r
             })
             .collect();
+        let InjectionScores { flag, reject } = config.injection_scores;
+        if !(0.0..=1.0).contains(&flag) || !(flag..=1.0).contains(&reject) {
+            return Err(EngineError::Setting(format!(
+                "injection scores: need 0 <= flag ({flag}) <= reject ({reject}) <= 1"
+            )));
+        }
         let matcher = Matcher::new(&rules, config.cached_database.as_deref())?;
         let classifier = match config.deep_scan {
             _ if config.no_builtin_rules => None,
@@ -182,6 +194,7 @@ impl Scanner {
             allow_fingerprints: config.allow_fingerprints.into_iter().collect(),
             allow_rules: config.allow_rules.into_iter().collect(),
             fingerprinter: Fingerprinter::new(&config.fingerprint_key),
+            injection_scores: config.injection_scores,
         })
     }
 
@@ -234,7 +247,8 @@ impl Scanner {
             let found = self.deep_scan(bytes, None, &detections)?;
             detections.extend(found);
         }
-        Ok(Verdict::from_detections(detections))
+        let score = self.score_injections(&mut detections, |_| Some(bytes));
+        Ok(Verdict::from_detections(detections).with_injection_score(score))
     }
 
     /// Seconds each matcher stage takes on `bytes`, then input validation; for the
@@ -320,7 +334,14 @@ impl Scanner {
                 }
             }
         }
-        Ok(Verdict::from_detections(detections))
+        let text_of = |pointer: Option<&str>| {
+            let pointer = pointer?;
+            let k = (0..joined.segments.len()).find(|&k| joined.pointer(k) == pointer)?;
+            let seg = &joined.segments[k];
+            Some(&buf[seg.start..seg.start + seg.len])
+        };
+        let score = self.score_injections(&mut detections, text_of);
+        Ok(Verdict::from_detections(detections).with_injection_score(score))
     }
 
     /// Every confirmed finding of every rule in `text`, above the confidence floor and before
@@ -495,6 +516,49 @@ impl Scanner {
             encoding: None,
             pieces: Vec::new(),
         })
+    }
+
+    /// Combines each text's injection findings into one score ([`crate::score`]) and applies
+    /// the thresholds to them: the policy action from `reject` up, flag from `flag` up, not
+    /// reported below. `text_of` gives the text a pointer names. Returns the highest score.
+    fn score_injections<'t>(
+        &self,
+        detections: &mut Vec<Detection>,
+        text_of: impl Fn(Option<&str>) -> Option<&'t [u8]>,
+    ) -> Option<f32> {
+        let mut texts: Vec<Option<String>> = detections
+            .iter()
+            .filter(|d| d.category == Category::Injection)
+            .map(|d| d.pointer.clone())
+            .collect();
+        texts.sort();
+        texts.dedup();
+        let mut best: Option<f32> = None;
+        let mut keep = vec![true; detections.len()];
+        for pointer in texts {
+            let mine = |d: &Detection| d.category == Category::Injection && d.pointer == pointer;
+            let signals = text_of(pointer.as_deref())
+                .map(TextSignals::of)
+                .unwrap_or_default();
+            let Some(score) = score::combine(detections.iter().filter(|d| mine(d)), signals) else {
+                continue;
+            };
+            best = Some(best.map_or(score, |b| b.max(score)));
+            let InjectionScores { flag, reject } = self.injection_scores;
+            for (d, keep) in detections.iter_mut().zip(keep.iter_mut()) {
+                if !mine(d) || score >= reject {
+                    continue;
+                }
+                if score >= flag {
+                    d.action = d.action.min(Action::Flag);
+                } else {
+                    *keep = false;
+                }
+            }
+        }
+        let mut keep = keep.into_iter();
+        detections.retain(|_| keep.next().unwrap_or(true));
+        best
     }
 
     fn validation_verdict(&self, problem: Problem, pointer: Option<String>) -> Verdict {

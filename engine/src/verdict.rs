@@ -127,6 +127,10 @@ pub struct Verdict {
     /// category found, in the reference's names.
     pub flags: Vec<String>,
     pub detections: Vec<Detection>,
+    /// The highest combined injection score of the scanned texts ([`crate::score`]), when
+    /// any injection was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injection_score: Option<f32>,
 }
 
 impl Verdict {
@@ -154,6 +158,13 @@ impl Verdict {
             action,
             flags,
             detections,
+            injection_score: None,
         }
+    }
+
+    /// This verdict with its injection score set.
+    pub fn with_injection_score(mut self, score: Option<f32>) -> Self {
+        self.injection_score = score;
+        self
     }
 }

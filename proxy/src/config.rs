@@ -50,6 +50,10 @@ pub struct ScannerSection {
     pub deep_scan: Option<String>,
     /// Probability at or above which the classifier reports (default: the model's own).
     pub classifier_threshold: Option<f32>,
+    /// Combined injection score from which injection findings are flagged (default 0.5;
+    /// below it they are not reported) and from which `policy_injection` applies (default 0.5).
+    pub injection_flag_score: Option<f32>,
+    pub injection_reject_score: Option<f32>,
     #[serde(default)]
     pub rules_files: Vec<PathBuf>,
     #[serde(default)]
@@ -291,6 +295,28 @@ impl Config {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("scanner.classifier_threshold: {v} is outside 0..1"));
             }
+        }
+        for (key, v) in [
+            ("injection_flag_score", self.scanner.injection_flag_score),
+            (
+                "injection_reject_score",
+                self.scanner.injection_reject_score,
+            ),
+        ] {
+            if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
+                return Err(format!("scanner.{key}: {v} is outside 0..1"));
+            }
+        }
+        let scores = parapet_engine::InjectionScores::default();
+        let flag = self.scanner.injection_flag_score.unwrap_or(scores.flag);
+        let reject = self
+            .scanner
+            .injection_reject_score
+            .unwrap_or(scores.reject.max(flag));
+        if flag > reject {
+            return Err(format!(
+                "scanner.injection_flag_score ({flag}) is above scanner.injection_reject_score ({reject}): findings must be flagged before they are refused"
+            ));
         }
         if let Some(v) = &self.scanner.deep_scan {
             v.parse::<parapet_engine::DeepScan>()

@@ -24,6 +24,11 @@ scanner:
   # HTML and \u escapes. off | messages | all (all also covers log bytes; slower).
   # classifier_threshold overrides the probability the classifier was tuned for.
   deep_scan: messages
+  # Injection findings of one text are combined into one score (rules, classifier, hidden
+  # characters, encodings, an order aimed at a secret). From injection_reject_score up
+  # policy_injection applies; from injection_flag_score up they are flagged; below, dropped.
+  injection_flag_score: 0.5
+  injection_reject_score: 0.5
   scan_tool_arguments: true
   scan_tool_responses: true
   # Your own rule files (same TOML format as the built-in rules) and rules to switch off.

@@ -220,6 +220,7 @@ impl Pipeline {
         if verdict.detections.is_empty() {
             return verdict;
         }
+        let score = verdict.injection_score;
         let detections = verdict
             .detections
             .into_iter()
@@ -235,7 +236,7 @@ impl Pipeline {
             })
             .filter(|d| d.action != Action::Allow)
             .collect();
-        Verdict::from_detections(detections)
+        Verdict::from_detections(detections).with_injection_score(score)
     }
 
     fn refuse(&self, id: &str, code: i64, message: &str, reason: &str, tool_call: bool) -> Vec<u8> {

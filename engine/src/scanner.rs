@@ -3,7 +3,7 @@
 //! bytes → input validation → matcher (Hyperscan + gates) → second stage → validators and
 //! placeholder check → overlap resolution → allowlist → policy → verdict.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::classify::Classifier;
 use crate::decode::{self, Blob};
@@ -244,7 +244,8 @@ impl Scanner {
                 .filter_map(|f| self.detection(f, &bytes[f.start..f.end], None, Vec::new())),
         );
         if deep {
-            let found = self.deep_scan(bytes, None, &detections)?;
+            let known: Vec<&Detection> = detections.iter().collect();
+            let found = self.deep_scan(bytes, &known)?;
             detections.extend(found);
         }
         let score = self.score_injections(&mut detections, |_| Some(bytes));
@@ -325,14 +326,33 @@ impl Scanner {
             detections.extend(d);
         }
         if self.deep {
-            for (k, seg) in joined.segments.iter().enumerate() {
-                let text = &buf[seg.start..seg.start + seg.len];
-                let found = self.deep_scan(text, Some(joined.pointer(k)), &detections)?;
-                for mut d in found {
-                    d.pieces = vec![(seg.ordinal, d.span.0, d.span.1)];
-                    detections.push(d);
+            // The rules' findings by the string they are in, so each string's deep scan sees
+            // its own; a string's pointer is only built when something is found in it.
+            let mut by_string: HashMap<usize, Vec<usize>> = HashMap::new();
+            for (i, d) in detections.iter().enumerate() {
+                for &(ordinal, _, _) in &d.pieces {
+                    by_string.entry(ordinal).or_default().push(i);
                 }
             }
+            let mut found_all = Vec::new();
+            for (k, seg) in joined.segments.iter().enumerate() {
+                let text = &buf[seg.start..seg.start + seg.len];
+                let known: Vec<&Detection> = by_string
+                    .get(&seg.ordinal)
+                    .map(|ix| ix.iter().map(|&i| &detections[i]).collect())
+                    .unwrap_or_default();
+                let found = self.deep_scan(text, &known)?;
+                if found.is_empty() {
+                    continue;
+                }
+                let pointer = joined.pointer(k);
+                for mut d in found {
+                    d.pointer = Some(pointer.clone());
+                    d.pieces = vec![(seg.ordinal, d.span.0, d.span.1)];
+                    found_all.push(d);
+                }
+            }
+            detections.extend(found_all);
         }
         let text_of = |pointer: Option<&str>| {
             let pointer = pointer?;
@@ -390,29 +410,29 @@ impl Scanner {
     }
 
     /// The deep scan of one message text: the classifier, the normalised view and the decoding
-    /// layers. `known` are the findings already made (those with this text's pointer are this
-    /// text's), not reported twice.
-    fn deep_scan(
-        &self,
-        text: &[u8],
-        pointer: Option<String>,
-        known: &[Detection],
-    ) -> Result<Vec<Detection>> {
+    /// layers. `known` are the findings the rules already made in this text, not reported
+    /// twice. Detections come back without a pointer: the caller names the text.
+    fn deep_scan(&self, text: &[u8], known: &[&Detection]) -> Result<Vec<Detection>> {
+        let pointer = None;
         let mut out: Vec<Detection> = Vec::new();
-        if normalise::worth_normalising(text) {
-            let view = normalise::normalise(text);
-            if view.text != text.to_ascii_lowercase() {
-                let map =
-                    |(s, e): (usize, usize)| (view.original(s), view.original_end(e, text.len()));
+        // The normalised view only of the regions that call for it (a long text with one
+        // look-alike word gets a view of a few KB around it).
+        for (from, to) in normalise::regions(text) {
+            let part = &text[from..to];
+            let view = normalise::normalise(part);
+            if view.text != part.to_ascii_lowercase() {
+                let map = |(s, e): (usize, usize)| {
+                    (
+                        from + view.original(s),
+                        from + view.original_end(e, part.len()),
+                    )
+                };
                 for f in self.find(&view.text)? {
                     let rule = &self.rules[f.rule];
                     let span = map((f.start, f.end));
-                    let seen = known.iter().any(|d| {
-                        d.pointer == pointer
-                            && d.rule_id == rule.id
-                            && d.span.0 < span.1
-                            && span.0 < d.span.1
-                    });
+                    let seen = known
+                        .iter()
+                        .any(|d| d.rule_id == rule.id && d.span.0 < span.1 && span.0 < d.span.1);
                     if rule.category != Category::Injection || seen {
                         continue;
                     }

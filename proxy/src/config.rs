@@ -418,6 +418,23 @@ mod tests {
     }
 
     #[test]
+    fn injection_scores_are_checked() {
+        let c = Config::parse("scanner:\n  injection_reject_score: 0.8\n").unwrap();
+        assert_eq!(c.scanner.injection_reject_score, Some(0.8));
+        let e = Config::parse("scanner:\n  injection_flag_score: 1.5\n").unwrap_err();
+        assert!(
+            e.contains("scanner.injection_flag_score") && e.contains("0..1"),
+            "{e}"
+        );
+        let e =
+            Config::parse("scanner:\n  injection_flag_score: 0.9\n  injection_reject_score: 0.6\n")
+                .unwrap_err();
+        assert!(e.contains("above scanner.injection_reject_score"), "{e}");
+        // A flag score alone above the default reject score raises the reject score with it.
+        assert!(Config::parse("scanner:\n  injection_flag_score: 0.7\n").is_ok());
+    }
+
+    #[test]
     fn per_server_and_per_tool_sections() {
         let c = Config::parse(
             "servers:\n  fs:\n    trust_level: basic\n    blocked_tools: ['write_*']\n    policy_pii: redact\n    tools:\n      move_file:\n        class: destructive\n        allow_rules: [pii.email]\n",

@@ -178,15 +178,21 @@ fn unicode_spots(s: &str, spots: &mut Vec<(usize, usize)>) {
                 spots.push((at, at + c.len_utf8()));
             }
         } else {
-            if latin && foreign || !latin && foreign && all_lookalike && letters >= 3 {
+            if look_alike_word(latin, foreign, all_lookalike, letters) {
                 spots.push((word_start, at));
             }
             (latin, foreign, all_lookalike, letters) = (false, false, true, 0);
         }
     }
-    if latin && foreign || !latin && foreign && all_lookalike && letters >= 3 {
+    if look_alike_word(latin, foreign, all_lookalike, letters) {
         spots.push((word_start, s.len()));
     }
+}
+
+/// A word that mixes Latin with another script, or is three or more non-Latin letters that
+/// all look like Latin ones.
+fn look_alike_word(latin: bool, foreign: bool, all_lookalike: bool, letters: usize) -> bool {
+    foreign && (latin || all_lookalike && letters >= 3)
 }
 
 /// Whether any character of `s` calls for the normalised view (see [`unicode_spots`]).

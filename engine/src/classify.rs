@@ -53,11 +53,29 @@ fn index(h: u64) -> u32 {
 const WORD_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV: u64 = 0x0100_0000_01b3;
 
+/// Typographic punctuation read as its ASCII form (curly quotes, dashes, ellipsis, no-break
+/// space), with its length: `‘Ignore’` and `'Ignore'` give the same features.
+#[inline]
+fn typographic(s: &[u8]) -> Option<(u8, usize)> {
+    match s {
+        [0xC2, 0xA0, ..] => Some((b' ', 2)),
+        [0xE2, 0x80, b, ..] => match b {
+            0x98..=0x9B => Some((b'\'', 3)),
+            0x9C..=0x9F => Some((b'"', 3)),
+            0x90..=0x95 => Some((b'-', 3)),
+            0xA6 => Some((b'.', 3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Calls `f(index)` for every feature of `text`, in one pass over its bytes (a feature that
 /// occurs twice is passed twice).
 ///
 /// The text is read as its folded view: ASCII letters lower case, digits all `0`, each run of
-/// whitespace (and invisible characters) one space, one space before and after. Features: every
+/// whitespace (and invisible characters) one space, one space before and after, typographic
+/// quotes and dashes as their ASCII forms. Features: every
 /// byte 4-gram of that view, every word (letters, digits, `'` and non-ASCII bytes) and every
 /// pair of neighbouring words, hashed into 2^DIM_BITS.
 #[inline]
@@ -68,13 +86,19 @@ pub fn features(text: &[u8], mut f: impl FnMut(u32)) {
     while i <= text.len() {
         let c = match text.get(i) {
             None => b' ',
-            Some(&b) if matches!(b, 0xC2 | 0xE2 | 0xEF) => match invisible_len(&text[i..]) {
-                Some(len) => {
+            Some(&b) if matches!(b, 0xC2 | 0xE2 | 0xEF) => {
+                if let Some(len) = invisible_len(&text[i..]) {
                     i += len;
                     continue;
                 }
-                None => b,
-            },
+                match typographic(&text[i..]) {
+                    Some((ascii, len)) => {
+                        i += len - 1;
+                        ascii
+                    }
+                    None => b,
+                }
+            }
             Some(&b) => FOLD[b as usize],
         };
         i += 1;

@@ -182,11 +182,16 @@ fn main() {
     for d in [&state, &cache, &cold] {
         std::fs::create_dir_all(d).unwrap();
     }
+    // DEEP_SCAN=off compares with the rules alone (default: messages, as the proxy ships).
+    let deep = std::env::var("DEEP_SCAN").unwrap_or_else(|_| "messages".into());
     std::fs::write(
         state.join("bench.yaml"),
-        "rate_limit:\n  enabled: false\nscanner:\n  policy_injection: flag\n",
+        format!(
+            "rate_limit:\n  enabled: false\nscanner:\n  policy_injection: flag\n  deep_scan: {deep}\n"
+        ),
     )
     .unwrap();
+    println!("deep scan: {deep}");
     let cold_start = startup(&state, &cold);
     startup(&state, &cache);
     let warm_start = startup(&state, &cache);

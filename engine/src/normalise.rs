@@ -156,13 +156,18 @@ fn ascii_spots(text: &[u8], spots: &mut Vec<(usize, usize)>) {
 /// made only of Cyrillic or Greek letters that look like Latin ones. Plain text in any script,
 /// accented Latin, typographic punctuation and emoji need no normalised view.
 fn unicode_spots(s: &str, spots: &mut Vec<(usize, usize)>) {
+    // Spots come in order here: one close to the last one extends it.
+    let mut push = |from: usize, to: usize| match spots.last_mut() {
+        Some(last) if from <= last.1 + REGION_REACH => last.1 = last.1.max(to),
+        _ => spots.push((from, to)),
+    };
     let (mut latin, mut foreign, mut all_lookalike, mut letters) = (false, false, true, 0usize);
     let mut word_start = 0;
     for (at, c) in s.char_indices() {
-        if is_invisible(c) || is_compatibility_form(c) {
-            spots.push((at, at + c.len_utf8()));
+        if !c.is_ascii() && (is_invisible(c) || is_compatibility_form(c)) {
+            push(at, at + c.len_utf8());
         }
-        if c.is_alphabetic() {
+        if is_letter(c) {
             if letters == 0 {
                 word_start = at;
             }
@@ -175,18 +180,32 @@ fn unicode_spots(s: &str, spots: &mut Vec<(usize, usize)>) {
             }
         } else if ('\u{300}'..='\u{36F}').contains(&c) {
             if latin {
-                spots.push((at, at + c.len_utf8()));
+                push(at, at + c.len_utf8());
             }
         } else {
             if look_alike_word(latin, foreign, all_lookalike, letters) {
-                spots.push((word_start, at));
+                push(word_start, at);
             }
             (latin, foreign, all_lookalike, letters) = (false, false, true, 0);
         }
     }
     if look_alike_word(latin, foreign, all_lookalike, letters) {
-        spots.push((word_start, s.len()));
+        push(word_start, s.len());
     }
+}
+
+/// A letter for the look-alike check, without the full Unicode table: ASCII letters, and any
+/// non-ASCII character outside the punctuation, symbol, space and emoji blocks.
+fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    !matches!(c,
+        '\u{80}'..='\u{BF}' | '\u{D7}' | '\u{F7}'
+        | '\u{2000}'..='\u{2BFF}' | '\u{3000}'..='\u{303F}' | '\u{FE10}'..='\u{FE6F}'
+        | '\u{FF00}'..='\u{FF0F}' | '\u{FF1A}'..='\u{FF20}' | '\u{FF3B}'..='\u{FF40}'
+        | '\u{FF5B}'..='\u{FF65}' | '\u{1F000}'..='\u{1FAFF}')
+        && !('\u{300}'..='\u{36F}').contains(&c)
 }
 
 /// A word that mixes Latin with another script, or is three or more non-Latin letters that
@@ -249,13 +268,15 @@ pub fn normalise(text: &[u8]) -> Normalised {
             continue;
         }
         for n in std::iter::once(c).nfkc() {
-            let mapped: String = if n.is_ascii() {
-                n.to_string()
-            } else {
-                skeleton(n.encode_utf8(&mut buf)).collect()
-            };
-            for m in mapped.chars().flat_map(char::to_lowercase) {
-                for &b in m.encode_utf8(&mut buf).as_bytes() {
+            // Fullwidth and other compatibility letters mostly end up ASCII: no allocation.
+            if n.is_ascii() {
+                out.text.push((n as u8).to_ascii_lowercase());
+                out.origin.push(at);
+                continue;
+            }
+            for m in skeleton(n.encode_utf8(&mut buf)).flat_map(char::to_lowercase) {
+                let mut one = [0u8; 4];
+                for &b in m.encode_utf8(&mut one).as_bytes() {
                     out.text.push(b);
                     out.origin.push(at);
                 }

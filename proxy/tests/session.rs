@@ -153,9 +153,18 @@ async fn notifications_are_never_answered() {
         "no reply to the notification came first"
     );
     c.close().await;
-    assert!(audit_lines(&dir)
+    let lines = audit_lines(&dir);
+    let rejected = lines
         .iter()
-        .any(|l| l["event_type"] == "content_rejected"));
+        .find(|l| l["event_type"] == "content_rejected")
+        .expect("a content_rejected record");
+    // The combined injection score is recorded, so thresholds can be tuned from the trail.
+    assert!(
+        rejected["injection_score"]
+            .as_f64()
+            .is_some_and(|s| s >= 0.5),
+        "{rejected}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

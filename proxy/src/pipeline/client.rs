@@ -219,6 +219,7 @@ impl Pipeline {
             ("direction", json!("request")),
             ("verdict", json!(verdict.action.as_str())),
             ("detections", describe(&verdict.detections)),
+            ("injection_score", score(&verdict)),
             ("message_id", audit_id(Some(&id))),
         ];
         if self.settings.log_tool_arguments {

@@ -81,6 +81,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Detections as the audit trail and stderr show them: never the matched bytes.
+/// The verdict's combined injection score for the audit trail (two decimals), or null.
+pub fn score(v: &Verdict) -> Value {
+    v.injection_score
+        .map_or(Value::Null, |s| json!((s * 100.0).round() / 100.0))
+}
+
 pub fn describe(detections: &[Detection]) -> Value {
     Value::Array(
         detections
@@ -381,6 +387,7 @@ impl Pipeline {
             ("direction", json!(direction)),
             ("verdict", json!(v.action.as_str())),
             ("detections", describe(&v.detections)),
+            ("injection_score", score(&v)),
             ("message_id", audit_id(reply_id)),
         ];
         match v.action {

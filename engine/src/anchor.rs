@@ -199,6 +199,18 @@ fn necessary(a: &Ast, min: usize) -> Option<Vec<Vec<u8>>> {
     }
 }
 
+/// The longest match `pattern` can make, in bytes, when it is bounded.
+pub fn max_len(pattern: &str) -> Option<usize> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?
+        .properties()
+        .maximum_len()
+}
+
 /// The anchor for `pattern`, if a set of literals at least `min_literal` bytes long exists.
 pub fn derive(pattern: &str, min_literal: usize) -> Option<Derived> {
     let ast = regex_syntax::ast::parse::Parser::new()

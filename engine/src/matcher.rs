@@ -108,6 +108,11 @@ impl Matcher {
                 Gate::Hyperscan if r.anchor.is_some() => {
                     hs_rules.push(i);
                     hs_patterns.push((r.anchor.clone().unwrap_or_default(), 0u32));
+                    // A phrase rule's own anchor works as a derived one does.
+                    if r.category == Category::Injection {
+                        phrase[i] = true;
+                        windows[i] = phrase_reach(&r.pattern);
+                    }
                 }
                 Gate::Hyperscan if derived.is_some() => {
                     let (pattern, reach) = derived.unwrap_or_default();
@@ -390,13 +395,14 @@ pub const MAX_PHRASE_LEN: usize = 1024;
 /// The derived anchor of a phrase rule and how far around a hit its match may reach.
 fn phrase_anchor(pattern: &str) -> Option<(String, usize)> {
     let d = anchor::derive(pattern, anchor::PHRASE_MIN_LITERAL)?;
-    let folded_max = anchor::derive(
-        &pattern_for_folded_view(pattern),
-        anchor::PHRASE_MIN_LITERAL,
-    )
-    .and_then(|f| f.max_len);
-    let reach = folded_max.map_or(MAX_PHRASE_LEN, |m| m.min(MAX_PHRASE_LEN));
-    Some((d.pattern(), reach))
+    Some((d.pattern(), phrase_reach(pattern)))
+}
+
+/// How far around an anchor hit a phrase rule's match may reach, each whitespace run counting
+/// one byte: its longest match on the folded view, at most [`MAX_PHRASE_LEN`].
+fn phrase_reach(pattern: &str) -> usize {
+    anchor::max_len(&pattern_for_folded_view(pattern))
+        .map_or(MAX_PHRASE_LEN, |m| m.min(MAX_PHRASE_LEN))
 }
 
 /// Start of the region that holds `reach` bytes before `end`, a whitespace run counting one.

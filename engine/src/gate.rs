@@ -213,9 +213,11 @@ fn is_domain_part(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
 }
 
-/// Calls `f(from, to)` around each `@` that has an address-shaped word on both sides.
+/// Calls `f(from, to)` around each `@` that has an address-shaped word on both sides;
+/// windows that overlap or touch are merged, so a run of `a@b.a@b.…` is searched once.
 pub fn at_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
     let mut done = 0;
+    let mut pending: Option<(usize, usize)> = None;
     for at in memchr::memchr_iter(b'@', hay) {
         if at < done {
             continue;
@@ -229,9 +231,19 @@ pub fn at_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
             r += 1;
         }
         if l < at && r > at + 3 && hay[at + 1..r].contains(&b'.') {
-            f(l, r);
+            pending = match pending {
+                Some((pl, pr)) if l <= pr => Some((pl, r)),
+                Some((pl, pr)) => {
+                    f(pl, pr);
+                    Some((l, r))
+                }
+                None => Some((l, r)),
+            };
             done = r;
         }
+    }
+    if let Some((pl, pr)) = pending {
+        f(pl, pr);
     }
 }
 
@@ -243,6 +255,21 @@ mod tests {
         let mut v = Vec::new();
         digit_windows(s.as_bytes(), |a, b| v.push(&s[a..b]));
         v
+    }
+
+    #[test]
+    fn at_windows_merge_when_they_touch() {
+        fn spans(s: &str) -> Vec<&str> {
+            let mut v = Vec::new();
+            at_windows(s.as_bytes(), |a, b| v.push(&s[a..b]));
+            v
+        }
+        assert_eq!(
+            spans("mail ann@ex.com or bob@ex.org"),
+            vec!["ann@ex.com", "bob@ex.org"]
+        );
+        assert_eq!(spans("a@b.c@d.org"), vec!["a@b.c@d.org"]);
+        assert!(spans("no at sign").is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub fn digit_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
     let mut blocks = Blocks::new(hay);
     let mut i = 0;
     while let Some(p) = blocks.next_digit(i) {
-        let Run { end, digits, seps } = blocks.run_at(p).unwrap_or_else(|| run_at(hay, p));
+        let Run { end, digits, seps } = blocks.run_at(p).unwrap_or_else(|| walk_run(hay, p));
         let before = if p > 0 { hay[p - 1] } else { b' ' };
         let iban_head = p >= 2
             && hay[p - 2].is_ascii_uppercase()
@@ -44,7 +44,7 @@ struct Run {
 }
 
 /// The run at `p`, one byte at a time.
-fn run_at(hay: &[u8], p: usize) -> Run {
+fn walk_run(hay: &[u8], p: usize) -> Run {
     let (mut j, mut digits, mut seps, mut seps_in_row) = (p, 0, 0, 0);
     while j < hay.len() {
         let b = hay[j];
@@ -294,7 +294,7 @@ mod tests {
             let mut blocks = Blocks::new(hay);
             for p in (0..hay.len()).filter(|&p| hay[p].is_ascii_digit()) {
                 if let Some(run) = blocks.run_at(p) {
-                    proptest::prop_assert_eq!(run, run_at(hay, p), "at {}", p);
+                    proptest::prop_assert_eq!(run, walk_run(hay, p), "at {}", p);
                 }
                 let next = hay[..].iter().skip(p.saturating_sub(3)).position(u8::is_ascii_digit);
                 proptest::prop_assert_eq!(

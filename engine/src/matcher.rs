@@ -215,8 +215,8 @@ impl Matcher {
             }
             if self.anchored[rule] {
                 anchors.push((rule, end));
-            } else if let Some(at) = self.confirmers[rule].at_end(hay, end, self.windows[rule]) {
-                out.push(RawMatch { rule, at });
+            } else {
+                out.extend(self.match_ending_at(hay, rule, end));
             }
         }
         self.search_around_anchors(hay, anchors, out);
@@ -243,28 +243,46 @@ impl Matcher {
                 }));
             }
             for (rule, end) in self.folded.scan(&view.text)? {
-                let Some(at) = self.confirmers[rule].at_end(&view.text, end, self.windows[rule])
-                else {
+                let Some(m) = self.match_ending_at(&view.text, rule, end) else {
                     continue;
                 };
-                out.push(RawMatch { rule, at: map(at) });
+                out.push(RawMatch {
+                    rule,
+                    at: map(m.at),
+                });
             }
         }
         let mut gated = Vec::new();
+        self.digit_matches(hay, &mut gated);
+        self.at_matches(hay, &mut gated);
+        out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
+        Ok(())
+    }
+
+    /// The match of `rule` that Hyperscan saw end at `end`, start and captures recovered.
+    fn match_ending_at(&self, hay: &[u8], rule: usize, end: usize) -> Option<RawMatch> {
+        let at = self.confirmers[rule].at_end(hay, end, self.windows[rule])?;
+        Some(RawMatch { rule, at })
+    }
+
+    /// Matches of the numeric PII rules, in the windows of the digit-run gate.
+    fn digit_matches(&self, hay: &[u8], out: &mut Vec<(usize, Confirmed)>) {
         if !self.digits.is_empty() {
             let mut caps = None;
             digit_windows(hay, |from, to| {
-                self.digits.search(hay, from, to, &mut caps, &mut gated)
+                self.digits.search(hay, from, to, &mut caps, out)
             });
         }
+    }
+
+    /// Matches of the e-mail rules, in the windows of the `@` gate.
+    fn at_matches(&self, hay: &[u8], out: &mut Vec<(usize, Confirmed)>) {
         if !self.at.is_empty() {
             let mut caps = None;
             at_windows(hay, |from, to| {
-                self.at.search(hay, from, to, &mut caps, &mut gated)
+                self.at.search(hay, from, to, &mut caps, out)
             });
         }
-        out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
-        Ok(())
     }
 }
 
@@ -298,9 +316,7 @@ impl Matcher {
         time("second stage at raw hits", &mut || {
             let mut out = Vec::new();
             for &(rule, end) in hits.iter().filter(|h| !self.anchored[h.0]) {
-                if let Some(at) = self.confirmers[rule].at_end(hay, end, self.windows[rule]) {
-                    out.push(RawMatch { rule, at });
-                }
+                out.extend(self.match_ending_at(hay, rule, end));
             }
             std::hint::black_box(out);
             Ok(())
@@ -328,18 +344,14 @@ impl Matcher {
             Ok(())
         })?;
         time("digit rules", &mut || {
-            let (mut caps, mut gated) = (None, Vec::new());
-            digit_windows(hay, |from, to| {
-                self.digits.search(hay, from, to, &mut caps, &mut gated)
-            });
+            let mut gated = Vec::new();
+            self.digit_matches(hay, &mut gated);
             std::hint::black_box(gated);
             Ok(())
         })?;
         time("@ gate and rules", &mut || {
-            let (mut caps, mut gated) = (None, Vec::new());
-            at_windows(hay, |from, to| {
-                self.at.search(hay, from, to, &mut caps, &mut gated)
-            });
+            let mut gated = Vec::new();
+            self.at_matches(hay, &mut gated);
             std::hint::black_box(gated);
             Ok(())
         })?;

@@ -62,12 +62,6 @@ const fn leet(b: u8) -> Option<u8> {
 /// a view of a few KB, not of all of it.
 pub const REGION_REACH: usize = 1024;
 
-/// Whether the text needs the normalised view anywhere (see [`regions`]).
-#[cfg(test)]
-fn worth_normalising(text: &[u8]) -> bool {
-    !regions(text).is_empty()
-}
-
 /// The byte ranges of `text` that need the normalised view, merged, in order: around each
 /// non-ASCII character of a kind it undoes (see [`unicode_spots`]), each digit or leet
 /// symbol between letters, and each run of three single letters separated by spaces.
@@ -214,14 +208,6 @@ fn look_alike_word(latin: bool, foreign: bool, all_lookalike: bool, letters: usi
     foreign && (latin || all_lookalike && letters >= 3)
 }
 
-/// Whether any character of `s` calls for the normalised view (see [`unicode_spots`]).
-#[cfg(test)]
-fn unicode_calls_for_it(s: &str) -> bool {
-    let mut spots = Vec::new();
-    unicode_spots(s, &mut spots);
-    !spots.is_empty()
-}
-
 /// Characters NFKC folds to plain letters or digits.
 fn is_compatibility_form(c: char) -> bool {
     matches!(c,
@@ -353,6 +339,18 @@ fn fold_leet_and_spacing(n: &mut Normalised) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether the text needs the normalised view anywhere.
+    fn worth_normalising(text: &[u8]) -> bool {
+        !regions(text).is_empty()
+    }
+
+    /// Whether any character of `s` calls for the normalised view.
+    fn unicode_calls_for_it(s: &str) -> bool {
+        let mut spots = Vec::new();
+        unicode_spots(s, &mut spots);
+        !spots.is_empty()
+    }
 
     /// The check written as two passes over byte windows.
     fn worth_normalising_by_windows(text: &[u8]) -> bool {

@@ -354,10 +354,10 @@ impl Scanner {
             }
             detections.extend(found_all);
         }
-        let text_of = |pointer: Option<&str>| {
-            let pointer = pointer?;
-            let k = (0..joined.segments.len()).find(|&k| joined.pointer(k) == pointer)?;
-            let seg = &joined.segments[k];
+        // A detection's first piece is in the string its pointer names.
+        let text_of = |d: &Detection| {
+            let &(ordinal, _, _) = d.pieces.first()?;
+            let seg = joined.segments.get(ordinal)?;
             Some(&buf[seg.start..seg.start + seg.len])
         };
         let score = self.score_injections(&mut detections, text_of);
@@ -413,7 +413,6 @@ impl Scanner {
     /// layers. `known` are the findings the rules already made in this text, not reported
     /// twice. Detections come back without a pointer: the caller names the text.
     fn deep_scan(&self, text: &[u8], known: &[&Detection]) -> Result<Vec<Detection>> {
-        let pointer = None;
         let mut out: Vec<Detection> = Vec::new();
         // The normalised view only of the regions that call for it (a long text with one
         // look-alike word gets a view of a few KB around it).
@@ -437,13 +436,13 @@ impl Scanner {
                         continue;
                     }
                     let value = &view.text[f.start..f.end];
-                    if let Some(mut d) = self.detection(f, value, pointer.clone(), Vec::new()) {
+                    if let Some(mut d) = self.detection(f, value, None, Vec::new()) {
                         d.span = span;
                         d.encoding = Some("normalised".into());
                         out.push(d);
                     }
                 }
-                if let Some(mut d) = self.classify(&view.text, pointer.clone()) {
+                if let Some(mut d) = self.classify(&view.text) {
                     d.span = map(d.span);
                     d.encoding = Some("normalised".into());
                     out.push(d);
@@ -451,10 +450,10 @@ impl Scanner {
             }
         }
         if !out.iter().any(|d| d.rule_id == CLASSIFIER_RULE_ID) {
-            out.extend(self.classify(text, pointer.clone()));
+            out.extend(self.classify(text));
         }
         if decode::worth_a_look(text) {
-            out.extend(self.decoded(text, pointer)?);
+            out.extend(self.decoded(text)?);
         }
         Ok(out)
     }
@@ -462,7 +461,7 @@ impl Scanner {
     /// Findings inside the encoded blobs of `text`, decoded up to [`decode::MAX_DEPTH`] layers
     /// deep. Each is reported at its outermost blob's span (redacting it removes the whole
     /// blob) with the chain of encodings, e.g. `base64>percent`.
-    fn decoded(&self, text: &[u8], pointer: Option<String>) -> Result<Vec<Detection>> {
+    fn decoded(&self, text: &[u8]) -> Result<Vec<Detection>> {
         let mut out = Vec::new();
         // This layer's blobs with their outermost span and chain.
         let mut layer: Vec<(Blob, (usize, usize), String)> = decode::blobs(text)
@@ -488,7 +487,7 @@ impl Scanner {
             for f in self.find(&joined)? {
                 let (_, span, chain) = &layer[starts.partition_point(|&s| s <= f.start) - 1];
                 let value = &joined[f.start..f.end];
-                if let Some(mut d) = self.detection(f, value, pointer.clone(), Vec::new()) {
+                if let Some(mut d) = self.detection(f, value, None, Vec::new()) {
                     d.span = *span;
                     d.encoding = Some(chain.clone());
                     out.push(d);
@@ -496,7 +495,7 @@ impl Scanner {
             }
             let mut next = Vec::new();
             for (b, span, chain) in &layer {
-                if let Some(mut d) = self.classify(&b.decoded, pointer.clone()) {
+                if let Some(mut d) = self.classify(&b.decoded) {
                     d.span = *span;
                     d.encoding = Some(chain.clone());
                     out.push(d);
@@ -513,8 +512,9 @@ impl Scanner {
         Ok(out)
     }
 
-    /// The classifier's finding for one text, if its score reaches the threshold.
-    fn classify(&self, text: &[u8], pointer: Option<String>) -> Option<Detection> {
+    /// The classifier's finding for one text, if its score reaches the threshold (without a
+    /// pointer: the caller names the text).
+    fn classify(&self, text: &[u8]) -> Option<Detection> {
         let c = self.classifier.as_ref()?;
         let (p, (s, e)) = c.score(text)?;
         if p < c.threshold || self.allow_rules.contains(CLASSIFIER_RULE_ID) {
@@ -530,7 +530,7 @@ impl Scanner {
             kind: CLASSIFIER_KIND.into(),
             confidence: p,
             span: (s, e),
-            pointer,
+            pointer: None,
             fingerprint,
             action: self.policy.action_for(Category::Injection, CLASSIFIER_KIND),
             encoding: None,
@@ -540,11 +540,12 @@ impl Scanner {
 
     /// Combines each text's injection findings into one score ([`crate::score`]) and applies
     /// the thresholds to them: the policy action from `reject` up, flag from `flag` up, not
-    /// reported below. `text_of` gives the text a pointer names. Returns the highest score.
+    /// reported below. `text_of` gives the text a detection was found in. Returns the highest
+    /// score.
     fn score_injections<'t>(
         &self,
         detections: &mut Vec<Detection>,
-        text_of: impl Fn(Option<&str>) -> Option<&'t [u8]>,
+        text_of: impl Fn(&Detection) -> Option<&'t [u8]>,
     ) -> Option<f32> {
         let mut texts: Vec<Option<String>> = detections
             .iter()
@@ -557,7 +558,10 @@ impl Scanner {
         let mut keep = vec![true; detections.len()];
         for pointer in texts {
             let mine = |d: &Detection| d.category == Category::Injection && d.pointer == pointer;
-            let signals = text_of(pointer.as_deref())
+            let signals = detections
+                .iter()
+                .find(|d| mine(d))
+                .and_then(&text_of)
                 .map(TextSignals::of)
                 .unwrap_or_default();
             let Some(score) = score::combine(detections.iter().filter(|d| mine(d)), signals) else {

@@ -69,6 +69,21 @@ pub struct ScannerSection {
     pub metadata_max_keys: Option<usize>,
 }
 
+impl ScannerSection {
+    /// The injection score thresholds these keys give; a flag score above the default reject
+    /// score moves the reject score up with it.
+    pub fn injection_scores(&self) -> parapet_engine::InjectionScores {
+        let default = parapet_engine::InjectionScores::default();
+        let flag = self.injection_flag_score.unwrap_or(default.flag);
+        parapet_engine::InjectionScores {
+            flag,
+            reject: self
+                .injection_reject_score
+                .unwrap_or(default.reject.max(flag)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditSection {
@@ -286,33 +301,18 @@ impl Config {
     }
 
     fn check(&self) -> std::result::Result<(), String> {
-        if let Some(v) = self.scanner.min_confidence {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(format!("scanner.min_confidence: {v} is outside 0..1"));
-            }
-        }
-        if let Some(v) = self.scanner.classifier_threshold {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(format!("scanner.classifier_threshold: {v} is outside 0..1"));
-            }
-        }
+        let sc = &self.scanner;
         for (key, v) in [
-            ("injection_flag_score", self.scanner.injection_flag_score),
-            (
-                "injection_reject_score",
-                self.scanner.injection_reject_score,
-            ),
+            ("min_confidence", sc.min_confidence),
+            ("classifier_threshold", sc.classifier_threshold),
+            ("injection_flag_score", sc.injection_flag_score),
+            ("injection_reject_score", sc.injection_reject_score),
         ] {
             if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
                 return Err(format!("scanner.{key}: {v} is outside 0..1"));
             }
         }
-        let scores = parapet_engine::InjectionScores::default();
-        let flag = self.scanner.injection_flag_score.unwrap_or(scores.flag);
-        let reject = self
-            .scanner
-            .injection_reject_score
-            .unwrap_or(scores.reject.max(flag));
+        let parapet_engine::InjectionScores { flag, reject } = sc.injection_scores();
         if flag > reject {
             return Err(format!(
                 "scanner.injection_flag_score ({flag}) is above scanner.injection_reject_score ({reject}): findings must be flagged before they are refused"

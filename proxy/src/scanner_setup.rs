@@ -64,14 +64,7 @@ pub fn scanner_config(config: &Config, flags: &ScanOverrides) -> Result<ScannerC
         sc.deep_scan = v;
     }
     sc.classifier_threshold = s.classifier_threshold;
-    if let Some(flag) = s.injection_flag_score {
-        sc.injection_scores.flag = flag;
-        // A flag score above the default reject score moves the reject score up with it.
-        sc.injection_scores.reject = sc.injection_scores.reject.max(flag);
-    }
-    if let Some(reject) = s.injection_reject_score {
-        sc.injection_scores.reject = reject;
-    }
+    sc.injection_scores = s.injection_scores();
     for path in s.rules_files.iter().chain(&flags.rules) {
         sc.extra_rules.extend(load_rule_file(path)?);
     }

@@ -107,6 +107,60 @@ fn main() {
         }
         return;
     }
+    if let Some(n) = std::env::var("REGIONS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        // The phrase rules that get no engine anchor, anchored on N-byte literals into one
+        // trigger set: how much of the file lies within REACH bytes of a trigger.
+        let reach: usize = std::env::var("REACH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256);
+        let mut triggers = Vec::new();
+        for r in rules.iter().filter(|r| {
+            r.category == Category::Injection && r.anchor.is_none() && r.gate == Gate::Hyperscan
+        }) {
+            if parapet_engine::anchor::derive(
+                &r.pattern,
+                parapet_engine::anchor::PHRASE_MIN_LITERAL,
+            )
+            .is_some()
+            {
+                continue;
+            }
+            match parapet_engine::anchor::derive(&r.pattern, n) {
+                Some(d) => triggers.push((d.pattern(), 0)),
+                None => println!("no {n}-byte anchor: {}", r.id),
+            }
+        }
+        let db = Database::compile(&triggers).expect("compile");
+        let mut scratch = Scratch::new(&db).expect("scratch");
+        let t = Instant::now();
+        let mut ends = Vec::new();
+        scratch.scan(&db, &hay, |_, e| ends.push(e)).expect("scan");
+        let secs = t.elapsed().as_secs_f64();
+        ends.sort_unstable();
+        let (mut covered, mut upto) = (0usize, 0usize);
+        for &e in &ends {
+            let (a, b) = (
+                e.saturating_sub(reach).max(upto),
+                (e + reach).min(hay.len()),
+            );
+            if b > a {
+                covered += b - a;
+            }
+            upto = upto.max(b);
+        }
+        println!(
+            "{} trigger rules, {:.1} hits/MB, {:.3} GB/s, {:.1}% of the file within {reach} bytes",
+            triggers.len(),
+            ends.len() as f64 / (hay.len() as f64 / 1e6),
+            gb(secs),
+            100.0 * covered as f64 / hay.len() as f64
+        );
+        return;
+    }
     if std::env::var_os("MERGED").is_some() {
         let mut set = raw.clone();
         set.extend(fold.iter().cloned());

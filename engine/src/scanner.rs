@@ -685,7 +685,8 @@ impl Scanner {
         }
         let mut confidence = rule.confidence;
         if let Some(v) = rule.validator {
-            confidence = validate::apply(v, span, confidence)?;
+            let matched = &hay[m.at.match_start..m.at.match_end];
+            confidence = validate::apply(v, span, matched, confidence)?;
         }
         if let Some(min) = rule.min_entropy {
             if validate::shannon_entropy(span) < min {

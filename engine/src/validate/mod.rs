@@ -5,14 +5,16 @@ mod checksum;
 mod entropy;
 mod jwt;
 mod numbers;
+mod password;
 pub mod placeholder;
 
 pub use entropy::shannon_entropy;
 
 use crate::rule::ValidatorKind;
 
-/// The outcome of a validator: drop the match, or keep it with this confidence.
-pub fn apply(kind: ValidatorKind, span: &[u8], confidence: f32) -> Option<f32> {
+/// The outcome of a validator on `span` (the reported bytes) within `matched` (the whole
+/// match): drop it, or keep it with this confidence.
+pub fn apply(kind: ValidatorKind, span: &[u8], matched: &[u8], confidence: f32) -> Option<f32> {
     match kind {
         ValidatorKind::Luhn => numbers::is_payment_card(span).then_some(confidence),
         ValidatorKind::Ssn => numbers::is_issued_ssn(span).then_some(confidence),
@@ -21,6 +23,10 @@ pub fn apply(kind: ValidatorKind, span: &[u8], confidence: f32) -> Option<f32> {
         ValidatorKind::LiteralValue => numbers::is_literal_value(span).then_some(confidence),
         ValidatorKind::Password => numbers::is_password_shaped(span).then_some(confidence),
         ValidatorKind::Jwt => jwt::is_jwt(span).then_some(confidence),
+        ValidatorKind::UrlPassword => password::url_password_confidence(span, matched, confidence),
+        ValidatorKind::AssignedPassword => {
+            password::is_assigned_password(span).then_some(confidence)
+        }
         // A token whose checksum holds is certainly real; one whose checksum fails still has
         // the provider's shape (documentation samples often do), so it is kept, less sure.
         ValidatorKind::Crc32Base62 => Some(if checksum::crc32_base62_ok(span) {

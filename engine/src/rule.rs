@@ -44,15 +44,14 @@ pub enum ValidatorKind {
     Crc32Base62,
     Jwt,
     Phone,
-    /// A typed literal, not an identifier, path, URL, ARN, UUID or escaped slot.
+    /// A typed literal, not an identifier, path, URL, ARN, UUID, escaped slot or a password
+    /// slot's own name.
     LiteralValue,
     /// A literal value of 8+ characters from at least three of: lower case, upper case, digits, symbols.
     Password,
     /// The password of a `scheme://user:password@host` URL: not the user name again, not the
     /// name of the slot (`password`, `pass`…); a password of letters only is less certain.
     UrlPassword,
-    /// A literal value (see `LiteralValue`) that is not the password slot's own name.
-    AssignedPassword,
 }
 
 /// Which first-pass engine finds a rule's candidates. Most rules carry a literal and go to

@@ -24,9 +24,6 @@ pub fn apply(kind: ValidatorKind, span: &[u8], matched: &[u8], confidence: f32) 
         ValidatorKind::Password => numbers::is_password_shaped(span).then_some(confidence),
         ValidatorKind::Jwt => jwt::is_jwt(span).then_some(confidence),
         ValidatorKind::UrlPassword => password::url_password_confidence(span, matched, confidence),
-        ValidatorKind::AssignedPassword => {
-            password::is_assigned_password(span).then_some(confidence)
-        }
         // A token whose checksum holds is certainly real; one whose checksum fails still has
         // the provider's shape (documentation samples often do), so it is kept, less sure.
         ValidatorKind::Crc32Base62 => Some(if checksum::crc32_base62_ok(span) {

@@ -245,11 +245,19 @@ pub fn is_password_shaped(span: &[u8]) -> bool {
     classes.iter().filter(|&&c| c).count() >= 3
 }
 
+/// Names of a password slot itself, compared ASCII case-insensitively: documentation fills
+/// the slot with its own name (`DB_PASSWORD=password`, `user:PASS@host`).
+const SLOT_NAMES: &[&[u8]] = &[b"password", b"passwd", b"pass", b"pwd", b"pw"];
+
+pub fn is_slot_name(value: &[u8]) -> bool {
+    SLOT_NAMES.iter().any(|s| value.eq_ignore_ascii_case(s))
+}
+
 /// A value that reads as a typed literal rather than code or a reference: not an identifier
 /// (`cms_user_password`, `env.APP_PASSWORD`), not a path or URL or ARN, not a UUID, not an
-/// HTML-escaped slot (`&lt;PASSWORD&gt;`), no whitespace.
+/// HTML-escaped slot (`&lt;PASSWORD&gt;`) nor a slot's own name (`password`), no whitespace.
 pub fn is_literal_value(span: &[u8]) -> bool {
-    if span.is_empty() || span.iter().any(|b| b.is_ascii_whitespace()) {
+    if span.is_empty() || span.iter().any(|b| b.is_ascii_whitespace()) || is_slot_name(span) {
         return false;
     }
     let identifier = span
@@ -308,6 +316,8 @@ mod tests {
         assert!(!is_password_shaped(b"&lt;YOURPASSWROD&gt;"));
         assert!(is_literal_value(b"super$ecret"));
         assert!(!is_literal_value(b"cms_user_password"));
+        assert!(is_literal_value(b"marmalade"));
+        assert!(!is_literal_value(b"PASSWORD"));
         assert!(!is_literal_value(b"29f63271-dc2f-4734-8221-5b31b5169bac"));
         assert!(!is_literal_value(
             b"arn:aws:iam::aws:policy/IAMUserChangePassword"

@@ -1,26 +1,12 @@
-//! Passwords that documentation writes as slots, not credentials. A connection URL
-//! (`postgres://user:password@host`) or a config line (`DB_PASSWORD=password`) often holds the
-//! slot's own name (`password`, `PASS`), and a URL often repeats its user name
-//! (`postgres:postgres@`, `guest:guest@`). Any other value is a credential, though in a URL one
+//! The password of a connection URL (`postgres://user:password@host`). Documentation fills the
+//! slot with its own name (`user:password@`, `USER:PASS@`) or repeats the user name
+//! (`postgres:postgres@`, `guest:guest@`): those are not credentials. Any other value is, but one
 //! of letters only (`user:secret@`) is a weaker sign than one with digits or symbols.
 
-use super::numbers::is_literal_value;
-
-/// Names of the slot itself, compared ASCII case-insensitively.
-const SLOT_NAMES: &[&[u8]] = &[b"password", b"passwd", b"pass", b"pwd", b"pw"];
+use super::numbers::is_slot_name;
 
 /// How much a password of letters only keeps of the rule's confidence.
 const LETTERS_ONLY: f32 = 0.75;
-
-fn is_slot_name(password: &[u8]) -> bool {
-    SLOT_NAMES.iter().any(|s| password.eq_ignore_ascii_case(s))
-}
-
-/// A value assigned to a password key in a config line: a typed literal that is not the
-/// slot's own name.
-pub fn is_assigned_password(value: &[u8]) -> bool {
-    is_literal_value(value) && !is_slot_name(value)
-}
 
 /// `None` when `password`, found in `matched`, is the slot's name or the user name again;
 /// else the confidence to report it with.
@@ -69,13 +55,6 @@ mod tests {
             None
         );
         assert_eq!(check("amqp://guest:Guest@mq", "Guest"), None);
-    }
-
-    #[test]
-    fn assigned_passwords() {
-        assert!(is_assigned_password(b"marmalade"));
-        assert!(!is_assigned_password(b"PASSWORD"));
-        assert!(!is_assigned_password(b"db_password"));
     }
 
     #[test]

@@ -161,6 +161,41 @@ fn main() {
         );
         return;
     }
+    if std::env::var_os("UNANCHORED").is_some() {
+        // The phrase rules the engine cannot anchor (its folded database): each alone on the
+        // folded view, the slowest first, then all of them together.
+        let mut set = Vec::new();
+        let mut alone = Vec::new();
+        for r in rules.iter().filter(|r| {
+            r.category == Category::Injection && r.anchor.is_none() && r.gate == Gate::Hyperscan
+        }) {
+            if parapet_engine::anchor::derive(
+                &r.pattern,
+                parapet_engine::anchor::PHRASE_MIN_LITERAL,
+            )
+            .is_some()
+            {
+                continue;
+            }
+            let p = pattern_for_folded_view(&r.pattern);
+            let db = Database::compile(&[(p.clone(), 0)]).expect("compile");
+            let (secs, hits) = time_db(&db, &folded);
+            alone.push((secs, hits, r.id.clone()));
+            set.push((p, 0));
+        }
+        alone.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (secs, hits, id) in alone.iter().take(top) {
+            println!("{:8.2} {hits:8} {id}", gb(*secs));
+        }
+        let db = Database::compile(&set).expect("compile");
+        let (secs, hits) = time_db(&db, &folded);
+        println!(
+            "{} unanchored phrase rules together: {:.3} GB/s, {hits} matches",
+            set.len(),
+            gb(secs)
+        );
+        return;
+    }
     if std::env::var_os("MERGED").is_some() {
         let mut set = raw.clone();
         set.extend(fold.iter().cloned());

@@ -64,6 +64,8 @@ pub struct Matcher {
     raw: HsSet,
     folded: HsSet,
     windows: Vec<usize>,
+    /// How far before an anchor hit an anchored rule's match may start (at most its window).
+    back: Vec<usize>,
     /// Rules whose database entry is their anchor, not their pattern.
     anchored: Vec<bool>,
     /// Injection rules anchored by [`anchor::derive`]: their window counts each whitespace run
@@ -96,6 +98,7 @@ impl Matcher {
         let (mut digit_rules, mut digit_patterns) = (Vec::new(), Vec::new());
         let (mut at_rules, mut at_patterns) = (Vec::new(), Vec::new());
         let mut windows: Vec<usize> = rules.iter().map(Rule::window).collect();
+        let mut back = windows.clone();
         let mut anchored: Vec<bool> = rules.iter().map(|r| r.anchor.is_some()).collect();
         let mut phrase = vec![false; rules.len()];
         for (i, r) in rules.iter().enumerate() {
@@ -108,6 +111,18 @@ impl Matcher {
                 Gate::Hyperscan if r.anchor.is_some() => {
                     hs_rules.push(i);
                     hs_patterns.push((r.anchor.clone().unwrap_or_default(), 0u32));
+                    // A match holds its anchor: it lies within its longest length of it,
+                    // and one that opens with its anchor starts inside the anchor's hit.
+                    if let Some(max) = anchor::max_len(&r.pattern) {
+                        windows[i] = windows[i].min(max.max(1));
+                    }
+                    back[i] = windows[i];
+                    let anchor = r.anchor.as_deref().unwrap_or_default();
+                    if r.pattern.starts_with(anchor) {
+                        if let Some(max) = anchor::max_len(anchor) {
+                            back[i] = back[i].min(max);
+                        }
+                    }
                     // A phrase rule's own anchor works as a derived one does.
                     if r.category == Category::Injection {
                         phrase[i] = true;
@@ -168,6 +183,7 @@ impl Matcher {
                 scratch: ThreadLocal::new(),
             },
             windows,
+            back,
             anchored,
             phrase,
             confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
@@ -378,7 +394,10 @@ impl Matcher {
             if self.phrase[rule] {
                 (back_folded(hay, end, w), forward_folded(hay, end, w))
             } else {
-                (end.saturating_sub(w), (end + w).min(hay.len()))
+                (
+                    end.saturating_sub(self.back[rule]),
+                    (end + w).min(hay.len()),
+                )
             }
         };
         while k < anchors.len() {

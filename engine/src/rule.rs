@@ -52,6 +52,8 @@ pub enum ValidatorKind {
     /// The password of a `scheme://user:password@host` URL: not the user name again, not the
     /// name of the slot (`password`, `pass`…); a password of letters only is less certain.
     UrlPassword,
+    /// An e-mail address, not the user part of a URL (`ssh://git@github.com`).
+    EmailAddress,
 }
 
 /// Which first-pass engine finds a rule's candidates. Most rules carry a literal and go to

@@ -2,6 +2,7 @@
 //! closed list of placeholder conventions. Each takes the reported bytes and says keep or drop.
 
 mod checksum;
+mod email;
 mod entropy;
 mod jwt;
 mod numbers;
@@ -13,9 +14,17 @@ pub use entropy::shannon_entropy;
 use crate::rule::ValidatorKind;
 
 /// The outcome of a validator on `span` (the reported bytes) within `matched` (the whole
-/// match): drop it, or keep it with this confidence.
-pub fn apply(kind: ValidatorKind, span: &[u8], matched: &[u8], confidence: f32) -> Option<f32> {
+/// match), `before` being the text just before the match: drop it, or keep it with this
+/// confidence.
+pub fn apply(
+    kind: ValidatorKind,
+    span: &[u8],
+    matched: &[u8],
+    before: &[u8],
+    confidence: f32,
+) -> Option<f32> {
     match kind {
+        ValidatorKind::EmailAddress => (!email::in_url_userinfo(before)).then_some(confidence),
         ValidatorKind::Luhn => numbers::is_payment_card(span).then_some(confidence),
         ValidatorKind::Ssn => numbers::is_issued_ssn(span).then_some(confidence),
         ValidatorKind::Iban => numbers::is_valid_iban(span).then_some(confidence),

@@ -6,7 +6,7 @@
 //! positives <= 2% overall, <= 1% on mcp_docs_paragraphs, <= 0.5% on mcp_servers_tools and
 //! loghub_lines; with the classifier, injection recall >= 0.85 on the 20% test split of the
 //! injection-bearing files. Met today: pii, injection (both bars) and the three per-file
-//! false-positive bars. Not yet met: overall false positives (0.031) and secret recall (0.798):
+//! false-positive bars. Not yet met: overall false positives (0.029) and secret recall (0.798):
 //! their guards below only stop them from getting worse. Secret recall read 0.801 until the
 //! e-mail rule stopped matching the user part of URLs (`ssh://git@github.com`): nine cases such
 //! as `https://username:password@host` had counted as found only through that false e-mail
@@ -69,7 +69,7 @@ fn labelled_corpora_bars() {
         (
             "benign FP overall (target 0.02)",
             rate("benign"),
-            0.033,
+            0.031,
             false,
         ),
         (

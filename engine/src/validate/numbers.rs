@@ -253,11 +253,37 @@ pub fn is_slot_name(value: &[u8]) -> bool {
     SLOT_NAMES.iter().any(|s| value.eq_ignore_ascii_case(s))
 }
 
+/// The word `password` (or `passwd`, either plural) as one part of a route, selector or label
+/// (`#add-password`, `Password:`, `cms/sites/passwords#edit`): such a value names the field
+/// instead of filling it. A password that merely contains the word (`Password1!`) does not.
+fn names_the_slot(span: &[u8]) -> bool {
+    let lower = span.to_ascii_lowercase();
+    let part_edge = |b: u8| matches!(b, b'-' | b'_' | b'/' | b'#' | b':' | b'.');
+    [b"password".as_slice(), b"passwd"].iter().any(|word| {
+        memchr::memmem::find_iter(&lower, word).any(|start| {
+            let mut end = start + word.len();
+            if lower.get(end) == Some(&b's') {
+                end += 1;
+            }
+            let left = start == 0 || part_edge(lower[start - 1]);
+            let right = end == lower.len() || part_edge(lower[end]);
+            left && right && end - start < lower.len()
+        })
+    })
+}
+
 /// A value that reads as a typed literal rather than code or a reference: not an identifier
 /// (`cms_user_password`, `env.APP_PASSWORD`), not a path or URL or ARN, not a UUID, not an
-/// HTML-escaped slot (`&lt;PASSWORD&gt;`) nor a slot's own name (`password`), no whitespace.
+/// HTML-escaped slot (`&lt;PASSWORD&gt;`) nor a slot's own name (`password`, `#add-password`),
+/// no whitespace, not opening with `,` or `;` (the code after a closing quote:
+/// `"Password:",next:`).
 pub fn is_literal_value(span: &[u8]) -> bool {
-    if span.is_empty() || span.iter().any(|b| b.is_ascii_whitespace()) || is_slot_name(span) {
+    if span.is_empty()
+        || matches!(span[0], b',' | b';')
+        || span.iter().any(|b| b.is_ascii_whitespace())
+        || is_slot_name(span)
+        || names_the_slot(span)
+    {
         return false;
     }
     let identifier = span
@@ -318,6 +344,12 @@ mod tests {
         assert!(!is_literal_value(b"cms_user_password"));
         assert!(is_literal_value(b"marmalade"));
         assert!(!is_literal_value(b"PASSWORD"));
+        assert!(!is_literal_value(b"#add-password"));
+        assert!(!is_literal_value(b"Password:"));
+        assert!(!is_literal_value(b"cms/sites/passwords#edit"));
+        assert!(is_literal_value(b"Password1!"));
+        assert!(is_literal_value(b"passwordless42"));
+        assert!(!is_literal_value(b",rememberMeLabel:"));
         assert!(!is_literal_value(b"29f63271-dc2f-4734-8221-5b31b5169bac"));
         assert!(!is_literal_value(
             b"arn:aws:iam::aws:policy/IAMUserChangePassword"

@@ -1,0 +1,95 @@
+//! What one phrase-rule window search costs: for each injection rule anchored on literals of
+//! `ANCHORS=N` bytes (default 5), every anchor hit in FILE gets the window search the engine
+//! would run (the rule's regex over the window around the hit), timed; the slowest rules first,
+//! in µs per hit.
+//!
+//! `cargo run --release -p parapet-engine --example window_cost -- FILE [TOP]`
+
+use std::time::Instant;
+
+use parapet_engine::internals::{pattern_for_folded_view, Database, Scratch};
+use parapet_engine::{builtin_rules, Category};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_automata::Input;
+
+fn compile(pattern: &str) -> Regex {
+    let prefilter = std::env::var("MODE").as_deref() != Ok("noprefilter");
+    meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .auto_prefilter(prefilter)
+                .nfa_size_limit(Some(64 << 20))
+                .hybrid_cache_capacity(4 << 20),
+        )
+        .build(pattern)
+        .expect("compile")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let hay = std::fs::read(args.get(1).expect("usage: window_cost FILE [TOP]")).expect("read");
+    let top: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(15);
+    let min: usize = std::env::var("ANCHORS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let mut rows = Vec::new();
+    for r in builtin_rules().expect("rules") {
+        if r.category != Category::Injection {
+            continue;
+        }
+        let Some(d) = parapet_engine::anchor::derive(&r.pattern, min) else {
+            continue;
+        };
+        let reach = parapet_engine::anchor::max_len(&pattern_for_folded_view(&r.pattern))
+            .unwrap_or(1024)
+            .min(1024);
+        let db = Database::compile(&[(d.pattern(), 0)]).expect("anchor");
+        let mut ends = Vec::new();
+        Scratch::new(&db)
+            .expect("scratch")
+            .scan(&db, &hay, |_, e| ends.push(e))
+            .expect("scan");
+        if ends.is_empty() {
+            continue;
+        }
+        let re = compile(&r.pattern);
+        let (mut searched, mut found) = (0usize, 0usize);
+        let mode = std::env::var("MODE").unwrap_or_default();
+        let t = Instant::now();
+        for &e in &ends {
+            let (from, to) = (e.saturating_sub(reach), (e + reach).min(hay.len()));
+            searched += to - from;
+            let input = Input::new(&hay).range(from..to);
+            let hit = if mode == "ismatch" {
+                re.is_match(input)
+            } else {
+                let mut slots = [None; 4];
+                re.search_slots(&input, &mut slots).is_some()
+            };
+            found += usize::from(hit);
+        }
+        let secs = t.elapsed().as_secs_f64();
+        rows.push((
+            secs * 1e6 / ends.len() as f64,
+            ends.len(),
+            searched / ends.len(),
+            found,
+            secs * 1e3,
+            r.id.clone(),
+        ));
+    }
+    rows.sort_by(|a, b| b.4.total_cmp(&a.4));
+    let total: f64 = rows.iter().map(|r| r.4).sum();
+    println!(
+        "{} rules, {total:.1} ms of window searches in all",
+        rows.len()
+    );
+    println!("  µs/hit     hits  bytes/hit  found      ms  rule");
+    for (us, hits, bytes, found, ms, id) in rows.iter().take(top) {
+        println!("{us:8.2} {hits:8} {bytes:10} {found:6} {ms:7.2}  {id}");
+    }
+}

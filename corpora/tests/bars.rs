@@ -5,12 +5,9 @@
 //! Issue targets: secret recall >= 0.80, pii >= 0.95, injection >= 0.60 from rules; benign false
 //! positives <= 2% overall, <= 1% on mcp_docs_paragraphs, <= 0.5% on mcp_servers_tools and
 //! loghub_lines; with the classifier, injection recall >= 0.85 on the 20% test split of the
-//! injection-bearing files. Met today: pii, injection (both bars) and the three per-file
-//! false-positive bars. Not yet met: overall false positives (0.029) and secret recall (0.798):
-//! their guards below only stop them from getting worse. Secret recall read 0.801 until the
-//! e-mail rule stopped matching the user part of URLs (`ssh://git@github.com`): nine cases such
-//! as `https://username:password@host` had counted as found only through that false e-mail
-//! finding, their slot-name passwords being rightly skipped by the URL rules.
+//! injection-bearing files. Met today: secret, pii, injection (both bars) and the three per-file
+//! false-positive bars. Not yet met: overall false positives (0.029); its ceiling below only
+//! stops it from getting worse.
 
 use std::path::Path;
 
@@ -65,7 +62,7 @@ fn labelled_corpora_bars() {
             0.85,
             true,
         ),
-        ("secret recall (target 0.80)", rate("secret"), 0.795, true),
+        ("secret recall", rate("secret"), 0.80, true),
         (
             "benign FP overall (target 0.02)",
             rate("benign"),

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use parapet_engine::internals::{pattern_for_folded_view, Database, Folded, Scratch};
-use parapet_engine::{builtin_rules, parse_rules, Category, Gate, BUILTIN_RULE_FILES};
+use parapet_engine::{builtin_rules, parse_rules, Category, Gate, Rule, BUILTIN_RULE_FILES};
 
 fn time_db(db: &Database, hay: &[u8]) -> (f64, usize) {
     let mut scratch = Scratch::new(db).expect("scratch");
@@ -19,6 +19,20 @@ fn time_db(db: &Database, hay: &[u8]) -> (f64, usize) {
         best = best.min(t.elapsed().as_secs_f64());
     }
     (best, hits)
+}
+
+/// The phrase rules the engine gives no anchor: they stay in its folded database.
+fn unanchored_phrase_rules(rules: &[Rule]) -> impl Iterator<Item = &Rule> {
+    rules.iter().filter(|r| {
+        r.category == Category::Injection
+            && r.anchor.is_none()
+            && r.gate == Gate::Hyperscan
+            && parapet_engine::anchor::derive(
+                &r.pattern,
+                parapet_engine::anchor::PHRASE_MIN_LITERAL,
+            )
+            .is_none()
+    })
 }
 
 fn main() {
@@ -118,17 +132,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(256);
         let mut triggers = Vec::new();
-        for r in rules.iter().filter(|r| {
-            r.category == Category::Injection && r.anchor.is_none() && r.gate == Gate::Hyperscan
-        }) {
-            if parapet_engine::anchor::derive(
-                &r.pattern,
-                parapet_engine::anchor::PHRASE_MIN_LITERAL,
-            )
-            .is_some()
-            {
-                continue;
-            }
+        for r in unanchored_phrase_rules(&rules) {
             match parapet_engine::anchor::derive(&r.pattern, n) {
                 Some(d) => triggers.push((d.pattern(), 0)),
                 None => println!("no {n}-byte anchor: {}", r.id),
@@ -166,17 +170,7 @@ fn main() {
         // folded view, the slowest first, then all of them together.
         let mut set = Vec::new();
         let mut alone = Vec::new();
-        for r in rules.iter().filter(|r| {
-            r.category == Category::Injection && r.anchor.is_none() && r.gate == Gate::Hyperscan
-        }) {
-            if parapet_engine::anchor::derive(
-                &r.pattern,
-                parapet_engine::anchor::PHRASE_MIN_LITERAL,
-            )
-            .is_some()
-            {
-                continue;
-            }
+        for r in unanchored_phrase_rules(&rules) {
             let p = pattern_for_folded_view(&r.pattern);
             let db = Database::compile(&[(p.clone(), 0)]).expect("compile");
             let (secs, hits) = time_db(&db, &folded);

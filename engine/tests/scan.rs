@@ -24,6 +24,16 @@ fn rules_only() -> &'static Scanner {
     })
 }
 
+/// A scanner with no built-in rules, only `rules`.
+fn only_these_rules(rules: Vec<parapet_engine::Rule>) -> Scanner {
+    Scanner::new(ScannerConfig {
+        no_builtin_rules: true,
+        extra_rules: rules,
+        ..ScannerConfig::default()
+    })
+    .unwrap()
+}
+
 const GH: &str = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
 const AWS_ID: &str = "AKIAZ7QW3ERT5YU2OP4L";
 
@@ -232,12 +242,7 @@ examples = ["token=Zq8vLm2pXr"]
 "#,
     )
     .unwrap();
-    let s = Scanner::new(ScannerConfig {
-        no_builtin_rules: true,
-        extra_rules: rules,
-        ..ScannerConfig::default()
-    })
-    .unwrap();
+    let s = only_these_rules(rules);
     // The match starts well before the anchor and far from other hits.
     let text = format!(
         "{}user=bob; pwd=Zq8vLm2pXr {}",
@@ -270,12 +275,7 @@ negative_examples = ["api_key=Zq8vLm2pXrT4nB6wY1cD", "ham_token=Zq8vLm2pXrT4nB6w
 "#,
     )
     .unwrap();
-    let s = Scanner::new(ScannerConfig {
-        no_builtin_rules: true,
-        extra_rules: rules,
-        ..ScannerConfig::default()
-    })
-    .unwrap();
+    let s = only_these_rules(rules);
     assert!(s.check_examples().unwrap().is_empty());
     // Hits close together, at the very start, and far from each other: every match is found.
     let text = format!(

@@ -116,8 +116,8 @@ pub struct Scanner {
 /// Rule id and kind of the classifier's findings.
 pub const CLASSIFIER_RULE_ID: &str = "classifier.injection";
 pub const CLASSIFIER_KIND: &str = "injection_classifier";
-/// How much of the text before a match its validator sees.
-const CONTEXT_BEFORE: usize = 256;
+/// How much of the text on each side of a match its validator sees.
+const CONTEXT: usize = 256;
 
 /// A finding before policy: rule index, reported span, confidence.
 #[derive(Clone, Copy, Debug)]
@@ -688,8 +688,11 @@ impl Scanner {
         let mut confidence = rule.confidence;
         if let Some(v) = rule.validator {
             let matched = &hay[m.at.match_start..m.at.match_end];
-            let before = &hay[m.at.match_start.saturating_sub(CONTEXT_BEFORE)..m.at.match_start];
-            confidence = validate::apply(v, span, matched, before, confidence)?;
+            let around = validate::Around {
+                before: &hay[m.at.match_start.saturating_sub(CONTEXT)..m.at.match_start],
+                after: &hay[m.at.match_end..(m.at.match_end + CONTEXT).min(hay.len())],
+            };
+            confidence = validate::apply(v, span, matched, around, confidence)?;
         }
         if let Some(min) = rule.min_entropy {
             if validate::shannon_entropy(span) < min {

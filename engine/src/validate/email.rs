@@ -1,6 +1,7 @@
 //! E-mail addresses. The `@` of a URL's user part (`ssh://git@github.com`,
-//! `https://user:secret@example.com`) is not an address: git remotes and connection strings
-//! would otherwise fill every log with "e-mail" findings.
+//! `https://user:secret@example.com`) or of an scp-style remote (`git@github.com:acme/app.git`)
+//! is not an address: git remotes and connection strings would otherwise fill every log with
+//! "e-mail" findings.
 
 /// `true` when `before`, the text just before a match, ends in `scheme://` followed only by
 /// characters a URL's user part may hold (RFC 3986 `userinfo`).
@@ -10,6 +11,12 @@ pub fn in_url_userinfo(before: &[u8]) -> bool {
         i -= 1;
     }
     before[..i].ends_with(b"://")
+}
+
+/// `true` when `after`, the text just after a match, goes on as the path of an scp-style
+/// remote: a `:` and then a path character, no space (`git@github.com:acme/app.git`).
+pub fn is_scp_remote(after: &[u8]) -> bool {
+    matches!(after, [b':', c, ..] if c.is_ascii_alphanumeric() || matches!(c, b'/' | b'~' | b'_' | b'.' | b'-'))
 }
 
 fn is_userinfo(b: u8) -> bool {
@@ -37,13 +44,22 @@ fn is_userinfo(b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::in_url_userinfo;
+    use super::{in_url_userinfo, is_scp_remote};
 
     #[test]
     fn the_user_part_of_a_url_is_not_an_address() {
         assert!(in_url_userinfo(b"clone ssh://"));
         assert!(in_url_userinfo(b"see https://public:"));
         assert!(in_url_userinfo(b"git+ssh://"));
+    }
+
+    #[test]
+    fn an_scp_remote_is_not_an_address() {
+        assert!(is_scp_remote(b":acme/widgets.git"));
+        assert!(is_scp_remote(b":~/repos/app"));
+        assert!(!is_scp_remote(b": he will reply"));
+        assert!(!is_scp_remote(b":"));
+        assert!(!is_scp_remote(b", thanks"));
     }
 
     #[test]

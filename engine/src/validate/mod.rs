@@ -13,18 +13,26 @@ pub use entropy::shannon_entropy;
 
 use crate::rule::ValidatorKind;
 
+/// The text around a match that a validator may look at (up to a few hundred bytes each side).
+#[derive(Clone, Copy, Default)]
+pub struct Around<'a> {
+    pub before: &'a [u8],
+    pub after: &'a [u8],
+}
+
 /// The outcome of a validator on `span` (the reported bytes) within `matched` (the whole
-/// match), `before` being the text just before the match: drop it, or keep it with this
-/// confidence.
+/// match), with the text `around` it: drop it, or keep it with this confidence.
 pub fn apply(
     kind: ValidatorKind,
     span: &[u8],
     matched: &[u8],
-    before: &[u8],
+    around: Around,
     confidence: f32,
 ) -> Option<f32> {
     match kind {
-        ValidatorKind::EmailAddress => (!email::in_url_userinfo(before)).then_some(confidence),
+        ValidatorKind::EmailAddress => (!email::in_url_userinfo(around.before)
+            && !email::is_scp_remote(around.after))
+        .then_some(confidence),
         ValidatorKind::Luhn => numbers::is_payment_card(span).then_some(confidence),
         ValidatorKind::Ssn => numbers::is_issued_ssn(span).then_some(confidence),
         ValidatorKind::Iban => numbers::is_valid_iban(span).then_some(confidence),

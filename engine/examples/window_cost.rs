@@ -1,32 +1,15 @@
 //! What one phrase-rule window search costs: for each injection rule anchored on literals of
 //! `ANCHORS=N` bytes (default 5), every anchor hit in FILE gets the window search the engine
 //! would run (the rule's regex over the window around the hit), timed; the slowest rules first,
-//! in µs per hit.
+//! in µs per hit. `MODE=ismatch` asks only whether a window matches.
 //!
 //! `cargo run --release -p parapet-engine --example window_cost -- FILE [TOP]`
 
 use std::time::Instant;
 
-use parapet_engine::internals::{pattern_for_folded_view, Database, Scratch};
+use parapet_engine::internals::{compile_second_stage, phrase_reach, Database, Scratch};
 use parapet_engine::{builtin_rules, Category};
-use regex_automata::meta::{self, Regex};
-use regex_automata::util::syntax;
 use regex_automata::Input;
-
-fn compile(pattern: &str) -> Regex {
-    let prefilter = std::env::var("MODE").as_deref() != Ok("noprefilter");
-    meta::Builder::new()
-        .syntax(syntax::Config::new().unicode(false).utf8(false))
-        .configure(
-            meta::Config::new()
-                .utf8_empty(false)
-                .auto_prefilter(prefilter)
-                .nfa_size_limit(Some(64 << 20))
-                .hybrid_cache_capacity(4 << 20),
-        )
-        .build(pattern)
-        .expect("compile")
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -44,9 +27,8 @@ fn main() {
         let Some(d) = parapet_engine::anchor::derive(&r.pattern, min) else {
             continue;
         };
-        let reach = parapet_engine::anchor::max_len(&pattern_for_folded_view(&r.pattern))
-            .unwrap_or(1024)
-            .min(1024);
+        // The engine counts each whitespace run as one byte; here the window is plain bytes.
+        let reach = phrase_reach(&r.pattern);
         let db = Database::compile(&[(d.pattern(), 0)]).expect("anchor");
         let mut ends = Vec::new();
         Scratch::new(&db)
@@ -56,7 +38,7 @@ fn main() {
         if ends.is_empty() {
             continue;
         }
-        let re = compile(&r.pattern);
+        let re = compile_second_stage(&r.pattern).expect("pattern");
         let (mut searched, mut found) = (0usize, 0usize);
         let mode = std::env::var("MODE").unwrap_or_default();
         let t = Instant::now();

@@ -47,10 +47,12 @@ pub use verdict::{Action, Detection, Policy, Verdict};
 /// Internals exposed for the benchmarks and fuzz targets; not a stable API.
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::confirm::compile as compile_second_stage;
     pub use crate::fold::{pattern_for_folded_view, Folded};
     pub use crate::gate::{at_windows, digit_windows};
     pub use crate::hyperscan::{Database, Scratch};
     pub use crate::json::{string_tokens, Joined};
+    pub use crate::matcher::phrase_reach;
 }
 
 #[cfg(test)]

@@ -3,43 +3,26 @@
 //! is not an address: git remotes and connection strings would otherwise fill every log with
 //! "e-mail" findings.
 
+/// `true` unless the match is the user part of a URL or of an scp-style remote.
+pub fn is_address(before: &[u8], after: &[u8]) -> bool {
+    !in_url_userinfo(before) && !is_scp_remote(after)
+}
+
 /// `true` when `before`, the text just before a match, ends in `scheme://` followed only by
 /// characters a URL's user part may hold (RFC 3986 `userinfo`).
-pub fn in_url_userinfo(before: &[u8]) -> bool {
-    let mut i = before.len();
-    while i > 0 && is_userinfo(before[i - 1]) {
-        i -= 1;
-    }
-    before[..i].ends_with(b"://")
+fn in_url_userinfo(before: &[u8]) -> bool {
+    let userinfo = |b: u8| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=:".contains(&b);
+    let start = before
+        .iter()
+        .rposition(|&b| !userinfo(b))
+        .map_or(0, |i| i + 1);
+    before[..start].ends_with(b"://")
 }
 
 /// `true` when `after`, the text just after a match, goes on as the path of an scp-style
 /// remote: a `:` and then a path character, no space (`git@github.com:acme/app.git`).
-pub fn is_scp_remote(after: &[u8]) -> bool {
-    matches!(after, [b':', c, ..] if c.is_ascii_alphanumeric() || matches!(c, b'/' | b'~' | b'_' | b'.' | b'-'))
-}
-
-fn is_userinfo(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'%'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-        )
+fn is_scp_remote(after: &[u8]) -> bool {
+    matches!(after, [b':', c, ..] if c.is_ascii_alphanumeric() || b"/~_.-".contains(c))
 }
 
 #[cfg(test)]

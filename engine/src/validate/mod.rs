@@ -14,7 +14,7 @@ pub use entropy::shannon_entropy;
 use crate::rule::ValidatorKind;
 
 /// The text around a match that a validator may look at (up to a few hundred bytes each side).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct Around<'a> {
     pub before: &'a [u8],
     pub after: &'a [u8],
@@ -30,17 +30,17 @@ pub fn apply(
     confidence: f32,
 ) -> Option<f32> {
     match kind {
-        ValidatorKind::EmailAddress => (!email::in_url_userinfo(around.before)
-            && !email::is_scp_remote(around.after))
-        .then_some(confidence),
+        ValidatorKind::EmailAddress => {
+            email::is_address(around.before, around.after).then_some(confidence)
+        }
         ValidatorKind::Luhn => numbers::is_payment_card(span).then_some(confidence),
         ValidatorKind::Ssn => numbers::is_issued_ssn(span).then_some(confidence),
         ValidatorKind::Iban => numbers::is_valid_iban(span).then_some(confidence),
         ValidatorKind::Phone => numbers::is_plausible_phone(span).then_some(confidence),
-        ValidatorKind::LiteralValue => numbers::is_literal_value(span).then_some(confidence),
-        ValidatorKind::Password => numbers::is_password_shaped(span).then_some(confidence),
+        ValidatorKind::LiteralValue => password::is_literal_value(span).then_some(confidence),
+        ValidatorKind::Password => password::is_password_shaped(span).then_some(confidence),
         ValidatorKind::Jwt => jwt::is_jwt(span).then_some(confidence),
-        ValidatorKind::UrlPassword => password::url_password_confidence(span, matched, confidence),
+        ValidatorKind::UrlPassword => password::user_password_confidence(span, matched, confidence),
         // A token whose checksum holds is certainly real; one whose checksum fails still has
         // the provider's shape (documentation samples often do), so it is kept, less sure.
         ValidatorKind::Crc32Base62 => Some(if checksum::crc32_base62_ok(span) {

@@ -230,82 +230,6 @@ pub fn is_plausible_phone(span: &[u8]) -> bool {
     true
 }
 
-/// What people choose as passwords when made to: 8–64 characters, no spaces, at least three of
-/// lower case, upper case, digits and symbols. Prose words after `password is` fail it.
-pub fn is_password_shaped(span: &[u8]) -> bool {
-    if !(8..=64).contains(&span.len()) || !is_literal_value(span) {
-        return false;
-    }
-    let classes = [
-        span.iter().any(u8::is_ascii_lowercase),
-        span.iter().any(u8::is_ascii_uppercase),
-        span.iter().any(u8::is_ascii_digit),
-        span.iter().any(|b| b.is_ascii_punctuation()),
-    ];
-    classes.iter().filter(|&&c| c).count() >= 3
-}
-
-/// Names of a password slot itself, compared ASCII case-insensitively: documentation fills
-/// the slot with its own name (`DB_PASSWORD=password`, `user:PASS@host`).
-const SLOT_NAMES: &[&[u8]] = &[b"password", b"passwd", b"pass", b"pwd", b"pw"];
-
-pub fn is_slot_name(value: &[u8]) -> bool {
-    SLOT_NAMES.iter().any(|s| value.eq_ignore_ascii_case(s))
-}
-
-/// The word `password` (or `passwd`, either plural) as one part of a route, selector or label
-/// (`#add-password`, `Password:`, `cms/sites/passwords#edit`): such a value names the field
-/// instead of filling it. A password that merely contains the word (`Password1!`) does not.
-fn names_the_slot(span: &[u8]) -> bool {
-    let lower = span.to_ascii_lowercase();
-    let part_edge = |b: u8| matches!(b, b'-' | b'_' | b'/' | b'#' | b':' | b'.');
-    [b"password".as_slice(), b"passwd"].iter().any(|word| {
-        memchr::memmem::find_iter(&lower, word).any(|start| {
-            let mut end = start + word.len();
-            if lower.get(end) == Some(&b's') {
-                end += 1;
-            }
-            let left = start == 0 || part_edge(lower[start - 1]);
-            let right = end == lower.len() || part_edge(lower[end]);
-            left && right && end - start < lower.len()
-        })
-    })
-}
-
-/// A value that reads as a typed literal rather than code or a reference: not an identifier
-/// (`cms_user_password`, `env.APP_PASSWORD`), not a path or URL or ARN, not a UUID, not an
-/// HTML-escaped slot (`&lt;PASSWORD&gt;`) nor a slot's own name (`password`, `#add-password`),
-/// no whitespace, not opening with `,` or `;` (the code after a closing quote:
-/// `"Password:",next:`).
-pub fn is_literal_value(span: &[u8]) -> bool {
-    if span.is_empty()
-        || matches!(span[0], b',' | b';')
-        || span.iter().any(|b| b.is_ascii_whitespace())
-        || is_slot_name(span)
-        || names_the_slot(span)
-    {
-        return false;
-    }
-    let identifier = span
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
-        && (span.contains(&b'_') || span.contains(&b'.'))
-        && !span.iter().any(u8::is_ascii_digit);
-    let reference = span[0] == b'/'
-        || span.windows(2).any(|w| w == b"::")
-        || span.windows(3).any(|w| w == b"://")
-        || span.windows(4).any(|w| w == b"&lt;" || w == b"&gt;");
-    let uuid = span.len() == 36
-        && span.iter().enumerate().all(|(i, b)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                *b == b'-'
-            } else {
-                b.is_ascii_hexdigit()
-            }
-        });
-    !(identifier || reference || uuid)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,27 +257,6 @@ mod tests {
         assert!(is_valid_iban(b"DE89370400440532013000"));
         assert!(!is_valid_iban(b"DE89370400440532013001"));
         assert!(!is_valid_iban(b"ZZ89370400440532013000"));
-    }
-
-    #[test]
-    fn password_values() {
-        assert!(is_password_shaped(b"9*sXI1cgmsw6BlC"));
-        assert!(!is_password_shaped(b"env.PERKEEP_TEST_PASSWORD"));
-        assert!(!is_password_shaped(b"&lt;YOURPASSWROD&gt;"));
-        assert!(is_literal_value(b"super$ecret"));
-        assert!(!is_literal_value(b"cms_user_password"));
-        assert!(is_literal_value(b"marmalade"));
-        assert!(!is_literal_value(b"PASSWORD"));
-        assert!(!is_literal_value(b"#add-password"));
-        assert!(!is_literal_value(b"Password:"));
-        assert!(!is_literal_value(b"cms/sites/passwords#edit"));
-        assert!(is_literal_value(b"Password1!"));
-        assert!(is_literal_value(b"passwordless42"));
-        assert!(!is_literal_value(b",rememberMeLabel:"));
-        assert!(!is_literal_value(b"29f63271-dc2f-4734-8221-5b31b5169bac"));
-        assert!(!is_literal_value(
-            b"arn:aws:iam::aws:policy/IAMUserChangePassword"
-        ));
     }
 
     #[test]

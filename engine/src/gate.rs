@@ -1,7 +1,8 @@
 //! Byte gates for the rules that have no literal to anchor them: numeric PII runs only where
-//! a run of digits and separators holds enough digits (or may start an IBAN), and e-mail
-//! addresses only around an `@` with an address-shaped word on each side. Each gate calls back
-//! with the windows the rules' combined regex should search.
+//! a run of digits and separators holds enough digits (or may start an IBAN), e-mail
+//! addresses only around an `@` with an address-shaped word on each side, and credentials in
+//! URLs only around an `@` that closes a URL's user part (`scheme://user:password@`). Each gate
+//! calls back with the windows its rules' regexes should search.
 
 #[inline]
 fn is_digit_sep(b: u8) -> bool {
@@ -321,9 +322,95 @@ pub fn at_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
     }
 }
 
+/// Longest `user:password` a URL credential rule reports (64-byte user, colon, 255-byte
+/// password), with room to spare.
+const USERINFO_MAX: usize = 330;
+/// Longest scheme before `://` (`postgresql+psycopg2`, `git+ssh`).
+const SCHEME_MAX: usize = 40;
+/// How much of the host after the `@` a window takes.
+const HOST_MAX: usize = 256;
+
+/// Bytes that cannot occur between a URL's `://` and the `@` that ends its user part.
+#[inline]
+fn ends_userinfo(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'/' | b'@' | b'"' | b'\'' | b'<' | b'>')
+}
+
+#[inline]
+fn is_scheme_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-')
+}
+
+#[inline]
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':')
+}
+
+/// Calls `f(from, to)` around each `@` that closes the user part of a URL: from the first byte
+/// its scheme may start at to the end of its host. Runs of `http://` without an `@`, the text
+/// that made the URL rules slow in Hyperscan, cost one `memchr`. Windows that overlap or touch
+/// are merged.
+pub fn userinfo_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
+    let mut pending: Option<(usize, usize)> = None;
+    for at in memchr::memchr_iter(b'@', hay) {
+        let floor = at.saturating_sub(USERINFO_MAX);
+        let mut i = at;
+        while i > floor && !ends_userinfo(hay[i - 1]) {
+            i -= 1;
+        }
+        if i < 3 || &hay[i - 3..i] != b"://" {
+            continue;
+        }
+        let mut from = i - 3;
+        let scheme_floor = from.saturating_sub(SCHEME_MAX);
+        while from > scheme_floor && is_scheme_byte(hay[from - 1]) {
+            from -= 1;
+        }
+        let mut to = at + 1;
+        while to < hay.len() && to - at <= HOST_MAX && is_host_byte(hay[to]) {
+            to += 1;
+        }
+        pending = match pending {
+            Some((pl, pr)) if from <= pr => Some((pl, to.max(pr))),
+            Some((pl, pr)) => {
+                f(pl, pr);
+                Some((from, to))
+            }
+            None => Some((from, to)),
+        };
+    }
+    if let Some((pl, pr)) = pending {
+        f(pl, pr);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn userinfo(s: &str) -> Vec<&str> {
+        let mut v = Vec::new();
+        userinfo_windows(s.as_bytes(), |a, b| v.push(&s[a..b]));
+        v
+    }
+
+    #[test]
+    fn userinfo_windows_hold_the_whole_url_credential() {
+        assert_eq!(
+            userinfo("clone git+https://bot:s3cr3t@git.example.dev/x.git now"),
+            ["git+https://bot:s3cr3t@git.example.dev"]
+        );
+        assert_eq!(
+            userinfo("redis://:pw@[::1]:6379/0"),
+            ["redis://:pw@[::1]:6379"]
+        );
+        // No `://` before the `@` in the same token: an e-mail, a decorator, a scoped package.
+        assert!(userinfo("mail ops@example.com, @app.route, npm i @scope/pkg").is_empty());
+        assert!(userinfo("see https://example.com/a then ops@example.com").is_empty());
+        assert!(userinfo(&"http://".repeat(1000)).is_empty());
+        // Two credentials in one string merge only when their windows touch.
+        assert_eq!(userinfo("a://u:p@h b://v:q@k").len(), 2);
+    }
 
     fn windows(s: &str) -> Vec<&str> {
         let mut v = Vec::new();

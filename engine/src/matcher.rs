@@ -5,7 +5,8 @@
 //! - Literal-free numeric PII sits behind a digit-run gate: runs of digits and separators are
 //!   found here, and only runs with enough digits (or the head of an IBAN) go to one combined
 //!   regex for the digit rules.
-//! - E-mail addresses sit behind `memchr(b'@')`.
+//! - E-mail addresses sit behind `memchr(b'@')`, and so do credentials in URLs: their rules are
+//!   searched, each alone, only around an `@` that closes a URL's user part.
 //! - Injection phrase rules are matched on the whitespace-folded view ([`crate::fold`]) by a
 //!   second Hyperscan database, and their matches mapped back to original offsets.
 
@@ -18,7 +19,7 @@ use crate::anchor;
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
 use crate::fold::{has_invisible, is_ws, pattern_for_folded_view, Folded};
-use crate::gate::{at_windows, digit_windows};
+use crate::gate::{at_windows, digit_windows, userinfo_windows};
 use crate::hyperscan::{Database, Scratch};
 use crate::rule::{Category, Gate, Rule};
 
@@ -74,6 +75,9 @@ pub struct Matcher {
     confirmers: Vec<Confirmer>,
     digits: GateSet,
     at: GateSet,
+    /// Rules searched one by one in the windows of the URL user-part gate: URL rules overlap
+    /// (an `https` URL fits both the web and the any-scheme rule), and each must get its chance.
+    userinfo: Vec<usize>,
     key: String,
 }
 
@@ -97,6 +101,7 @@ impl Matcher {
         let (mut fold_rules, mut fold_patterns) = (Vec::new(), Vec::new());
         let (mut digit_rules, mut digit_patterns) = (Vec::new(), Vec::new());
         let (mut at_rules, mut at_patterns) = (Vec::new(), Vec::new());
+        let mut userinfo_rules = Vec::new();
         let mut windows: Vec<usize> = rules.iter().map(Rule::window).collect();
         let mut back = windows.clone();
         let mut anchored: Vec<bool> = rules.iter().map(|r| r.anchor.is_some()).collect();
@@ -153,6 +158,7 @@ impl Matcher {
                     at_rules.push(i);
                     at_patterns.push(r.pattern.as_str());
                 }
+                Gate::Userinfo => userinfo_rules.push(i),
             }
         }
         let mut all_patterns = hs_patterns.clone();
@@ -189,6 +195,7 @@ impl Matcher {
             confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
             at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
+            userinfo: userinfo_rules,
             key,
         })
     }
@@ -272,7 +279,23 @@ impl Matcher {
         self.digit_matches(hay, &mut gated);
         self.at_matches(hay, &mut gated);
         out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
+        self.userinfo_matches(hay, out);
         Ok(())
+    }
+
+    /// Matches of the URL credential rules, in the windows of the user-part gate.
+    fn userinfo_matches(&self, hay: &[u8], out: &mut Vec<RawMatch>) {
+        if self.userinfo.is_empty() {
+            return;
+        }
+        let mut found = Vec::new();
+        userinfo_windows(hay, |from, to| {
+            for &rule in &self.userinfo {
+                found.clear();
+                self.confirmers[rule].search(hay, from, to, &mut found);
+                out.extend(found.iter().map(|&at| RawMatch { rule, at }));
+            }
+        });
     }
 
     /// The match of `rule` that Hyperscan saw end at `end`, start and captures recovered.
@@ -369,6 +392,12 @@ impl Matcher {
             let mut gated = Vec::new();
             self.at_matches(hay, &mut gated);
             std::hint::black_box(gated);
+            Ok(())
+        })?;
+        time("URL user-part gate and rules", &mut || {
+            let mut found = Vec::new();
+            self.userinfo_matches(hay, &mut found);
+            std::hint::black_box(found);
             Ok(())
         })?;
         times.push(("(raw hits)", n_hits as f64));

@@ -67,6 +67,8 @@ pub enum Gate {
     Digits,
     /// Around each `@`.
     At,
+    /// Around each `@` that closes a URL's user part (`scheme://user:password@`).
+    Userinfo,
 }
 
 /// One detection rule, exactly as written in a rule file.
@@ -178,6 +180,13 @@ impl Rule {
             }
         };
         check_regex(&self.pattern).map_err(|e| err(format!("pattern: {e}")))?;
+        if self.gate == Gate::Userinfo
+            && !(self.pattern.contains("://") && self.pattern.contains('@'))
+        {
+            return Err(err(
+                "a rule behind the userinfo gate matches `scheme://user:password@`: its pattern must hold `://` and `@`".into(),
+            ));
+        }
         if let Some(anchor) = &self.anchor {
             if self.gate != Gate::Hyperscan {
                 return Err(err(

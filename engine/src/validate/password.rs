@@ -20,9 +20,10 @@ pub fn is_password_shaped(span: &[u8]) -> bool {
     classes.iter().filter(|&&c| c).count() >= 3
 }
 
-/// Names of a password slot itself, compared ASCII case-insensitively: documentation fills
-/// the slot with its own name (`DB_PASSWORD=password`, `user:PASS@host`).
-const SLOT_NAMES: &[&[u8]] = &[b"password", b"passwd", b"pass", b"pwd", b"pw"];
+/// Names of a credential slot itself, compared ASCII case-insensitively: documentation fills
+/// the slot with its own name (`DB_PASSWORD=password`, `user:PASS@host`, `curl -u
+/// username:token`).
+const SLOT_NAMES: &[&[u8]] = &[b"password", b"passwd", b"pass", b"pwd", b"pw", b"token"];
 
 fn is_slot_name(value: &[u8]) -> bool {
     SLOT_NAMES.iter().any(|s| value.eq_ignore_ascii_case(s))
@@ -168,6 +169,7 @@ mod tests {
             None
         );
         assert_eq!(check("mysql://ROOT:PASS@db", "PASS"), None);
+        assert_eq!(check("curl -u username:token", "token"), None);
         assert_eq!(
             check("postgres://postgres:postgres@localhost", "postgres"),
             None

@@ -351,8 +351,12 @@ fn is_host_byte(b: u8) -> bool {
 /// that made the URL rules slow in Hyperscan, cost one `memchr`. Windows that overlap or touch
 /// are merged.
 pub fn userinfo_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
+    // Only an `@` after the first `://` can close a user part (`a@b.a@b.…` costs one search).
+    let Some(first) = memchr::memmem::find(hay, b"://") else {
+        return;
+    };
     let mut pending: Option<(usize, usize)> = None;
-    for at in memchr::memchr_iter(b'@', hay) {
+    for at in memchr::memchr_iter(b'@', &hay[first..]).map(|i| i + first) {
         let floor = at.saturating_sub(USERINFO_MAX);
         let mut i = at;
         while i > floor && !ends_userinfo(hay[i - 1]) {

@@ -19,6 +19,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
+    let is_match_only = std::env::var("MODE").is_ok_and(|m| m == "ismatch");
     let mut rows = Vec::new();
     for r in builtin_rules().expect("rules") {
         if r.category != Category::Injection {
@@ -40,13 +41,12 @@ fn main() {
         }
         let re = compile_second_stage(&r.pattern).expect("pattern");
         let (mut searched, mut found) = (0usize, 0usize);
-        let mode = std::env::var("MODE").unwrap_or_default();
         let t = Instant::now();
         for &e in &ends {
             let (from, to) = (e.saturating_sub(reach), (e + reach).min(hay.len()));
             searched += to - from;
             let input = Input::new(&hay).range(from..to);
-            let hit = if mode == "ismatch" {
+            let hit = if is_match_only {
                 re.is_match(input)
             } else {
                 let mut slots = [None; 4];

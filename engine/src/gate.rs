@@ -288,14 +288,32 @@ fn is_domain_part(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
 }
 
+/// Calls `f(from, to)` once for each run of `windows` (in order of their start) that overlap
+/// or touch.
+fn merge_touching(windows: impl Iterator<Item = (usize, usize)>, mut f: impl FnMut(usize, usize)) {
+    let mut pending: Option<(usize, usize)> = None;
+    for (from, to) in windows {
+        pending = match pending {
+            Some((pl, pr)) if from <= pr => Some((pl, pr.max(to))),
+            Some((pl, pr)) => {
+                f(pl, pr);
+                Some((from, to))
+            }
+            None => Some((from, to)),
+        };
+    }
+    if let Some((pl, pr)) = pending {
+        f(pl, pr);
+    }
+}
+
 /// Calls `f(from, to)` around each `@` that has an address-shaped word on both sides;
 /// windows that overlap or touch are merged, so a run of `a@b.a@b.…` is searched once.
-pub fn at_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
+pub fn at_windows(hay: &[u8], f: impl FnMut(usize, usize)) {
     let mut done = 0;
-    let mut pending: Option<(usize, usize)> = None;
-    for at in memchr::memchr_iter(b'@', hay) {
+    let windows = memchr::memchr_iter(b'@', hay).filter_map(|at| {
         if at < done {
-            continue;
+            return None;
         }
         let mut l = at;
         while l > 0 && at - l < 64 && is_local_part(hay[l - 1]) {
@@ -306,20 +324,13 @@ pub fn at_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
             r += 1;
         }
         if l < at && r > at + 3 && hay[at + 1..r].contains(&b'.') {
-            pending = match pending {
-                Some((pl, pr)) if l <= pr => Some((pl, r)),
-                Some((pl, pr)) => {
-                    f(pl, pr);
-                    Some((l, r))
-                }
-                None => Some((l, r)),
-            };
             done = r;
+            Some((l, r))
+        } else {
+            None
         }
-    }
-    if let Some((pl, pr)) = pending {
-        f(pl, pr);
-    }
+    });
+    merge_touching(windows, f);
 }
 
 /// Longest `user:password` a URL credential rule reports (64-byte user, colon, 255-byte
@@ -350,20 +361,20 @@ fn is_host_byte(b: u8) -> bool {
 /// its scheme may start at to the end of its host. Runs of `http://` without an `@`, the text
 /// that made the URL rules slow in Hyperscan, cost one `memchr`. Windows that overlap or touch
 /// are merged.
-pub fn userinfo_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
+pub fn userinfo_windows(hay: &[u8], f: impl FnMut(usize, usize)) {
     // Only an `@` after the first `://` can close a user part (`a@b.a@b.…` costs one search).
     let Some(first) = memchr::memmem::find(hay, b"://") else {
         return;
     };
-    let mut pending: Option<(usize, usize)> = None;
-    for at in memchr::memchr_iter(b'@', &hay[first..]).map(|i| i + first) {
+    let windows = memchr::memchr_iter(b'@', &hay[first..]).filter_map(|i| {
+        let at = i + first;
         let floor = at.saturating_sub(USERINFO_MAX);
         let mut i = at;
         while i > floor && !ends_userinfo(hay[i - 1]) {
             i -= 1;
         }
         if i < 3 || &hay[i - 3..i] != b"://" {
-            continue;
+            return None;
         }
         let mut from = i - 3;
         let scheme_floor = from.saturating_sub(SCHEME_MAX);
@@ -374,18 +385,9 @@ pub fn userinfo_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
         while to < hay.len() && to - at <= HOST_MAX && is_host_byte(hay[to]) {
             to += 1;
         }
-        pending = match pending {
-            Some((pl, pr)) if from <= pr => Some((pl, to.max(pr))),
-            Some((pl, pr)) => {
-                f(pl, pr);
-                Some((from, to))
-            }
-            None => Some((from, to)),
-        };
-    }
-    if let Some((pl, pr)) = pending {
-        f(pl, pr);
-    }
+        Some((from, to))
+    });
+    merge_touching(windows, f);
 }
 
 #[cfg(test)]

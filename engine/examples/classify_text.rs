@@ -1,4 +1,4 @@
-//! Prints the injection classifier's score for each line of a file (or stdin), and its cost.
+//! Prints the injection classifier's score for each line of a file (or stdin), and its cost (best of five passes).
 //!
 //! `cargo run --release -p parapet-engine --example classify_text -- [FILE]`
 
@@ -20,12 +20,16 @@ fn main() {
     let c = Classifier::builtin().expect("model");
     let lines: Vec<&str> = text.lines().collect();
     let bytes: usize = lines.iter().map(|l| l.len()).sum();
-    let t = Instant::now();
-    let scores: Vec<f32> = lines
-        .iter()
-        .map(|l| c.score(l.as_bytes()).map_or(0.0, |s| s.0))
-        .collect();
-    let secs = t.elapsed().as_secs_f64();
+    // Best of five passes: this machine is shared and one pass moves by 2x.
+    let (mut scores, mut secs) = (Vec::new(), f64::MAX);
+    for _ in 0..5 {
+        let t = Instant::now();
+        scores = lines
+            .iter()
+            .map(|l| c.score(l.as_bytes()).map_or(0.0, |s| s.0))
+            .collect();
+        secs = secs.min(t.elapsed().as_secs_f64());
+    }
     for (line, s) in lines.iter().zip(scores) {
         let head: String = line.chars().take(100).collect();
         println!("{s:.3} {head}");

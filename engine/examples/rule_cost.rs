@@ -165,6 +165,62 @@ fn main() {
         );
         return;
     }
+    if let Some(k) = std::env::var("SPLIT")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        // The folded database's rules dealt round-robin into 1..=K databases: the summed
+        // time of scanning each, against one database.
+        let phrase: Vec<String> = unanchored_phrase_rules(&rules)
+            .map(|r| pattern_for_folded_view(&r.pattern))
+            .collect();
+        for parts in 1..=k {
+            let dbs: Vec<Database> = (0..parts)
+                .map(|p| {
+                    let set: Vec<(String, u32)> = phrase
+                        .iter()
+                        .skip(p)
+                        .step_by(parts)
+                        .map(|x| (x.clone(), 0))
+                        .collect();
+                    Database::compile(&set).expect("compile")
+                })
+                .collect();
+            let secs: f64 = dbs.iter().map(|db| time_db(db, &folded).0).sum();
+            println!("{parts} databases: {:.3} GB/s", gb(secs));
+        }
+        return;
+    }
+    if std::env::var_os("LEAVE_OUT").is_some() {
+        // The folded database without each family of phrase rules (id up to its second dot):
+        // where the cost of the whole database sits, which the rules alone do not show.
+        let phrase: Vec<&Rule> = unanchored_phrase_rules(&rules).collect();
+        let family = |r: &Rule| r.id.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+        let mut families: Vec<String> = phrase.iter().map(|r| family(r)).collect();
+        families.sort();
+        families.dedup();
+        let db_of = |keep: &dyn Fn(&Rule) -> bool| {
+            let set: Vec<(String, u32)> = phrase
+                .iter()
+                .filter(|r| keep(r))
+                .map(|r| (pattern_for_folded_view(&r.pattern), 0))
+                .collect();
+            let n = set.len();
+            (Database::compile(&set).expect("compile"), n)
+        };
+        let (all, n) = db_of(&|_| true);
+        println!("all {n}: {:.3} GB/s", gb(time_db(&all, &folded).0));
+        for f in &families {
+            let (db, n) = db_of(&|r| family(r) != *f);
+            let (alone, m) = db_of(&|r| family(r) == *f);
+            println!(
+                "without {f} ({n} left): {:.3} GB/s; {f} alone ({m}): {:.3} GB/s",
+                gb(time_db(&db, &folded).0),
+                gb(time_db(&alone, &folded).0)
+            );
+        }
+        return;
+    }
     if std::env::var_os("UNANCHORED").is_some() {
         // The phrase rules the engine cannot anchor (its folded database): each alone on the
         // folded view, the slowest first, then all of them together.

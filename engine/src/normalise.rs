@@ -98,48 +98,103 @@ pub fn regions(text: &[u8]) -> Vec<(usize, usize)> {
     out
 }
 
-/// 64-byte blocks of ASCII that hold a leet symbol between letters or spaced-out letters.
+/// 64-byte blocks of ASCII that hold a leet symbol between letters or spaced-out letters: each
+/// block's letters, leet symbols and spaces as bit masks, the two patterns found with shifts
+/// (the block before lends the bits a pattern starts with).
 fn ascii_spots(text: &[u8], spots: &mut Vec<(usize, usize)>) {
-    // One pass: the classes of the last seven bytes in a shift register, one byte each.
-    const A: u64 = 1; // ASCII letter
-    const L: u64 = 2; // leet symbol
-    const S: u64 = 4; // space
-    static CLASS: [u8; 256] = {
-        let mut t = [0u8; 256];
-        let mut b = 0;
-        while b < 256 {
-            let c = b as u8;
-            t[b] = if c.is_ascii_alphabetic() {
-                A as u8
-            } else if leet(c).is_some() {
-                L as u8
-            } else if c == b' ' {
-                S as u8
-            } else {
-                0
-            };
-            b += 1;
-        }
-        t
-    };
-    // Letter, leet symbol, letter.
-    let (leet_mask, leet_want) = (A << 16 | L << 8 | A, A << 16 | L << 8 | A);
-    // Not a letter (nor the start of the text), then three times a letter and a space.
-    const START: u64 = 8;
-    let spaced_mask = (A | START) << 48 | A << 40 | S << 32 | A << 24 | S << 16 | A << 8 | S;
-    let spaced_want = A << 40 | S << 32 | A << 24 | S << 16 | A << 8 | S;
-    // Before the text: bytes of class START, which neither pattern accepts.
-    let mut reg = START * 0x0101_0101_0101_0101;
+    // Nothing before the text: no letter, and no byte that may stand before spaced letters.
+    let mut before = SpotMasks::default();
+    let mut before_boundary = 0u64;
     for (k, chunk) in text.chunks(64).enumerate() {
-        let mut hit = false;
-        for &b in chunk {
-            reg = reg << 8 | u64::from(CLASS[b as usize]);
-            hit |= (reg & leet_mask == leet_want) | (reg & spaced_mask == spaced_want);
-        }
-        if hit {
+        let m = SpotMasks::of(chunk);
+        // Not a letter: what stands before spaced-out letters.
+        let boundary = !m.letter;
+        // Bit j: the mask's bit for the byte d before byte j.
+        let back = |this: u64, before: u64, d: u32| this << d | before >> (64 - d);
+        // Letter, leet symbol, letter.
+        let leet = back(m.letter, before.letter, 2) & back(m.leet, before.leet, 1) & m.letter;
+        // Not a letter, then three times a letter and a space.
+        let spaced = back(boundary, before_boundary, 6)
+            & back(m.letter, before.letter, 5)
+            & back(m.space, before.space, 4)
+            & back(m.letter, before.letter, 3)
+            & back(m.space, before.space, 2)
+            & back(m.letter, before.letter, 1)
+            & m.space;
+        let within = if chunk.len() == 64 {
+            u64::MAX
+        } else {
+            (1u64 << chunk.len()) - 1
+        };
+        if (leet | spaced) & within != 0 {
             // The pattern may have begun in the block before.
             spots.push(((k * 64).saturating_sub(8), k * 64 + chunk.len()));
         }
+        (before, before_boundary) = (m, boundary);
+    }
+}
+
+/// Bit masks of up to 64 bytes: bit i set when byte i is an ASCII letter, a leet symbol
+/// ([`leet`]), or a space.
+#[derive(Clone, Copy, Default)]
+struct SpotMasks {
+    letter: u64,
+    leet: u64,
+    space: u64,
+}
+
+impl SpotMasks {
+    fn of(chunk: &[u8]) -> Self {
+        match <&[u8; 64]>::try_from(chunk) {
+            Ok(block) => Self::of_block(block),
+            Err(_) => {
+                // Padding is none of the three.
+                let mut block = [0u8; 64];
+                block[..chunk.len()].copy_from_slice(chunk);
+                Self::of_block(&block)
+            }
+        }
+    }
+
+    /// SSE2, which every x86-64 has.
+    #[cfg(target_arch = "x86_64")]
+    fn of_block(block: &[u8; 64]) -> Self {
+        use std::arch::x86_64::*;
+        let mut m = SpotMasks::default();
+        for k in 0..4 {
+            // SAFETY: SSE2 is part of the x86-64 baseline; each load is unaligned and lies
+            // within the 64-byte block.
+            unsafe {
+                let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
+                let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+                // (b | 0x20) - b'a' <= 25 as unsigned: an ASCII letter of either case.
+                let t = _mm_sub_epi8(
+                    _mm_or_si128(v, _mm_set1_epi8(0x20)),
+                    _mm_set1_epi8(b'a' as i8),
+                );
+                let letter = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(25)), t);
+                let mut leet = eq(b'0');
+                for c in *b"1!|345$7@" {
+                    leet = _mm_or_si128(leet, eq(c));
+                }
+                let bits = |x| (_mm_movemask_epi8(x) as u16 as u64) << (16 * k);
+                m.letter |= bits(letter);
+                m.leet |= bits(leet);
+                m.space |= bits(eq(b' '));
+            }
+        }
+        m
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn of_block(block: &[u8; 64]) -> Self {
+        let mut m = SpotMasks::default();
+        for (i, &b) in block.iter().enumerate() {
+            m.letter |= u64::from(b.is_ascii_alphabetic()) << i;
+            m.leet |= u64::from(leet(b).is_some()) << i;
+            m.space |= u64::from(b == b' ') << i;
+        }
+        m
     }
 }
 
@@ -386,7 +441,82 @@ mod tests {
         assert!(regions(prose.as_bytes()).is_empty());
     }
 
+    /// The block check one byte at a time, through a shift register of byte classes.
+    fn ascii_spots_one_byte_at_a_time(text: &[u8], spots: &mut Vec<(usize, usize)>) {
+        // One pass: the classes of the last seven bytes in a shift register, one byte each.
+        const A: u64 = 1; // ASCII letter
+        const L: u64 = 2; // leet symbol
+        const S: u64 = 4; // space
+        static CLASS: [u8; 256] = {
+            let mut t = [0u8; 256];
+            let mut b = 0;
+            while b < 256 {
+                let c = b as u8;
+                t[b] = if c.is_ascii_alphabetic() {
+                    A as u8
+                } else if leet(c).is_some() {
+                    L as u8
+                } else if c == b' ' {
+                    S as u8
+                } else {
+                    0
+                };
+                b += 1;
+            }
+            t
+        };
+        // Letter, leet symbol, letter.
+        let (leet_mask, leet_want) = (A << 16 | L << 8 | A, A << 16 | L << 8 | A);
+        // Not a letter (nor the start of the text), then three times a letter and a space.
+        const START: u64 = 8;
+        let spaced_mask = (A | START) << 48 | A << 40 | S << 32 | A << 24 | S << 16 | A << 8 | S;
+        let spaced_want = A << 40 | S << 32 | A << 24 | S << 16 | A << 8 | S;
+        // Before the text: bytes of class START, which neither pattern accepts.
+        let mut reg = START * 0x0101_0101_0101_0101;
+        for (k, chunk) in text.chunks(64).enumerate() {
+            let mut hit = false;
+            for &b in chunk {
+                reg = reg << 8 | u64::from(CLASS[b as usize]);
+                hit |= (reg & leet_mask == leet_want) | (reg & spaced_mask == spaced_want);
+            }
+            if hit {
+                // The pattern may have begun in the block before.
+                spots.push(((k * 64).saturating_sub(8), k * 64 + chunk.len()));
+            }
+        }
+    }
+
+    #[test]
+    fn block_masks_see_patterns_across_block_edges() {
+        for pattern in [".a b c ", "a1b", "x@y", "A|B"] {
+            for at in 0..140 {
+                let text = format!("{}{pattern}{}", ".".repeat(at), ".".repeat(70));
+                let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                ascii_spots(text.as_bytes(), &mut fast);
+                ascii_spots_one_byte_at_a_time(text.as_bytes(), &mut slow);
+                assert!(!slow.is_empty(), "{pattern:?} at {at}");
+                assert_eq!(fast, slow, "{pattern:?} at {at}");
+            }
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn block_masks_find_the_spots_a_shift_register_finds(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "B", "b ", " ", "1", "@", "$", "|", "7", "xy", ".", "\n", "é", "  ",
+                ]),
+                0..200,
+            )
+        ) {
+            let text = parts.concat();
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            ascii_spots(text.as_bytes(), &mut fast);
+            ascii_spots_one_byte_at_a_time(text.as_bytes(), &mut slow);
+            proptest::prop_assert_eq!(fast, slow);
+        }
+
         #[test]
         fn one_pass_check_matches_the_window_check(
             parts in proptest::collection::vec(

@@ -1,7 +1,11 @@
 //! Which rules make the Hyperscan pass slow: compiles every built-in rule alone and times a
 //! scan of the given file with it, next to the full databases and a memchr pass.
 //!
-//! `cargo run --release -p parapet-engine --example rule_cost -- FILE [TOP]`
+//! `target/release/examples/rule_cost FILE [TOP]` (after `cargo build --release --workspace
+//! --examples`). One experiment instead, by environment variable: `PATTERN=P` (one pattern
+//! alone), `WITHOUT=PREFIX,...` (the raw database with and without the rules of those id
+//! prefixes), `ANCHORS=N`, `REGIONS=N` (with `REACH`), `SPLIT=K`, `LEAVE_OUT=1`,
+//! `UNANCHORED=1`; `MERGED`, `FLOOR` and `SPACE_VIEW` add a figure to the full run.
 
 use std::time::Instant;
 
@@ -58,6 +62,34 @@ fn main() {
     let floor = t.elapsed().as_secs_f64();
     println!("memchr floor {:.2} GB/s ({n})", gb(floor));
 
+    if let Ok(without) = std::env::var("WITHOUT") {
+        // The raw database with and without the rules whose ids start with any of the
+        // comma-separated prefixes: what moving them out of Hyperscan would save.
+        let prefixes: Vec<&str> = without.split(',').collect();
+        let raw_rules = rules.iter().filter(|r| {
+            r.gate == Gate::Hyperscan && !(r.category == Category::Injection && r.anchor.is_none())
+        });
+        let (mut all, mut kept, mut left_out) = (Vec::new(), Vec::new(), Vec::new());
+        for r in raw_rules {
+            let p = (r.anchor.clone().unwrap_or_else(|| r.pattern.clone()), 0);
+            all.push(p.clone());
+            if prefixes.iter().any(|x| r.id.starts_with(x)) {
+                left_out.push(p);
+            } else {
+                kept.push(p);
+            }
+        }
+        for (name, set) in [("all", &all), ("without", &kept), ("only those", &left_out)] {
+            let db = Database::compile(set).expect("compile");
+            let (secs, hits) = time_db(&db, &hay);
+            println!(
+                "{name} ({} rules): {:.3} GB/s, {hits} matches",
+                set.len(),
+                gb(secs)
+            );
+        }
+        return;
+    }
     let mut raw = Vec::new();
     let mut fold = Vec::new();
     let mut costs = Vec::new();

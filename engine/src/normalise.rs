@@ -297,15 +297,27 @@ pub fn normalise(text: &[u8]) -> Normalised {
         origin: Vec::with_capacity(text.len() + 1),
     };
     let mut buf = [0u8; 4];
-    for (at, c) in s.char_indices() {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
         // Offsets refer to the original bytes; after a lossy read they are approximate.
-        let at = if lossy { at.min(text.len()) } else { at };
-        if is_invisible(c) {
+        let origin = |at: usize| if lossy { at.min(text.len()) } else { at };
+        // A run of ASCII at once: lower-cased, each byte its own origin.
+        let ascii = bytes[i..]
+            .iter()
+            .position(|&b| !b.is_ascii())
+            .unwrap_or(bytes.len() - i);
+        if ascii > 0 {
+            let run = &bytes[i..i + ascii];
+            out.text.extend(run.iter().map(u8::to_ascii_lowercase));
+            out.origin.extend((i..i + ascii).map(origin));
+            i += ascii;
             continue;
         }
-        if c.is_ascii() {
-            out.text.push((c as u8).to_ascii_lowercase());
-            out.origin.push(at);
+        let c = s[i..].chars().next().expect("a character at a boundary");
+        let at = origin(i);
+        i += c.len_utf8();
+        if is_invisible(c) {
             continue;
         }
         for n in std::iter::once(c).nfkc() {
@@ -529,6 +541,64 @@ mod tests {
                 worth_normalising(text.as_bytes()),
                 worth_normalising_by_windows(text.as_bytes())
             );
+        }
+    }
+
+    /// The view built one character at a time: the reference for the ASCII-run fast path.
+    fn normalise_by_characters(text: &[u8]) -> (Vec<u8>, Vec<usize>) {
+        let s = String::from_utf8_lossy(text);
+        let lossy = matches!(s, std::borrow::Cow::Owned(_));
+        let mut out = Normalised {
+            text: Vec::new(),
+            origin: Vec::new(),
+        };
+        let mut buf = [0u8; 4];
+        for (at, c) in s.char_indices() {
+            let at = if lossy { at.min(text.len()) } else { at };
+            if is_invisible(c) {
+                continue;
+            }
+            if c.is_ascii() {
+                out.text.push((c as u8).to_ascii_lowercase());
+                out.origin.push(at);
+                continue;
+            }
+            for n in std::iter::once(c).nfkc() {
+                if n.is_ascii() {
+                    out.text.push((n as u8).to_ascii_lowercase());
+                    out.origin.push(at);
+                    continue;
+                }
+                for m in skeleton(n.encode_utf8(&mut buf)).flat_map(char::to_lowercase) {
+                    let mut one = [0u8; 4];
+                    for &b in m.encode_utf8(&mut one).as_bytes() {
+                        out.text.push(b);
+                        out.origin.push(at);
+                    }
+                }
+            }
+        }
+        fold_leet_and_spacing(&mut out);
+        out.origin.push(text.len());
+        (out.text, out.origin)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_runs_normalise_as_characters_do(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "B", " ", "1", "@", "x y", "é", "ｉ", "\u{456}", "\u{200b}", "\u{301}",
+                "ﬁ", "\u{1d400}", "\u{ad}", "3", "\n",
+            ]), 0..80),
+            cut in 0usize..400,
+        ) {
+            let mut text = parts.concat().into_bytes();
+            // Sometimes an invalid byte sequence too: cut a character in half.
+            if cut < text.len() && cut % 3 == 0 {
+                text.insert(cut, 0xE2);
+            }
+            let n = normalise(&text);
+            proptest::prop_assert_eq!((n.text, n.origin), normalise_by_characters(&text));
         }
     }
 

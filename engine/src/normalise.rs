@@ -205,10 +205,33 @@ impl SpotMasks {
 /// made only of Cyrillic or Greek letters that look like Latin ones. Plain text in any script,
 /// accented Latin, typographic punctuation and emoji need no normalised view.
 fn unicode_spots(s: &str, spots: &mut Vec<(usize, usize)>) {
+    // A word of ASCII letters alone is no look-alike: only the stretches around non-ASCII
+    // bytes are read character by character, each from the start of its word to the first
+    // ASCII byte that is not a letter (where the word state starts afresh anyway).
+    let b = s.as_bytes();
+    let mut done = 0;
+    while let Some(p) = b[done..].iter().position(|x| !x.is_ascii()) {
+        let (mut start, mut end) = (done + p, done + p);
+        while start > done && b[start - 1].is_ascii_alphabetic() {
+            start -= 1;
+        }
+        while end < b.len() && (!b[end].is_ascii() || b[end].is_ascii_alphabetic()) {
+            end += 1;
+        }
+        stretch_spots(&s[start..end], start, spots);
+        done = end;
+    }
+}
+
+/// [`unicode_spots`] of `s`, which starts at offset `base` of the text, character by character.
+fn stretch_spots(s: &str, base: usize, spots: &mut Vec<(usize, usize)>) {
     // Spots come in order here: one close to the last one extends it.
-    let mut push = |from: usize, to: usize| match spots.last_mut() {
-        Some(last) if from <= last.1 + REGION_REACH => last.1 = last.1.max(to),
-        _ => spots.push((from, to)),
+    let mut push = |from: usize, to: usize| {
+        let (from, to) = (base + from, base + to);
+        match spots.last_mut() {
+            Some(last) if from <= last.1 + REGION_REACH => last.1 = last.1.max(to),
+            _ => spots.push((from, to)),
+        }
     };
     let (mut latin, mut foreign, mut all_lookalike, mut letters) = (false, false, true, 0usize);
     let mut word_start = 0;
@@ -584,6 +607,21 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn unicode_spots_read_only_where_it_matters(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "Bo", " ", "1", ".", "é", "ｉ", "\u{456}", "\u{43e}", "\u{3bf}", "\u{200b}",
+                "\u{301}", "ﬁ", "\u{2026}", "\u{4e2d}", "x y", "\u{1F600}", "LONG",
+            ]), 0..60),
+        ) {
+            // Long ASCII stretches too, to test the reach by which spots merge.
+            let text = parts.concat().replace("LONG", &"word ".repeat(300));
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            unicode_spots(&text, &mut fast);
+            stretch_spots(&text, 0, &mut slow);
+            proptest::prop_assert_eq!(fast, slow);
+        }
+
         #[test]
         fn ascii_runs_normalise_as_characters_do(
             parts in proptest::collection::vec(proptest::sample::select(vec![

@@ -69,19 +69,21 @@ fn is_base64_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
 }
 
-/// Standard or URL-safe alphabet, padding optional, trailing bits tolerated.
-fn engine(url_safe: bool) -> GeneralPurpose {
-    let alphabet = if url_safe {
-        &base64::alphabet::URL_SAFE
+/// Padding optional, trailing bits tolerated.
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+static STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+static URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+
+/// Standard or URL-safe alphabet, padding optional, trailing bits tolerated (built once: a
+/// decoder's tables cost more than decoding a short run).
+fn engine(url_safe: bool) -> &'static GeneralPurpose {
+    if url_safe {
+        &URL_SAFE
     } else {
-        &base64::alphabet::STANDARD
-    };
-    GeneralPurpose::new(
-        alphabet,
-        GeneralPurposeConfig::new()
-            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-            .with_decode_allow_trailing_bits(true),
-    )
+        &STANDARD
+    }
 }
 
 fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
@@ -122,24 +124,90 @@ fn decode_hex(run: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Bit i set when byte i of the 64 at `base` is of the base64 alphabet (none past the end).
+fn alphabet_mask(text: &[u8], base: usize) -> u64 {
+    let rest = text.get(base..).unwrap_or_default();
+    match <&[u8; 64]>::try_from(rest.get(..64).unwrap_or(rest)) {
+        Ok(block) => alphabet_mask64(block),
+        Err(_) => {
+            // Padding is outside the alphabet.
+            let mut block = [0u8; 64];
+            block[..rest.len()].copy_from_slice(rest);
+            alphabet_mask64(&block)
+        }
+    }
+}
+
+/// SSE2, which every x86-64 has.
+#[cfg(target_arch = "x86_64")]
+fn alphabet_mask64(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    let mut mask = 0u64;
+    for k in 0..4 {
+        // SAFETY: SSE2 is part of the x86-64 baseline; each load is unaligned and lies within
+        // the 64-byte block.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
+            let within = |v: __m128i, lo: u8, n: u8| {
+                let t = _mm_sub_epi8(v, _mm_set1_epi8(lo as i8));
+                _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(n as i8)), t)
+            };
+            let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+            let letter = within(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', 25);
+            let digit = within(v, b'0', 9);
+            let special = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_or_si128(eq(b'+'), eq(b'/')),
+                    _mm_or_si128(eq(b'-'), eq(b'_')),
+                ),
+                eq(b'='),
+            );
+            let all = _mm_or_si128(_mm_or_si128(letter, digit), special);
+            mask |= (_mm_movemask_epi8(all) as u16 as u64) << (16 * k);
+        }
+    }
+    mask
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn alphabet_mask64(block: &[u8; 64]) -> u64 {
+    let mut mask = 0u64;
+    for (k, &b) in block.iter().enumerate() {
+        mask |= u64::from(is_base64_byte(b)) << k;
+    }
+    mask
+}
+
+/// The first offset at or after `from` where MIN_BASE64 bytes of the alphabet follow, found
+/// 64 bytes at a time with bit masks (prose, where runs are words, costs no walk at all).
+fn first_full_window(text: &[u8], from: usize) -> Option<usize> {
+    const _: () = assert!(MIN_BASE64 == 16, "the shifts below find runs of 16");
+    let mut base = from;
+    let mut this = alphabet_mask(text, base);
+    while base < text.len() {
+        let next = alphabet_mask(text, base + 64);
+        // Bit j of `run`: bytes j..j+16 of this block and the next are all of the alphabet.
+        let mut run = u128::from(this) | u128::from(next) << 64;
+        run &= run >> 1;
+        run &= run >> 2;
+        run &= run >> 4;
+        run &= run >> 8;
+        let starts = run as u64;
+        if starts != 0 {
+            return Some(base + starts.trailing_zeros() as usize);
+        }
+        base += 64;
+        this = next;
+    }
+    None
+}
+
 /// Runs of the base64 alphabet and of hex digits, decoded where the result is text.
 fn alphabet_runs(text: &[u8], out: &mut Vec<Blob>) {
     let mut i = 0;
-    while i < text.len() {
-        if !is_base64_byte(text[i]) {
-            i += 1;
-            continue;
-        }
-        // A run ends at or before the first byte outside the alphabet: every run that starts
-        // before the last such byte of the next MIN_BASE64 is too short. Prose skips ahead.
-        if let Some(last) = text
-            .get(i..i + MIN_BASE64)
-            .and_then(|w| w.iter().rposition(|&b| !is_base64_byte(b)))
-        {
-            i += last + 1;
-            continue;
-        }
-        let start = i;
+    // Only where MIN_BASE64 bytes of the alphabet follow can a run long enough start.
+    while let Some(start) = first_full_window(text, i) {
+        i = start;
         while i < text.len() && is_base64_byte(text[i]) && text[i] != b'=' {
             i += 1;
         }
@@ -300,6 +368,24 @@ mod tests {
             .into_iter()
             .map(|b| (b.encoding, String::from_utf8(b.decoded).unwrap()))
             .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn full_windows_found_with_masks_as_by_looking(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "Z9", "+/", "-_", "=", " ", ".", "\n", "é", "abcdefghijklmnop", "x y",
+            ]), 0..120),
+        ) {
+            let text = parts.concat().into_bytes();
+            for from in 0..=text.len() {
+                let by_looking = (from..text.len()).find(|&i| {
+                    text.get(i..i + MIN_BASE64)
+                        .is_some_and(|w| w.iter().all(|&b| is_base64_byte(b)))
+                });
+                proptest::prop_assert_eq!(first_full_window(&text, from), by_looking, "from {}", from);
+            }
+        }
     }
 
     #[test]

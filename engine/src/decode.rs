@@ -8,6 +8,8 @@ use base64::engine::general_purpose::GeneralPurpose;
 use base64::engine::{DecodePaddingMode, GeneralPurposeConfig};
 use base64::Engine;
 
+use crate::bytemask;
+
 /// How a blob was encoded; the chain of a finding joins these with `>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
@@ -126,55 +128,12 @@ fn decode_hex(run: &[u8]) -> Option<Vec<u8>> {
 
 /// Bit i set when byte i of the 64 at `base` is of the base64 alphabet (none past the end).
 fn alphabet_mask(text: &[u8], base: usize) -> u64 {
-    let rest = text.get(base..).unwrap_or_default();
-    match <&[u8; 64]>::try_from(rest.get(..64).unwrap_or(rest)) {
-        Ok(block) => alphabet_mask64(block),
-        Err(_) => {
-            // Padding is outside the alphabet.
-            let mut block = [0u8; 64];
-            block[..rest.len()].copy_from_slice(rest);
-            alphabet_mask64(&block)
-        }
-    }
-}
-
-/// SSE2, which every x86-64 has.
-#[cfg(target_arch = "x86_64")]
-fn alphabet_mask64(block: &[u8; 64]) -> u64 {
-    use std::arch::x86_64::*;
-    let mut mask = 0u64;
-    for k in 0..4 {
-        // SAFETY: SSE2 is part of the x86-64 baseline; each load is unaligned and lies within
-        // the 64-byte block.
-        unsafe {
-            let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
-            let within = |v: __m128i, lo: u8, n: u8| {
-                let t = _mm_sub_epi8(v, _mm_set1_epi8(lo as i8));
-                _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(n as i8)), t)
-            };
-            let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
-            let letter = within(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', 25);
-            let digit = within(v, b'0', 9);
-            let special = _mm_or_si128(
-                _mm_or_si128(
-                    _mm_or_si128(eq(b'+'), eq(b'/')),
-                    _mm_or_si128(eq(b'-'), eq(b'_')),
-                ),
-                eq(b'='),
-            );
-            let all = _mm_or_si128(_mm_or_si128(letter, digit), special);
-            mask |= (_mm_movemask_epi8(all) as u16 as u64) << (16 * k);
-        }
-    }
-    mask
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn alphabet_mask64(block: &[u8; 64]) -> u64 {
-    let mut mask = 0u64;
-    for (k, &b) in block.iter().enumerate() {
-        mask |= u64::from(is_base64_byte(b)) << k;
-    }
+    let [mask] = bytemask::masks_at(text, base, |v| {
+        [v.with_bits(0x20)
+            .within(b'a', 25)
+            .or(v.within(b'0', 9))
+            .or(v.any_of(b"+/-_="))]
+    });
     mask
 }
 

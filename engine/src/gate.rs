@@ -4,6 +4,8 @@
 //! URLs only around an `@` that closes a URL's user part (`scheme://user:password@`). Each gate
 //! calls back with the windows its rules' regexes should search.
 
+use crate::bytemask;
+
 #[inline]
 fn is_digit_sep(b: u8) -> bool {
     matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/')
@@ -93,15 +95,10 @@ struct Masks {
 impl Masks {
     /// Masks of the 64 bytes at `base`; bytes past the end of `hay` count as none of the three.
     fn at(hay: &[u8], base: usize) -> Masks {
-        match hay.get(base..base + 64) {
-            Some(block) => masks64(block.try_into().expect("64 bytes")),
-            None if base < hay.len() => {
-                let mut block = [0u8; 64];
-                block[..hay.len() - base].copy_from_slice(&hay[base..]);
-                masks64(&block)
-            }
-            None => Masks::default(),
-        }
+        let [digit, sep, upper] = bytemask::masks_at(hay, base, |v| {
+            [v.within(b'0', 9), v.any_of(b" -.()/"), v.within(b'A', 25)]
+        });
+        Masks { digit, sep, upper }
     }
 }
 
@@ -202,48 +199,6 @@ impl<'a> Blocks<'a> {
             seps: (sep & span).count_ones(),
         })
     }
-}
-
-/// The [`Masks`] of a 64-byte block. SSE2, which every x86-64 has.
-#[cfg(target_arch = "x86_64")]
-fn masks64(block: &[u8; 64]) -> Masks {
-    use std::arch::x86_64::*;
-    let mut m = Masks::default();
-    for k in 0..4 {
-        // SAFETY: SSE2 is part of the x86-64 baseline; each load is unaligned and lies within
-        // the 64-byte block.
-        unsafe {
-            let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
-            let within = |lo: u8, n: u8| {
-                let t = _mm_sub_epi8(v, _mm_set1_epi8(lo as i8));
-                _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(n as i8)), t)
-            };
-            let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
-            let s = _mm_or_si128(
-                _mm_or_si128(
-                    _mm_or_si128(eq(b' '), eq(b'-')),
-                    _mm_or_si128(eq(b'.'), eq(b'(')),
-                ),
-                _mm_or_si128(eq(b')'), eq(b'/')),
-            );
-            let bits = |x| (_mm_movemask_epi8(x) as u16 as u64) << (16 * k);
-            m.digit |= bits(within(b'0', 9));
-            m.sep |= bits(s);
-            m.upper |= bits(within(b'A', 25));
-        }
-    }
-    m
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn masks64(block: &[u8; 64]) -> Masks {
-    let mut m = Masks::default();
-    for (i, &b) in block.iter().enumerate() {
-        m.digit |= (b.is_ascii_digit() as u64) << i;
-        m.sep |= (is_digit_sep(b) as u64) << i;
-        m.upper |= (b.is_ascii_uppercase() as u64) << i;
-    }
-    m
 }
 
 /// `2015-10-18 18` and `2024/05/17`: a year, then month and day. Dates are the commonest digit

@@ -15,6 +15,7 @@
 
 #[doc(hidden)]
 pub mod anchor;
+mod bytemask;
 pub mod classify;
 mod confirm;
 pub mod decode;

@@ -6,6 +6,8 @@
 //! inside words or spaced letters costs one pass to find that out.
 
 use unicode_normalization::UnicodeNormalization;
+
+use crate::bytemask;
 use unicode_security::confusable_detection::skeleton;
 
 /// A normalised text and, for each of its bytes, the offset of the original character it came
@@ -44,6 +46,9 @@ pub fn is_invisible(c: char) -> bool {
         | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
         | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}')
 }
+
+/// The bytes [`leet`] reads as letters.
+const LEET_SYMBOLS: &[u8] = b"01!|345$7@";
 
 const fn leet(b: u8) -> Option<u8> {
     Some(match b {
@@ -145,56 +150,18 @@ struct SpotMasks {
 
 impl SpotMasks {
     fn of(chunk: &[u8]) -> Self {
-        match <&[u8; 64]>::try_from(chunk) {
-            Ok(block) => Self::of_block(block),
-            Err(_) => {
-                // Padding is none of the three.
-                let mut block = [0u8; 64];
-                block[..chunk.len()].copy_from_slice(chunk);
-                Self::of_block(&block)
-            }
+        let [letter, leet, space] = bytemask::masks_at(chunk, 0, |v| {
+            [
+                v.with_bits(0x20).within(b'a', 25),
+                v.any_of(LEET_SYMBOLS),
+                v.eq(b' '),
+            ]
+        });
+        SpotMasks {
+            letter,
+            leet,
+            space,
         }
-    }
-
-    /// SSE2, which every x86-64 has.
-    #[cfg(target_arch = "x86_64")]
-    fn of_block(block: &[u8; 64]) -> Self {
-        use std::arch::x86_64::*;
-        let mut m = SpotMasks::default();
-        for k in 0..4 {
-            // SAFETY: SSE2 is part of the x86-64 baseline; each load is unaligned and lies
-            // within the 64-byte block.
-            unsafe {
-                let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
-                let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
-                // (b | 0x20) - b'a' <= 25 as unsigned: an ASCII letter of either case.
-                let t = _mm_sub_epi8(
-                    _mm_or_si128(v, _mm_set1_epi8(0x20)),
-                    _mm_set1_epi8(b'a' as i8),
-                );
-                let letter = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(25)), t);
-                let mut leet = eq(b'0');
-                for c in *b"1!|345$7@" {
-                    leet = _mm_or_si128(leet, eq(c));
-                }
-                let bits = |x| (_mm_movemask_epi8(x) as u16 as u64) << (16 * k);
-                m.letter |= bits(letter);
-                m.leet |= bits(leet);
-                m.space |= bits(eq(b' '));
-            }
-        }
-        m
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
-    fn of_block(block: &[u8; 64]) -> Self {
-        let mut m = SpotMasks::default();
-        for (i, &b) in block.iter().enumerate() {
-            m.letter |= u64::from(b.is_ascii_alphabetic()) << i;
-            m.leet |= u64::from(leet(b).is_some()) << i;
-            m.space |= u64::from(b == b' ') << i;
-        }
-        m
     }
 }
 
@@ -519,6 +486,14 @@ mod tests {
                 spots.push(((k * 64).saturating_sub(8), k * 64 + chunk.len()));
             }
         }
+    }
+
+    #[test]
+    fn leet_symbols_are_the_bytes_leet_reads() {
+        let read: Vec<u8> = (0..=255u8).filter(|&b| leet(b).is_some()).collect();
+        let mut listed = LEET_SYMBOLS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(read, listed);
     }
 
     #[test]

@@ -3,9 +3,37 @@
 //! call covers the whole message and a phrase split across neighbouring fields is still found.
 //! Each string remembers its RFC 6901 JSON Pointer and its position in document order.
 
+use std::cell::RefCell;
+
 use simd_json::tape::Node;
+use simd_json::Buffers;
 
 use crate::error::{EngineError, Result};
+
+/// Largest document whose parse reuses this thread's buffers; a larger one gets buffers of
+/// its own, so one huge message does not leave them that large.
+const REUSED_BUFFERS_MAX: usize = 256 << 10;
+
+/// What parsing a document needs besides its result: the copy simd-json rewrites in place and
+/// its working buffers (an aligned copy of the input, the string buffer, structural indexes).
+struct ParseBuffers {
+    copy: Vec<u8>,
+    simd: Buffers,
+}
+
+impl ParseBuffers {
+    fn new() -> Self {
+        ParseBuffers {
+            copy: Vec::new(),
+            simd: Buffers::new(0),
+        }
+    }
+}
+
+thread_local! {
+    /// Kept between documents: a message then costs no allocation for them.
+    static BUFFERS: RefCell<ParseBuffers> = RefCell::new(ParseBuffers::new());
+}
 
 /// One JSON string inside the joined buffer.
 #[derive(Clone, Debug)]
@@ -41,8 +69,18 @@ pub const SEPARATOR: u8 = b'\n';
 
 impl Joined {
     pub fn parse(input: &[u8]) -> Result<Joined> {
-        let mut copy = input.to_vec();
-        let tape = simd_json::to_tape(&mut copy).map_err(|e| EngineError::Json(e.to_string()))?;
+        if input.len() <= REUSED_BUFFERS_MAX {
+            BUFFERS.with_borrow_mut(|buffers| Self::parse_with(input, buffers))
+        } else {
+            Self::parse_with(input, &mut ParseBuffers::new())
+        }
+    }
+
+    fn parse_with(input: &[u8], buffers: &mut ParseBuffers) -> Result<Joined> {
+        buffers.copy.clear();
+        buffers.copy.extend_from_slice(input);
+        let tape = simd_json::to_tape_with_buffers(&mut buffers.copy, &mut buffers.simd)
+            .map_err(|e| EngineError::Json(e.to_string()))?;
         let mut joined = Joined {
             buf: Vec::with_capacity(input.len()),
             segments: Vec::new(),
@@ -187,6 +225,39 @@ pub fn string_tokens(raw: &[u8]) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strings(j: &Joined) -> Vec<(String, String)> {
+        (0..j.segments.len())
+            .map(|k| {
+                let seg = &j.segments[k];
+                let text = &j.buf[seg.start..seg.start + seg.len];
+                (j.pointer(k), String::from_utf8_lossy(text).into_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reused_buffers_change_nothing() {
+        let long = format!(
+            r#"{{"a":"{}","b":["x\n\u00e9",{{"c":"d"}}]}}"#,
+            "y".repeat(100_000)
+        );
+        let short = br#"{"k":"v\"q","l":[1,"two"]}"#;
+        let huge = format!(r#"["{}"]"#, "z".repeat(REUSED_BUFFERS_MAX + 10));
+        let fresh =
+            |doc: &[u8]| strings(&Joined::parse_with(doc, &mut ParseBuffers::new()).unwrap());
+        // A long document, then a short one and a failing one on the same thread's buffers.
+        for doc in [
+            long.as_bytes(),
+            &short[..],
+            huge.as_bytes(),
+            &short[..],
+            long.as_bytes(),
+        ] {
+            assert_eq!(strings(&Joined::parse(doc).unwrap()), fresh(doc));
+            assert!(Joined::parse(br#"{"k": [1, 2"#).is_err());
+        }
+    }
 
     #[test]
     fn deep_nesting_does_not_use_the_call_stack() {

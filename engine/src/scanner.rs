@@ -421,7 +421,9 @@ impl Scanner {
         for (from, to) in normalise::regions(text) {
             let part = &text[from..to];
             let view = normalise::normalise(part);
-            if view.text != part.to_ascii_lowercase() {
+            // Only a view that differs from the text beyond ASCII case needs scanning again.
+            if !view.text.eq_ignore_ascii_case(part) || view.text.iter().any(u8::is_ascii_uppercase)
+            {
                 let map = |(s, e): (usize, usize)| {
                     (
                         from + view.original(s),

@@ -25,6 +25,11 @@ fn time_db(db: &Database, hay: &[u8]) -> (f64, usize) {
     (best, hits)
 }
 
+/// [`time_db`] of the database of `set`.
+fn time_set(set: &[(String, u32)], hay: &[u8]) -> (f64, usize) {
+    time_db(&Database::compile(set).expect("compile"), hay)
+}
+
 /// The phrase rules the engine gives no anchor: they stay in its folded database.
 fn unanchored_phrase_rules(rules: &[Rule]) -> impl Iterator<Item = &Rule> {
     rules.iter().filter(|r| {
@@ -47,8 +52,7 @@ fn main() {
     let folded = Folded::new(&hay).text.into_owned();
     let rules = builtin_rules().expect("rules");
     if let Ok(p) = std::env::var("PATTERN") {
-        let db = Database::compile(&[(p, 0)]).expect("compile");
-        let (secs, hits) = time_db(&db, &hay);
+        let (secs, hits) = time_set(&[(p, 0)], &hay);
         println!(
             "PATTERN alone: {:.2} GB/s, {hits} matches",
             hay.len() as f64 / secs / 1e9
@@ -80,8 +84,7 @@ fn main() {
             }
         }
         for (name, set) in [("all", &all), ("without", &kept), ("only those", &left_out)] {
-            let db = Database::compile(set).expect("compile");
-            let (secs, hits) = time_db(&db, &hay);
+            let (secs, hits) = time_set(set, &hay);
             println!(
                 "{name} ({} rules): {:.3} GB/s, {hits} matches",
                 set.len(),
@@ -105,8 +108,10 @@ fn main() {
         } else {
             r.pattern.clone()
         };
-        let db = Database::compile(&[(pattern.clone(), 0)]).expect("compile");
-        let (secs, hits) = time_db(&db, if injection { &folded } else { &hay });
+        let (secs, hits) = time_set(
+            &[(pattern.clone(), 0)],
+            if injection { &folded } else { &hay },
+        );
         costs.push((secs, hits, r.id.clone()));
         if injection {
             fold.push((pattern, 0));
@@ -115,8 +120,7 @@ fn main() {
         }
     }
     for (name, set, text) in [("raw", &raw, &hay), ("folded", &fold, &folded)] {
-        let db = Database::compile(set).expect("compile");
-        let (secs, hits) = time_db(&db, text);
+        let (secs, hits) = time_set(set, text);
         println!(
             "{name} database: {} rules {:.3} GB/s, {hits} matches",
             set.len(),
@@ -133,8 +137,7 @@ fn main() {
         let mut counts = Vec::new();
         for r in rules.iter().filter(|r| r.category == Category::Injection) {
             if let Some(d) = parapet_engine::anchor::derive(&r.pattern, min_literal) {
-                let db = Database::compile(&[(d.pattern(), 0)]).expect("compile");
-                let (_, hits) = time_db(&db, &hay);
+                let (_, hits) = time_set(&[(d.pattern(), 0)], &hay);
                 let words: Vec<String> = d
                     .literals
                     .iter()
@@ -231,24 +234,27 @@ fn main() {
         let mut families: Vec<String> = phrase.iter().map(|r| family(r)).collect();
         families.sort();
         families.dedup();
-        let db_of = |keep: &dyn Fn(&Rule) -> bool| {
-            let set: Vec<(String, u32)> = phrase
+        let set_of = |keep: &dyn Fn(&Rule) -> bool| -> Vec<(String, u32)> {
+            phrase
                 .iter()
                 .filter(|r| keep(r))
                 .map(|r| (pattern_for_folded_view(&r.pattern), 0))
-                .collect();
-            let n = set.len();
-            (Database::compile(&set).expect("compile"), n)
+                .collect()
         };
-        let (all, n) = db_of(&|_| true);
-        println!("all {n}: {:.3} GB/s", gb(time_db(&all, &folded).0));
+        let all = set_of(&|_| true);
+        println!(
+            "all {}: {:.3} GB/s",
+            all.len(),
+            gb(time_set(&all, &folded).0)
+        );
         for f in &families {
-            let (db, n) = db_of(&|r| family(r) != *f);
-            let (alone, m) = db_of(&|r| family(r) == *f);
+            let (without, alone) = (set_of(&|r| family(r) != *f), set_of(&|r| family(r) == *f));
             println!(
-                "without {f} ({n} left): {:.3} GB/s; {f} alone ({m}): {:.3} GB/s",
-                gb(time_db(&db, &folded).0),
-                gb(time_db(&alone, &folded).0)
+                "without {f} ({} left): {:.3} GB/s; {f} alone ({}): {:.3} GB/s",
+                without.len(),
+                gb(time_set(&without, &folded).0),
+                alone.len(),
+                gb(time_set(&alone, &folded).0)
             );
         }
         return;
@@ -260,8 +266,7 @@ fn main() {
         let mut alone = Vec::new();
         for r in unanchored_phrase_rules(&rules) {
             let p = pattern_for_folded_view(&r.pattern);
-            let db = Database::compile(&[(p.clone(), 0)]).expect("compile");
-            let (secs, hits) = time_db(&db, &folded);
+            let (secs, hits) = time_set(&[(p.clone(), 0)], &folded);
             alone.push((secs, hits, r.id.clone()));
             set.push((p, 0));
         }
@@ -269,8 +274,7 @@ fn main() {
         for (secs, hits, id) in alone.iter().take(top) {
             println!("{:8.2} {hits:8} {id}", gb(*secs));
         }
-        let db = Database::compile(&set).expect("compile");
-        let (secs, hits) = time_db(&db, &folded);
+        let (secs, hits) = time_set(&set, &folded);
         println!(
             "{} unanchored phrase rules together: {:.3} GB/s, {hits} matches",
             set.len(),
@@ -292,8 +296,7 @@ fn main() {
             let set: Vec<(String, u32)> = (0..n)
                 .map(|i| (format!("(?i)q{:x}zj{}xv", i * 7919, i % 10), 0))
                 .collect();
-            let db = Database::compile(&set).expect("compile");
-            let (secs, _) = time_db(&db, &hay);
+            let (secs, _) = time_set(&set, &hay);
             println!("{n} absent literals: {:.3} GB/s", gb(secs));
         }
     }
@@ -319,8 +322,7 @@ fn main() {
                 )
             })
             .collect();
-        let db = Database::compile(&set).expect("compile");
-        let (secs, hits) = time_db(&db, &spaced);
+        let (secs, hits) = time_set(&set, &spaced);
         println!("space view database: {:.3} GB/s, {hits} matches", gb(secs));
     }
     for (name, text) in BUILTIN_RULE_FILES {
@@ -333,8 +335,7 @@ fn main() {
         if set.is_empty() {
             continue;
         }
-        let db = Database::compile(&set).expect("compile");
-        let (secs, _) = time_db(&db, &hay);
+        let (secs, _) = time_set(&set, &hay);
         println!("  {name}: {} rules {:.3} GB/s", set.len(), gb(secs));
     }
     costs.sort_by(|a, b| b.0.total_cmp(&a.0));

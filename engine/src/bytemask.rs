@@ -27,10 +27,11 @@ impl Lanes {
         Lanes(imp::or(self.0, other.0))
     }
 
-    /// Each byte with `bits` set (`0x20` folds ASCII letters to lower case).
+    /// Lanes that are ASCII letters of either case.
     #[inline]
-    pub fn with_bits(self, bits: u8) -> Lanes {
-        Lanes(imp::or(self.0, imp::splat(bits)))
+    pub fn ascii_letter(self) -> Lanes {
+        // b | 0x20 folds capitals to lower case (and nothing else into a..=z).
+        Lanes(imp::within(imp::or(self.0, imp::splat(0x20)), b'a', 25))
     }
 
     /// Lanes equal to any of `bytes`.
@@ -171,11 +172,7 @@ mod tests {
     fn masks_are_the_classes_of_each_byte() {
         let block: [u8; 64] = std::array::from_fn(|i| (i * 37 + 11) as u8);
         let [digit, lower_letter, some] = masks64(&block, |v| {
-            [
-                v.within(b'0', 9),
-                v.with_bits(0x20).within(b'a', 25),
-                v.any_of(b"+/=\xff"),
-            ]
+            [v.within(b'0', 9), v.ascii_letter(), v.any_of(b"+/=\xff")]
         });
         for (i, &b) in block.iter().enumerate() {
             assert_eq!(digit >> i & 1 == 1, b.is_ascii_digit(), "byte {b}");

@@ -129,8 +129,7 @@ fn decode_hex(run: &[u8]) -> Option<Vec<u8>> {
 /// Bit i set when byte i of the 64 at `base` is of the base64 alphabet (none past the end).
 fn alphabet_mask(text: &[u8], base: usize) -> u64 {
     let [mask] = bytemask::masks_at(text, base, |v| {
-        [v.with_bits(0x20)
-            .within(b'a', 25)
+        [v.ascii_letter()
             .or(v.within(b'0', 9))
             .or(v.any_of(b"+/-_="))]
     });

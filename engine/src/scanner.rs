@@ -421,9 +421,9 @@ impl Scanner {
         for (from, to) in normalise::regions(text) {
             let part = &text[from..to];
             let view = normalise::normalise(part);
-            // Only a view that differs from the text beyond ASCII case needs scanning again.
-            if !view.text.eq_ignore_ascii_case(part) || view.text.iter().any(u8::is_ascii_uppercase)
-            {
+            // Only a view that differs from the text beyond ASCII case needs scanning again
+            // (the view itself is lower case).
+            if !view.text.eq_ignore_ascii_case(part) {
                 let map = |(s, e): (usize, usize)| {
                     (
                         from + view.original(s),

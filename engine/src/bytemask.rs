@@ -34,6 +34,36 @@ impl Lanes {
         Lanes(imp::within(imp::or(self.0, imp::splat(0x20)), b'a', 25))
     }
 
+    /// Sixteen bytes as lanes.
+    #[inline]
+    pub fn load(bytes: &[u8; 16]) -> Lanes {
+        Lanes(imp::load(bytes))
+    }
+
+    /// Sixteen lanes holding `b`.
+    #[inline]
+    pub fn splat(b: u8) -> Lanes {
+        Lanes(imp::splat(b))
+    }
+
+    /// One bit per lane (bit i for lane i), of a test's result.
+    #[inline]
+    pub fn bits(self) -> u16 {
+        imp::bits(self.0)
+    }
+
+    /// Of a test's result: `yes`'s lane where the test held, `no`'s elsewhere.
+    #[inline]
+    pub fn select(self, yes: Lanes, no: Lanes) -> Lanes {
+        Lanes(imp::or(imp::and(self.0, yes.0), imp::and_not(self.0, no.0)))
+    }
+
+    /// The sixteen bytes.
+    #[inline]
+    pub fn to_bytes(self) -> [u8; 16] {
+        imp::store(self.0)
+    }
+
     /// Lanes equal to any of `bytes`.
     #[inline]
     pub fn any_of(self, bytes: &[u8]) -> Lanes {
@@ -85,8 +115,8 @@ mod imp {
 
     pub type Vector = __m128i;
 
-    // SAFETY (every function here): SSE2 is part of the x86-64 baseline, and the one load
-    // reads 16 bytes from a 16-byte array, unaligned.
+    // SAFETY (every function here): SSE2 is part of the x86-64 baseline; the load reads 16
+    // bytes from a 16-byte array and the store writes 16 bytes into one, both unaligned.
     #[inline]
     pub fn load(bytes: &[u8; 16]) -> Vector {
         unsafe { _mm_loadu_si128(bytes.as_ptr() as *const __m128i) }
@@ -117,8 +147,26 @@ mod imp {
     }
 
     #[inline]
+    pub fn and(a: Vector, b: Vector) -> Vector {
+        unsafe { _mm_and_si128(a, b) }
+    }
+
+    /// `b` where `a` is zero.
+    #[inline]
+    pub fn and_not(a: Vector, b: Vector) -> Vector {
+        unsafe { _mm_andnot_si128(a, b) }
+    }
+
+    #[inline]
     pub fn bits(v: Vector) -> u16 {
         unsafe { _mm_movemask_epi8(v) as u16 }
+    }
+
+    #[inline]
+    pub fn store(v: Vector) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        unsafe { _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, v) };
+        out
     }
 }
 
@@ -154,6 +202,22 @@ mod imp {
     #[inline]
     pub fn or(a: Vector, b: Vector) -> Vector {
         std::array::from_fn(|i| a[i] | b[i])
+    }
+
+    #[inline]
+    pub fn and(a: Vector, b: Vector) -> Vector {
+        std::array::from_fn(|i| a[i] & b[i])
+    }
+
+    /// `b` where `a` is zero.
+    #[inline]
+    pub fn and_not(a: Vector, b: Vector) -> Vector {
+        std::array::from_fn(|i| !a[i] & b[i])
+    }
+
+    #[inline]
+    pub fn store(v: Vector) -> [u8; 16] {
+        v
     }
 
     #[inline]

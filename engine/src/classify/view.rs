@@ -1,0 +1,213 @@
+//! The classifier's features read the fast way, for scoring: its folded view is built first,
+//! sixteen bytes at a time wherever a block needs no care byte by byte, then the view's 4-grams
+//! and its words are read in two separate loops. The features are the same set as
+//! [`super::features`] gives in one pass over the text; that pass stays, as the order training
+//! sums features in and as the reference of the property tests below.
+
+use super::WORD_SEED;
+use super::{fold_at, gram_feature, pair_feature, word_feature, word_step};
+use crate::bytemask::Lanes;
+
+/// Fills `out` with the folded view of `text` that [`super::features`] reads: a space, then
+/// each character folded (ASCII letters lower case, digits `0`, whitespace a space, typographic
+/// punctuation as ASCII, invisible characters dropped) with whitespace runs as one space, then
+/// a closing space unless the view already ends with one.
+pub fn folded(text: &[u8], out: &mut Vec<u8>) {
+    // No character gives more than one byte, so the view fits in the text plus its two spaces;
+    // a block is stored at most one byte past where it was read.
+    out.clear();
+    out.resize(text.len() + 2, 0);
+    out[0] = b' ';
+    let (mut i, mut n, mut last) = (0, 1, b' ');
+    while let Some(block) = text.get(i..i + 16) {
+        let v = Lanes::load(block.try_into().expect("16 bytes"));
+        let ws = v.eq(b' ').or(v.within(b'\t', 4));
+        let ws_bits = u32::from(ws.bits());
+        let ws_pairs = ws_bits & (ws_bits << 1 | u32::from(last == b' '));
+        let special = v.any_of(&[0xC2, 0xE2, 0xEF]).bits();
+        if special != 0 || ws_pairs != 0 {
+            // Invisible or typographic characters, or a whitespace run to fold: byte by byte
+            // (a character may end past the block).
+            let end = i + 16;
+            while i < end {
+                i = step(text, i, out, &mut n, &mut last);
+            }
+            continue;
+        }
+        let lower = v.within(b'A', 25).select(v.or(Lanes::splat(0x20)), v);
+        let digits = v.within(b'0', 9).select(Lanes::splat(b'0'), lower);
+        let view = ws.select(Lanes::splat(b' '), digits).to_bytes();
+        out[n..n + 16].copy_from_slice(&view);
+        n += 16;
+        last = view[15];
+        i += 16;
+    }
+    while i < text.len() {
+        i = step(text, i, out, &mut n, &mut last);
+    }
+    out[n] = b' ';
+    n += usize::from(last != b' ');
+    out.truncate(n);
+}
+
+/// Folds the character at `text[i]` into `out[*n]`, a space after a space being dropped;
+/// returns where the next character starts.
+#[inline]
+fn step(text: &[u8], i: usize, out: &mut [u8], n: &mut usize, last: &mut u8) -> usize {
+    let (c, next) = fold_at(text, i);
+    if let Some(c) = c {
+        out[*n] = c;
+        // A dropped byte is a space after a space, so `last` is `c` either way.
+        *n += usize::from(!(c == b' ' && *last == b' '));
+        *last = c;
+    }
+    next
+}
+
+/// Whether each byte is part of a word ([`super::is_word_byte`], as a table for the word loop).
+static WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c >= 0x80 || c == b'\'';
+        b += 1;
+    }
+    t
+};
+
+/// Calls `f(index)` for every feature of a folded view (a feature that occurs twice is passed
+/// twice): every 4-gram, then every word and every pair of neighbouring words.
+pub fn features(view: &[u8], mut f: impl FnMut(u32)) {
+    for gram in view.windows(4) {
+        f(gram_feature(u32::from_be_bytes(
+            gram.try_into().expect("4 bytes"),
+        )));
+    }
+    let (mut j, mut prev_word) = (0, 0u64);
+    while j < view.len() {
+        if !WORD_BYTE[view[j] as usize] {
+            j += 1;
+            continue;
+        }
+        let mut word = WORD_SEED;
+        while j < view.len() && WORD_BYTE[view[j] as usize] {
+            word = word_step(word, view[j]);
+            j += 1;
+        }
+        f(word_feature(word));
+        if prev_word != 0 {
+            f(pair_feature(prev_word, word));
+        }
+        prev_word = word;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{distinct_features, distinct_features_fast, is_word_byte, Scratch};
+    use super::*;
+
+    /// The view one character at a time, with no block path.
+    fn folded_slowly(text: &[u8]) -> Vec<u8> {
+        let mut out = vec![0; text.len() + 2];
+        out[0] = b' ';
+        let (mut i, mut n, mut last) = (0, 1, b' ');
+        while i < text.len() {
+            i = step(text, i, &mut out, &mut n, &mut last);
+        }
+        out[n] = b' ';
+        n += usize::from(last != b' ');
+        out.truncate(n);
+        out
+    }
+
+    fn sorted(mut v: Vec<u32>) -> Vec<u32> {
+        v.sort_unstable();
+        v
+    }
+
+    const PARTS: &[&str] = &[
+        "Ignore ",
+        "PREVIOUS",
+        " instructions",
+        "  ",
+        "\n\t",
+        " ",
+        "42",
+        "don't",
+        ".",
+        "a",
+        "\u{200b}",
+        "\u{00ad}",
+        "\u{feff}",
+        "\u{2060}",
+        "\u{00a0}",
+        "\u{2019}",
+        "\u{201c}",
+        "\u{2014}",
+        "\u{2026}",
+        "\u{2122}",
+        "\u{00e9}",
+        "日本語",
+        "🙂",
+        "\u{ff49}",
+        "\r\n",
+        "0123456789abcdef",
+        "ABCDEFGHIJKLMNOP",
+        "QRSTUVWXYZ@[`{/:",
+        "x y z w v u t s ",
+        "\x08\x0e\x1f\x7f~}|",
+        "The Quick Brown Fox",
+    ];
+
+    #[test]
+    fn word_byte_table_is_is_word_byte() {
+        for b in 0..=255u8 {
+            assert_eq!(WORD_BYTE[b as usize], is_word_byte(b), "byte {b}");
+        }
+    }
+
+    #[test]
+    fn block_edges_and_lone_lead_bytes() {
+        // A character cut by the end of the text, or one that starts a byte before a block
+        // ends, must fold as it does byte by byte.
+        for tail in [&b"\xe2"[..], b"\xe2\x80", b"\xc2", b"\xef\xbb", b"  ", b"A"] {
+            for pad in 0..40 {
+                let mut text = vec![b'q'; pad];
+                text.extend_from_slice("\u{200b}\u{2019} \u{00a0}x".as_bytes());
+                text.extend_from_slice(tail);
+                let mut fast = Vec::new();
+                folded(&text, &mut fast);
+                assert_eq!(fast, folded_slowly(&text), "pad {pad} tail {tail:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn view_matches_byte_at_a_time_and_features_match_one_pass(
+            parts in proptest::collection::vec(proptest::sample::select(PARTS), 0..80),
+            cut in 0usize..4,
+        ) {
+            let joined = parts.concat();
+            // Cutting bytes off the end leaves broken UTF-8 there.
+            let text = &joined.as_bytes()[..joined.len().saturating_sub(cut)];
+            let mut fast = Vec::new();
+            folded(text, &mut fast);
+            proptest::prop_assert_eq!(&fast, &folded_slowly(text));
+            let (mut seen, mut one_pass) = (Vec::new(), Vec::new());
+            distinct_features(text, &mut seen, &mut one_pass);
+            let mut scratch = Scratch::default();
+            let fast = distinct_features_fast(text, &mut scratch).to_vec();
+            proptest::prop_assert_eq!(sorted(fast), sorted(one_pass.clone()));
+            // The scratch buffers are reused as they were left, for a shorter text too.
+            let half = &text[..text.len() / 2];
+            distinct_features(half, &mut seen, &mut one_pass);
+            let fast = distinct_features_fast(half, &mut scratch).to_vec();
+            proptest::prop_assert_eq!(sorted(fast), sorted(one_pass.clone()));
+            proptest::prop_assert!(seen.iter().all(|&w| w == 0));
+            proptest::prop_assert!(scratch.seen.iter().all(|&w| w == 0));
+        }
+    }
+}

@@ -168,8 +168,10 @@ pub fn features(text: &[u8], mut f: impl FnMut(u32)) {
 /// with no branch on whether it was seen (that branch is unpredictable and cost half the
 /// time). `seen` is a bit set the size of the table, left cleared by [`Distinct::finish`].
 struct Distinct<'a> {
-    seen: &'a mut Vec<u64>,
-    out: &'a mut Vec<u32>,
+    // Slices, not the vectors: the compiler then keeps their addresses in registers instead of
+    // reloading them after every store.
+    seen: &'a mut [u64; DIMS / 64],
+    out: &'a mut [u32],
     n: usize,
 }
 
@@ -180,12 +182,13 @@ impl<'a> Distinct<'a> {
         if out.len() < bound {
             out.resize(bound, 0);
         }
+        let seen = <&mut [u64; DIMS / 64]>::try_from(&mut seen[..]).expect("sized above");
         Distinct { seen, out, n: 0 }
     }
 
     #[inline]
     fn push(&mut self, i: u32) {
-        let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
+        let (word, bit) = ((i / 64) as usize % (DIMS / 64), 1u64 << (i % 64));
         let new = self.seen[word] & bit == 0;
         self.seen[word] |= bit;
         self.out[self.n] = i;
@@ -195,7 +198,7 @@ impl<'a> Distinct<'a> {
     /// How many distinct features `out` starts with; clears `seen`.
     fn finish(self) -> usize {
         for &f in &self.out[..self.n] {
-            self.seen[(f / 64) as usize] = 0;
+            self.seen[(f / 64) as usize % (DIMS / 64)] = 0;
         }
         self.n
     }

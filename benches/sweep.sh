@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sweep benchmark (not in CI): generates SIZE_MB of logs from loghub with labelled positives
 # planted every 1000 lines, then times, in one run: `wc -l` (the floor), `scan --jobs 1`,
-# `scan --jobs 2` (and --jobs 8 where there are 8 cores), the same file gzipped, and peak memory
+# `scan --jobs 2` (and --jobs 4, 8, 16 where there are that many cores), the same file gzipped, and peak memory
 # with the file piped through stdin once and three times (it must stay flat).
 # Usage: benches/sweep.sh [SIZE_MB=1024] [WORKDIR=/tmp/parapet-sweep-bench]
 set -euo pipefail
@@ -22,7 +22,7 @@ cat "$logs" >/dev/null # warm the page cache
 floor=$(t wc -l "$logs")
 echo "input: $logs, $((bytes / 1000000)) MB, $planted positives planted"
 echo "wc -l:        $floor s  ($(gbps "$floor") GB/s)"
-for j in 1 2 $( [ "$(nproc)" -ge 8 ] && echo 8 ); do
+for j in 1 2 $(for k in 4 8 16; do [ "$(nproc)" -ge "$k" ] && echo "$k"; done); do
   secs=$(t "$bin" scan -q --jobs "$j" --format jsonl "$logs")
   echo "scan --jobs $j: $secs s  ($(gbps "$secs") GB/s, $(calc "$secs / $floor")x wc -l)"
 done

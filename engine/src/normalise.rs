@@ -103,13 +103,15 @@ pub fn regions(text: &[u8]) -> Vec<(usize, usize)> {
     out
 }
 
-/// 64-byte blocks of ASCII that hold a leet symbol between letters or spaced-out letters: each
+/// 64-byte blocks of ASCII that hold a leet symbol between letters (a digit inside a hex number
+/// does not count) or spaced-out letters: each
 /// block's letters, leet symbols and spaces as bit masks, the two patterns found with shifts
 /// (the block before lends the bits a pattern starts with).
 fn ascii_spots(text: &[u8], spots: &mut Vec<(usize, usize)>) {
     // Nothing before the text: no letter, and no byte that may stand before spaced letters.
     let mut before = SpotMasks::default();
     let mut before_boundary = 0u64;
+    let mut hex = HexWord::default();
     for (k, chunk) in text.chunks(64).enumerate() {
         let m = SpotMasks::of(chunk);
         // Not a letter: what stands before spaced-out letters.
@@ -131,11 +133,55 @@ fn ascii_spots(text: &[u8], spots: &mut Vec<(usize, usize)>) {
         } else {
             (1u64 << chunk.len()) - 1
         };
-        if (leet | spaced) & within != 0 {
+        let mut leet = leet & within;
+        let mut bits = leet;
+        while bits != 0 {
+            let j = bits.trailing_zeros();
+            bits &= bits - 1;
+            if hex.holds(text, k * 64 + j as usize) {
+                leet &= !(1 << j);
+            }
+        }
+        if leet | spaced & within != 0 {
             // The pattern may have begun in the block before.
             spots.push(((k * 64).saturating_sub(8), k * 64 + chunk.len()));
         }
         (before, before_boundary) = (m, boundary);
+    }
+}
+
+/// The word of the last leet spot looked at: whether it is a hex number. Digits between hex
+/// letters (`3fa85f64`, `b3fc`, a hash or a UUID) are hex, not leetspeak: every word an
+/// injection is made of has a letter past `f` (`1gn0r3`, `pr3v10u5`, `5y5t3m`).
+#[derive(Default)]
+struct HexWord {
+    start: usize,
+    end: usize,
+    hex: bool,
+}
+
+impl HexWord {
+    /// Whether the leet spot that ends with the letter at `at` (a symbol before it, a letter
+    /// before that) has a digit for its symbol inside a word of hex digits only. Each word is
+    /// read once, however many spots it holds.
+    fn holds(&mut self, text: &[u8], at: usize) -> bool {
+        let symbol = at - 1;
+        if !text[symbol].is_ascii_digit() {
+            return false;
+        }
+        if !(self.start..self.end).contains(&symbol) {
+            let mut start = symbol;
+            while start > 0 && text[start - 1].is_ascii_alphanumeric() {
+                start -= 1;
+            }
+            let mut end = symbol;
+            while end < text.len() && text[end].is_ascii_alphanumeric() {
+                end += 1;
+            }
+            let hex = text[start..end].iter().all(u8::is_ascii_hexdigit);
+            *self = HexWord { start, end, hex };
+        }
+        self.hex
     }
 }
 
@@ -417,13 +463,31 @@ mod tests {
         !spots.is_empty()
     }
 
+    /// Whether `text[p]` is a digit in a word (a run of ASCII letters and digits) of hex
+    /// digits only.
+    fn digit_in_hex_number(text: &[u8], p: usize) -> bool {
+        let word = |b: &u8| b.is_ascii_alphanumeric();
+        let start = text[..p]
+            .iter()
+            .rposition(|b| !word(b))
+            .map_or(0, |i| i + 1);
+        let end = text[p..]
+            .iter()
+            .position(|b| !word(b))
+            .map_or(text.len(), |i| p + i);
+        text[p].is_ascii_digit() && text[start..end].iter().all(u8::is_ascii_hexdigit)
+    }
+
     /// The check written as two passes over byte windows.
     fn worth_normalising_by_windows(text: &[u8]) -> bool {
         let alpha = |b: u8| b.is_ascii_alphabetic();
         !text.is_ascii() && unicode_calls_for_it(&String::from_utf8_lossy(text))
-            || text
-                .windows(3)
-                .any(|w| alpha(w[0]) && leet(w[1]).is_some() && alpha(w[2]))
+            || (2..text.len()).any(|i| {
+                alpha(text[i - 2])
+                    && leet(text[i - 1]).is_some()
+                    && alpha(text[i])
+                    && !digit_in_hex_number(text, i - 1)
+            })
             || text.windows(7).any(|w| {
                 !alpha(w[0])
                     && alpha(w[1])
@@ -483,16 +547,38 @@ mod tests {
         let spaced_want = A << 40 | S << 32 | A << 24 | S << 16 | A << 8 | S;
         // Before the text: bytes of class START, which neither pattern accepts.
         let mut reg = START * 0x0101_0101_0101_0101;
+        let mut hex = HexWord::default();
         for (k, chunk) in text.chunks(64).enumerate() {
             let mut hit = false;
-            for &b in chunk {
+            for (j, &b) in chunk.iter().enumerate() {
                 reg = reg << 8 | u64::from(CLASS[b as usize]);
-                hit |= (reg & leet_mask == leet_want) | (reg & spaced_mask == spaced_want);
+                let leet = reg & leet_mask == leet_want && !hex.holds(text, k * 64 + j);
+                hit |= leet | (reg & spaced_mask == spaced_want);
             }
             if hit {
                 // The pattern may have begun in the block before.
                 spots.push(((k * 64).saturating_sub(8), k * 64 + chunk.len()));
             }
+        }
+    }
+
+    #[test]
+    fn hex_numbers_are_not_leetspeak() {
+        for hex in [
+            "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "sha256:9f86d081884c7d65",
+            "a1b",
+        ] {
+            assert!(regions(hex.as_bytes()).is_empty(), "{hex}");
+        }
+        for leet in [
+            "1gn0r3 pr3v10u5",
+            "a1b2g",
+            "x7f",
+            "p@ss",
+            "b3fc-Manager$Send",
+        ] {
+            assert!(!regions(leet.as_bytes()).is_empty(), "{leet}");
         }
     }
 
@@ -506,7 +592,7 @@ mod tests {
 
     #[test]
     fn block_masks_see_patterns_across_block_edges() {
-        for pattern in [".a b c ", "a1b", "x@y", "A|B"] {
+        for pattern in [".a b c ", "g1n", "x@y", "A|B", "a1x"] {
             for at in 0..140 {
                 let text = format!("{}{pattern}{}", ".".repeat(at), ".".repeat(70));
                 let (mut fast, mut slow) = (Vec::new(), Vec::new());
@@ -524,6 +610,7 @@ mod tests {
             parts in proptest::collection::vec(
                 proptest::sample::select(vec![
                     "a", "B", "b ", " ", "1", "@", "$", "|", "7", "xy", ".", "\n", "é", "  ",
+                    "f", "3",
                 ]),
                 0..200,
             )
@@ -538,7 +625,7 @@ mod tests {
         #[test]
         fn one_pass_check_matches_the_window_check(
             parts in proptest::collection::vec(
-                proptest::sample::select(vec!["a", "b ", " ", "1", "@", "xy", ".", "\n", "é"]),
+                proptest::sample::select(vec!["a", "b ", " ", "1", "@", "xy", ".", "\n", "é", "f"]),
                 0..150,
             )
         ) {

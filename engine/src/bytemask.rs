@@ -46,7 +46,8 @@ impl Lanes {
         Lanes(imp::splat(b))
     }
 
-    /// One bit per lane (bit i for lane i), of a test's result.
+    /// One bit per lane (bit i for lane i): its byte's top bit, so of a test's result whether
+    /// the test held.
     #[inline]
     pub fn bits(self) -> u16 {
         imp::bits(self.0)
@@ -71,6 +72,22 @@ impl Lanes {
         let none = Lanes(imp::splat(0));
         bytes.iter().fold(none, |acc, &c| acc.or(self.eq(c)))
     }
+}
+
+/// Offset of the first byte of `bytes` that is not ASCII, sixteen bytes at a time.
+pub(crate) fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    let mut blocks = bytes.chunks_exact(16);
+    let mut at = 0;
+    for block in &mut blocks {
+        // A lane's top bit is set exactly when its byte is not ASCII.
+        let high = Lanes::load(block.try_into().expect("16 bytes")).bits();
+        if high != 0 {
+            return Some(at + high.trailing_zeros() as usize);
+        }
+        at += 16;
+    }
+    let rest = blocks.remainder();
+    rest.iter().position(|b| !b.is_ascii()).map(|p| at + p)
 }
 
 /// The `N` masks `classify` gives for the 64 bytes of `block`.
@@ -246,6 +263,15 @@ mod tests {
                 "byte {b}"
             );
             assert_eq!(some >> i & 1 == 1, b"+/=\xff".contains(&b), "byte {b}");
+        }
+        for (text, first) in [
+            (&b"plain ascii text, longer than a block"[..], None),
+            ("0123456789abcdef\u{e9}".as_bytes(), Some(16)),
+            ("ab\u{e9}".as_bytes(), Some(2)),
+            ("\u{200b}".as_bytes(), Some(0)),
+            (b"", None),
+        ] {
+            assert_eq!(first_non_ascii(text), first, "{text:?}");
         }
         // Past the end of the text, no byte is in any class.
         let [none] = masks_at(b"0123", 0, |v| [v.within(b'0', 9)]);

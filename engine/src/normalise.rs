@@ -219,7 +219,7 @@ fn unicode_spots(s: &str, spots: &mut Vec<(usize, usize)>) {
     // ASCII byte that is not a letter (where the word state starts afresh anyway).
     let b = s.as_bytes();
     let mut done = 0;
-    while let Some(p) = b[done..].iter().position(|x| !x.is_ascii()) {
+    while let Some(p) = bytemask::first_non_ascii(&b[done..]) {
         let (mut start, mut end) = (done + p, done + p);
         while start > done && b[start - 1].is_ascii_alphabetic() {
             start -= 1;
@@ -334,10 +334,7 @@ pub fn normalise(text: &[u8]) -> Normalised {
     let mut i = 0;
     while i < bytes.len() {
         // A run of ASCII at once: lower-cased, each byte its own origin.
-        let ascii = bytes[i..]
-            .iter()
-            .position(|&b| !b.is_ascii())
-            .unwrap_or(bytes.len() - i);
+        let ascii = bytemask::first_non_ascii(&bytes[i..]).unwrap_or(bytes.len() - i);
         if ascii > 0 {
             let run = &bytes[i..i + ascii];
             out.text.extend(run.iter().map(u8::to_ascii_lowercase));

@@ -105,7 +105,11 @@ pub(crate) fn has_invisible(hay: &[u8]) -> bool {
 }
 
 fn first_invisible(hay: &[u8]) -> Option<usize> {
-    memchr::memchr3_iter(0xC2, 0xE2, 0xEF, hay).find(|&p| invisible_len(&hay[p..]).is_some())
+    // The byte-order mark is looked for on its own: its lead byte 0xEF also starts every
+    // fullwidth letter, and a search for lead bytes would stop at each one.
+    let lead = memchr::memchr2_iter(0xC2, 0xE2, hay).find(|&p| invisible_len(&hay[p..]).is_some());
+    let before = &hay[..lead.unwrap_or(hay.len())];
+    memchr::memmem::find(before, "\u{feff}".as_bytes()).or(lead)
 }
 
 /// `hay` with whitespace runs folded, and the offset map back. Borrowed when nothing folds.
@@ -353,12 +357,20 @@ mod tests {
         #[test]
         fn block_fold_matches_the_byte_at_a_time_fold(
             parts in proptest::collection::vec(
-                proptest::sample::select(vec![" ", "\n", "\t", "a", "bc", "\u{200b}", "é", "xxxxxxxxxxxxxxx"]),
+                proptest::sample::select(vec![
+                    " ", "\n", "\t", "a", "bc", "\u{200b}", "é", "xxxxxxxxxxxxxxx", "\u{feff}",
+                    "\u{ff48}", "\u{00ad}", "\u{2060}", "\u{2019}", "\u{00a0}",
+                ]),
                 0..80,
             )
         ) {
             let hay = parts.concat();
             let hay = hay.as_bytes();
+            // The first invisible character is the first place where invisible_len says so.
+            proptest::prop_assert_eq!(
+                first_invisible(hay),
+                (0..hay.len()).find(|&p| invisible_len(&hay[p..]).is_some())
+            );
             let f = Folded::new(hay);
             let (text, from) = naive(hay);
             proptest::prop_assert_eq!(&f.text[..], &text[..]);

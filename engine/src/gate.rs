@@ -262,8 +262,9 @@ fn merge_touching(windows: impl Iterator<Item = (usize, usize)>, mut f: impl FnM
     }
 }
 
-/// Calls `f(from, to)` around each `@` that has an address-shaped word on both sides;
-/// windows that overlap or touch are merged, so a run of `a@b.a@b.…` is searched once.
+/// Calls `f(from, to)` around each `@` that has an address-shaped word on both sides (after
+/// it, a domain with a dot and two letters, where a top-level domain may start); windows that
+/// overlap or touch are merged, so a run of `a@b.co@b.co…` is searched once.
 pub fn at_windows(hay: &[u8], f: impl FnMut(usize, usize)) {
     let mut done = 0;
     let windows = memchr::memchr_iter(b'@', hay).filter_map(|at| {
@@ -278,7 +279,9 @@ pub fn at_windows(hay: &[u8], f: impl FnMut(usize, usize)) {
         while r < hay.len() && r - at < 256 && is_domain_part(hay[r]) {
             r += 1;
         }
-        if l < at && r > at + 3 && hay[at + 1..r].contains(&b'.') {
+        let tld =
+            |w: &[u8]| w[0] == b'.' && w[1].is_ascii_alphabetic() && w[2].is_ascii_alphabetic();
+        if l < at && hay[at + 1..r].windows(3).any(tld) {
             done = r;
             Some((l, r))
         } else {
@@ -390,7 +393,10 @@ mod tests {
             spans("mail ann@ex.com or bob@ex.org"),
             vec!["ann@ex.com", "bob@ex.org"]
         );
-        assert_eq!(spans("a@b.c@d.org"), vec!["a@b.c@d.org"]);
+        assert_eq!(spans("a@b.co@d.org"), vec!["a@b.co@d.org"]);
+        // No top-level domain after the first `@`: only the second one is looked at.
+        assert_eq!(spans("a@b.c@d.org"), vec!["b.c@d.org"]);
+        assert!(spans("a@b.a@b.a@b.").is_empty());
         assert!(spans("no at sign").is_empty());
     }
 

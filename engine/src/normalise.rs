@@ -142,7 +142,7 @@ fn ascii_spots(text: &[u8], spots: &mut Vec<(usize, usize)>) {
                 leet &= !(1 << j);
             }
         }
-        if leet | spaced & within != 0 {
+        if (leet | spaced & within) != 0 {
             // The pattern may have begun in the block before.
             spots.push(((k * 64).saturating_sub(8), k * 64 + chunk.len()));
         }

@@ -206,15 +206,41 @@ fn alphabet_runs(text: &[u8], out: &mut Vec<Blob>) {
     }
 }
 
+/// The bytes one escape stands for: a byte, or a character's UTF-8 (at most four bytes), kept
+/// on the stack (an escape every few bytes must not cost an allocation each).
+struct Unescaped {
+    bytes: [u8; 4],
+    len: usize,
+}
+
+impl Unescaped {
+    fn byte(b: u8) -> Self {
+        Unescaped {
+            bytes: [b, 0, 0, 0],
+            len: 1,
+        }
+    }
+
+    fn char(c: char) -> Self {
+        let mut bytes = [0; 4];
+        let len = c.encode_utf8(&mut bytes).len();
+        Unescaped { bytes, len }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// An escape at `i`: its length and the bytes it stands for.
-fn escape_at(text: &[u8], i: usize, encoding: Encoding) -> Option<(usize, Vec<u8>)> {
+fn escape_at(text: &[u8], i: usize, encoding: Encoding) -> Option<(usize, Unescaped)> {
     let rest = &text[i..];
     match encoding {
         Encoding::Percent => {
             let [b'%', a, b, ..] = *rest else {
                 return None;
             };
-            Some((3, vec![hex_value(a)? << 4 | hex_value(b)?]))
+            Some((3, Unescaped::byte(hex_value(a)? << 4 | hex_value(b)?)))
         }
         Encoding::UnicodeEscape => {
             let [b'\\', b'u', ..] = *rest else {
@@ -226,7 +252,7 @@ fn escape_at(text: &[u8], i: usize, encoding: Encoding) -> Option<(usize, Vec<u8
                 v = v << 4 | u32::from(hex_value(d)?);
             }
             let c = char::from_u32(v).unwrap_or('\u{FFFD}');
-            Some((6, c.to_string().into_bytes()))
+            Some((6, Unescaped::char(c)))
         }
         Encoding::Html => {
             if rest.first() != Some(&b'&') {
@@ -247,7 +273,7 @@ fn escape_at(text: &[u8], i: usize, encoding: Encoding) -> Option<(usize, Vec<u8
                 b"nbsp" => Some(' '),
                 _ => None,
             }?;
-            Some((semi + 1, c.to_string().into_bytes()))
+            Some((semi + 1, Unescaped::char(c)))
         }
         Encoding::Base64 | Encoding::Hex => None,
     }
@@ -283,7 +309,7 @@ fn escaped_region(text: &[u8], lead: u8, encoding: Encoding, out: &mut Vec<Blob>
     while i < last {
         match escape_at(text, i, encoding) {
             Some((len, bytes)) => {
-                decoded.extend(bytes);
+                decoded.extend_from_slice(bytes.as_bytes());
                 i += len;
             }
             None => {

@@ -55,6 +55,12 @@ const MIN_DECODED: usize = 8;
 
 /// Whether decoded bytes are text: valid UTF-8 and at least 90% of characters printable.
 pub fn is_text(bytes: &[u8]) -> bool {
+    if bytes.is_ascii() {
+        // One byte a character; the control characters of ASCII are below 0x20 and 0x7F.
+        let control = |&b: &u8| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) || b == 0x7F;
+        let printable = bytes.len() - bytes.iter().filter(|b| control(b)).count();
+        return !bytes.is_empty() && printable * 10 >= bytes.len() * 9;
+    }
     let Ok(s) = std::str::from_utf8(bytes) else {
         return false;
     };
@@ -346,6 +352,36 @@ pub fn blobs(text: &[u8]) -> Vec<Blob> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check one character at a time, as for any UTF-8.
+    fn is_text_by_characters(bytes: &[u8]) -> bool {
+        let Ok(s) = std::str::from_utf8(bytes) else {
+            return false;
+        };
+        let n = s.chars().count();
+        let printable = s
+            .chars()
+            .filter(|&c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+            .count();
+        n > 0 && printable * 10 >= n * 9
+    }
+
+    #[test]
+    fn ascii_text_check_reads_control_characters_as_characters_do() {
+        for b in 0..=127u8 {
+            // One control character among nine letters is the most the check allows.
+            let mut text = b"abcdefghi".to_vec();
+            text.push(b);
+            assert_eq!(is_text(&text), is_text_by_characters(&text), "byte {b}");
+            text.push(b);
+            assert_eq!(
+                is_text(&text),
+                is_text_by_characters(&text),
+                "byte {b} twice"
+            );
+        }
+        assert!(!is_text(b""));
+    }
 
     fn decoded(text: &str) -> Vec<(Encoding, String)> {
         blobs(text.as_bytes())

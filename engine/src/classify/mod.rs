@@ -9,8 +9,6 @@
 //! overlapping windows and the highest window wins, so an injection buried in a long benign
 //! document is not averaged away.
 
-use crate::fold::invisible_len;
-
 mod view;
 
 /// Feature table size: 2^DIM_BITS weights.
@@ -25,18 +23,14 @@ pub const MIN_LEN: usize = 24;
 
 const MAGIC: &[u8; 8] = b"PRPTCLF1";
 
-/// Each byte's folded form: whitespace a space, digits `0`, ASCII letters lower case.
-static FOLD: [u8; 256] = {
-    let mut t = [0u8; 256];
+/// Whether each byte is part of a word: ASCII letters and digits, `'` and non-ASCII bytes (a
+/// table: the word loops read it at every byte).
+static WORD_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = match c {
-            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => b' ',
-            b'0'..=b'9' => b'0',
-            b'A'..=b'Z' => c | 0x20,
-            _ => c,
-        };
+        t[b] = c.is_ascii_alphanumeric() || c >= 0x80 || c == b'\'';
         b += 1;
     }
     t
@@ -44,7 +38,7 @@ static FOLD: [u8; 256] = {
 
 #[inline]
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80 || b == b'\''
+    WORD_BYTE[b as usize]
 }
 
 #[inline]
@@ -79,89 +73,18 @@ fn pair_feature(prev: u64, word: u64) -> u32 {
     index(prev.rotate_left(23) ^ word ^ 0x5555)
 }
 
-/// Typographic punctuation read as its ASCII form (curly quotes, dashes, ellipsis, no-break
-/// space), with its length: `‘Ignore’` and `'Ignore'` give the same features.
-#[inline]
-fn typographic(s: &[u8]) -> Option<(u8, usize)> {
-    match s {
-        [0xC2, 0xA0, ..] => Some((b' ', 2)),
-        [0xE2, 0x80, b, ..] => match b {
-            0x98..=0x9B => Some((b'\'', 3)),
-            0x9C..=0x9F => Some((b'"', 3)),
-            0x90..=0x95 => Some((b'-', 3)),
-            0xA6 => Some((b'.', 3)),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The folded form of the character at `text[i]` (`None` for an invisible one, which is
-/// dropped) and where the next one starts.
-#[inline]
-fn fold_at(text: &[u8], i: usize) -> (Option<u8>, usize) {
-    let b = text[i];
-    if !matches!(b, 0xC2 | 0xE2 | 0xEF) {
-        return (Some(FOLD[b as usize]), i + 1);
-    }
-    if let Some(len) = invisible_len(&text[i..]) {
-        return (None, i + len);
-    }
-    match typographic(&text[i..]) {
-        Some((ascii, len)) => (Some(ascii), i + len),
-        None => (Some(b), i + 1),
-    }
-}
-
-/// Calls `f(index)` for every feature of `text`, in one pass over its bytes (a feature that
-/// occurs twice is passed twice).
+/// Calls `f(index)` for every feature of `text`, in the order of the text (a feature that
+/// occurs twice is passed twice): the order training sums them in.
 ///
 /// The text is read as its folded view: ASCII letters lower case, digits all `0`, each run of
 /// whitespace (and invisible characters) one space, one space before and after, typographic
 /// quotes and dashes as their ASCII forms. Features: every
 /// byte 4-gram of that view, every word (letters, digits, `'` and non-ASCII bytes) and every
 /// pair of neighbouring words, hashed into 2^DIM_BITS.
-#[inline]
-pub fn features(text: &[u8], mut f: impl FnMut(u32)) {
-    let (mut gram, mut filled, mut last) = (u32::from(b' '), 1u32, b' ');
-    let (mut word, mut in_word, mut prev_word) = (WORD_SEED, false, 0u64);
-    let mut i = 0;
-    while i <= text.len() {
-        let c = if i == text.len() {
-            i += 1;
-            b' '
-        } else {
-            let (c, next) = fold_at(text, i);
-            i = next;
-            match c {
-                Some(c) => c,
-                None => continue,
-            }
-        };
-        if c == b' ' && last == b' ' {
-            continue;
-        }
-        last = c;
-        gram = gram << 8 | u32::from(c);
-        filled += 1;
-        if filled >= 4 {
-            f(gram_feature(gram));
-        }
-        if is_word_byte(c) {
-            if !in_word {
-                word = WORD_SEED;
-                in_word = true;
-            }
-            word = word_step(word, c);
-        } else if in_word {
-            in_word = false;
-            f(word_feature(word));
-            if prev_word != 0 {
-                f(pair_feature(prev_word, word));
-            }
-            prev_word = word;
-        }
-    }
+pub fn features(text: &[u8], f: impl FnMut(u32)) {
+    let mut folded = Vec::new();
+    view::folded(text, &mut folded);
+    view::features_in_text_order(&folded, f);
 }
 
 /// Collects distinct features: each is written at the end of `out` and kept only if new,

@@ -1,12 +1,63 @@
-//! The classifier's features read the fast way, for scoring: its folded view is built first,
-//! sixteen bytes at a time wherever a block needs no care byte by byte, then the view's 4-grams
-//! and its words are read in two separate loops. The features are the same set as
-//! [`super::features`] gives in one pass over the text; that pass stays, as the order training
-//! sums features in and as the reference of the property tests below.
+//! The classifier's folded view and the two ways its features are read from it. The view is
+//! built sixteen bytes at a time wherever a block needs no care byte by byte. Scoring reads the
+//! view's 4-grams and its words in two separate loops (the fast way); training reads them in
+//! one loop, in the order of the text, which is the order its sums were made in. Both give the
+//! same set of features, which the property test below checks.
 
-use super::WORD_SEED;
-use super::{fold_at, gram_feature, pair_feature, word_feature, word_step};
+use super::{gram_feature, is_word_byte, pair_feature, word_feature, word_step, WORD_SEED};
 use crate::bytemask::Lanes;
+use crate::fold::invisible_len;
+
+/// Each byte's folded form: whitespace a space, digits `0`, ASCII letters lower case.
+static FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => b' ',
+            b'0'..=b'9' => b'0',
+            b'A'..=b'Z' => c | 0x20,
+            _ => c,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Typographic punctuation read as its ASCII form (curly quotes, dashes, ellipsis, no-break
+/// space), with its length: `‘Ignore’` and `'Ignore'` give the same features.
+#[inline]
+fn typographic(s: &[u8]) -> Option<(u8, usize)> {
+    match s {
+        [0xC2, 0xA0, ..] => Some((b' ', 2)),
+        [0xE2, 0x80, b, ..] => match b {
+            0x98..=0x9B => Some((b'\'', 3)),
+            0x9C..=0x9F => Some((b'"', 3)),
+            0x90..=0x95 => Some((b'-', 3)),
+            0xA6 => Some((b'.', 3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The folded form of the character at `text[i]` (`None` for an invisible one, which is
+/// dropped) and where the next one starts.
+#[inline]
+fn fold_at(text: &[u8], i: usize) -> (Option<u8>, usize) {
+    let b = text[i];
+    if !matches!(b, 0xC2 | 0xE2 | 0xEF) {
+        return (Some(FOLD[b as usize]), i + 1);
+    }
+    if let Some(len) = invisible_len(&text[i..]) {
+        return (None, i + len);
+    }
+    match typographic(&text[i..]) {
+        Some((ascii, len)) => (Some(ascii), i + len),
+        None => (Some(b), i + 1),
+    }
+}
 
 /// Fills `out` with the folded view of `text` that [`super::features`] reads: a space, then
 /// each character folded (ASCII letters lower case, digits `0`, whitespace a space, typographic
@@ -64,18 +115,6 @@ fn step(text: &[u8], i: usize, out: &mut [u8], n: &mut usize, last: &mut u8) -> 
     next
 }
 
-/// Whether each byte is part of a word ([`super::is_word_byte`], as a table for the word loop).
-static WORD_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || c >= 0x80 || c == b'\'';
-        b += 1;
-    }
-    t
-};
-
 /// Calls `f(index)` for every feature of a folded view (a feature that occurs twice is passed
 /// twice): every 4-gram, then every word and every pair of neighbouring words.
 pub fn features(view: &[u8], mut f: impl FnMut(u32)) {
@@ -86,12 +125,12 @@ pub fn features(view: &[u8], mut f: impl FnMut(u32)) {
     }
     let (mut j, mut prev_word) = (0, 0u64);
     while j < view.len() {
-        if !WORD_BYTE[view[j] as usize] {
+        if !is_word_byte(view[j]) {
             j += 1;
             continue;
         }
         let mut word = WORD_SEED;
-        while j < view.len() && WORD_BYTE[view[j] as usize] {
+        while j < view.len() && is_word_byte(view[j]) {
             word = word_step(word, view[j]);
             j += 1;
         }
@@ -103,9 +142,35 @@ pub fn features(view: &[u8], mut f: impl FnMut(u32)) {
     }
 }
 
+/// The same features as [`features`], in the order of the text: at each byte of the view its
+/// 4-gram, and where a word has just ended the word and the pair.
+pub fn features_in_text_order(view: &[u8], mut f: impl FnMut(u32)) {
+    let (mut gram, mut word, mut in_word, mut prev_word) = (0u32, WORD_SEED, false, 0u64);
+    for (j, &c) in view.iter().enumerate() {
+        gram = gram << 8 | u32::from(c);
+        if j >= 3 {
+            f(gram_feature(gram));
+        }
+        if is_word_byte(c) {
+            if !in_word {
+                word = WORD_SEED;
+                in_word = true;
+            }
+            word = word_step(word, c);
+        } else if in_word {
+            in_word = false;
+            f(word_feature(word));
+            if prev_word != 0 {
+                f(pair_feature(prev_word, word));
+            }
+            prev_word = word;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::{distinct_features, distinct_features_fast, is_word_byte, Scratch};
+    use super::super::{distinct_features, distinct_features_fast, Scratch};
     use super::*;
 
     /// The view one character at a time, with no block path.
@@ -162,13 +227,6 @@ mod tests {
     ];
 
     #[test]
-    fn word_byte_table_is_is_word_byte() {
-        for b in 0..=255u8 {
-            assert_eq!(WORD_BYTE[b as usize], is_word_byte(b), "byte {b}");
-        }
-    }
-
-    #[test]
     fn block_edges_and_lone_lead_bytes() {
         // A character cut by the end of the text, or one that starts a byte before a block
         // ends, must fold as it does byte by byte.
@@ -186,7 +244,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn view_matches_byte_at_a_time_and_features_match_one_pass(
+        fn view_matches_byte_at_a_time_and_both_readers_give_one_set(
             parts in proptest::collection::vec(proptest::sample::select(PARTS), 0..80),
             cut in 0usize..4,
         ) {

@@ -58,18 +58,25 @@ pub fn is_text(bytes: &[u8]) -> bool {
     if bytes.is_ascii() {
         // One byte a character; the control characters of ASCII are below 0x20 and 0x7F.
         let control = |&b: &u8| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) || b == 0x7F;
-        let printable = bytes.len() - bytes.iter().filter(|b| control(b)).count();
-        return !bytes.is_empty() && printable * 10 >= bytes.len() * 9;
+        let controls = bytes.iter().filter(|b| control(b)).count();
+        return mostly_printable(bytes.len(), bytes.len() - controls);
     }
-    let Ok(s) = std::str::from_utf8(bytes) else {
-        return false;
-    };
+    std::str::from_utf8(bytes).is_ok_and(is_text_by_characters)
+}
+
+/// [`is_text`] of any UTF-8, one character at a time.
+fn is_text_by_characters(s: &str) -> bool {
     let (mut n, mut printable) = (0usize, 0usize);
     for c in s.chars() {
         n += 1;
         printable += usize::from(!c.is_control() || matches!(c, '\n' | '\r' | '\t'));
     }
-    n > 0 && printable * 10 >= n * 9
+    mostly_printable(n, printable)
+}
+
+/// At least one character, and 90% of them printable.
+fn mostly_printable(characters: usize, printable: usize) -> bool {
+    characters > 0 && printable * 10 >= characters * 9
 }
 
 #[inline]
@@ -353,32 +360,16 @@ pub fn blobs(text: &[u8]) -> Vec<Blob> {
 mod tests {
     use super::*;
 
-    /// The check one character at a time, as for any UTF-8.
-    fn is_text_by_characters(bytes: &[u8]) -> bool {
-        let Ok(s) = std::str::from_utf8(bytes) else {
-            return false;
-        };
-        let n = s.chars().count();
-        let printable = s
-            .chars()
-            .filter(|&c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
-            .count();
-        n > 0 && printable * 10 >= n * 9
-    }
-
     #[test]
     fn ascii_text_check_reads_control_characters_as_characters_do() {
         for b in 0..=127u8 {
             // One control character among nine letters is the most the check allows.
             let mut text = b"abcdefghi".to_vec();
             text.push(b);
-            assert_eq!(is_text(&text), is_text_by_characters(&text), "byte {b}");
+            let by_characters = |t: &[u8]| is_text_by_characters(std::str::from_utf8(t).unwrap());
+            assert_eq!(is_text(&text), by_characters(&text), "byte {b}");
             text.push(b);
-            assert_eq!(
-                is_text(&text),
-                is_text_by_characters(&text),
-                "byte {b} twice"
-            );
+            assert_eq!(is_text(&text), by_characters(&text), "byte {b} twice");
         }
         assert!(!is_text(b""));
     }

@@ -34,6 +34,7 @@ mod redact;
 pub mod rule;
 mod scanner;
 pub mod score;
+mod split;
 pub mod validate;
 pub mod verdict;
 
@@ -54,6 +55,7 @@ pub mod internals {
     pub use crate::hyperscan::{Database, Scratch};
     pub use crate::json::{string_tokens, Joined};
     pub use crate::matcher::phrase_reach;
+    pub use crate::split::Split;
 }
 
 #[cfg(test)]

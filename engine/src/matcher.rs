@@ -22,6 +22,7 @@ use crate::fold::{has_invisible, is_ws, pattern_for_folded_view, Folded};
 use crate::gate::{at_windows, digit_windows, userinfo_windows};
 use crate::hyperscan::{Database, Scratch};
 use crate::rule::{Category, Gate, Rule};
+use crate::split::{ByteSet, Runs, Split};
 
 /// A candidate after the second stage, before validators and policy.
 #[derive(Clone, Copy, Debug)]
@@ -69,6 +70,10 @@ pub struct Matcher {
     back: Vec<usize>,
     /// Rules whose database entry is their anchor, not their pattern.
     anchored: Vec<bool>,
+    /// Rules whose database entry is the part before their value ([`crate::split`]).
+    split: Vec<Option<ValueRun>>,
+    /// The value classes of the split rules.
+    value_classes: Vec<ByteSet>,
     /// Injection rules anchored by [`anchor::derive`]: their window counts each whitespace run
     /// as one byte, and on text with invisible characters they are matched on the folded view.
     phrase: Vec<bool>,
@@ -79,6 +84,14 @@ pub struct Matcher {
     /// (an `https` URL fits both the web and the any-scheme rule), and each must get its chance.
     userinfo: Vec<usize>,
     key: String,
+}
+
+/// How a split rule's value is found: the class its run is made of, and the longest part of
+/// the pattern after the value.
+#[derive(Clone, Copy, Debug)]
+struct ValueRun {
+    class: usize,
+    end_max: usize,
 }
 
 /// Key of a set of Hyperscan patterns, for the serialized-database cache.
@@ -106,6 +119,8 @@ impl Matcher {
         let mut back = windows.clone();
         let mut anchored: Vec<bool> = rules.iter().map(|r| r.anchor.is_some()).collect();
         let mut phrase = vec![false; rules.len()];
+        let mut split = vec![None; rules.len()];
+        let mut value_classes: Vec<ByteSet> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             let derived = (r.gate == Gate::Hyperscan
                 && r.anchor.is_none()
@@ -148,7 +163,23 @@ impl Matcher {
                 }
                 Gate::Hyperscan => {
                     hs_rules.push(i);
-                    hs_patterns.push((r.pattern.clone(), 0u32));
+                    match Split::of(&r.pattern) {
+                        Some(s) => {
+                            let class = value_classes
+                                .iter()
+                                .position(|c| *c == s.value)
+                                .unwrap_or_else(|| {
+                                    value_classes.push(s.value);
+                                    value_classes.len() - 1
+                                });
+                            split[i] = Some(ValueRun {
+                                class,
+                                end_max: s.end_max,
+                            });
+                            hs_patterns.push((s.prefix, 0u32));
+                        }
+                        None => hs_patterns.push((r.pattern.clone(), 0u32)),
+                    }
                 }
                 Gate::Digits => {
                     digit_rules.push(i);
@@ -191,6 +222,8 @@ impl Matcher {
             windows,
             back,
             anchored,
+            split,
+            value_classes,
             phrase,
             confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
@@ -232,17 +265,21 @@ impl Matcher {
         // the folded view, which drops them. Plain text (nearly all of it) never copies.
         let invisible = has_invisible(hay);
         let mut anchors = Vec::new();
+        let mut value_starts = Vec::new();
         for (rule, end) in self.raw.scan(hay)? {
             if self.phrase[rule] && invisible {
                 continue;
             }
             if self.anchored[rule] {
                 anchors.push((rule, end));
+            } else if self.split[rule].is_some() {
+                value_starts.push((rule, end));
             } else {
                 out.extend(self.match_ending_at(hay, rule, end));
             }
         }
         self.search_around_anchors(hay, anchors, out);
+        self.match_value_runs(hay, &value_starts, out);
         if invisible || self.folded.db.is_some() {
             let view = Folded::new(hay);
             let map = |at: Confirmed| Confirmed {
@@ -281,6 +318,38 @@ impl Matcher {
         out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
         self.userinfo_matches(hay, out);
         Ok(())
+    }
+
+    /// Matches of the split rules whose values may start at `starts` (rule, offset; in
+    /// offset order, as Hyperscan reports them): each value runs to the end of its class's run,
+    /// and the pattern is confirmed at the ends the part after the value allows from there.
+    fn match_value_runs(&self, hay: &[u8], starts: &[(usize, usize)], out: &mut Vec<RawMatch>) {
+        if starts.is_empty() {
+            return;
+        }
+        let mut runs = Runs::new(hay, self.value_classes.len());
+        let mut ends = Vec::with_capacity(starts.len());
+        for &(rule, at) in starts {
+            let Some(v) = self.split[rule] else { continue };
+            let (end, _) = runs.run_end(v.class, &self.value_classes[v.class], at);
+            ends.push((rule, end));
+        }
+        ends.sort_unstable();
+        ends.dedup();
+        for (rule, value_end) in ends {
+            let Some(v) = self.split[rule] else { continue };
+            let first = if value_end == hay.len() {
+                value_end
+            } else {
+                value_end + 1
+            };
+            for end in first..=(value_end + v.end_max).min(hay.len()) {
+                // The second stage sees the text cut at `end`, where `$` matches: a match
+                // whose value ends elsewhere is not one of this run's.
+                let m = self.match_ending_at(hay, rule, end);
+                out.extend(m.filter(|m| m.at.end == value_end));
+            }
+        }
     }
 
     /// Matches of the URL credential rules, in the windows of the user-part gate.
@@ -354,9 +423,21 @@ impl Matcher {
         let (n_hits, n_anchors) = (hits.len(), anchors.len());
         time("second stage at raw hits", &mut || {
             let mut out = Vec::new();
-            for &(rule, end) in hits.iter().filter(|h| !self.anchored[h.0]) {
+            let plain = |h: &&(usize, usize)| !self.anchored[h.0] && self.split[h.0].is_none();
+            for &(rule, end) in hits.iter().filter(plain) {
                 out.extend(self.match_ending_at(hay, rule, end));
             }
+            std::hint::black_box(out);
+            Ok(())
+        })?;
+        time("value runs", &mut || {
+            let mut out = Vec::new();
+            let starts: Vec<_> = hits
+                .iter()
+                .copied()
+                .filter(|h| self.split[h.0].is_some())
+                .collect();
+            self.match_value_runs(hay, &starts, &mut out);
             std::hint::black_box(out);
             Ok(())
         })?;
@@ -402,6 +483,8 @@ impl Matcher {
         })?;
         times.push(("(raw hits)", n_hits as f64));
         times.push(("(anchor hits)", n_anchors as f64));
+        let n_split = self.split.iter().filter(|s| s.is_some()).count();
+        times.push(("(split rules)", n_split as f64));
         Ok(times)
     }
 }
@@ -536,4 +619,69 @@ fn compile(
             message: f.message,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::rule::builtin_rules;
+
+    type Spans = BTreeSet<(usize, usize)>;
+
+    /// What the first pass found before rules were split: the whole pattern in Hyperscan,
+    /// and at each end it reports, the match the second stage recovers.
+    fn every_match(m: &Matcher, db: &Database, i: usize, hay: &[u8]) -> Vec<Confirmed> {
+        let mut ends = Vec::new();
+        Scratch::new(db)
+            .expect("scratch")
+            .scan(db, hay, |_, end| ends.push(end))
+            .expect("scan");
+        ends.into_iter()
+            .filter_map(|end| m.confirmers[i].at_end(hay, end, m.windows[i]))
+            .collect()
+    }
+
+    /// The reported spans, and the whole matches.
+    fn spans(found: impl IntoIterator<Item = Confirmed>) -> (Spans, Spans) {
+        let found: Vec<_> = found.into_iter().collect();
+        (
+            found.iter().map(|c| (c.start, c.end)).collect(),
+            found.iter().map(|c| (c.match_start, c.match_end)).collect(),
+        )
+    }
+
+    #[test]
+    fn split_rules_find_what_their_whole_pattern_finds() {
+        let rules = builtin_rules().expect("rules");
+        let m = Matcher::new(&rules, None).expect("matcher");
+        let split: Vec<usize> = (0..rules.len()).filter(|&i| m.split[i].is_some()).collect();
+        assert!(split.len() >= 20, "only {} rules split", split.len());
+        for &i in &split {
+            let r = &rules[i];
+            let db = Database::compile(&[(r.pattern.clone(), 0)]).expect("compiles");
+            for ex in r.examples.iter().chain(&r.negative_examples) {
+                let texts = [
+                    ex.clone(),
+                    format!("{ex} {ex}"),
+                    format!("api_key=token={ex}"),
+                    format!("{ex}{ex}x"),
+                    format!("{ex}\"'"),
+                    ex.replace([' ', ':'], "="),
+                ];
+                for text in &texts {
+                    let hay = text.as_bytes();
+                    let mut found = Vec::new();
+                    m.find(hay, &mut found).expect("find");
+                    let got = spans(found.iter().filter(|f| f.rule == i).map(|f| f.at));
+                    let want = spans(every_match(&m, &db, i, hay));
+                    // Same spans reported. Hyperscan's `$` also matches before a final newline,
+                    // so a value at the end of a line could end a second, shorter match there.
+                    assert_eq!(got.0, want.0, "{} on {text:?}", r.id);
+                    assert!(got.1.is_subset(&want.1), "{} on {text:?}", r.id);
+                }
+            }
+        }
+    }
 }

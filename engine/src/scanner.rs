@@ -719,14 +719,22 @@ impl Scanner {
 }
 
 /// Within a category, overlapping findings are one finding: the most confident wins (ties go
-/// to the longer span, then the earlier rule), and the same rule's overlapping matches merge.
+/// to the longer span, then the rule earlier in the catalogue), and the same rule's
+/// overlapping matches merge. The order the matcher found them in plays no part.
 fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
     findings.sort_by(|a, b| {
-        (rules[a.rule].category, a.start, std::cmp::Reverse(a.end)).cmp(&(
-            rules[b.rule].category,
-            b.start,
-            std::cmp::Reverse(b.end),
-        ))
+        (
+            rules[a.rule].category,
+            a.start,
+            std::cmp::Reverse(a.end),
+            a.rule,
+        )
+            .cmp(&(
+                rules[b.rule].category,
+                b.start,
+                std::cmp::Reverse(b.end),
+                b.rule,
+            ))
     });
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings.iter().copied() {

@@ -201,14 +201,25 @@ fn necessary(a: &Ast, min: usize) -> Option<Vec<Vec<u8>>> {
 
 /// The longest match `pattern` can make, in bytes, when it is bounded.
 pub fn max_len(pattern: &str) -> Option<usize> {
-    regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?
-        .properties()
-        .maximum_len()
+    properties(pattern)?.maximum_len()
+}
+
+/// The shortest match `pattern` can make, in bytes.
+pub fn min_len(pattern: &str) -> Option<usize> {
+    properties(pattern)?.minimum_len()
+}
+
+fn properties(pattern: &str) -> Option<regex_syntax::hir::Properties> {
+    Some(
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .ok()?
+            .properties()
+            .clone(),
+    )
 }
 
 /// The anchor for `pattern`, if a set of literals at least `min_literal` bytes long exists.

@@ -6,8 +6,9 @@ use std::sync::OnceLock;
 
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::captures::Captures;
+use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::util::syntax;
-use regex_automata::Input;
+use regex_automata::{Anchored, Input};
 
 /// Builds the engine's regex for one pattern with the flags every rule is matched with:
 /// bytes, ASCII classes, `(?i)` folding ASCII only.
@@ -69,22 +70,29 @@ impl Confirmer {
             if re.search_slots(&input, &mut slots).is_none() {
                 break;
             }
-            let (Some(ms), Some(me)) = (slots[0], slots[1]) else {
+            let Some(c) = from_slots(&slots) else {
                 break;
             };
-            let (ms, me) = (ms.get(), me.get());
-            let (start, end) = match (slots[2], slots[3]) {
-                (Some(s), Some(e)) if e.get() > s.get() => (s.get(), e.get()),
-                _ => (ms, me),
+            out.push(c);
+            at = if c.match_end > at {
+                c.match_end
+            } else {
+                at + 1
             };
-            out.push(Confirmed {
-                match_start: ms,
-                match_end: me,
-                start,
-                end,
-            });
-            at = if me > at { me } else { at + 1 };
         }
+    }
+
+    /// The match that starts exactly at `start` and ends by `to`, for rules whose pattern
+    /// opens with the anchor that was found there.
+    pub fn at_start(&self, hay: &[u8], start: usize, to: usize) -> Option<Confirmed> {
+        let re = self
+            .forward
+            .get_or_init(|| compile(&self.pattern).ok())
+            .as_ref()?;
+        let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
+        let mut slots = [None; 4];
+        re.search_slots(&input, &mut slots)?;
+        from_slots(&slots)
     }
 
     /// Finds the match that ends exactly at `end`, starting no earlier than `end - window`.
@@ -98,17 +106,7 @@ impl Confirmer {
         // Slots for group 0 and group 1 on the stack: no allocation per candidate.
         let mut slots = [None; 4];
         re.search_slots(&input, &mut slots)?;
-        let (ms, me) = (slots[0]?.get(), slots[1]?.get());
-        let (start, end) = match (slots[2], slots[3]) {
-            (Some(s), Some(e)) if e.get() > s.get() => (s.get(), e.get()),
-            _ => (ms, me),
-        };
-        Some(Confirmed {
-            match_start: ms,
-            match_end: me,
-            start,
-            end,
-        })
+        from_slots(&slots)
     }
 }
 
@@ -175,6 +173,21 @@ impl GateSet {
             };
         }
     }
+}
+
+/// The match in the slots of group 0 and group 1, reporting group 1 when it is not empty.
+fn from_slots(slots: &[Option<NonMaxUsize>; 4]) -> Option<Confirmed> {
+    let (ms, me) = (slots[0]?.get(), slots[1]?.get());
+    let (start, end) = match (slots[2], slots[3]) {
+        (Some(s), Some(e)) if e.get() > s.get() => (s.get(), e.get()),
+        _ => (ms, me),
+    };
+    Some(Confirmed {
+        match_start: ms,
+        match_end: me,
+        start,
+        end,
+    })
 }
 
 fn confirmed(caps: &Captures) -> Option<Confirmed> {

@@ -70,6 +70,9 @@ pub struct Matcher {
     back: Vec<usize>,
     /// Rules whose database entry is their anchor, not their pattern.
     anchored: Vec<bool>,
+    /// Anchored rules whose pattern opens with their anchor: the anchor's shortest and
+    /// longest length, so a match is looked for only where an anchor hit may start.
+    opens: Vec<Option<(usize, usize)>>,
     /// Rules whose database entry is the part before their value ([`crate::split`]).
     split: Vec<Option<ValueRun>>,
     /// The value classes of the split rules.
@@ -119,6 +122,7 @@ impl Matcher {
         let mut back = windows.clone();
         let mut anchored: Vec<bool> = rules.iter().map(|r| r.anchor.is_some()).collect();
         let mut phrase = vec![false; rules.len()];
+        let mut opens = vec![None; rules.len()];
         let mut split = vec![None; rules.len()];
         let mut value_classes: Vec<ByteSet> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -141,6 +145,9 @@ impl Matcher {
                     if r.pattern.starts_with(anchor) {
                         if let Some(max) = anchor::max_len(anchor) {
                             back[i] = back[i].min(max);
+                            opens[i] = anchor::min_len(anchor)
+                                .filter(|&min| min > 0 && max - min <= MAX_ANCHOR_SPREAD)
+                                .map(|min| (min, max));
                         }
                     }
                     // A phrase rule's own anchor works as a derived one does.
@@ -222,6 +229,7 @@ impl Matcher {
             windows,
             back,
             anchored,
+            opens,
             split,
             value_classes,
             phrase,
@@ -501,6 +509,25 @@ impl Matcher {
         anchors.sort_unstable();
         let mut found = Vec::new();
         let mut k = 0;
+        // Where the pattern opens with its anchor (and is no phrase), a match starts where an
+        // anchor hit does: search there, anchored, each start once.
+        let mut tried = None;
+        anchors.retain(|&(rule, end)| {
+            let Some((min, max)) = self.opens[rule].filter(|_| !self.phrase[rule]) else {
+                return true;
+            };
+            for len in (min..=max.min(end)).rev() {
+                let start = end - len;
+                if tried.is_some_and(|t| t >= (rule, start)) {
+                    continue;
+                }
+                tried = Some((rule, start));
+                let to = (start + self.windows[rule]).min(hay.len());
+                let at = self.confirmers[rule].at_start(hay, start, to);
+                out.extend(at.map(|at| RawMatch { rule, at }));
+            }
+            false
+        });
         let reach = |rule: usize, end: usize| {
             let w = self.windows[rule];
             if self.phrase[rule] {
@@ -530,6 +557,9 @@ impl Matcher {
         }
     }
 }
+
+/// Most lengths an anchor that opens its rule's pattern may have: each is a start to try.
+const MAX_ANCHOR_SPREAD: usize = 16;
 
 /// Longest match a phrase rule reports, with each whitespace run counting one byte: phrases are
 /// sentences, and a bound keeps the window searched around each anchor hit small.

@@ -1,5 +1,6 @@
 //! Adversarial timing: worst-case inputs for the rules (long runs of the characters they care
-//! about) and for the JSON walk, each timed in ns/byte next to benign text of the same size.
+//! about) and for the JSON walk (deep nesting, tiny strings, an unclosed string, one string
+//! just under the 64 MiB cap), each timed in ns/byte next to benign text of the same kind.
 //! Target: the worst stays within 3x benign; the Python reference took 1.6 s on 50 KB of
 //! `http://`. Full: `cargo bench --bench adversarial`; CI: `-- --quick`.
 
@@ -105,6 +106,31 @@ session, cache hit ratio fine, nothing to report here today.\n",
         v.extend(repeat("x", len));
         v
     };
+    // One string just under the default 64 MiB cap, through a scanner with that cap: the
+    // whole document is accepted and one string that long must stay linear. Its content is
+    // the benign JSON's own text, so only the length differs.
+    let capped = Scanner::new(ScannerConfig::default()).expect("rules compile");
+    let huge = {
+        let cap = parapet_engine::input::DEFAULT_MAX_BYTES;
+        let mut v = br#"{"content":""#.to_vec();
+        let body = b"please summarise the report for me, ";
+        while v.len() + body.len() + 2 < cap {
+            v.extend_from_slice(body);
+        }
+        v.extend_from_slice(br#""}"#);
+        v
+    };
+    let huge_ns = best_ns_per_byte(huge.len(), reps.min(3), || {
+        black_box(capped.scan_json(&huge).expect("under the cap"));
+    });
+    println!(
+        "{:<20} {huge_ns:8.2} ns/byte  {:5.2}x benign JSON",
+        "64 MiB string",
+        huge_ns / json_base
+    );
+    if huge_ns / json_base > worst.0 {
+        worst = (huge_ns / json_base, "64 MiB string");
+    }
     for (name, input) in [
         ("deep nesting", &deep),
         ("many tiny strings", &tiny),

@@ -28,6 +28,7 @@ mod gate;
 mod hyperscan;
 pub mod input;
 mod json;
+mod keyed;
 mod matcher;
 mod normalise;
 mod redact;

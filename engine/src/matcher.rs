@@ -21,6 +21,7 @@ use crate::error::{EngineError, Result};
 use crate::fold::{has_invisible, is_ws, pattern_for_folded_view, Folded};
 use crate::gate::{at_windows, digit_windows, userinfo_windows};
 use crate::hyperscan::{Database, Scratch};
+use crate::keyed::{Hit, KeyedSet, Path, GENERIC_PREFIX};
 use crate::rule::{Category, Gate, Rule};
 use crate::split::{ByteSet, Runs, Split};
 
@@ -65,6 +66,9 @@ impl HsSet {
 pub struct Matcher {
     raw: HsSet,
     folded: HsSet,
+    /// The generic key-value rules ([`crate::keyed`]).
+    keyed: KeyedSet,
+    keyed_path: Path,
     windows: Vec<usize>,
     /// How far before an anchor hit an anchored rule's match may start (at most its window).
     back: Vec<usize>,
@@ -124,6 +128,7 @@ impl Matcher {
         let mut phrase = vec![false; rules.len()];
         let mut opens = vec![None; rules.len()];
         let mut split = vec![None; rules.len()];
+        let mut keyed_rules: Vec<(usize, String, String)> = Vec::new();
         let mut value_classes: Vec<ByteSet> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             let derived = (r.gate == Gate::Hyperscan
@@ -169,8 +174,7 @@ impl Matcher {
                     fold_patterns.push((pattern_for_folded_view(&r.pattern), 0u32));
                 }
                 Gate::Hyperscan => {
-                    hs_rules.push(i);
-                    match Split::of(&r.pattern) {
+                    let entry = match Split::of(&r.pattern) {
                         Some(s) => {
                             let class = value_classes
                                 .iter()
@@ -183,9 +187,15 @@ impl Matcher {
                                 class,
                                 end_max: s.end_max,
                             });
-                            hs_patterns.push((s.prefix, 0u32));
+                            s.prefix
                         }
-                        None => hs_patterns.push((r.pattern.clone(), 0u32)),
+                        None => r.pattern.clone(),
+                    };
+                    if r.id.starts_with(GENERIC_PREFIX) {
+                        keyed_rules.push((i, entry, r.pattern.clone()));
+                    } else {
+                        hs_rules.push(i);
+                        hs_patterns.push((entry, 0u32));
                     }
                 }
                 Gate::Digits => {
@@ -199,16 +209,22 @@ impl Matcher {
                 Gate::Userinfo => userinfo_rules.push(i),
             }
         }
+        let keyed_patterns: Vec<(String, u32)> =
+            keyed_rules.iter().map(|k| (k.1.clone(), 0)).collect();
+        let keyed_ids: Vec<usize> = keyed_rules.iter().map(|k| k.0).collect();
         let mut all_patterns = hs_patterns.clone();
         all_patterns.push(("\0folded view\0".into(), 0));
         all_patterns.extend(fold_patterns.iter().cloned());
+        all_patterns.push(("\0generic rules\0".into(), 0));
+        all_patterns.extend(keyed_patterns.iter().cloned());
         let key = database_key(&all_patterns);
-        let (raw_db, folded_db) = match cached.and_then(|c| load_cached(c, &key)) {
+        let [raw_db, folded_db, keyed_db] = match cached.and_then(|c| load_cached(c, &key)) {
             Some(dbs) => dbs,
-            None => (
+            None => [
                 compile(rules, &hs_rules, &hs_patterns)?,
                 compile(rules, &fold_rules, &fold_patterns)?,
-            ),
+                compile(rules, &keyed_ids, &keyed_patterns)?,
+            ],
         };
         let gate_err = |e: String| EngineError::Rule {
             id: "(gated rules)".into(),
@@ -226,6 +242,8 @@ impl Matcher {
                 rules: fold_rules,
                 scratch: ThreadLocal::new(),
             },
+            keyed: KeyedSet::new(&keyed_rules, keyed_db)?,
+            keyed_path: Path::Timed,
             windows,
             back,
             anchored,
@@ -241,12 +259,16 @@ impl Matcher {
         })
     }
 
-    /// Both Hyperscan databases with their key, for a cache file: key, then for each database
+    /// The three Hyperscan databases with their key, for a cache file: key, then for each
     /// its length (u64 little-endian, 0 when absent) and bytes.
     pub fn serialized(&self) -> Option<Vec<u8>> {
         let mut out = self.key.as_bytes().to_vec();
-        for set in [&self.raw, &self.folded] {
-            let bytes = match &set.db {
+        for db in [
+            self.raw.db.as_ref(),
+            self.folded.db.as_ref(),
+            self.keyed.db(),
+        ] {
+            let bytes = match db {
                 Some(db) => db.serialize().ok()?,
                 None => Vec::new(),
             };
@@ -261,10 +283,14 @@ impl Matcher {
     }
 
     pub fn database_bytes(&self) -> usize {
-        [&self.raw, &self.folded]
-            .iter()
-            .map(|s| s.db.as_ref().map_or(0, Database::size))
-            .sum()
+        [
+            self.raw.db.as_ref(),
+            self.folded.db.as_ref(),
+            self.keyed.db(),
+        ]
+        .iter()
+        .map(|db| db.map_or(0, Database::size))
+        .sum()
     }
 
     /// Every candidate in `hay`, appended to `out` in no particular order.
@@ -286,7 +312,21 @@ impl Matcher {
                 out.extend(self.match_ending_at(hay, rule, end));
             }
         }
+        let mut keyed = Vec::new();
+        self.keyed.scan(hay, self.keyed_path, &mut keyed)?;
+        for hit in keyed {
+            match hit {
+                Hit::Entry(rule, end) if self.split[rule].is_some() => {
+                    value_starts.push((rule, end))
+                }
+                Hit::Entry(rule, end) | Hit::Whole(rule, end) => {
+                    out.extend(self.match_ending_at(hay, rule, end))
+                }
+            }
+        }
         self.search_around_anchors(hay, anchors, out);
+        // Runs are walked in offset order: the two databases' starts, merged.
+        value_starts.sort_by_key(|&(_, at)| at);
         self.match_value_runs(hay, &value_starts, out);
         if invisible || self.folded.db.is_some() {
             let view = Folded::new(hay);
@@ -421,6 +461,12 @@ impl Matcher {
         })?;
         time("raw database", &mut || {
             hits = self.raw.scan(hay)?;
+            Ok(())
+        })?;
+        time("generic rules", &mut || {
+            let mut keyed = Vec::new();
+            self.keyed.scan(hay, self.keyed_path, &mut keyed)?;
+            std::hint::black_box(keyed);
             Ok(())
         })?;
         let anchors: Vec<_> = hits
@@ -610,7 +656,7 @@ fn forward_folded(hay: &[u8], end: usize, reach: usize) -> usize {
     i
 }
 
-type Databases = (Option<Database>, Option<Database>);
+type Databases = [Option<Database>; 3];
 
 fn load_cached(bytes: &[u8], key: &str) -> Option<Databases> {
     let (k, mut rest) = bytes.split_at_checked(key.len())?;
@@ -628,7 +674,7 @@ fn load_cached(bytes: &[u8], key: &str) -> Option<Databases> {
             Database::deserialize(db).ok().map(Some)
         }
     };
-    Some((next()?, next()?))
+    Some([next()?, next()?, next()?])
 }
 
 fn compile(
@@ -680,6 +726,75 @@ mod tests {
             found.iter().map(|c| (c.start, c.end)).collect(),
             found.iter().map(|c| (c.match_start, c.match_end)).collect(),
         )
+    }
+
+    /// Reported spans of the generic rules on each path.
+    fn generic_spans(m: &mut Matcher, rules: &[Rule], path: Path, hay: &[u8]) -> Spans {
+        m.keyed_path = path;
+        let mut found = Vec::new();
+        m.find(hay, &mut found).expect("find");
+        found
+            .iter()
+            .filter(|f| rules[f.rule].id.starts_with(GENERIC_PREFIX))
+            .map(|f| (f.at.start, f.at.end))
+            .collect()
+    }
+
+    #[test]
+    fn generic_rules_find_the_same_on_every_path() {
+        let rules = builtin_rules().expect("rules");
+        let mut m = Matcher::new(&rules, None).expect("matcher");
+        let generic: Vec<&Rule> = rules
+            .iter()
+            .filter(|r| r.id.starts_with(GENERIC_PREFIX))
+            .collect();
+        let mut texts: Vec<String> = generic
+            .iter()
+            .flat_map(|r| r.examples.iter().chain(&r.negative_examples).cloned())
+            .collect();
+        // A long text with the examples planted across the chunk edges (8, 24, 56 KiB...).
+        let examples: Vec<&String> = generic.iter().flat_map(|r| &r.examples).collect();
+        let mut long = String::new();
+        let mut k = 0;
+        for edge in [8usize << 10, 24 << 10, 56 << 10, 120 << 10] {
+            for shift in [1usize, 7, 20] {
+                let ex = examples[k % examples.len()];
+                k += 1;
+                let at = (edge - shift.min(ex.len() - 1)).max(long.len() + 1);
+                while long.len() + 1 < at {
+                    long.push_str(if long.len().is_multiple_of(61) {
+                        "\n"
+                    } else {
+                        "x "
+                    });
+                }
+                long.push(' ');
+                long.truncate(at);
+                long.push_str(ex);
+                long.push('\n');
+            }
+        }
+        long.push_str(&"api_key=".repeat(4000));
+        let planted = generic_spans(&mut m, &rules, Path::Hyperscan, long.as_bytes());
+        assert!(
+            planted.len() >= 10,
+            "{} found in the long text",
+            planted.len()
+        );
+        texts.push(long);
+        for text in &texts {
+            let hay = text.as_bytes();
+            let hyperscan = generic_spans(&mut m, &rules, Path::Hyperscan, hay);
+            for path in [Path::Dfa, Path::HandOver, Path::Timed] {
+                let other = generic_spans(&mut m, &rules, path, hay);
+                assert_eq!(
+                    other,
+                    hyperscan,
+                    "{path:?} on {:?}",
+                    &text[..text.len().min(200)]
+                );
+            }
+        }
     }
 
     #[test]

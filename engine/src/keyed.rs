@@ -79,7 +79,7 @@ impl KeyedSet {
                 .configure(
                     DFA::config()
                         .match_kind(MatchKind::All)
-                        .cache_capacity(8 << 20)
+                        .cache_capacity(2 << 20)
                         .unicode_word_boundary(false)
                         // Thrashing (states built faster than bytes are scanned) gives up,
                         // and the scan goes back to Hyperscan.
@@ -181,6 +181,11 @@ impl KeyedSet {
         };
         let cell = self.caches.get_or(|| RefCell::new(Cache::new(dfa)));
         let cache = &mut *cell.borrow_mut();
+        // The give-up rule counts the cache's clears since it was made: each text starts the
+        // count afresh, or one thrashing text would send every later one to Hyperscan.
+        if cache.clear_count() > 0 {
+            cache.reset(dfa);
+        }
         let input = Input::new(hay).range(from.saturating_sub(MAX_MATCH_LEN)..);
         let mut state = OverlappingState::start();
         loop {

@@ -7,18 +7,25 @@
 //!   regex for the digit rules.
 //! - E-mail addresses sit behind `memchr(b'@')`, and so do credentials in URLs: their rules are
 //!   searched, each alone, only around an `@` that closes a URL's user part.
+//! - Key-value rules give Hyperscan only the part before their value ([`crate::split`]); the
+//!   value is the run of its class from there.
+//! - The generic key-value rules have a database of their own, with a lazy DFA that takes
+//!   over after a slow chunk ([`crate::keyed`]).
 //! - Injection phrase rules are matched on the whitespace-folded view ([`crate::fold`]) by a
 //!   second Hyperscan database, and their matches mapped back to original offsets.
+//!
+//! Here: building the engines and [`Matcher::find`]; `anchors` holds the second stage around
+//! anchor hits, `cache` the databases' compilation and cache layout, `stages` the per-stage
+//! timing for `stage_cost`.
 
 use std::cell::RefCell;
 
-use sha2::{Digest, Sha256};
 use thread_local::ThreadLocal;
 
 use crate::anchor;
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
-use crate::fold::{has_invisible, is_ws, pattern_for_folded_view, Folded};
+use crate::fold::{has_invisible, pattern_for_folded_view, Folded};
 use crate::gate::{at_windows, digit_windows, userinfo_windows};
 use crate::hyperscan::{Database, Scratch};
 use crate::keyed::{Hit, KeyedSet, Path, GENERIC_PREFIX};
@@ -101,17 +108,15 @@ struct ValueRun {
     end_max: usize,
 }
 
-/// Key of a set of Hyperscan patterns, for the serialized-database cache.
-fn database_key(patterns: &[(String, u32)]) -> String {
-    let mut h = Sha256::new();
-    h.update(b"vectorscan-rs-sys 0.0.6 block\0");
-    for (p, f) in patterns {
-        h.update(p.as_bytes());
-        h.update(b"\0");
-        h.update(f.to_le_bytes());
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
+mod anchors;
+mod cache;
+mod stages;
+
+pub use anchors::phrase_reach;
+use anchors::{phrase_anchor, MAX_ANCHOR_SPREAD};
+use cache::{compile, database_key, load_cached};
+#[cfg(test)]
+mod tests;
 
 impl Matcher {
     /// Builds the engines for `rules`. `cached` is a database serialized by an earlier run
@@ -438,395 +443,6 @@ impl Matcher {
             at_windows(hay, |from, to| {
                 self.at.search(hay, from, to, &mut caps, out)
             });
-        }
-    }
-}
-
-impl Matcher {
-    /// Seconds each stage of [`Matcher::find`] takes on `hay`, for the `stage_cost` example.
-    #[doc(hidden)]
-    pub fn stage_times(&self, hay: &[u8]) -> Result<Vec<(&'static str, f64)>> {
-        use std::time::Instant;
-        let mut times = Vec::new();
-        let mut time = |name, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
-            let t = Instant::now();
-            f()?;
-            times.push((name, t.elapsed().as_secs_f64()));
-            Ok(())
-        };
-        let mut hits = Vec::new();
-        time("has_invisible", &mut || {
-            std::hint::black_box(has_invisible(hay));
-            Ok(())
-        })?;
-        time("raw database", &mut || {
-            hits = self.raw.scan(hay)?;
-            Ok(())
-        })?;
-        time("generic rules", &mut || {
-            let mut keyed = Vec::new();
-            self.keyed.scan(hay, self.keyed_path, &mut keyed)?;
-            std::hint::black_box(keyed);
-            Ok(())
-        })?;
-        let anchors: Vec<_> = hits
-            .iter()
-            .copied()
-            .filter(|h| self.anchored[h.0])
-            .collect();
-        let (n_hits, n_anchors) = (hits.len(), anchors.len());
-        time("second stage at raw hits", &mut || {
-            let mut out = Vec::new();
-            let plain = |h: &&(usize, usize)| !self.anchored[h.0] && self.split[h.0].is_none();
-            for &(rule, end) in hits.iter().filter(plain) {
-                out.extend(self.match_ending_at(hay, rule, end));
-            }
-            std::hint::black_box(out);
-            Ok(())
-        })?;
-        time("value runs", &mut || {
-            let mut out = Vec::new();
-            let starts: Vec<_> = hits
-                .iter()
-                .copied()
-                .filter(|h| self.split[h.0].is_some())
-                .collect();
-            self.match_value_runs(hay, &starts, &mut out);
-            std::hint::black_box(out);
-            Ok(())
-        })?;
-        time("search around anchors", &mut || {
-            let mut out = Vec::new();
-            self.search_around_anchors(hay, anchors.clone(), &mut out);
-            std::hint::black_box(out);
-            Ok(())
-        })?;
-        let mut view = None;
-        time("folded view", &mut || {
-            view = Some(Folded::new(hay));
-            Ok(())
-        })?;
-        let view = view.expect("folded view");
-        time("folded database", &mut || {
-            std::hint::black_box(self.folded.scan(&view.text)?);
-            Ok(())
-        })?;
-        time("digit gate", &mut || {
-            let mut n = 0;
-            digit_windows(hay, |_, _| n += 1);
-            std::hint::black_box(n);
-            Ok(())
-        })?;
-        time("digit rules", &mut || {
-            let mut gated = Vec::new();
-            self.digit_matches(hay, &mut gated);
-            std::hint::black_box(gated);
-            Ok(())
-        })?;
-        time("@ gate and rules", &mut || {
-            let mut gated = Vec::new();
-            self.at_matches(hay, &mut gated);
-            std::hint::black_box(gated);
-            Ok(())
-        })?;
-        time("URL user-part gate and rules", &mut || {
-            let mut found = Vec::new();
-            self.userinfo_matches(hay, &mut found);
-            std::hint::black_box(found);
-            Ok(())
-        })?;
-        times.push(("(raw hits)", n_hits as f64));
-        times.push(("(anchor hits)", n_anchors as f64));
-        let n_split = self.split.iter().filter(|s| s.is_some()).count();
-        times.push(("(split rules)", n_split as f64));
-        Ok(times)
-    }
-}
-
-impl Matcher {
-    /// A match that contains an anchor ending at `end` lies within `window` bytes of it on
-    /// either side: each rule's pattern is searched in those windows, merged where they touch.
-    fn search_around_anchors(
-        &self,
-        hay: &[u8],
-        mut anchors: Vec<(usize, usize)>,
-        out: &mut Vec<RawMatch>,
-    ) {
-        anchors.sort_unstable();
-        let mut found = Vec::new();
-        let mut k = 0;
-        // Where the pattern opens with its anchor (and is no phrase), a match starts where an
-        // anchor hit does: search there, anchored, each start once.
-        let mut tried = None;
-        anchors.retain(|&(rule, end)| {
-            let Some((min, max)) = self.opens[rule].filter(|_| !self.phrase[rule]) else {
-                return true;
-            };
-            for len in (min..=max.min(end)).rev() {
-                let start = end - len;
-                if tried.is_some_and(|t| t >= (rule, start)) {
-                    continue;
-                }
-                tried = Some((rule, start));
-                let to = (start + self.windows[rule]).min(hay.len());
-                let at = self.confirmers[rule].at_start(hay, start, to);
-                out.extend(at.map(|at| RawMatch { rule, at }));
-            }
-            false
-        });
-        let reach = |rule: usize, end: usize| {
-            let w = self.windows[rule];
-            if self.phrase[rule] {
-                (back_folded(hay, end, w), forward_folded(hay, end, w))
-            } else {
-                (
-                    end.saturating_sub(self.back[rule]),
-                    (end + w).min(hay.len()),
-                )
-            }
-        };
-        while k < anchors.len() {
-            let (rule, end) = anchors[k];
-            let (from, mut to) = reach(rule, end);
-            k += 1;
-            while k < anchors.len() && anchors[k].0 == rule {
-                let (f, t) = reach(rule, anchors[k].1);
-                if f > to {
-                    break;
-                }
-                to = t;
-                k += 1;
-            }
-            found.clear();
-            self.confirmers[rule].search(hay, from, to, &mut found);
-            out.extend(found.iter().map(|&at| RawMatch { rule, at }));
-        }
-    }
-}
-
-/// Most lengths an anchor that opens its rule's pattern may have: each is a start to try.
-const MAX_ANCHOR_SPREAD: usize = 16;
-
-/// Longest match a phrase rule reports, with each whitespace run counting one byte: phrases are
-/// sentences, and a bound keeps the window searched around each anchor hit small.
-pub const MAX_PHRASE_LEN: usize = 1024;
-
-/// The derived anchor of a phrase rule and how far around a hit its match may reach.
-fn phrase_anchor(pattern: &str) -> Option<(String, usize)> {
-    let d = anchor::derive(pattern, anchor::PHRASE_MIN_LITERAL)?;
-    Some((d.pattern(), phrase_reach(pattern)))
-}
-
-/// How far around an anchor hit a phrase rule's match may reach, each whitespace run counting
-/// one byte: its longest match on the folded view, at most [`MAX_PHRASE_LEN`].
-pub fn phrase_reach(pattern: &str) -> usize {
-    anchor::max_len(&pattern_for_folded_view(pattern))
-        .map_or(MAX_PHRASE_LEN, |m| m.min(MAX_PHRASE_LEN))
-}
-
-/// Start of the region that holds `reach` bytes before `end`, a whitespace run counting one.
-fn back_folded(hay: &[u8], end: usize, reach: usize) -> usize {
-    let mut i = end.min(hay.len());
-    let mut n = 0;
-    while i > 0 && n < reach {
-        i -= 1;
-        if is_ws(hay[i]) {
-            while i > 0 && is_ws(hay[i - 1]) {
-                i -= 1;
-            }
-        }
-        n += 1;
-    }
-    i
-}
-
-/// End of the region that holds `reach` bytes after `end`, a whitespace run counting one.
-fn forward_folded(hay: &[u8], end: usize, reach: usize) -> usize {
-    let mut i = end.min(hay.len());
-    let mut n = 0;
-    while i < hay.len() && n < reach {
-        if is_ws(hay[i]) {
-            while i + 1 < hay.len() && is_ws(hay[i + 1]) {
-                i += 1;
-            }
-        }
-        i += 1;
-        n += 1;
-    }
-    i
-}
-
-type Databases = [Option<Database>; 3];
-
-fn load_cached(bytes: &[u8], key: &str) -> Option<Databases> {
-    let (k, mut rest) = bytes.split_at_checked(key.len())?;
-    if k != key.as_bytes() {
-        return None;
-    }
-    let mut next = || -> Option<Option<Database>> {
-        let (len, tail) = rest.split_at_checked(8)?;
-        let len = u64::from_le_bytes(len.try_into().ok()?) as usize;
-        let (db, tail) = tail.split_at_checked(len)?;
-        rest = tail;
-        if len == 0 {
-            Some(None)
-        } else {
-            Database::deserialize(db).ok().map(Some)
-        }
-    };
-    Some([next()?, next()?, next()?])
-}
-
-fn compile(
-    rules: &[Rule],
-    hs_rules: &[usize],
-    patterns: &[(String, u32)],
-) -> Result<Option<Database>> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    Database::compile(patterns).map(Some).map_err(|f| {
-        let id = f
-            .expression
-            .and_then(|e| hs_rules.get(e))
-            .map_or_else(|| "(database)".to_string(), |&i| rules[i].id.clone());
-        EngineError::HyperscanCompile {
-            id,
-            message: f.message,
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeSet;
-
-    use super::*;
-    use crate::rule::builtin_rules;
-
-    type Spans = BTreeSet<(usize, usize)>;
-
-    /// What the first pass found before rules were split: the whole pattern in Hyperscan,
-    /// and at each end it reports, the match the second stage recovers.
-    fn every_match(m: &Matcher, db: &Database, i: usize, hay: &[u8]) -> Vec<Confirmed> {
-        let mut ends = Vec::new();
-        Scratch::new(db)
-            .expect("scratch")
-            .scan(db, hay, |_, end| ends.push(end))
-            .expect("scan");
-        ends.into_iter()
-            .filter_map(|end| m.confirmers[i].at_end(hay, end, m.windows[i]))
-            .collect()
-    }
-
-    /// The reported spans, and the whole matches.
-    fn spans(found: impl IntoIterator<Item = Confirmed>) -> (Spans, Spans) {
-        let found: Vec<_> = found.into_iter().collect();
-        (
-            found.iter().map(|c| (c.start, c.end)).collect(),
-            found.iter().map(|c| (c.match_start, c.match_end)).collect(),
-        )
-    }
-
-    /// Reported spans of the generic rules on each path.
-    fn generic_spans(m: &mut Matcher, rules: &[Rule], path: Path, hay: &[u8]) -> Spans {
-        m.keyed_path = path;
-        let mut found = Vec::new();
-        m.find(hay, &mut found).expect("find");
-        found
-            .iter()
-            .filter(|f| rules[f.rule].id.starts_with(GENERIC_PREFIX))
-            .map(|f| (f.at.start, f.at.end))
-            .collect()
-    }
-
-    #[test]
-    fn generic_rules_find_the_same_on_every_path() {
-        let rules = builtin_rules().expect("rules");
-        let mut m = Matcher::new(&rules, None).expect("matcher");
-        let generic: Vec<&Rule> = rules
-            .iter()
-            .filter(|r| r.id.starts_with(GENERIC_PREFIX))
-            .collect();
-        let mut texts: Vec<String> = generic
-            .iter()
-            .flat_map(|r| r.examples.iter().chain(&r.negative_examples).cloned())
-            .collect();
-        // A long text with the examples planted across the chunk edges (8, 24, 56 KiB...).
-        let examples: Vec<&String> = generic.iter().flat_map(|r| &r.examples).collect();
-        let mut long = String::new();
-        let mut k = 0;
-        for edge in [8usize << 10, 24 << 10, 56 << 10, 120 << 10] {
-            for shift in [1usize, 7, 20] {
-                let ex = examples[k % examples.len()];
-                k += 1;
-                let at = (edge - shift.min(ex.len() - 1)).max(long.len() + 1);
-                while long.len() + 1 < at {
-                    long.push_str(if long.len().is_multiple_of(61) {
-                        "\n"
-                    } else {
-                        "x "
-                    });
-                }
-                long.push(' ');
-                long.truncate(at);
-                long.push_str(ex);
-                long.push('\n');
-            }
-        }
-        long.push_str(&"api_key=".repeat(4000));
-        let planted = generic_spans(&mut m, &rules, Path::Hyperscan, long.as_bytes());
-        assert!(
-            planted.len() >= 10,
-            "{} found in the long text",
-            planted.len()
-        );
-        texts.push(long);
-        for text in &texts {
-            let hay = text.as_bytes();
-            let hyperscan = generic_spans(&mut m, &rules, Path::Hyperscan, hay);
-            for path in [Path::Dfa, Path::HandOver, Path::Timed] {
-                let other = generic_spans(&mut m, &rules, path, hay);
-                assert_eq!(
-                    other,
-                    hyperscan,
-                    "{path:?} on {:?}",
-                    &text[..text.len().min(200)]
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn split_rules_find_what_their_whole_pattern_finds() {
-        let rules = builtin_rules().expect("rules");
-        let m = Matcher::new(&rules, None).expect("matcher");
-        let split: Vec<usize> = (0..rules.len()).filter(|&i| m.split[i].is_some()).collect();
-        assert!(split.len() >= 20, "only {} rules split", split.len());
-        for &i in &split {
-            let r = &rules[i];
-            let db = Database::compile(&[(r.pattern.clone(), 0)]).expect("compiles");
-            for ex in r.examples.iter().chain(&r.negative_examples) {
-                let texts = [
-                    ex.clone(),
-                    format!("{ex} {ex}"),
-                    format!("api_key=token={ex}"),
-                    format!("{ex}{ex}x"),
-                    format!("{ex}\"'"),
-                    ex.replace([' ', ':'], "="),
-                ];
-                for text in &texts {
-                    let hay = text.as_bytes();
-                    let mut found = Vec::new();
-                    m.find(hay, &mut found).expect("find");
-                    let got = spans(found.iter().filter(|f| f.rule == i).map(|f| f.at));
-                    let want = spans(every_match(&m, &db, i, hay));
-                    // Same spans reported. Hyperscan's `$` also matches before a final newline,
-                    // so a value at the end of a line could end a second, shorter match there.
-                    assert_eq!(got.0, want.0, "{} on {text:?}", r.id);
-                    assert!(got.1.is_subset(&want.1), "{} on {text:?}", r.id);
-                }
-            }
         }
     }
 }

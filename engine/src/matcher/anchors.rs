@@ -1,0 +1,119 @@
+//! The second stage around anchor hits: anchored starts for rules that open with their
+//! anchor, windows (a whitespace run counting one byte for phrase rules) for the rest.
+
+use super::{Matcher, RawMatch};
+use crate::anchor;
+use crate::fold::{is_ws, pattern_for_folded_view};
+
+impl Matcher {
+    /// A match that contains an anchor ending at `end` lies within `window` bytes of it on
+    /// either side: each rule's pattern is searched in those windows, merged where they touch.
+    pub(super) fn search_around_anchors(
+        &self,
+        hay: &[u8],
+        mut anchors: Vec<(usize, usize)>,
+        out: &mut Vec<RawMatch>,
+    ) {
+        anchors.sort_unstable();
+        let mut found = Vec::new();
+        let mut k = 0;
+        // Where the pattern opens with its anchor (and is no phrase), a match starts where an
+        // anchor hit does: search there, anchored, each start once.
+        let mut tried = None;
+        anchors.retain(|&(rule, end)| {
+            let Some((min, max)) = self.opens[rule].filter(|_| !self.phrase[rule]) else {
+                return true;
+            };
+            for len in (min..=max.min(end)).rev() {
+                let start = end - len;
+                if tried.is_some_and(|t| t >= (rule, start)) {
+                    continue;
+                }
+                tried = Some((rule, start));
+                let to = (start + self.windows[rule]).min(hay.len());
+                let at = self.confirmers[rule].at_start(hay, start, to);
+                out.extend(at.map(|at| RawMatch { rule, at }));
+            }
+            false
+        });
+        let reach = |rule: usize, end: usize| {
+            let w = self.windows[rule];
+            if self.phrase[rule] {
+                (back_folded(hay, end, w), forward_folded(hay, end, w))
+            } else {
+                (
+                    end.saturating_sub(self.back[rule]),
+                    (end + w).min(hay.len()),
+                )
+            }
+        };
+        while k < anchors.len() {
+            let (rule, end) = anchors[k];
+            let (from, mut to) = reach(rule, end);
+            k += 1;
+            while k < anchors.len() && anchors[k].0 == rule {
+                let (f, t) = reach(rule, anchors[k].1);
+                if f > to {
+                    break;
+                }
+                to = t;
+                k += 1;
+            }
+            found.clear();
+            self.confirmers[rule].search(hay, from, to, &mut found);
+            out.extend(found.iter().map(|&at| RawMatch { rule, at }));
+        }
+    }
+}
+
+/// Most lengths an anchor that opens its rule's pattern may have: each is a start to try.
+pub(super) const MAX_ANCHOR_SPREAD: usize = 16;
+
+/// Longest match a phrase rule reports, with each whitespace run counting one byte: phrases are
+/// sentences, and a bound keeps the window searched around each anchor hit small.
+pub const MAX_PHRASE_LEN: usize = 1024;
+
+/// The derived anchor of a phrase rule and how far around a hit its match may reach.
+pub(super) fn phrase_anchor(pattern: &str) -> Option<(String, usize)> {
+    let d = anchor::derive(pattern, anchor::PHRASE_MIN_LITERAL)?;
+    Some((d.pattern(), phrase_reach(pattern)))
+}
+
+/// How far around an anchor hit a phrase rule's match may reach, each whitespace run counting
+/// one byte: its longest match on the folded view, at most [`MAX_PHRASE_LEN`].
+pub fn phrase_reach(pattern: &str) -> usize {
+    anchor::max_len(&pattern_for_folded_view(pattern))
+        .map_or(MAX_PHRASE_LEN, |m| m.min(MAX_PHRASE_LEN))
+}
+
+/// Start of the region that holds `reach` bytes before `end`, a whitespace run counting one.
+fn back_folded(hay: &[u8], end: usize, reach: usize) -> usize {
+    let mut i = end.min(hay.len());
+    let mut n = 0;
+    while i > 0 && n < reach {
+        i -= 1;
+        if is_ws(hay[i]) {
+            while i > 0 && is_ws(hay[i - 1]) {
+                i -= 1;
+            }
+        }
+        n += 1;
+    }
+    i
+}
+
+/// End of the region that holds `reach` bytes after `end`, a whitespace run counting one.
+fn forward_folded(hay: &[u8], end: usize, reach: usize) -> usize {
+    let mut i = end.min(hay.len());
+    let mut n = 0;
+    while i < hay.len() && n < reach {
+        if is_ws(hay[i]) {
+            while i + 1 < hay.len() && is_ws(hay[i + 1]) {
+                i += 1;
+            }
+        }
+        i += 1;
+        n += 1;
+    }
+    i
+}

@@ -1,0 +1,107 @@
+//! Time spent in each stage of the first pass, for the `stage_cost` example.
+
+use super::Matcher;
+use crate::error::Result;
+use crate::fold::{has_invisible, Folded};
+use crate::gate::digit_windows;
+
+impl Matcher {
+    /// Seconds each stage of [`Matcher::find`] takes on `hay`, for the `stage_cost` example.
+    #[doc(hidden)]
+    pub fn stage_times(&self, hay: &[u8]) -> Result<Vec<(&'static str, f64)>> {
+        use std::time::Instant;
+        let mut times = Vec::new();
+        let mut time = |name, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+            let t = Instant::now();
+            f()?;
+            times.push((name, t.elapsed().as_secs_f64()));
+            Ok(())
+        };
+        let mut hits = Vec::new();
+        time("has_invisible", &mut || {
+            std::hint::black_box(has_invisible(hay));
+            Ok(())
+        })?;
+        time("raw database", &mut || {
+            hits = self.raw.scan(hay)?;
+            Ok(())
+        })?;
+        time("generic rules", &mut || {
+            let mut keyed = Vec::new();
+            self.keyed.scan(hay, self.keyed_path, &mut keyed)?;
+            std::hint::black_box(keyed);
+            Ok(())
+        })?;
+        let anchors: Vec<_> = hits
+            .iter()
+            .copied()
+            .filter(|h| self.anchored[h.0])
+            .collect();
+        let (n_hits, n_anchors) = (hits.len(), anchors.len());
+        time("second stage at raw hits", &mut || {
+            let mut out = Vec::new();
+            let plain = |h: &&(usize, usize)| !self.anchored[h.0] && self.split[h.0].is_none();
+            for &(rule, end) in hits.iter().filter(plain) {
+                out.extend(self.match_ending_at(hay, rule, end));
+            }
+            std::hint::black_box(out);
+            Ok(())
+        })?;
+        time("value runs", &mut || {
+            let mut out = Vec::new();
+            let starts: Vec<_> = hits
+                .iter()
+                .copied()
+                .filter(|h| self.split[h.0].is_some())
+                .collect();
+            self.match_value_runs(hay, &starts, &mut out);
+            std::hint::black_box(out);
+            Ok(())
+        })?;
+        time("search around anchors", &mut || {
+            let mut out = Vec::new();
+            self.search_around_anchors(hay, anchors.clone(), &mut out);
+            std::hint::black_box(out);
+            Ok(())
+        })?;
+        let mut view = None;
+        time("folded view", &mut || {
+            view = Some(Folded::new(hay));
+            Ok(())
+        })?;
+        let view = view.expect("folded view");
+        time("folded database", &mut || {
+            std::hint::black_box(self.folded.scan(&view.text)?);
+            Ok(())
+        })?;
+        time("digit gate", &mut || {
+            let mut n = 0;
+            digit_windows(hay, |_, _| n += 1);
+            std::hint::black_box(n);
+            Ok(())
+        })?;
+        time("digit rules", &mut || {
+            let mut gated = Vec::new();
+            self.digit_matches(hay, &mut gated);
+            std::hint::black_box(gated);
+            Ok(())
+        })?;
+        time("@ gate and rules", &mut || {
+            let mut gated = Vec::new();
+            self.at_matches(hay, &mut gated);
+            std::hint::black_box(gated);
+            Ok(())
+        })?;
+        time("URL user-part gate and rules", &mut || {
+            let mut found = Vec::new();
+            self.userinfo_matches(hay, &mut found);
+            std::hint::black_box(found);
+            Ok(())
+        })?;
+        times.push(("(raw hits)", n_hits as f64));
+        times.push(("(anchor hits)", n_anchors as f64));
+        let n_split = self.split.iter().filter(|s| s.is_some()).count();
+        times.push(("(split rules)", n_split as f64));
+        Ok(times)
+    }
+}

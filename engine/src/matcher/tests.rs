@@ -1,0 +1,132 @@
+//! The matcher against what Hyperscan alone, given each whole pattern, would have found.
+
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::rule::builtin_rules;
+
+type Spans = BTreeSet<(usize, usize)>;
+
+/// What the first pass found before rules were split: the whole pattern in Hyperscan,
+/// and at each end it reports, the match the second stage recovers.
+fn every_match(m: &Matcher, db: &Database, i: usize, hay: &[u8]) -> Vec<Confirmed> {
+    let mut ends = Vec::new();
+    Scratch::new(db)
+        .expect("scratch")
+        .scan(db, hay, |_, end| ends.push(end))
+        .expect("scan");
+    ends.into_iter()
+        .filter_map(|end| m.confirmers[i].at_end(hay, end, m.windows[i]))
+        .collect()
+}
+
+/// The reported spans, and the whole matches.
+fn spans(found: impl IntoIterator<Item = Confirmed>) -> (Spans, Spans) {
+    let found: Vec<_> = found.into_iter().collect();
+    (
+        found.iter().map(|c| (c.start, c.end)).collect(),
+        found.iter().map(|c| (c.match_start, c.match_end)).collect(),
+    )
+}
+
+/// Reported spans of the generic rules on each path.
+fn generic_spans(m: &mut Matcher, rules: &[Rule], path: Path, hay: &[u8]) -> Spans {
+    m.keyed_path = path;
+    let mut found = Vec::new();
+    m.find(hay, &mut found).expect("find");
+    found
+        .iter()
+        .filter(|f| rules[f.rule].id.starts_with(GENERIC_PREFIX))
+        .map(|f| (f.at.start, f.at.end))
+        .collect()
+}
+
+#[test]
+fn generic_rules_find_the_same_on_every_path() {
+    let rules = builtin_rules().expect("rules");
+    let mut m = Matcher::new(&rules, None).expect("matcher");
+    let generic: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| r.id.starts_with(GENERIC_PREFIX))
+        .collect();
+    let mut texts: Vec<String> = generic
+        .iter()
+        .flat_map(|r| r.examples.iter().chain(&r.negative_examples).cloned())
+        .collect();
+    // A long text with the examples planted across the chunk edges (8, 24, 56 KiB...).
+    let examples: Vec<&String> = generic.iter().flat_map(|r| &r.examples).collect();
+    let mut long = String::new();
+    let mut k = 0;
+    for edge in [8usize << 10, 24 << 10, 56 << 10, 120 << 10] {
+        for shift in [1usize, 7, 20] {
+            let ex = examples[k % examples.len()];
+            k += 1;
+            let at = (edge - shift.min(ex.len() - 1)).max(long.len() + 1);
+            while long.len() + 1 < at {
+                long.push_str(if long.len().is_multiple_of(61) {
+                    "\n"
+                } else {
+                    "x "
+                });
+            }
+            long.push(' ');
+            long.truncate(at);
+            long.push_str(ex);
+            long.push('\n');
+        }
+    }
+    long.push_str(&"api_key=".repeat(4000));
+    let planted = generic_spans(&mut m, &rules, Path::Hyperscan, long.as_bytes());
+    assert!(
+        planted.len() >= 10,
+        "{} found in the long text",
+        planted.len()
+    );
+    texts.push(long);
+    for text in &texts {
+        let hay = text.as_bytes();
+        let hyperscan = generic_spans(&mut m, &rules, Path::Hyperscan, hay);
+        for path in [Path::Dfa, Path::HandOver, Path::Timed] {
+            let other = generic_spans(&mut m, &rules, path, hay);
+            assert_eq!(
+                other,
+                hyperscan,
+                "{path:?} on {:?}",
+                &text[..text.len().min(200)]
+            );
+        }
+    }
+}
+
+#[test]
+fn split_rules_find_what_their_whole_pattern_finds() {
+    let rules = builtin_rules().expect("rules");
+    let m = Matcher::new(&rules, None).expect("matcher");
+    let split: Vec<usize> = (0..rules.len()).filter(|&i| m.split[i].is_some()).collect();
+    assert!(split.len() >= 20, "only {} rules split", split.len());
+    for &i in &split {
+        let r = &rules[i];
+        let db = Database::compile(&[(r.pattern.clone(), 0)]).expect("compiles");
+        for ex in r.examples.iter().chain(&r.negative_examples) {
+            let texts = [
+                ex.clone(),
+                format!("{ex} {ex}"),
+                format!("api_key=token={ex}"),
+                format!("{ex}{ex}x"),
+                format!("{ex}\"'"),
+                ex.replace([' ', ':'], "="),
+            ];
+            for text in &texts {
+                let hay = text.as_bytes();
+                let mut found = Vec::new();
+                m.find(hay, &mut found).expect("find");
+                let got = spans(found.iter().filter(|f| f.rule == i).map(|f| f.at));
+                let want = spans(every_match(&m, &db, i, hay));
+                // Same spans reported. Hyperscan's `$` also matches before a final newline,
+                // so a value at the end of a line could end a second, shorter match there.
+                assert_eq!(got.0, want.0, "{} on {text:?}", r.id);
+                assert!(got.1.is_subset(&want.1), "{} on {text:?}", r.id);
+            }
+        }
+    }
+}

@@ -70,8 +70,15 @@ impl Matcher {
             Ok(())
         })?;
         let view = view.expect("folded view");
+        let mut folded_hits = Vec::new();
         time("folded database", &mut || {
-            std::hint::black_box(self.folded.scan(&view.text)?);
+            folded_hits = self.folded.scan(&view.text)?;
+            Ok(())
+        })?;
+        time("second stage at folded hits", &mut || {
+            for &(rule, end) in &folded_hits {
+                std::hint::black_box(self.match_ending_at(&view.text, rule, end));
+            }
             Ok(())
         })?;
         time("digit gate", &mut || {
@@ -100,6 +107,7 @@ impl Matcher {
         })?;
         times.push(("(raw hits)", n_hits as f64));
         times.push(("(anchor hits)", n_anchors as f64));
+        times.push(("(folded hits)", folded_hits.len() as f64));
         let n_split = self.split.iter().filter(|s| s.is_some()).count();
         times.push(("(split rules)", n_split as f64));
         Ok(times)

@@ -64,11 +64,13 @@ impl TextSignals {
 }
 
 /// An order to move or show something (`send`, `print`, `read`…) followed closely by a
-/// credential or a file that holds them (`password`, `api key`, `~/.ssh`, `.env`…).
+/// credential or a file that holds them (`password`, `api key`, `~/.ssh`, `.env`…). Compiled
+/// as the rules are (bytes, ASCII `\b`): a Unicode `\b` sends the regex to its slowest engine
+/// on any non-ASCII text (25 ns/byte on 256 KiB of tag characters).
 fn imperative_on_secret() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(
+        crate::confirm::compile(
             r"(?i)\b(?:send|read|print|include|upload|post|forward|reveal|output|share|copy|leak|exfiltrate|e-?mail|append|attach|paste|dump|cat)\b[^.!?\n]{0,60}?(?:passwords?|passwd|api[ _-]?keys?|secrets?|tokens?|credentials?|private[ _-]keys?|id_rsa|id_ed25519|\.ssh|\.env\b|mcp\.json|\.aws|\.netrc|cookies?)",
         )
         .expect("built-in pattern")

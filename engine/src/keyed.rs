@@ -9,7 +9,8 @@
 //! Both paths report the same matches: the DFA's ends are whole-pattern ends, Hyperscan's are
 //! its database entries' ends (a split rule's key part, [`crate::split`]), and the matcher
 //! takes each to the same second stage. Which path ran depends on the clock; what is found
-//! does not.
+//! does not (at the hand-over a split rule's match can be found by both, and the scanner
+//! merges a rule's overlapping matches into one finding).
 
 use std::cell::RefCell;
 use std::time::Instant;
@@ -113,7 +114,11 @@ impl KeyedSet {
             return Ok(());
         };
         if path == Path::Dfa {
-            return self.scan_dfa(hay, 0, hits).map(|_| ());
+            if !self.scan_dfa(hay, 0, hits)? {
+                hits.clear();
+                return self.scan_hyperscan(db, hay, 0, hay.len(), hits);
+            }
+            return Ok(());
         }
         let mut from = 0;
         let mut chunk = FIRST_CHUNK;

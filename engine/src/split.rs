@@ -84,6 +84,7 @@ impl Split {
         let (first, empty) = first_bytes(&end);
         let prefix_hir = Hir::concat(items[..at].to_vec());
         let usable = empty != Empty::Anywhere
+            && end_sees_only_itself(&end)
             && items[at].properties().minimum_len().unwrap_or(0) > 0
             && first.is_disjoint(value)
             && prefix_hir.properties().minimum_len().unwrap_or(0) > 0;
@@ -138,6 +139,26 @@ fn class_bytes(class: &Class) -> ByteSet {
         }
     }
     set
+}
+
+/// Whether `end` decides its match from the bytes it consumes: no look-around, except `$` as
+/// a whole alternative. The second stage confirms a split rule on the text cut where the match
+/// ends, and there a `\b` or a `$` after a consumed byte would see the cut, not the text.
+fn end_sees_only_itself(end: &Hir) -> bool {
+    fn no_look(h: &Hir) -> bool {
+        match h.kind() {
+            HirKind::Look(_) => false,
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => true,
+            HirKind::Repetition(rep) => no_look(&rep.sub),
+            HirKind::Capture(cap) => no_look(&cap.sub),
+            HirKind::Concat(hs) | HirKind::Alternation(hs) => hs.iter().all(no_look),
+        }
+    }
+    let whole_end = |h: &Hir| matches!(h.kind(), HirKind::Look(Look::End));
+    match end.kind() {
+        HirKind::Alternation(hs) => hs.iter().all(|h| whole_end(h) || no_look(h)),
+        _ => whole_end(end) || no_look(end),
+    }
 }
 
 /// Whether a part can match without consuming a byte, and where.
@@ -238,6 +259,10 @@ mod tests {
         assert!(Split::of(r"key=([a-z0-9]{8,})(?:[0-9]|\s)").is_none());
         // Optional end: empty anywhere.
         assert!(Split::of(r"key=([a-z0-9]{8,})\s?").is_none());
+        // An end that looks past what it consumes: the second stage sees the text cut there.
+        assert!(Split::of(r"key=([a-z]{8})(?:;$|,)").is_none());
+        assert!(Split::of(r"key=([a-z]{8}),\b").is_none());
+        assert!(Split::of(r"key=([a-z]{8})(?:[;,]|$)").is_some());
         // No group, or a group inside an alternation.
         assert!(Split::of(r"key=[a-z0-9]{8,}\s").is_none());
         assert!(Split::of(r"(?:a|key=([a-z0-9]{8,}))\s").is_none());

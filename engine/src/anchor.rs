@@ -210,16 +210,17 @@ pub fn min_len(pattern: &str) -> Option<usize> {
 }
 
 fn properties(pattern: &str) -> Option<regex_syntax::hir::Properties> {
-    Some(
-        regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .ok()?
-            .properties()
-            .clone(),
-    )
+    Some(hir(pattern)?.properties().clone())
+}
+
+/// `pattern`'s syntax tree as the engine reads every rule: bytes, ASCII classes.
+pub(crate) fn hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()
 }
 
 /// The anchor for `pattern`, if a set of literals at least `min_literal` bytes long exists.
@@ -228,15 +229,9 @@ pub fn derive(pattern: &str, min_literal: usize) -> Option<Derived> {
         .parse(pattern)
         .ok()?;
     let literals = necessary(&ast, min_literal)?;
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
     Some(Derived {
         literals,
-        max_len: hir.properties().maximum_len(),
+        max_len: max_len(pattern),
     })
 }
 

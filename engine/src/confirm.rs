@@ -10,15 +10,23 @@ use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
 
+/// How every rule's pattern is read: bytes, ASCII classes, `(?i)` folding ASCII only.
+pub fn rule_syntax() -> syntax::Config {
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+/// Largest compiled NFA a rule set may make.
+pub const NFA_SIZE_LIMIT: usize = 64 << 20;
+
 /// Builds the engine's regex for one pattern with the flags every rule is matched with:
 /// bytes, ASCII classes, `(?i)` folding ASCII only.
 pub fn compile(pattern: &str) -> Result<Regex, String> {
     meta::Builder::new()
-        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .syntax(rule_syntax())
         .configure(
             meta::Config::new()
                 .utf8_empty(false)
-                .nfa_size_limit(Some(64 << 20))
+                .nfa_size_limit(Some(NFA_SIZE_LIMIT))
                 .hybrid_cache_capacity(4 << 20),
         )
         .build(pattern)
@@ -56,24 +64,12 @@ impl Confirmer {
     /// Every match inside `from..to` (look-around sees the whole haystack), for rules whose
     /// first pass found only an anchor somewhere in that window.
     pub fn search(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Confirmed>) {
-        let Some(re) = self
-            .forward
-            .get_or_init(|| compile(&self.pattern).ok())
-            .as_ref()
-        else {
+        let Some(re) = self.forward() else {
             return;
         };
         let mut at = from;
         while at < to {
-            let mut slots = [None; 4];
-            let input = Input::new(hay).range(at..to);
-            if re
-                .search_slots(&input, &mut slots[..slots_for(re)])
-                .is_none()
-            {
-                break;
-            }
-            let Some(c) = from_slots(&slots) else {
+            let Some(c) = first_match(re, &Input::new(hay).range(at..to)) else {
                 break;
             };
             out.push(c);
@@ -88,14 +84,15 @@ impl Confirmer {
     /// The match that starts exactly at `start` and ends by `to`, for rules whose pattern
     /// opens with the anchor that was found there.
     pub fn at_start(&self, hay: &[u8], start: usize, to: usize) -> Option<Confirmed> {
-        let re = self
-            .forward
-            .get_or_init(|| compile(&self.pattern).ok())
-            .as_ref()?;
         let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
-        let mut slots = [None; 4];
-        re.search_slots(&input, &mut slots[..slots_for(re)])?;
-        from_slots(&slots)
+        first_match(self.forward()?, &input)
+    }
+
+    /// The pattern as it is, for forward searches.
+    fn forward(&self) -> Option<&Regex> {
+        self.forward
+            .get_or_init(|| compile(&self.pattern).ok())
+            .as_ref()
     }
 
     /// Finds the match that ends exactly at `end`, starting no earlier than `end - window`.
@@ -105,11 +102,7 @@ impl Confirmer {
             .get_or_init(|| compile(&format!("(?:{})\\z", self.pattern)).ok())
             .as_ref()?;
         let hay = &hay[..end];
-        let input = Input::new(hay).range(end.saturating_sub(window)..end);
-        // Slots for group 0 and group 1 on the stack: no allocation per candidate.
-        let mut slots = [None; 4];
-        re.search_slots(&input, &mut slots[..slots_for(re)])?;
-        from_slots(&slots)
+        first_match(re, &Input::new(hay).range(end.saturating_sub(window)..end))
     }
 }
 
@@ -129,7 +122,7 @@ impl GateSet {
         } else {
             Some(
                 meta::Builder::new()
-                    .syntax(syntax::Config::new().unicode(false).utf8(false))
+                    .syntax(rule_syntax())
                     .configure(meta::Config::new().utf8_empty(false))
                     .build_many(patterns)
                     .map_err(|e| e.to_string())?,
@@ -176,6 +169,14 @@ impl GateSet {
             };
         }
     }
+}
+
+/// The first match of `re` in `input`, with group 1 when the pattern has one. Slots for group
+/// 0 and group 1 live on the stack: no allocation per candidate.
+fn first_match(re: &Regex, input: &Input) -> Option<Confirmed> {
+    let mut slots = [None; 4];
+    re.search_slots(input, &mut slots[..slots_for(re)])?;
+    from_slots(&slots)
 }
 
 /// How many slots a search should fill: group 1's too only when the pattern has one. Asking

@@ -17,10 +17,10 @@ use std::time::Instant;
 
 use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
 use regex_automata::nfa::thompson;
-use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind};
 use thread_local::ThreadLocal;
 
+use crate::confirm::{rule_syntax, NFA_SIZE_LIMIT};
 use crate::error::{EngineError, Result};
 use crate::hyperscan::{Database, Scratch};
 use crate::rule::MAX_MATCH_LEN;
@@ -67,16 +67,16 @@ pub struct KeyedSet {
 }
 
 impl KeyedSet {
-    /// `rules`: rule index, database entry, whole pattern. `db` is the entries' compiled
-    /// database (the matcher compiles it with its own, for its cache).
-    pub fn new(rules: &[(usize, String, String)], db: Option<Database>) -> Result<Self> {
+    /// `rules`: the rule index of each database entry; `patterns`: their whole patterns, in
+    /// the same order. `db` is the entries' compiled database (the matcher compiles it with
+    /// its own, for its cache).
+    pub fn new(rules: Vec<usize>, patterns: &[&str], db: Option<Database>) -> Result<Self> {
         let dfa = if rules.is_empty() {
             None
         } else {
-            let patterns: Vec<&str> = rules.iter().map(|r| r.2.as_str()).collect();
             let dfa = DFA::builder()
-                .syntax(syntax::Config::new().unicode(false).utf8(false))
-                .thompson(thompson::Config::new().nfa_size_limit(Some(64 << 20)))
+                .syntax(rule_syntax())
+                .thompson(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
                 .configure(
                     DFA::config()
                         .match_kind(MatchKind::All)
@@ -87,7 +87,7 @@ impl KeyedSet {
                         .minimum_cache_clear_count(Some(4))
                         .minimum_bytes_per_state(Some(8)),
                 )
-                .build_many(&patterns)
+                .build_many(patterns)
                 .map_err(|e| EngineError::Rule {
                     id: "(generic rules)".into(),
                     source_name: "lazy DFA".into(),
@@ -96,7 +96,7 @@ impl KeyedSet {
             Some(dfa)
         };
         Ok(KeyedSet {
-            rules: rules.iter().map(|r| r.0).collect(),
+            rules,
             db,
             scratch: ThreadLocal::new(),
             dfa,

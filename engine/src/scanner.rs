@@ -722,19 +722,13 @@ impl Scanner {
 /// to the longer span, then the rule earlier in the catalogue), and the same rule's
 /// overlapping matches merge. The order the matcher found them in plays no part.
 fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
-    findings.sort_by(|a, b| {
+    findings.sort_by_key(|f| {
         (
-            rules[a.rule].category,
-            a.start,
-            std::cmp::Reverse(a.end),
-            a.rule,
+            rules[f.rule].category,
+            f.start,
+            std::cmp::Reverse(f.end),
+            f.rule,
         )
-            .cmp(&(
-                rules[b.rule].category,
-                b.start,
-                std::cmp::Reverse(b.end),
-                b.rule,
-            ))
     });
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     for f in findings.iter().copied() {

@@ -67,12 +67,7 @@ impl Split {
             _ => None,
         })?;
         let prefix = &pattern[..group_start];
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .ok()?;
+        let hir = crate::anchor::hir(pattern)?;
         let HirKind::Concat(items) = hir.kind() else {
             return None;
         };
@@ -222,19 +217,19 @@ impl<'h> Runs<'h> {
         }
     }
 
-    /// End of the run of `set` bytes that starts at `at`, and whether it was walked before
-    /// (`at` lies inside the last run of this class, so it ends at the same place).
-    pub fn run_end(&mut self, class: usize, set: &ByteSet, at: usize) -> (usize, bool) {
+    /// End of the run of `set` bytes that starts at `at`. When `at` lies inside the last run
+    /// walked for this class, that run's end, without walking again.
+    pub fn run_end(&mut self, class: usize, set: &ByteSet, at: usize) -> usize {
         let (from, to) = self.last[class];
         if from <= at && at <= to {
-            return (to, true);
+            return to;
         }
         let end = self.hay[at..]
             .iter()
             .position(|&b| !set.contains(b))
             .map_or(self.hay.len(), |n| at + n);
         self.last[class] = (at, end);
-        (end, false)
+        end
     }
 }
 
@@ -273,9 +268,11 @@ mod tests {
         let set = Split::of(r"k=([a-z=]+)\s").unwrap().value;
         let hay = b"k=ab k=k=k=cd e";
         let mut runs = Runs::new(hay, 1);
-        assert_eq!(runs.run_end(0, &set, 2), (4, false));
-        assert_eq!(runs.run_end(0, &set, 7), (13, false));
-        assert_eq!(runs.run_end(0, &set, 9), (13, true));
-        assert_eq!(runs.run_end(0, &set, 13), (13, true));
+        assert_eq!(runs.run_end(0, &set, 2), 4);
+        assert_eq!(runs.run_end(0, &set, 7), 13);
+        assert_eq!(runs.run_end(0, &set, 9), 13);
+        assert_eq!(runs.run_end(0, &set, 13), 13);
+        // The memo answers for `at` inside the last run without reading the text again.
+        assert_eq!(runs.last[0], (7, 13));
     }
 }

@@ -133,7 +133,7 @@ impl Matcher {
         let mut phrase = vec![false; rules.len()];
         let mut opens = vec![None; rules.len()];
         let mut split = vec![None; rules.len()];
-        let mut keyed_rules: Vec<(usize, String, String)> = Vec::new();
+        let (mut keyed_rules, mut keyed_patterns) = (Vec::new(), Vec::new());
         let mut value_classes: Vec<ByteSet> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             let derived = (r.gate == Gate::Hyperscan
@@ -197,7 +197,8 @@ impl Matcher {
                         None => r.pattern.clone(),
                     };
                     if r.id.starts_with(GENERIC_PREFIX) {
-                        keyed_rules.push((i, entry, r.pattern.clone()));
+                        keyed_rules.push(i);
+                        keyed_patterns.push((entry, 0u32));
                     } else {
                         hs_rules.push(i);
                         hs_patterns.push((entry, 0u32));
@@ -214,9 +215,6 @@ impl Matcher {
                 Gate::Userinfo => userinfo_rules.push(i),
             }
         }
-        let keyed_patterns: Vec<(String, u32)> =
-            keyed_rules.iter().map(|k| (k.1.clone(), 0)).collect();
-        let keyed_ids: Vec<usize> = keyed_rules.iter().map(|k| k.0).collect();
         let mut all_patterns = hs_patterns.clone();
         all_patterns.push(("\0folded view\0".into(), 0));
         all_patterns.extend(fold_patterns.iter().cloned());
@@ -228,7 +226,7 @@ impl Matcher {
             None => [
                 compile(rules, &hs_rules, &hs_patterns)?,
                 compile(rules, &fold_rules, &fold_patterns)?,
-                compile(rules, &keyed_ids, &keyed_patterns)?,
+                compile(rules, &keyed_rules, &keyed_patterns)?,
             ],
         };
         let gate_err = |e: String| EngineError::Rule {
@@ -247,7 +245,13 @@ impl Matcher {
                 rules: fold_rules,
                 scratch: ThreadLocal::new(),
             },
-            keyed: KeyedSet::new(&keyed_rules, keyed_db)?,
+            keyed: {
+                let whole: Vec<&str> = keyed_rules
+                    .iter()
+                    .map(|&i| rules[i].pattern.as_str())
+                    .collect();
+                KeyedSet::new(keyed_rules, &whole, keyed_db)?
+            },
             keyed_path: Path::Timed,
             windows,
             back,
@@ -384,8 +388,10 @@ impl Matcher {
         let mut ends = Vec::with_capacity(starts.len());
         for &(rule, at) in starts {
             let Some(v) = self.split[rule] else { continue };
-            let (end, _) = runs.run_end(v.class, &self.value_classes[v.class], at);
-            ends.push((rule, end));
+            ends.push((
+                rule,
+                runs.run_end(v.class, &self.value_classes[v.class], at),
+            ));
         }
         ends.sort_unstable();
         ends.dedup();

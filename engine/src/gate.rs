@@ -1,8 +1,9 @@
 //! Byte gates for the rules that have no literal to anchor them: numeric PII runs only where
 //! a run of digits and separators holds enough digits (or may start an IBAN), e-mail
 //! addresses only around an `@` with an address-shaped word on each side, and credentials in
-//! URLs only around an `@` that closes a URL's user part (`scheme://user:password@`). Each gate
-//! calls back with the windows its rules' regexes should search.
+//! URLs only around an `@` that closes a URL's user part (`scheme://user:password@`), and
+//! dotted tokens only around two dots seven bytes apart. Each gate calls back with the windows
+//! its rules' regexes should search.
 
 use crate::bytemask;
 
@@ -262,6 +263,56 @@ fn merge_touching(windows: impl Iterator<Item = (usize, usize)>, mut f: impl FnM
     }
 }
 
+/// Bytes of a base64url token.
+#[inline]
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Token bytes a dotted token holds before its first dot: at least, and at most.
+const DOTTED_HEAD: (usize, usize) = (24, 26);
+/// Longest part after the second dot.
+const DOTTED_TAIL_MAX: usize = 38;
+
+/// Calls `f(from, to)` around each pair of dots seven bytes apart with six token bytes between
+/// and at least 24 before the first (`<id>.<time>.<hmac>`); the window takes the whole token
+/// and the byte on each side of it. Windows that overlap or touch are merged.
+///
+/// Blocks of 64 bytes are read every 56, so a pair that starts in the first 56 bytes of a
+/// block ends inside it: pairs are found with bit operations, and only their heads are walked.
+pub fn dotted_windows(hay: &[u8], f: impl FnMut(usize, usize)) {
+    const STEP: usize = 56;
+    let mut windows = Vec::new();
+    let mut base = 0;
+    while base < hay.len() {
+        let [dot] = bytemask::masks_at(hay, base, |v| [v.eq(b'.')]);
+        let mut pairs = dot & dot >> 7 & ((1u64 << STEP) - 1);
+        if pairs != 0 {
+            // Rarely reached: most blocks hold no two dots seven apart.
+            let [token] = bytemask::masks_at(hay, base, |v| {
+                [v.ascii_letter().or(v.within(b'0', 9)).or(v.any_of(b"_-"))]
+            });
+            pairs &= token >> 1 & token >> 2 & token >> 3 & token >> 4 & token >> 5 & token >> 6;
+        }
+        while pairs != 0 {
+            let first = base + pairs.trailing_zeros() as usize;
+            pairs &= pairs - 1;
+            let head = first >= DOTTED_HEAD.0
+                && hay[first - DOTTED_HEAD.0..first]
+                    .iter()
+                    .all(|&b| is_token_byte(b));
+            if head {
+                windows.push((
+                    first.saturating_sub(DOTTED_HEAD.1 + 1),
+                    (first + 7 + DOTTED_TAIL_MAX + 2).min(hay.len()),
+                ));
+            }
+        }
+        base += STEP;
+    }
+    merge_touching(windows.into_iter(), f);
+}
+
 /// Calls `f(from, to)` around each `@` that has an address-shaped word on both sides (after
 /// it, a domain with a dot and two letters, where a top-level domain may start); windows that
 /// overlap or touch are merged, so a run of `a@b.co@b.co…` is searched once.
@@ -442,6 +493,55 @@ mod tests {
             let mut windows = Vec::new();
             digit_windows(hay, |a, b| windows.push((a, b)));
             proptest::prop_assert_eq!(windows, windows_walking_every_run(hay));
+        }
+    }
+
+    /// The dotted gate's windows, looking at every dot in turn.
+    fn dotted_windows_slowly(hay: &[u8]) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        let dots = (0..hay.len()).filter(|&d| hay[d] == b'.');
+        let windows = dots.filter_map(|d| {
+            let shaped = hay.get(d + 7) == Some(&b'.')
+                && d >= DOTTED_HEAD.0
+                && hay[d + 1..d + 7].iter().all(|&b| is_token_byte(b))
+                && hay[d - DOTTED_HEAD.0..d].iter().all(|&b| is_token_byte(b));
+            shaped.then(|| {
+                (
+                    d.saturating_sub(DOTTED_HEAD.1 + 1),
+                    (d + 7 + DOTTED_TAIL_MAX + 2).min(hay.len()),
+                )
+            })
+        });
+        merge_touching(windows, |a, b| v.push((a, b)));
+        v
+    }
+
+    #[test]
+    fn dotted_windows_hold_the_whole_token() {
+        let token = "NTU1MjAwNDk0NjA2NzQ4OTgz.gjmUhB.el31iEl2hpChYgCfrL1spNxnyVm";
+        for pad in 0..130 {
+            let hay = format!("{}\"{token}\" and www.google.com", " ".repeat(pad));
+            let mut v = Vec::new();
+            dotted_windows(hay.as_bytes(), |a, b| v.push(&hay[a..b]));
+            assert_eq!(v.len(), 1, "pad {pad}");
+            assert!(v[0].contains(token), "pad {pad}: {}", v[0]);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dotted_blocks_match_the_dot_at_a_time_walk(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    ".", "abcdef", "NTU1MjAwNDk0NjA2NzQ4OTgz", "gjmUhB", "-", "_", " ", "x", "..",
+                ]),
+                0..120,
+            )
+        ) {
+            let hay = parts.concat();
+            let mut fast = Vec::new();
+            dotted_windows(hay.as_bytes(), |a, b| fast.push((a, b)));
+            proptest::prop_assert_eq!(fast, dotted_windows_slowly(hay.as_bytes()));
         }
     }
 }

@@ -69,6 +69,9 @@ pub enum Gate {
     At,
     /// Around each `@` that closes a URL's user part (`scheme://user:password@`).
     Userinfo,
+    /// Around each pair of dots seven bytes apart with token characters between and a long
+    /// run of them before (`<base64 id>.<6>.<hmac>`, Discord's token shape).
+    Dotted,
 }
 
 /// One detection rule, exactly as written in a rule file.
@@ -185,6 +188,11 @@ impl Rule {
         {
             return Err(err(
                 "a rule behind the userinfo gate matches `scheme://user:password@`: its pattern must hold `://` and `@`".into(),
+            ));
+        }
+        if self.gate == Gate::Dotted && !self.pattern.contains(r"\.[A-Za-z0-9_-]{6}\.") {
+            return Err(err(
+                "a rule behind the dotted gate matches two dots with six token characters between: its pattern must hold `\\.[A-Za-z0-9_-]{6}\\.`".into(),
             ));
         }
         if let Some(anchor) = &self.anchor {

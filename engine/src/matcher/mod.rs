@@ -6,7 +6,8 @@
 //!   found here, and only runs with enough digits (or the head of an IBAN) go to one combined
 //!   regex for the digit rules.
 //! - E-mail addresses sit behind `memchr(b'@')`, and so do credentials in URLs: their rules are
-//!   searched, each alone, only around an `@` that closes a URL's user part.
+//!   searched, each alone, only around an `@` that closes a URL's user part. Dotted tokens
+//!   (Discord's) sit behind `memchr(b'.')`: two dots seven bytes apart after a token run.
 //! - Key-value rules give Hyperscan only the part before their value ([`crate::split`]); the
 //!   value is the run of its class from there.
 //! - The generic key-value rules have a database of their own, with a lazy DFA that takes
@@ -26,7 +27,7 @@ use crate::anchor;
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
 use crate::fold::{has_invisible, pattern_for_folded_view, Folded};
-use crate::gate::{at_windows, digit_windows, userinfo_windows};
+use crate::gate::{at_windows, digit_windows, dotted_windows, userinfo_windows};
 use crate::hyperscan::{Database, Scratch};
 use crate::keyed::{Hit, KeyedSet, Path, GENERIC_PREFIX};
 use crate::rule::{Category, Gate, Rule};
@@ -94,6 +95,7 @@ pub struct Matcher {
     confirmers: Vec<Confirmer>,
     digits: GateSet,
     at: GateSet,
+    dotted: GateSet,
     /// Rules searched one by one in the windows of the URL user-part gate: URL rules overlap
     /// (an `https` URL fits both the web and the any-scheme rule), and each must get its chance.
     userinfo: Vec<usize>,
@@ -126,6 +128,7 @@ impl Matcher {
         let (mut fold_rules, mut fold_patterns) = (Vec::new(), Vec::new());
         let (mut digit_rules, mut digit_patterns) = (Vec::new(), Vec::new());
         let (mut at_rules, mut at_patterns) = (Vec::new(), Vec::new());
+        let (mut dotted_rules, mut dotted_patterns) = (Vec::new(), Vec::new());
         let mut userinfo_rules = Vec::new();
         let mut windows: Vec<usize> = rules.iter().map(Rule::window).collect();
         let mut back = windows.clone();
@@ -213,6 +216,10 @@ impl Matcher {
                     at_patterns.push(r.pattern.as_str());
                 }
                 Gate::Userinfo => userinfo_rules.push(i),
+                Gate::Dotted => {
+                    dotted_rules.push(i);
+                    dotted_patterns.push(r.pattern.as_str());
+                }
             }
         }
         let mut all_patterns = hs_patterns.clone();
@@ -263,6 +270,7 @@ impl Matcher {
             confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
             at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
+            dotted: GateSet::new(dotted_rules, &dotted_patterns).map_err(gate_err)?,
             userinfo: userinfo_rules,
             key,
         })
@@ -372,6 +380,7 @@ impl Matcher {
         let mut gated = Vec::new();
         self.digit_matches(hay, &mut gated);
         self.at_matches(hay, &mut gated);
+        self.dotted_matches(hay, &mut gated);
         out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
         self.userinfo_matches(hay, out);
         Ok(())
@@ -448,6 +457,16 @@ impl Matcher {
             let mut caps = None;
             at_windows(hay, |from, to| {
                 self.at.search(hay, from, to, &mut caps, out)
+            });
+        }
+    }
+
+    /// Matches of the dotted-token rules, in the windows of the dotted gate.
+    fn dotted_matches(&self, hay: &[u8], out: &mut Vec<(usize, Confirmed)>) {
+        if !self.dotted.is_empty() {
+            let mut caps = None;
+            dotted_windows(hay, |from, to| {
+                self.dotted.search(hay, from, to, &mut caps, out)
             });
         }
     }

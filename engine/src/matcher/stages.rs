@@ -99,6 +99,12 @@ impl Matcher {
             std::hint::black_box(gated);
             Ok(())
         })?;
+        time("dotted gate and rules", &mut || {
+            let mut gated = Vec::new();
+            self.dotted_matches(hay, &mut gated);
+            std::hint::black_box(gated);
+            Ok(())
+        })?;
         time("URL user-part gate and rules", &mut || {
             let mut found = Vec::new();
             self.userinfo_matches(hay, &mut found);

@@ -105,7 +105,7 @@ fn directories_compressed_streams_and_archive_members() {
         "line numbers inside decompressed data"
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("1 binary files skipped"), "{err}");
+    assert!(err.contains("1 binary file skipped"), "{err}");
     // --binary scans it.
     let out = scan(&d, &["--format", "jsonl", "--binary", "logs/image.bin"]);
     assert_eq!(

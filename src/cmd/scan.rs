@@ -170,6 +170,11 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     }))
 }
 
+/// `n` and `noun`, with an `s` unless `n` is one: `1 input`, `2 inputs`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `12 inputs, 1.2 GB in 3.1 s (0.39 GB/s): 5 findings (secret 3, pii 2); 2 binary files skipped`
 fn summary(
     reports: &[output::Report],
@@ -191,11 +196,12 @@ fn summary(
         .collect();
     let secs = elapsed.as_secs_f64().max(1e-9);
     let mut s = format!(
-        "{} inputs, {:.1} MB in {:.2} s ({:.2} GB/s): {total} findings{}",
-        tally.inputs.load(Ordering::Relaxed),
+        "{}, {:.1} MB in {:.2} s ({:.2} GB/s): {}{}",
+        count(tally.inputs.load(Ordering::Relaxed), "input"),
         bytes as f64 / 1e6,
         secs,
         bytes as f64 / secs / 1e9,
+        count(total, "finding"),
         if cats.is_empty() {
             String::new()
         } else {
@@ -205,11 +211,12 @@ fn summary(
     let skipped = tally.binary_skipped.load(Ordering::Relaxed);
     if skipped > 0 {
         s.push_str(&format!(
-            "; {skipped} binary files skipped (--binary scans them)"
+            "; {} skipped (--binary scans them)",
+            count(skipped, "binary file")
         ));
     }
     if errors > 0 {
-        s.push_str(&format!("; {errors} inputs could not be read"));
+        s.push_str(&format!("; {} could not be read", count(errors, "input")));
     }
     s
 }

@@ -223,6 +223,20 @@ pub(crate) fn hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
         .ok()
 }
 
+/// The same tree as [`hir`], from `pattern`'s already parsed `ast` (parsing is most of the
+/// cost of reading a pattern).
+pub(crate) fn hir_of(
+    pattern: &str,
+    ast: &regex_syntax::ast::Ast,
+) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::hir::translate::TranslatorBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .translate(pattern, ast)
+        .ok()
+}
+
 /// The anchor for `pattern`, if a set of literals at least `min_literal` bytes long exists.
 pub fn derive(pattern: &str, min_literal: usize) -> Option<Derived> {
     let ast = regex_syntax::ast::parse::Parser::new()

@@ -11,8 +11,12 @@
 //! takes each to the same second stage. Which path ran depends on the clock; what is found
 //! does not (at the hand-over a split rule's match can be found by both, and the scanner
 //! merges a rule's overlapping matches into one finding).
+//!
+//! The DFA is built the first time a text needs it (building it took 2.4 ms, a tenth of
+//! start-up, and most runs never hand over); should it fail to build, Hyperscan scans alone.
 
 use std::cell::RefCell;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
@@ -62,7 +66,9 @@ pub struct KeyedSet {
     rules: Vec<usize>,
     db: Option<Database>,
     scratch: ThreadLocal<RefCell<Scratch>>,
-    dfa: Option<DFA>,
+    /// The whole patterns, for the DFA.
+    patterns: Vec<String>,
+    dfa: OnceLock<Option<DFA>>,
     caches: ThreadLocal<RefCell<Cache>>,
 }
 
@@ -70,38 +76,42 @@ impl KeyedSet {
     /// `rules`: the rule index of each database entry; `patterns`: their whole patterns, in
     /// the same order. `db` is the entries' compiled database (the matcher compiles it with
     /// its own, for its cache).
-    pub fn new(rules: Vec<usize>, patterns: &[&str], db: Option<Database>) -> Result<Self> {
-        let dfa = if rules.is_empty() {
-            None
-        } else {
-            let dfa = DFA::builder()
-                .syntax(rule_syntax())
-                .thompson(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
-                .configure(
-                    DFA::config()
-                        .match_kind(MatchKind::All)
-                        .cache_capacity(2 << 20)
-                        .unicode_word_boundary(false)
-                        // Thrashing (states built faster than bytes are scanned) gives up,
-                        // and the scan goes back to Hyperscan.
-                        .minimum_cache_clear_count(Some(4))
-                        .minimum_bytes_per_state(Some(8)),
-                )
-                .build_many(patterns)
-                .map_err(|e| EngineError::Rule {
-                    id: "(generic rules)".into(),
-                    source_name: "lazy DFA".into(),
-                    message: e.to_string(),
-                })?;
-            Some(dfa)
-        };
-        Ok(KeyedSet {
+    pub fn new(rules: Vec<usize>, patterns: &[&str], db: Option<Database>) -> Self {
+        KeyedSet {
             rules,
             db,
             scratch: ThreadLocal::new(),
-            dfa,
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            dfa: OnceLock::new(),
             caches: ThreadLocal::new(),
-        })
+        }
+    }
+
+    /// The lazy DFA of the whole patterns, built on first use; `None` when there are no rules
+    /// or it cannot be built (then Hyperscan scans alone).
+    fn dfa(&self) -> Option<&DFA> {
+        self.dfa
+            .get_or_init(|| {
+                if self.patterns.is_empty() {
+                    return None;
+                }
+                DFA::builder()
+                    .syntax(rule_syntax())
+                    .thompson(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
+                    .configure(
+                        DFA::config()
+                            .match_kind(MatchKind::All)
+                            .cache_capacity(2 << 20)
+                            .unicode_word_boundary(false)
+                            // Thrashing (states built faster than bytes are scanned) gives
+                            // up, and the scan goes back to Hyperscan.
+                            .minimum_cache_clear_count(Some(4))
+                            .minimum_bytes_per_state(Some(8)),
+                    )
+                    .build_many(&self.patterns)
+                    .ok()
+            })
+            .as_ref()
     }
 
     pub fn db(&self) -> Option<&Database> {
@@ -179,10 +189,10 @@ impl KeyedSet {
             .map_err(EngineError::Hyperscan)
     }
 
-    /// DFA hits ending at `from` or later; false when the DFA gave up.
+    /// DFA hits ending at `from` or later; false when the DFA gave up (or there is none).
     fn scan_dfa(&self, hay: &[u8], from: usize, hits: &mut Vec<Hit>) -> Result<bool> {
-        let Some(dfa) = &self.dfa else {
-            return Ok(true);
+        let Some(dfa) = self.dfa() else {
+            return Ok(false);
         };
         let cell = self.caches.get_or(|| RefCell::new(Cache::new(dfa)));
         let cache = &mut *cell.borrow_mut();

@@ -264,9 +264,20 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
 
 /// Every built-in rule, in file order.
 pub fn builtin_rules() -> Result<Vec<Rule>> {
+    // One thread per file: parsing the TOML was a fifth of start-up.
+    let files: Vec<Result<Vec<Rule>>> = std::thread::scope(|scope| {
+        let parsers: Vec<_> = BUILTIN_RULE_FILES
+            .iter()
+            .map(|&(name, text)| scope.spawn(move || parse_rules_checked(name, text, false)))
+            .collect();
+        parsers
+            .into_iter()
+            .map(|p| p.join().expect("parsing a rule file does not panic"))
+            .collect()
+    });
     let mut rules = Vec::new();
-    for (name, text) in BUILTIN_RULE_FILES {
-        rules.append(&mut parse_rules_checked(name, text, false)?);
+    for file in files {
+        rules.append(&mut file?);
     }
     Ok(rules)
 }

@@ -67,7 +67,7 @@ impl Split {
             _ => None,
         })?;
         let prefix = &pattern[..group_start];
-        let hir = crate::anchor::hir(pattern)?;
+        let hir = crate::anchor::hir_of(pattern, &ast)?;
         let HirKind::Concat(items) = hir.kind() else {
             return None;
         };

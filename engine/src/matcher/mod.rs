@@ -120,6 +120,94 @@ use cache::{compile, database_key, load_cached};
 #[cfg(test)]
 mod tests;
 
+/// Which engine a rule goes to, and what its first pass needs to know of it: everything that
+/// parsing its pattern tells. A pure function of the rule, worked out for all rules on several
+/// threads ([`routes`]): parsing some 600 patterns is most of start-up.
+enum Route {
+    /// Its own `anchor` in the raw database: the pattern's longest match, the anchor's
+    /// longest match with the start spread when the pattern opens with it, and for a phrase
+    /// rule its reach.
+    Anchored {
+        longest: Option<usize>,
+        opens: Option<(usize, Option<(usize, usize)>)>,
+        phrase_reach: Option<usize>,
+    },
+    /// A phrase rule with a derived anchor: that anchor and the rule's reach around it.
+    Derived { anchor: String, reach: usize },
+    /// A phrase rule matched whole on the folded view: its pattern for that view.
+    Folded(String),
+    /// Any other Hyperscan rule: split at its value, or whole.
+    Entry(Option<Split>),
+    /// Behind a byte gate.
+    Gated,
+}
+
+fn route(r: &Rule) -> Route {
+    if r.gate != Gate::Hyperscan {
+        return Route::Gated;
+    }
+    if let Some(anchor) = r.anchor.as_deref() {
+        let opens = r
+            .pattern
+            .starts_with(anchor)
+            .then(|| anchor::hir(anchor))
+            .flatten()
+            .and_then(|hir| {
+                let lengths = hir.properties();
+                let max = lengths.maximum_len()?;
+                let spread = lengths
+                    .minimum_len()
+                    .filter(|&min| min > 0 && max - min <= MAX_ANCHOR_SPREAD)
+                    .map(|min| (min, max));
+                Some((max, spread))
+            });
+        return Route::Anchored {
+            longest: anchor::max_len(&r.pattern),
+            opens,
+            phrase_reach: (r.category == Category::Injection).then(|| phrase_reach(&r.pattern)),
+        };
+    }
+    if r.category == Category::Injection {
+        return match phrase_anchor(&r.pattern) {
+            Some((anchor, reach)) => Route::Derived { anchor, reach },
+            None => Route::Folded(pattern_for_folded_view(&r.pattern)),
+        };
+    }
+    Route::Entry(Split::of(&r.pattern))
+}
+
+/// The route of every rule, in order, worked out on up to eight threads.
+fn routes(rules: &[Rule]) -> Vec<Route> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads == 1 || rules.len() < 64 {
+        return rules.iter().map(route).collect();
+    }
+    // Interleaved, not in blocks: the costly phrase rules sit together in the catalogue.
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    rules
+                        .iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(route)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut parts: Vec<std::vec::IntoIter<Route>> = workers
+            .into_iter()
+            .map(|w| w.join().expect("routing a rule does not panic").into_iter())
+            .collect();
+        (0..rules.len())
+            .map(|i| parts[i % threads].next().expect("one route per rule"))
+            .collect()
+    })
+}
+
 impl Matcher {
     /// Builds the engines for `rules`. `cached` is a database serialized by an earlier run
     /// with [`Matcher::serialized`]; it is used only if its key matches these rules.
@@ -138,51 +226,44 @@ impl Matcher {
         let mut split = vec![None; rules.len()];
         let (mut keyed_rules, mut keyed_patterns) = (Vec::new(), Vec::new());
         let mut value_classes: Vec<ByteSet> = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            let derived = (r.gate == Gate::Hyperscan
-                && r.anchor.is_none()
-                && r.category == Category::Injection)
-                .then(|| phrase_anchor(&r.pattern))
-                .flatten();
-            match r.gate {
-                Gate::Hyperscan if r.anchor.is_some() => {
+        for (i, (r, route)) in rules.iter().zip(routes(rules)).enumerate() {
+            match route {
+                Route::Anchored {
+                    longest,
+                    opens: opening,
+                    phrase_reach,
+                } => {
                     hs_rules.push(i);
                     hs_patterns.push((r.anchor.clone().unwrap_or_default(), 0u32));
                     // A match holds its anchor: it lies within its longest length of it,
                     // and one that opens with its anchor starts inside the anchor's hit.
-                    if let Some(max) = anchor::max_len(&r.pattern) {
+                    if let Some(max) = longest {
                         windows[i] = windows[i].min(max.max(1));
                     }
                     back[i] = windows[i];
-                    let anchor = r.anchor.as_deref().unwrap_or_default();
-                    if r.pattern.starts_with(anchor) {
-                        if let Some(max) = anchor::max_len(anchor) {
-                            back[i] = back[i].min(max);
-                            opens[i] = anchor::min_len(anchor)
-                                .filter(|&min| min > 0 && max - min <= MAX_ANCHOR_SPREAD)
-                                .map(|min| (min, max));
-                        }
+                    if let Some((max, open)) = opening {
+                        back[i] = back[i].min(max);
+                        opens[i] = open;
                     }
                     // A phrase rule's own anchor works as a derived one does.
-                    if r.category == Category::Injection {
+                    if let Some(reach) = phrase_reach {
                         phrase[i] = true;
-                        windows[i] = phrase_reach(&r.pattern);
+                        windows[i] = reach;
                     }
                 }
-                Gate::Hyperscan if derived.is_some() => {
-                    let (pattern, reach) = derived.unwrap_or_default();
+                Route::Derived { anchor, reach } => {
                     hs_rules.push(i);
-                    hs_patterns.push((pattern, 0u32));
+                    hs_patterns.push((anchor, 0u32));
                     anchored[i] = true;
                     phrase[i] = true;
                     windows[i] = reach;
                 }
-                Gate::Hyperscan if r.category == Category::Injection => {
+                Route::Folded(pattern) => {
                     fold_rules.push(i);
-                    fold_patterns.push((pattern_for_folded_view(&r.pattern), 0u32));
+                    fold_patterns.push((pattern, 0u32));
                 }
-                Gate::Hyperscan => {
-                    let entry = match Split::of(&r.pattern) {
+                Route::Entry(found) => {
+                    let entry = match found {
                         Some(s) => {
                             let class = value_classes
                                 .iter()
@@ -207,19 +288,22 @@ impl Matcher {
                         hs_patterns.push((entry, 0u32));
                     }
                 }
-                Gate::Digits => {
-                    digit_rules.push(i);
-                    digit_patterns.push(r.pattern.as_str());
-                }
-                Gate::At => {
-                    at_rules.push(i);
-                    at_patterns.push(r.pattern.as_str());
-                }
-                Gate::Userinfo => userinfo_rules.push(i),
-                Gate::Dotted => {
-                    dotted_rules.push(i);
-                    dotted_patterns.push(r.pattern.as_str());
-                }
+                Route::Gated => match r.gate {
+                    Gate::Digits => {
+                        digit_rules.push(i);
+                        digit_patterns.push(r.pattern.as_str());
+                    }
+                    Gate::At => {
+                        at_rules.push(i);
+                        at_patterns.push(r.pattern.as_str());
+                    }
+                    Gate::Userinfo => userinfo_rules.push(i),
+                    Gate::Dotted => {
+                        dotted_rules.push(i);
+                        dotted_patterns.push(r.pattern.as_str());
+                    }
+                    Gate::Hyperscan => unreachable!("Hyperscan rules have their own routes"),
+                },
             }
         }
         let mut all_patterns = hs_patterns.clone();
@@ -257,7 +341,7 @@ impl Matcher {
                     .iter()
                     .map(|&i| rules[i].pattern.as_str())
                     .collect();
-                KeyedSet::new(keyed_rules, &whole, keyed_db)?
+                KeyedSet::new(keyed_rules, &whole, keyed_db)
             },
             keyed_path: Path::Timed,
             windows,

@@ -129,7 +129,14 @@ struct Finding {
 }
 
 impl Scanner {
-    pub fn new(config: ScannerConfig) -> Result<Self> {
+    pub fn new(mut config: ScannerConfig) -> Result<Self> {
+        let cached = config.cached_database.take();
+        Self::with_cached_database(config, cached.as_deref())
+    }
+
+    /// As [`Scanner::new`], with the database serialized by an earlier run borrowed (a
+    /// memory-mapped cache file needs no copy) instead of `config.cached_database`.
+    pub fn with_cached_database(config: ScannerConfig, cached: Option<&[u8]>) -> Result<Self> {
         let mut rules = if config.no_builtin_rules {
             Vec::new()
         } else {
@@ -168,7 +175,7 @@ impl Scanner {
                 "injection scores: need 0 <= flag ({flag}) <= reject ({reject}) <= 1"
             )));
         }
-        let matcher = Matcher::new(&rules, config.cached_database.as_deref())?;
+        let matcher = Matcher::new(&rules, cached)?;
         let classifier = match config.deep_scan {
             _ if config.no_builtin_rules => None,
             DeepScan::Off => None,

@@ -73,11 +73,7 @@ impl Confirmer {
                 break;
             };
             out.push(c);
-            at = if c.match_end > at {
-                c.match_end
-            } else {
-                at + 1
-            };
+            at = next_search_start(c, at);
         }
     }
 
@@ -162,12 +158,22 @@ impl GateSet {
                 break;
             };
             out.push((self.rules[pid.as_usize()], c));
-            at = if c.match_end > at {
-                c.match_end
-            } else {
-                at + 1
-            };
+            at = next_search_start(c, at);
         }
+    }
+}
+
+/// Where to look for the next match after `c`, found searching from `at`: the end of what it
+/// reports. A pattern may consume a boundary byte after its value (`(?:[^A-Za-z0-9]|$)`) that
+/// the next match needs as its own opening boundary (`TOKEN TOKEN`, one per line), so the
+/// search resumes where the reported span ends, not where the match does.
+fn next_search_start(c: Confirmed, at: usize) -> usize {
+    if c.end > at {
+        c.end
+    } else if c.match_end > at {
+        c.match_end
+    } else {
+        at + 1
     }
 }
 

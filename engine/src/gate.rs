@@ -276,7 +276,7 @@ const DOTTED_TAIL_MAX: usize = 38;
 
 /// Calls `f(from, to)` around each pair of dots seven bytes apart with six token bytes between
 /// and at least 24 before the first (`<id>.<time>.<hmac>`); the window takes the whole token
-/// and the byte on each side of it. Windows that overlap or touch are merged.
+/// and the byte before it, and after it a full stop and the byte after that. Windows that overlap or touch are merged.
 ///
 /// Blocks of 64 bytes are read every 56, so a pair that starts in the first 56 bytes of a
 /// block ends inside it: pairs are found with bit operations, and only their heads are walked.
@@ -304,7 +304,7 @@ pub fn dotted_windows(hay: &[u8], f: impl FnMut(usize, usize)) {
             if head {
                 windows.push((
                     first.saturating_sub(DOTTED_HEAD.1 + 1),
-                    (first + 7 + DOTTED_TAIL_MAX + 2).min(hay.len()),
+                    (first + 7 + DOTTED_TAIL_MAX + 3).min(hay.len()),
                 ));
             }
         }
@@ -508,7 +508,7 @@ mod tests {
             shaped.then(|| {
                 (
                     d.saturating_sub(DOTTED_HEAD.1 + 1),
-                    (d + 7 + DOTTED_TAIL_MAX + 2).min(hay.len()),
+                    (d + 7 + DOTTED_TAIL_MAX + 3).min(hay.len()),
                 )
             })
         });

@@ -87,6 +87,12 @@ impl KeyedSet {
         }
     }
 
+    /// Whether the DFA can be built (tests: without it every path is Hyperscan's).
+    #[cfg(test)]
+    pub fn has_dfa(&self) -> bool {
+        self.dfa().is_some()
+    }
+
     /// The lazy DFA of the whole patterns, built on first use; `None` when there are no rules
     /// or it cannot be built (then Hyperscan scans alone).
     fn dfa(&self) -> Option<&DFA> {

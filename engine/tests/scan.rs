@@ -509,3 +509,22 @@ fn hidden_tag_text_is_reported_whole_and_on_character_boundaries() {
         .unwrap_or_else(|| panic!("{v:?}"));
     assert_eq!(&text[d.span.0..d.span.1], tags);
 }
+
+#[test]
+fn tokens_one_byte_apart_are_each_found() {
+    // A rule that consumes the byte after its value (Discord tokens end on a non-token byte)
+    // must not take it from the next token, which opens on that same byte.
+    let a = "NTU1MjAwNDk0NjA2NzQ4OTgz.gjmUhB.el31iEl2hpChYgCfrL1spNxnyVm";
+    let b = "NzU2ODA2MjUyNjI1OTAwMjE1Mw.ihA-2O.76UMFxFkM-R5Kjp1vRt_1fjORS-6ilI8ihN5KX";
+    for sep in ["\n", " ", ",", ". "] {
+        let text = format!("{a}{sep}{b}");
+        let v = rules_only().scan(&text).unwrap();
+        let found: Vec<&str> = v
+            .detections
+            .iter()
+            .filter(|d| d.rule_id == "discord.token")
+            .map(|d| &text[d.span.0..d.span.1])
+            .collect();
+        assert_eq!(found, [a, b], "separator {sep:?}");
+    }
+}

@@ -249,10 +249,10 @@ fn progress(tally: &sweep::Tally, stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         let bytes = tally.bytes.load(Ordering::Relaxed) as f64;
         bar.set_message(format!(
-            "{} inputs, {:.1} MB, {} findings, {:.2} GB/s",
-            tally.inputs.load(Ordering::Relaxed),
+            "{}, {:.1} MB, {}, {:.2} GB/s",
+            count(tally.inputs.load(Ordering::Relaxed), "input"),
             bytes / 1e6,
-            tally.findings.load(Ordering::Relaxed),
+            count(tally.findings.load(Ordering::Relaxed), "finding"),
             bytes / started.elapsed().as_secs_f64().max(1e-9) / 1e9
         ));
         bar.tick();

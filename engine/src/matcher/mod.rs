@@ -7,7 +7,7 @@
 //!   regex for the digit rules.
 //! - E-mail addresses sit behind `memchr(b'@')`, and so do credentials in URLs: their rules are
 //!   searched, each alone, only around an `@` that closes a URL's user part. Dotted tokens
-//!   (Discord's) sit behind `memchr(b'.')`: two dots seven bytes apart after a token run.
+//!   (Discord's) sit behind a gate of their own: two dots seven bytes apart after a token run.
 //! - Key-value rules give Hyperscan only the part before their value ([`crate::split`]); the
 //!   value is the run of its class from there.
 //! - The generic key-value rules have a database of their own, with a lazy DFA that takes
@@ -186,18 +186,22 @@ fn routes(rules: &[Rule]) -> Vec<Route> {
     }
     // Interleaved, not in blocks: the costly phrase rules sit together in the catalogue.
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    rules
-                        .iter()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(route)
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
+        let mut workers = Vec::with_capacity(threads);
+        for t in 0..threads {
+            let work = move || {
+                rules
+                    .iter()
+                    .skip(t)
+                    .step_by(threads)
+                    .map(route)
+                    .collect::<Vec<_>>()
+            };
+            match std::thread::Builder::new().spawn_scoped(scope, work) {
+                Ok(worker) => workers.push(worker),
+                // No thread to be had (a process limit): one thread does it all.
+                Err(_) => return rules.iter().map(route).collect(),
+            }
+        }
         let mut parts: Vec<std::vec::IntoIter<Route>> = workers
             .into_iter()
             .map(|w| w.join().expect("routing a rule does not panic").into_iter())

@@ -222,6 +222,12 @@ impl Scanner {
         self.matcher.database_key()
     }
 
+    /// Whether the databases were loaded from the cached bytes given to the constructor (false:
+    /// none given, another rule set's, or unreadable, and they were compiled).
+    pub fn loaded_from_cache(&self) -> bool {
+        self.matcher.loaded_from_cache()
+    }
+
     pub fn database_bytes(&self) -> usize {
         self.matcher.database_bytes()
     }

@@ -90,9 +90,10 @@ pub fn build_scanner(sc: ScannerConfig) -> Result<Scanner> {
     let mapped = cache.as_ref().and_then(|p| map_file(p));
     let cached = mapped.as_deref();
     let scanner = Scanner::with_cached_database(sc, cached)?;
-    let fresh = cached.is_none_or(|c| !c.starts_with(scanner.database_key().as_bytes()));
     drop(mapped);
-    if let (true, Some(path)) = (fresh, cache) {
+    // Rewritten whenever it was not used: missing, another rule set's, or damaged after its
+    // key (which would otherwise cost a compile on every start).
+    if let (false, Some(path)) = (scanner.loaded_from_cache(), cache) {
         if let Some(bytes) = scanner.serialized_database() {
             let _ = paths::write_atomic(&path, &bytes, false);
         }

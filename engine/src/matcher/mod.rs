@@ -100,6 +100,8 @@ pub struct Matcher {
     /// (an `https` URL fits both the web and the any-scheme rule), and each must get its chance.
     userinfo: Vec<usize>,
     key: String,
+    /// Whether the databases came from the serialized cache rather than a compile.
+    from_cache: bool,
 }
 
 /// How a split rule's value is found: the class its run is made of, and the longest part of
@@ -316,7 +318,9 @@ impl Matcher {
         all_patterns.push(("\0generic rules\0".into(), 0));
         all_patterns.extend(keyed_patterns.iter().cloned());
         let key = database_key(&all_patterns);
-        let [raw_db, folded_db, keyed_db] = match cached.and_then(|c| load_cached(c, &key)) {
+        let loaded = cached.and_then(|c| load_cached(c, &key));
+        let from_cache = loaded.is_some();
+        let [raw_db, folded_db, keyed_db] = match loaded {
             Some(dbs) => dbs,
             None => [
                 compile(rules, &hs_rules, &hs_patterns)?,
@@ -361,6 +365,7 @@ impl Matcher {
             dotted: GateSet::new(dotted_rules, &dotted_patterns).map_err(gate_err)?,
             userinfo: userinfo_rules,
             key,
+            from_cache,
         })
     }
 
@@ -385,6 +390,10 @@ impl Matcher {
 
     pub fn database_key(&self) -> &str {
         &self.key
+    }
+
+    pub fn loaded_from_cache(&self) -> bool {
+        self.from_cache
     }
 
     pub fn database_bytes(&self) -> usize {

@@ -23,15 +23,14 @@ use std::cell::RefCell;
 
 use thread_local::ThreadLocal;
 
-use crate::anchor;
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
-use crate::fold::{has_invisible, pattern_for_folded_view, Folded};
+use crate::fold::{has_invisible, Folded};
 use crate::gate::{at_windows, digit_windows, dotted_windows, userinfo_windows};
 use crate::hyperscan::{Database, Scratch};
 use crate::keyed::{Hit, KeyedSet, Path, GENERIC_PREFIX};
-use crate::rule::{Category, Gate, Rule};
-use crate::split::{ByteSet, Runs, Split};
+use crate::rule::{Gate, Rule};
+use crate::split::{ByteSet, Runs};
 
 /// A candidate after the second stage, before validators and policy.
 #[derive(Clone, Copy, Debug)]
@@ -114,105 +113,14 @@ struct ValueRun {
 
 mod anchors;
 mod cache;
+mod route;
 mod stages;
 
 pub use anchors::phrase_reach;
-use anchors::{phrase_anchor, MAX_ANCHOR_SPREAD};
 use cache::{compile, database_key, load_cached};
+use route::{routes, Route};
 #[cfg(test)]
 mod tests;
-
-/// Which engine a rule goes to, and what its first pass needs to know of it: everything that
-/// parsing its pattern tells. A pure function of the rule, worked out for all rules on several
-/// threads ([`routes`]): parsing some 600 patterns is most of start-up.
-enum Route {
-    /// Its own `anchor` in the raw database: the pattern's longest match, the anchor's
-    /// longest match with the start spread when the pattern opens with it, and for a phrase
-    /// rule its reach.
-    Anchored {
-        longest: Option<usize>,
-        opens: Option<(usize, Option<(usize, usize)>)>,
-        phrase_reach: Option<usize>,
-    },
-    /// A phrase rule with a derived anchor: that anchor and the rule's reach around it.
-    Derived { anchor: String, reach: usize },
-    /// A phrase rule matched whole on the folded view: its pattern for that view.
-    Folded(String),
-    /// Any other Hyperscan rule: split at its value, or whole.
-    Entry(Option<Split>),
-    /// Behind a byte gate.
-    Gated,
-}
-
-fn route(r: &Rule) -> Route {
-    if r.gate != Gate::Hyperscan {
-        return Route::Gated;
-    }
-    if let Some(anchor) = r.anchor.as_deref() {
-        let opens = r
-            .pattern
-            .starts_with(anchor)
-            .then(|| anchor::hir(anchor))
-            .flatten()
-            .and_then(|hir| {
-                let lengths = hir.properties();
-                let max = lengths.maximum_len()?;
-                let spread = lengths
-                    .minimum_len()
-                    .filter(|&min| min > 0 && max - min <= MAX_ANCHOR_SPREAD)
-                    .map(|min| (min, max));
-                Some((max, spread))
-            });
-        return Route::Anchored {
-            longest: anchor::max_len(&r.pattern),
-            opens,
-            phrase_reach: (r.category == Category::Injection).then(|| phrase_reach(&r.pattern)),
-        };
-    }
-    if r.category == Category::Injection {
-        return match phrase_anchor(&r.pattern) {
-            Some((anchor, reach)) => Route::Derived { anchor, reach },
-            None => Route::Folded(pattern_for_folded_view(&r.pattern)),
-        };
-    }
-    Route::Entry(Split::of(&r.pattern))
-}
-
-/// The route of every rule, in order, worked out on up to eight threads.
-fn routes(rules: &[Rule]) -> Vec<Route> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads == 1 || rules.len() < 64 {
-        return rules.iter().map(route).collect();
-    }
-    // Interleaved, not in blocks: the costly phrase rules sit together in the catalogue.
-    std::thread::scope(|scope| {
-        let mut workers = Vec::with_capacity(threads);
-        for t in 0..threads {
-            let work = move || {
-                rules
-                    .iter()
-                    .skip(t)
-                    .step_by(threads)
-                    .map(route)
-                    .collect::<Vec<_>>()
-            };
-            match std::thread::Builder::new().spawn_scoped(scope, work) {
-                Ok(worker) => workers.push(worker),
-                // No thread to be had (a process limit): one thread does it all.
-                Err(_) => return rules.iter().map(route).collect(),
-            }
-        }
-        let mut parts: Vec<std::vec::IntoIter<Route>> = workers
-            .into_iter()
-            .map(|w| w.join().expect("routing a rule does not panic").into_iter())
-            .collect();
-        (0..rules.len())
-            .map(|i| parts[i % threads].next().expect("one route per rule"))
-            .collect()
-    })
-}
 
 impl Matcher {
     /// Builds the engines for `rules`. `cached` is a database serialized by an earlier run

@@ -1,0 +1,102 @@
+//! Where each rule goes: its own anchor, a derived phrase anchor, the folded view, the raw
+//! database (split at its value or whole), or a byte gate, with what parsing its pattern tells
+//! the first pass. Worked out per rule on several threads, since parsing some 600 patterns is
+//! most of start-up; [`super::Matcher::new`] then puts the engines together in rule order.
+
+use super::anchors::{phrase_anchor, phrase_reach, MAX_ANCHOR_SPREAD};
+use crate::anchor;
+use crate::fold::pattern_for_folded_view;
+use crate::rule::{Category, Gate, Rule};
+use crate::split::Split;
+
+/// Which engine a rule goes to, and what its first pass needs to know of it: everything that
+/// parsing its pattern tells. A pure function of the rule, worked out for all rules on several
+/// threads ([`routes`]): parsing some 600 patterns is most of start-up.
+pub(super) enum Route {
+    /// Its own `anchor` in the raw database: the pattern's longest match, the anchor's
+    /// longest match with the start spread when the pattern opens with it, and for a phrase
+    /// rule its reach.
+    Anchored {
+        longest: Option<usize>,
+        opens: Option<(usize, Option<(usize, usize)>)>,
+        phrase_reach: Option<usize>,
+    },
+    /// A phrase rule with a derived anchor: that anchor and the rule's reach around it.
+    Derived { anchor: String, reach: usize },
+    /// A phrase rule matched whole on the folded view: its pattern for that view.
+    Folded(String),
+    /// Any other Hyperscan rule: split at its value, or whole.
+    Entry(Option<Split>),
+    /// Behind a byte gate.
+    Gated,
+}
+
+fn route(r: &Rule) -> Route {
+    if r.gate != Gate::Hyperscan {
+        return Route::Gated;
+    }
+    if let Some(anchor) = r.anchor.as_deref() {
+        let opens = r
+            .pattern
+            .starts_with(anchor)
+            .then(|| anchor::hir(anchor))
+            .flatten()
+            .and_then(|hir| {
+                let lengths = hir.properties();
+                let max = lengths.maximum_len()?;
+                let spread = lengths
+                    .minimum_len()
+                    .filter(|&min| min > 0 && max - min <= MAX_ANCHOR_SPREAD)
+                    .map(|min| (min, max));
+                Some((max, spread))
+            });
+        return Route::Anchored {
+            longest: anchor::max_len(&r.pattern),
+            opens,
+            phrase_reach: (r.category == Category::Injection).then(|| phrase_reach(&r.pattern)),
+        };
+    }
+    if r.category == Category::Injection {
+        return match phrase_anchor(&r.pattern) {
+            Some((anchor, reach)) => Route::Derived { anchor, reach },
+            None => Route::Folded(pattern_for_folded_view(&r.pattern)),
+        };
+    }
+    Route::Entry(Split::of(&r.pattern))
+}
+
+/// The route of every rule, in order, worked out on up to eight threads.
+pub(super) fn routes(rules: &[Rule]) -> Vec<Route> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads == 1 || rules.len() < 64 {
+        return rules.iter().map(route).collect();
+    }
+    // Interleaved, not in blocks: the costly phrase rules sit together in the catalogue.
+    std::thread::scope(|scope| {
+        let mut workers = Vec::with_capacity(threads);
+        for t in 0..threads {
+            let work = move || {
+                rules
+                    .iter()
+                    .skip(t)
+                    .step_by(threads)
+                    .map(route)
+                    .collect::<Vec<_>>()
+            };
+            match std::thread::Builder::new().spawn_scoped(scope, work) {
+                Ok(worker) => workers.push(worker),
+                // No thread to be had (a process limit): one thread does it all.
+                Err(_) => return rules.iter().map(route).collect(),
+            }
+        }
+        let mut parts: Vec<std::vec::IntoIter<Route>> = workers
+            .into_iter()
+            .map(|w| w.join().expect("routing a rule does not panic").into_iter())
+            .collect();
+        (0..rules.len())
+            .map(|i| parts[i % threads].next().expect("one route per rule"))
+            .collect()
+    })
+}

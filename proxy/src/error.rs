@@ -12,12 +12,10 @@ pub enum ProxyError {
     Env { var: String, message: String },
     #[error("{0}")]
     Invalid(String),
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The cause is part of the message, not a `source` too: the CLI prints an error with its
+    // chain of sources, which printed it twice.
+    #[error("{what}: {cause}")]
+    Io { what: String, cause: std::io::Error },
     #[error(transparent)]
     Engine(#[from] parapet_engine::EngineError),
 }

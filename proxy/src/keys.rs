@@ -44,7 +44,7 @@ pub fn load(configured: &str) -> Result<Key> {
         .map_err(|e| ProxyError::Invalid(format!("no randomness for the install key: {e}")))?;
     paths::write_atomic(&path, &bytes, true).map_err(|e| ProxyError::Io {
         what: format!("cannot write the install key {}", path.display()),
-        source: e,
+        cause: e,
     })?;
     Ok(Key {
         bytes,

@@ -24,7 +24,7 @@ pub struct ScanOverrides {
 pub fn load_rule_file(path: &Path) -> Result<Vec<parapet_engine::Rule>> {
     let text = std::fs::read_to_string(path).map_err(|e| ProxyError::Io {
         what: format!("cannot read rule file {}", path.display()),
-        source: e,
+        cause: e,
     })?;
     Ok(parse_rules(&path.display().to_string(), &text)?)
 }

@@ -69,7 +69,7 @@ impl Session {
                         "cannot open the audit trail {} (set audit.log_file, or audit.enabled: false)",
                         path.display()
                     ),
-                    source: e,
+                    cause: e,
                 }
             })?;
             tracing::debug!("audit trail: {}", path.display());
@@ -89,7 +89,7 @@ impl Session {
             )
             .map_err(|e| ProxyError::Io {
                 what: "cannot open the tool pins".into(),
-                source: e,
+                cause: e,
             })?;
             for problem in i.self_check() {
                 tracing::warn!("pin file for {name:?}: {problem}");
@@ -130,12 +130,35 @@ impl Session {
         })
     }
 
-    /// Runs the proxy on this process's stdin and stdout; returns the server's exit code.
-    pub async fn run_stdio(self, command: Vec<OsString>) -> Result<i32> {
-        self.run(command, stdin_reader(), stdout_writer()).await
+    /// Runs the proxy on this process's stdin and stdout with the server `child` started from
+    /// `command` by [`stdio::spawn`] (or the error that start gave); returns the server's exit
+    /// code.
+    pub async fn run_stdio(
+        self,
+        command: Vec<OsString>,
+        child: std::io::Result<tokio::process::Child>,
+    ) -> Result<i32> {
+        self.run_child(command, child, stdin_reader(), stdout_writer())
+            .await
     }
 
+    /// Starts the server from `command` and runs the proxy between it and `input`/`output`.
     pub async fn run<R, W>(self, command: Vec<OsString>, input: R, output: W) -> Result<i32>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send + 'static,
+        W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let child = stdio::spawn(&command);
+        self.run_child(command, child, input, output).await
+    }
+
+    async fn run_child<R, W>(
+        self,
+        command: Vec<OsString>,
+        child: std::io::Result<tokio::process::Child>,
+        input: R,
+        output: W,
+    ) -> Result<i32>
     where
         R: tokio::io::AsyncRead + Unpin + Send + 'static,
         W: tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -147,11 +170,13 @@ impl Session {
         let audit = self.pipeline.audit().clone();
         audit.record("proxy_start", vec![("metadata", json!({"command": shown}))]);
         let opts = stdio::Options {
-            command,
             max_bytes: self.max_bytes,
             grace: self.grace,
         };
-        let result = stdio::run(self.pipeline.clone(), opts, input, output).await;
+        let result = match child {
+            Ok(child) => stdio::run(self.pipeline.clone(), child, opts, input, output).await,
+            Err(e) => Err(e),
+        };
         let code = match &result {
             Ok(c) => json!(c),
             Err(_) => json!(null),
@@ -167,7 +192,7 @@ impl Session {
         }
         result.map_err(|e| ProxyError::Io {
             what: "proxy".into(),
-            source: e,
+            cause: e,
         })
     }
 }

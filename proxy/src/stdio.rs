@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use tokio::sync::{oneshot, Mutex};
 
 use crate::frame::{Frame, FrameReader};
@@ -19,7 +19,6 @@ use crate::pipeline::{Outcome, Pipeline};
 use crate::shutdown;
 
 pub struct Options {
-    pub command: Vec<OsString>,
     pub max_bytes: usize,
     pub grace: Duration,
 }
@@ -128,22 +127,15 @@ async fn pump<R, A, B>(
     }
 }
 
-/// Runs the proxy until the server exits; returns its exit code.
-pub async fn run<R, W>(
-    pipeline: Arc<Pipeline>,
-    opts: Options,
-    client_in: R,
-    client_out: W,
-) -> std::io::Result<i32>
-where
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    let (program, args) = opts
-        .command
+/// Starts the server: `command` run directly (no shell), env and cwd inherited, its three
+/// standard streams piped, killed if dropped before it is run. Call it inside a tokio runtime.
+/// It may be started before the pipeline is ready (its start-up then overlaps the proxy's):
+/// what it writes waits in its pipes.
+pub fn spawn(command: &[OsString]) -> std::io::Result<Child> {
+    let (program, args) = command
         .split_first()
         .ok_or_else(|| std::io::Error::other("no server command given"))?;
-    let mut child = Command::new(program)
+    Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -155,7 +147,22 @@ where
                 e.kind(),
                 format!("cannot start {}: {e}", program.to_string_lossy()),
             )
-        })?;
+        })
+}
+
+/// Runs the proxy between the client and the server `child` (from [`spawn`]) until the server
+/// exits; returns its exit code.
+pub async fn run<R, W>(
+    pipeline: Arc<Pipeline>,
+    mut child: Child,
+    opts: Options,
+    client_in: R,
+    client_out: W,
+) -> std::io::Result<i32>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let child_in = child.stdin.take().expect("piped");
     let child_out = child.stdout.take().expect("piped");
     let child_err = child.stderr.take().expect("piped");

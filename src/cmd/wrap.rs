@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use parapet_proxy::scanner_setup::{build_scanner, scanner_config};
 use parapet_proxy::session::{server_name, Session};
+use parapet_proxy::stdio;
 
 use crate::flags::{load_config, ScanFlags};
 
@@ -42,17 +43,25 @@ pub fn run(args: Args, config: Option<&Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
     crate::logging::init(cfg.log_level.as_deref());
     let name = server_name(args.name.as_deref(), &cfg);
-    let started = std::time::Instant::now();
-    let scanner = build_scanner(scanner_config(&cfg, &args.flags.overrides())?)?;
-    tracing::debug!("scanner ready in {:?}", started.elapsed());
-    let session = Session::new(&cfg, &name, Arc::new(scanner))?;
+    let scan_config = scanner_config(&cfg, &args.flags.overrides())?;
     // Two workers: one direction can be scanning a large message while the other flows.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let code = runtime.block_on(session.run_stdio(args.command))?;
+    // The server starts first, so its own start-up (a Node or Python process takes hundreds of
+    // milliseconds) overlaps the loading of the rules; what it writes meanwhile waits in its
+    // pipes. Should anything below fail, dropping it kills it.
+    let child = {
+        let _in_runtime = runtime.enter();
+        stdio::spawn(&args.command)
+    };
+    let started = std::time::Instant::now();
+    let scanner = build_scanner(scan_config)?;
+    tracing::debug!("scanner ready in {:?}", started.elapsed());
+    let session = Session::new(&cfg, &name, Arc::new(scanner))?;
+    let code = runtime.block_on(session.run_stdio(args.command, child))?;
     // Do not wait for the blocked stdin read of a client that is still connected.
     runtime.shutdown_background();
     Ok(ExitCode::from(code.clamp(0, 255) as u8))

@@ -126,6 +126,38 @@ fn sigterm_reaches_the_server_and_its_status_is_ours() {
     drop(stdin);
 }
 
+#[test]
+fn sigterm_while_the_rules_load_reaches_the_server() {
+    // The server starts before the rules load (so the two start-ups overlap); a SIGTERM in
+    // that window must not end the proxy and leave the server running: it is forwarded once
+    // the proxy runs. A fresh cache makes the window seconds long (the database compiles).
+    let state = temp_dir("sigterm-early");
+    let cache = temp_dir("sigterm-early-cache");
+    let mut child = parapet(&state)
+        .env("XDG_CACHE_HOME", &cache)
+        .env("MOCK_IGNORE_EOF", "1")
+        .arg("wrap")
+        .arg("--")
+        .arg(mock_server())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    unsafe {
+        libc_kill(child.id() as i32, 15);
+    }
+    let status =
+        wait_with_timeout(&mut child, Duration::from_secs(120)).expect("exits after SIGTERM");
+    assert_eq!(
+        status.code(),
+        Some(128 + 15),
+        "the proxy ends with the server's status, the server having got the SIGTERM ({status:?})"
+    );
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
 extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;

@@ -130,15 +130,15 @@ impl Session {
         })
     }
 
-    /// Runs the proxy on this process's stdin and stdout with the server `child` started from
-    /// `command` by [`stdio::spawn`] (or the error that start gave); returns the server's exit
+    /// Runs the proxy on this process's stdin and stdout with the `server` started from
+    /// `command` by [`stdio::start`] (or the error that start gave); returns the server's exit
     /// code.
     pub async fn run_stdio(
         self,
         command: Vec<OsString>,
-        child: std::io::Result<tokio::process::Child>,
+        server: std::io::Result<stdio::Server>,
     ) -> Result<i32> {
-        self.run_child(command, child, stdin_reader(), stdout_writer())
+        self.run_server(command, server, stdin_reader(), stdout_writer())
             .await
     }
 
@@ -148,14 +148,14 @@ impl Session {
         R: tokio::io::AsyncRead + Unpin + Send + 'static,
         W: tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let child = stdio::spawn(&command);
-        self.run_child(command, child, input, output).await
+        let server = stdio::start(&command);
+        self.run_server(command, server, input, output).await
     }
 
-    async fn run_child<R, W>(
+    async fn run_server<R, W>(
         self,
         command: Vec<OsString>,
-        child: std::io::Result<tokio::process::Child>,
+        server: std::io::Result<stdio::Server>,
         input: R,
         output: W,
     ) -> Result<i32>
@@ -173,8 +173,8 @@ impl Session {
             max_bytes: self.max_bytes,
             grace: self.grace,
         };
-        let result = match child {
-            Ok(child) => stdio::run(self.pipeline.clone(), child, opts, input, output).await,
+        let result = match server {
+            Ok(server) => stdio::run(self.pipeline.clone(), server, opts, input, output).await,
             Err(e) => Err(e),
         };
         let code = match &result {

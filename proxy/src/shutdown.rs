@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use tokio::process::Child;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::oneshot;
 
 fn send(child: &Child, sig: i32) {
@@ -26,14 +26,35 @@ pub fn exit_code(status: std::process::ExitStatus) -> i32 {
         .unwrap_or(1)
 }
 
+/// SIGINT and SIGTERM, caught from the moment this is made (inside a tokio runtime) until it
+/// is dropped. Made before the server is started: a signal that comes while the proxy is still
+/// loading its rules then waits here and is forwarded once the server is supervised, instead
+/// of ending the proxy and leaving the server behind.
+pub struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Signals {
+    pub fn listen() -> std::io::Result<Self> {
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+}
+
 /// Waits for the child, forwarding signals and escalating after client EOF or a signal.
 pub async fn supervise(
     child: &mut Child,
+    signals: Signals,
     mut client_closed: oneshot::Receiver<()>,
     grace: Duration,
 ) -> std::io::Result<std::process::ExitStatus> {
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sigterm = signal(SignalKind::terminate())?;
+    let Signals {
+        interrupt: mut sigint,
+        terminate: mut sigterm,
+    } = signals;
     let mut closed = false;
     // Next escalation step and when it is due.
     let mut deadline: Option<tokio::time::Instant> = None;

@@ -127,15 +127,23 @@ async fn pump<R, A, B>(
     }
 }
 
+/// A started server and the signals caught for it.
+pub struct Server {
+    pub child: Child,
+    pub signals: shutdown::Signals,
+}
+
 /// Starts the server: `command` run directly (no shell), env and cwd inherited, its three
-/// standard streams piped, killed if dropped before it is run. Call it inside a tokio runtime.
-/// It may be started before the pipeline is ready (its start-up then overlaps the proxy's):
-/// what it writes waits in its pipes.
-pub fn spawn(command: &[OsString]) -> std::io::Result<Child> {
+/// standard streams piped, killed if dropped before it is run. SIGINT and SIGTERM are caught
+/// first, to be forwarded to it ([`shutdown::Signals`]). Call it inside a tokio runtime. It may
+/// be started before the pipeline is ready (its start-up then overlaps the proxy's): what it
+/// writes waits in its pipes.
+pub fn start(command: &[OsString]) -> std::io::Result<Server> {
     let (program, args) = command
         .split_first()
         .ok_or_else(|| std::io::Error::other("no server command given"))?;
-    Command::new(program)
+    let signals = shutdown::Signals::listen()?;
+    let child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -147,14 +155,15 @@ pub fn spawn(command: &[OsString]) -> std::io::Result<Child> {
                 e.kind(),
                 format!("cannot start {}: {e}", program.to_string_lossy()),
             )
-        })
+        })?;
+    Ok(Server { child, signals })
 }
 
-/// Runs the proxy between the client and the server `child` (from [`spawn`]) until the server
+/// Runs the proxy between the client and the `server` (from [`start`]) until the server
 /// exits; returns its exit code.
 pub async fn run<R, W>(
     pipeline: Arc<Pipeline>,
-    mut child: Child,
+    server: Server,
     opts: Options,
     client_in: R,
     client_out: W,
@@ -163,6 +172,7 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    let Server { mut child, signals } = server;
     let child_in = child.stdin.take().expect("piped");
     let child_out = child.stdout.take().expect("piped");
     let child_err = child.stderr.take().expect("piped");
@@ -218,7 +228,7 @@ where
         })
     };
 
-    let status = shutdown::supervise(&mut child, closed_rx, opts.grace).await?;
+    let status = shutdown::supervise(&mut child, signals, closed_rx, opts.grace).await?;
     let _ = server_reader.await;
     let _ = stderr_pump.await;
     client_reader.abort();

@@ -44,6 +44,16 @@ impl Signals {
     }
 }
 
+/// Stops a server the proxy will not run after all (its own start-up failed): SIGTERM, up to
+/// `grace` for it to exit, then SIGKILL; reaped either way.
+pub async fn stop(mut child: Child, grace: Duration) {
+    send(&child, libc::SIGTERM);
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+    }
+}
+
 /// Waits for the child, forwarding signals and escalating after client EOF or a signal.
 pub async fn supervise(
     child: &mut Child,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use parapet_proxy::scanner_setup::{build_scanner, scanner_config};
 use parapet_proxy::session::{server_name, Session};
-use parapet_proxy::stdio;
+use parapet_proxy::{shutdown, stdio};
 
 use crate::flags::{load_config, ScanFlags};
 
@@ -52,17 +52,30 @@ pub fn run(args: Args, config: Option<&Path>) -> Result<ExitCode> {
         .context("cannot start the async runtime")?;
     // The server starts first, so its own start-up (a Node or Python process takes hundreds of
     // milliseconds) overlaps the loading of the rules; what it writes meanwhile waits in its
-    // pipes. Should anything below fail, dropping it kills it. SIGINT and SIGTERM are caught
-    // from just before it starts: one that comes while the rules load (25 ms with the cache,
-    // seconds without) is forwarded to the server as soon as the proxy runs.
+    // pipes. Should anything below fail, it is stopped as at the end of a session (SIGTERM,
+    // the grace period, SIGKILL). SIGINT and SIGTERM are caught from just before it starts: one
+    // that comes while the rules load (25 ms with the cache, seconds without) is forwarded to
+    // the server as soon as the proxy runs.
     let server = {
         let _in_runtime = runtime.enter();
         stdio::start(&args.command)
     };
-    let started = std::time::Instant::now();
-    let scanner = build_scanner(scan_config)?;
-    tracing::debug!("scanner ready in {:?}", started.elapsed());
-    let session = Session::new(&cfg, &name, Arc::new(scanner))?;
+    let ready = || -> Result<Session> {
+        let started = std::time::Instant::now();
+        let scanner = build_scanner(scan_config)?;
+        tracing::debug!("scanner ready in {:?}", started.elapsed());
+        Ok(Session::new(&cfg, &name, Arc::new(scanner))?)
+    };
+    let session = match ready() {
+        Ok(session) => session,
+        Err(e) => {
+            if let Ok(server) = server {
+                let grace = std::time::Duration::from_millis(cfg.proxy.shutdown_grace_ms);
+                runtime.block_on(shutdown::stop(server.child, grace));
+            }
+            return Err(e);
+        }
+    };
     let code = runtime.block_on(session.run_stdio(args.command, server))?;
     // Do not wait for the blocked stdin read of a client that is still connected.
     runtime.shutdown_background();

@@ -158,6 +158,31 @@ fn sigterm_while_the_rules_load_reaches_the_server() {
     let _ = std::fs::remove_dir_all(&cache);
 }
 
+#[test]
+fn a_session_that_fails_to_start_stops_its_server_and_says_why() {
+    // The server is started before the session is set up; when setting up fails (here: an
+    // audit trail that cannot be opened), the server is stopped and the error reported.
+    let state = temp_dir("failed-start");
+    let cfg = state.join("p.yaml");
+    std::fs::write(&cfg, "audit:\n  log_file: /proc/no-such-dir/audit.jsonl\n").unwrap();
+    let mut child = parapet(&state)
+        .args(["wrap", "--config"])
+        .arg(&cfg)
+        .arg("--")
+        .arg(mock_server())
+        .env("MOCK_IGNORE_EOF", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_with_timeout(&mut child, Duration::from_secs(30)).expect("exits");
+    assert_eq!(status.code(), Some(2));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("cannot open the audit trail"), "{err}");
+}
+
 extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;

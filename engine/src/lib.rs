@@ -36,6 +36,7 @@ pub mod rule;
 mod scanner;
 pub mod score;
 mod split;
+mod threads;
 pub mod validate;
 pub mod verdict;
 

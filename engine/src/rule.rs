@@ -264,26 +264,12 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
 
 /// Every built-in rule, in file order.
 pub fn builtin_rules() -> Result<Vec<Rule>> {
-    // One thread per file: parsing the TOML was a fifth of start-up. Where no thread can be
-    // had (a process limit), a file is parsed on this one.
-    let files: Vec<Result<Vec<Rule>>> = std::thread::scope(|scope| {
-        let parsers: Vec<_> = BUILTIN_RULE_FILES
-            .iter()
-            .map(|&(name, text)| {
-                let parse = move || parse_rules_checked(name, text, false);
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, parse)
-                    .map_err(|_| (name, text))
-            })
-            .collect();
-        parsers
-            .into_iter()
-            .map(|p| match p {
-                Ok(thread) => thread.join().expect("parsing a rule file does not panic"),
-                Err((name, text)) => parse_rules_checked(name, text, false),
-            })
-            .collect()
-    });
+    // One thread per file: parsing the TOML was a fifth of start-up.
+    let files = crate::threads::map_in_order(
+        BUILTIN_RULE_FILES,
+        BUILTIN_RULE_FILES.len(),
+        |&(name, text)| parse_rules_checked(name, text, false),
+    );
     let mut rules = Vec::new();
     for file in files {
         rules.append(&mut file?);

@@ -8,6 +8,7 @@ use crate::anchor;
 use crate::fold::pattern_for_folded_view;
 use crate::rule::{Category, Gate, Rule};
 use crate::split::Split;
+use crate::threads;
 
 /// Which engine a rule goes to, and what its first pass needs to know of it: everything that
 /// parsing its pattern tells. A pure function of the rule, worked out for all rules on several
@@ -67,36 +68,10 @@ fn route(r: &Rule) -> Route {
 
 /// The route of every rule, in order, worked out on up to eight threads.
 pub(super) fn routes(rules: &[Rule]) -> Vec<Route> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads == 1 || rules.len() < 64 {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if rules.len() < 64 {
         return rules.iter().map(route).collect();
     }
-    // Interleaved, not in blocks: the costly phrase rules sit together in the catalogue.
-    std::thread::scope(|scope| {
-        let mut workers = Vec::with_capacity(threads);
-        for t in 0..threads {
-            let work = move || {
-                rules
-                    .iter()
-                    .skip(t)
-                    .step_by(threads)
-                    .map(route)
-                    .collect::<Vec<_>>()
-            };
-            match std::thread::Builder::new().spawn_scoped(scope, work) {
-                Ok(worker) => workers.push(worker),
-                // No thread to be had (a process limit): one thread does it all.
-                Err(_) => return rules.iter().map(route).collect(),
-            }
-        }
-        let mut parts: Vec<std::vec::IntoIter<Route>> = workers
-            .into_iter()
-            .map(|w| w.join().expect("routing a rule does not panic").into_iter())
-            .collect();
-        (0..rules.len())
-            .map(|i| parts[i % threads].next().expect("one route per rule"))
-            .collect()
-    })
+    // Dealt out in turn: the costly phrase rules sit together in the catalogue.
+    threads::map_in_order(rules, threads.min(8), route)
 }

@@ -133,17 +133,12 @@ fn sigterm_while_the_rules_load_reaches_the_server() {
     // the proxy runs. A fresh cache makes the window seconds long (the database compiles).
     let state = temp_dir("sigterm-early");
     let cache = temp_dir("sigterm-early-cache");
-    let mut child = parapet(&state)
-        .env("XDG_CACHE_HOME", &cache)
-        .env("MOCK_IGNORE_EOF", "1")
-        .arg("wrap")
-        .arg("--")
-        .arg(mock_server())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let cache_dir = cache.to_str().unwrap();
+    let mut child = spawn_wrap(
+        &state,
+        &[],
+        &[("XDG_CACHE_HOME", cache_dir), ("MOCK_IGNORE_EOF", "1")],
+    );
     std::thread::sleep(Duration::from_millis(300));
     unsafe {
         libc_kill(child.id() as i32, 15);
@@ -165,17 +160,11 @@ fn a_session_that_fails_to_start_stops_its_server_and_says_why() {
     let state = temp_dir("failed-start");
     let cfg = state.join("p.yaml");
     std::fs::write(&cfg, "audit:\n  log_file: /proc/no-such-dir/audit.jsonl\n").unwrap();
-    let mut child = parapet(&state)
-        .args(["wrap", "--config"])
-        .arg(&cfg)
-        .arg("--")
-        .arg(mock_server())
-        .env("MOCK_IGNORE_EOF", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_wrap(
+        &state,
+        &["--config", cfg.to_str().unwrap()],
+        &[("MOCK_IGNORE_EOF", "1")],
+    );
     let status = wait_with_timeout(&mut child, Duration::from_secs(30)).expect("exits");
     assert_eq!(status.code(), Some(2));
     let mut err = String::new();

@@ -217,11 +217,6 @@ impl Scanner {
         self.matcher.serialized()
     }
 
-    /// Key of the rule set's database (a SHA-256 over patterns and flags).
-    pub fn database_key(&self) -> &str {
-        self.matcher.database_key()
-    }
-
     /// Whether the databases were loaded from the cached bytes given to the constructor (false:
     /// none given, another rule set's, or unreadable, and they were compiled).
     pub fn loaded_from_cache(&self) -> bool {

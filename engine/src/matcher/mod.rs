@@ -296,10 +296,6 @@ impl Matcher {
         Some(out)
     }
 
-    pub fn database_key(&self) -> &str {
-        &self.key
-    }
-
     pub fn loaded_from_cache(&self) -> bool {
         self.from_cache
     }
@@ -383,9 +379,7 @@ impl Matcher {
             }
         }
         let mut gated = Vec::new();
-        self.digit_matches(hay, &mut gated);
-        self.at_matches(hay, &mut gated);
-        self.dotted_matches(hay, &mut gated);
+        self.gated_matches(hay, &mut gated);
         out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
         self.userinfo_matches(hay, out);
         Ok(())
@@ -446,33 +440,40 @@ impl Matcher {
         Some(RawMatch { rule, at })
     }
 
-    /// Matches of the numeric PII rules, in the windows of the digit-run gate.
-    fn digit_matches(&self, hay: &[u8], out: &mut Vec<(usize, Confirmed)>) {
-        if !self.digits.is_empty() {
-            let mut caps = None;
-            digit_windows(hay, |from, to| {
-                self.digits.search(hay, from, to, &mut caps, out)
-            });
-        }
+    /// The byte gates whose rules are searched together in one regex: the name `stage_cost`
+    /// shows, the rules, and the windows the gate gives.
+    fn gate_sets(&self) -> [(&'static str, &GateSet, GateWindows); 3] {
+        [
+            ("digit rules", &self.digits, |hay, f| digit_windows(hay, f)),
+            ("@ gate and rules", &self.at, |hay, f| at_windows(hay, f)),
+            ("dotted gate and rules", &self.dotted, |hay, f| {
+                dotted_windows(hay, f)
+            }),
+        ]
     }
 
-    /// Matches of the e-mail rules, in the windows of the `@` gate.
-    fn at_matches(&self, hay: &[u8], out: &mut Vec<(usize, Confirmed)>) {
-        if !self.at.is_empty() {
-            let mut caps = None;
-            at_windows(hay, |from, to| {
-                self.at.search(hay, from, to, &mut caps, out)
-            });
+    /// Matches of every byte-gated rule set ([`Matcher::gate_sets`]).
+    fn gated_matches(&self, hay: &[u8], out: &mut Vec<(usize, Confirmed)>) {
+        for (_, set, windows) in self.gate_sets() {
+            gate_matches(set, windows, hay, out);
         }
     }
+}
 
-    /// Matches of the dotted-token rules, in the windows of the dotted gate.
-    fn dotted_matches(&self, hay: &[u8], out: &mut Vec<(usize, Confirmed)>) {
-        if !self.dotted.is_empty() {
-            let mut caps = None;
-            dotted_windows(hay, |from, to| {
-                self.dotted.search(hay, from, to, &mut caps, out)
-            });
-        }
+/// Finds a byte gate's windows in a text, calling back with each (`from`, `to`).
+type GateWindows = fn(&[u8], &mut dyn FnMut(usize, usize));
+
+/// Matches of the rules in `set`, in the windows `windows` finds in `hay`.
+fn gate_matches(
+    set: &GateSet,
+    windows: GateWindows,
+    hay: &[u8],
+    out: &mut Vec<(usize, Confirmed)>,
+) {
+    if !set.is_empty() {
+        let mut caps = None;
+        windows(hay, &mut |from, to| {
+            set.search(hay, from, to, &mut caps, out)
+        });
     }
 }

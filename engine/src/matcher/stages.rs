@@ -1,6 +1,6 @@
 //! Time spent in each stage of the first pass, for the `stage_cost` example.
 
-use super::Matcher;
+use super::{gate_matches, Matcher};
 use crate::error::Result;
 use crate::fold::{has_invisible, Folded};
 use crate::gate::digit_windows;
@@ -87,24 +87,14 @@ impl Matcher {
             std::hint::black_box(n);
             Ok(())
         })?;
-        time("digit rules", &mut || {
-            let mut gated = Vec::new();
-            self.digit_matches(hay, &mut gated);
-            std::hint::black_box(gated);
-            Ok(())
-        })?;
-        time("@ gate and rules", &mut || {
-            let mut gated = Vec::new();
-            self.at_matches(hay, &mut gated);
-            std::hint::black_box(gated);
-            Ok(())
-        })?;
-        time("dotted gate and rules", &mut || {
-            let mut gated = Vec::new();
-            self.dotted_matches(hay, &mut gated);
-            std::hint::black_box(gated);
-            Ok(())
-        })?;
+        for (name, set, windows) in self.gate_sets() {
+            time(name, &mut || {
+                let mut gated = Vec::new();
+                gate_matches(set, windows, hay, &mut gated);
+                std::hint::black_box(gated);
+                Ok(())
+            })?;
+        }
         time("URL user-part gate and rules", &mut || {
             let mut found = Vec::new();
             self.userinfo_matches(hay, &mut found);

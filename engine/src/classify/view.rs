@@ -4,8 +4,8 @@
 //! one loop, in the order of the text, which is the order its sums were made in. Both give the
 //! same set of features, which the property test below checks.
 
-use super::{gram_feature, is_word_byte, pair_feature, word_feature, word_step, WORD_SEED};
-use crate::bytemask::Lanes;
+use super::{gram_feature, is_word_byte, pair_feature, word_feature, word_hash};
+use crate::bytemask::{masks_at, Lanes};
 use crate::fold::invisible_len;
 
 /// Each byte's folded form: whitespace a space, digits `0`, ASCII letters lower case.
@@ -117,53 +117,61 @@ fn step(text: &[u8], i: usize, out: &mut [u8], n: &mut usize, last: &mut u8) -> 
 
 /// Calls `f(index)` for every feature of a folded view (a feature that occurs twice is passed
 /// twice): every 4-gram, then every word and every pair of neighbouring words.
+#[inline(always)]
 pub fn features(view: &[u8], mut f: impl FnMut(u32)) {
     for gram in view.windows(4) {
         f(gram_feature(u32::from_be_bytes(
             gram.try_into().expect("4 bytes"),
         )));
     }
-    let (mut j, mut prev_word) = (0, 0u64);
-    while j < view.len() {
-        if !is_word_byte(view[j]) {
-            j += 1;
-            continue;
+    // Words are found from bit masks of word bytes, 64 at a time: where each starts and where
+    // each ends, in turn (a loop byte by byte mispredicted at the end of every word).
+    let (mut base, mut start, mut last_was_word, mut prev_word) = (0, 0, false, None);
+    while base < view.len() {
+        let [m] = masks_at(view, base, |v| {
+            // A lane's top bit is set for a non-ASCII byte, which is a word byte.
+            [v.ascii_letter().or(v.within(b'0', 9)).or(v.eq(b'\'')).or(v)]
+        });
+        // A bit set where a byte is a word byte and the one before is not, or the other way.
+        let mut edges = m ^ (m << 1 | u64::from(last_was_word));
+        while edges != 0 {
+            let k = edges.trailing_zeros();
+            let at = base + k as usize;
+            if m >> k & 1 != 0 {
+                start = at;
+            } else {
+                let word = word_hash(view, start, at);
+                f(word_feature(word));
+                if let Some(prev) = prev_word {
+                    f(pair_feature(prev, word));
+                }
+                prev_word = Some(word);
+            }
+            edges &= edges - 1;
         }
-        let mut word = WORD_SEED;
-        while j < view.len() && is_word_byte(view[j]) {
-            word = word_step(word, view[j]);
-            j += 1;
-        }
-        f(word_feature(word));
-        if prev_word != 0 {
-            f(pair_feature(prev_word, word));
-        }
-        prev_word = word;
+        last_was_word = m >> 63 != 0;
+        base += 64;
     }
 }
 
 /// The same features as [`features`], in the order of the text: at each byte of the view its
 /// 4-gram, and where a word has just ended the word and the pair.
 pub fn features_in_text_order(view: &[u8], mut f: impl FnMut(u32)) {
-    let (mut gram, mut word, mut in_word, mut prev_word) = (0u32, WORD_SEED, false, 0u64);
+    let (mut gram, mut word_start, mut prev_word) = (0u32, None, None);
     for (j, &c) in view.iter().enumerate() {
         gram = gram << 8 | u32::from(c);
         if j >= 3 {
             f(gram_feature(gram));
         }
         if is_word_byte(c) {
-            if !in_word {
-                word = WORD_SEED;
-                in_word = true;
-            }
-            word = word_step(word, c);
-        } else if in_word {
-            in_word = false;
+            word_start.get_or_insert(j);
+        } else if let Some(start) = word_start.take() {
+            let word = word_hash(view, start, j);
             f(word_feature(word));
-            if prev_word != 0 {
-                f(pair_feature(prev_word, word));
+            if let Some(prev) = prev_word {
+                f(pair_feature(prev, word));
             }
-            prev_word = word;
+            prev_word = Some(word);
         }
     }
 }

@@ -6,7 +6,7 @@
 //! positives <= 2% overall, <= 1% on mcp_docs_paragraphs, <= 0.5% on mcp_servers_tools and
 //! loghub_lines; with the classifier, injection recall >= 0.85 on the 20% test split of the
 //! injection-bearing files. Met today: secret, pii, injection (both bars) and the three per-file
-//! false-positive bars. Not yet met: overall false positives (0.0285, 149 of 5227); its ceiling below only
+//! false-positive bars. Not yet met: overall false positives (0.0274, 143 of 5227); its ceiling below only
 //! stops it from getting worse.
 
 use std::path::Path;
@@ -66,7 +66,7 @@ fn labelled_corpora_bars() {
         (
             "benign FP overall (target 0.02)",
             rate("benign"),
-            0.029,
+            0.0275,
             false,
         ),
         (

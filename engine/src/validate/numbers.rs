@@ -219,6 +219,12 @@ pub fn is_plausible_phone(span: &[u8]) -> bool {
     if dots == 3 && groups.len() == 4 && groups.iter().all(|g| g.len() <= 3) {
         return false; // an IPv4 address
     }
+    // North American 3-3-4: area codes never begin with 1 (nor 0, but that is the trunk
+    // prefix of national numbers elsewhere, `083 564 9312`). `(123) 456-7890` is filler.
+    let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    if matches!(lengths[..], [3, 3, 4] | [1, 3, 3, 4]) && groups[lengths.len() - 3][0] == b'1' {
+        return false;
+    }
     if groups.len() >= 3 && groups[0].len() == 4 && groups[1].len() == 2 && groups[2].len() == 2 {
         let year = groups[0]
             .iter()
@@ -266,5 +272,9 @@ mod tests {
         assert!(!is_plausible_phone(b"2024-05-17 10"));
         assert!(!is_plausible_phone(b"192.168.100.201"));
         assert!(!is_plausible_phone(b"1111111"));
+        assert!(!is_plausible_phone(b"(123) 456-7890"));
+        assert!(!is_plausible_phone(b"+1 123-456-7890"));
+        assert!(is_plausible_phone(b"083 564 9312"));
+        assert!(is_plausible_phone(b"+1 (212) 123-4567"));
     }
 }

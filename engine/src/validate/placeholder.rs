@@ -9,7 +9,9 @@
 //! 4. angle-bracket slots: `<your-key>`, `<TOKEN>`;
 //! 5. shell variable references: `$API_KEY`, `$env:TOKEN`;
 //! 6. a value that starts with `your` + separator (`your-api-key-here`, `YOUR_TOKEN`);
-//! 7. well-known test payment cards and the SSNs published as examples.
+//! 7. well-known test payment cards and the SSNs published as examples;
+//! 8. the sample token of the jwt.io debugger (its HS256 header and its claims `sub`
+//!    1234567890, `name` John Doe, `iat` 1516239022), whatever signature follows.
 
 pub const PLACEHOLDER_CONFIDENCE: f32 = 0.3;
 
@@ -37,6 +39,10 @@ const TEST_CARDS: &[&str] = &[
 ];
 
 const EXAMPLE_SSNS: &[&str] = &["123456789", "078051120", "219099999"];
+
+/// Header and claims of the jwt.io sample token (item 8).
+const JWT_IO_SAMPLE: &[u8] = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.\
+eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.";
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len())
@@ -87,6 +93,9 @@ pub fn is_placeholder(span: &[u8]) -> bool {
     if span.len() > 5 && contains_ci(&span[..4], b"your") && matches!(span[4], b'-' | b'_' | b' ') {
         return true;
     }
+    if memchr::memmem::find(span, JWT_IO_SAMPLE).is_some() {
+        return true;
+    }
     is_documented_number(span)
 }
 
@@ -118,6 +127,10 @@ mod tests {
         assert!(is_placeholder(b"your-api-key-here"));
         assert!(is_placeholder(b"4111 1111 1111 1111"));
         assert!(is_placeholder(b"123-45-6789"));
+        assert!(is_placeholder(
+            b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9\
+lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+        ));
         assert!(!is_placeholder(b"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"));
         assert!(!is_placeholder(b"4539 1488 0343 6467"));
     }

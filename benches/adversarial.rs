@@ -76,6 +76,14 @@ session, cache hit ratio fine, nothing to report here today.\n",
                 .collect();
             repeat(&word, len)
         }),
+        // Many short runs, each a hidden two-word message: every run is a finding.
+        ("short tag runs", {
+            let run: String = "ab cd"
+                .chars()
+                .map(|c| char::from_u32(0xE0000 + c as u32).expect("tag character"))
+                .collect();
+            repeat(&format!("{run} "), len)
+        }),
     ];
     for (name, input) in &text_cases {
         let ns = best_ns_per_byte(len, reps, || {

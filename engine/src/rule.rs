@@ -72,6 +72,8 @@ pub enum Gate {
     /// Around each pair of dots seven bytes apart with token characters between and a long
     /// run of them before (`<base64 id>.<6>.<hmac>`, Discord's token shape).
     Dotted,
+    /// Runs of Unicode tag characters that hold a tag space ([`crate::gate::tag_windows`]).
+    Tags,
 }
 
 /// One detection rule, exactly as written in a rule file.
@@ -193,6 +195,11 @@ impl Rule {
         if self.gate == Gate::Dotted && !self.pattern.contains(r"\.[A-Za-z0-9_-]{6}\.") {
             return Err(err(
                 "a rule behind the dotted gate matches two dots with six token characters between: its pattern must hold `\\.[A-Za-z0-9_-]{6}\\.`".into(),
+            ));
+        }
+        if self.gate == Gate::Tags && !self.pattern.contains(r"\xF3\xA0") {
+            return Err(err(
+                "a rule behind the tags gate matches Unicode tag characters: its pattern must hold their lead bytes `\\xF3\\xA0`".into(),
             ));
         }
         if let Some(anchor) = &self.anchor {

@@ -26,7 +26,7 @@ use thread_local::ThreadLocal;
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
 use crate::fold::{has_invisible, Folded};
-use crate::gate::{at_windows, digit_windows, dotted_windows, userinfo_windows};
+use crate::gate::{at_windows, digit_windows, dotted_windows, tag_windows, userinfo_windows};
 use crate::hyperscan::{Database, Scratch};
 use crate::keyed::{Hit, KeyedSet, Path, GENERIC_PREFIX};
 use crate::rule::{Gate, Rule};
@@ -95,6 +95,9 @@ pub struct Matcher {
     digits: GateSet,
     at: GateSet,
     dotted: GateSet,
+    /// Text hidden in tag characters: on the folded view when the text has invisible
+    /// characters (they could split a run), like the phrase rules.
+    tags: GateSet,
     /// Rules searched one by one in the windows of the URL user-part gate: URL rules overlap
     /// (an `https` URL fits both the web and the any-scheme rule), and each must get its chance.
     userinfo: Vec<usize>,
@@ -131,6 +134,7 @@ impl Matcher {
         let (mut digit_rules, mut digit_patterns) = (Vec::new(), Vec::new());
         let (mut at_rules, mut at_patterns) = (Vec::new(), Vec::new());
         let (mut dotted_rules, mut dotted_patterns) = (Vec::new(), Vec::new());
+        let (mut tag_rules, mut tag_patterns) = (Vec::new(), Vec::new());
         let mut userinfo_rules = Vec::new();
         let mut windows: Vec<usize> = rules.iter().map(Rule::window).collect();
         let mut back = windows.clone();
@@ -216,6 +220,10 @@ impl Matcher {
                         dotted_rules.push(i);
                         dotted_patterns.push(r.pattern.as_str());
                     }
+                    Gate::Tags => {
+                        tag_rules.push(i);
+                        tag_patterns.push(r.pattern.as_str());
+                    }
                     Gate::Hyperscan => unreachable!("Hyperscan rules have their own routes"),
                 },
             }
@@ -271,6 +279,7 @@ impl Matcher {
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
             at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
             dotted: GateSet::new(dotted_rules, &dotted_patterns).map_err(gate_err)?,
+            tags: GateSet::new(tag_rules, &tag_patterns).map_err(gate_err)?,
             userinfo: userinfo_rules,
             key,
             from_cache,
@@ -377,8 +386,25 @@ impl Matcher {
                     at: map(m.at),
                 });
             }
+            if invisible {
+                let mut tagged = Vec::new();
+                gate_matches(
+                    &self.tags,
+                    |h, f| tag_windows(h, f),
+                    &view.text,
+                    &mut tagged,
+                );
+                out.extend(
+                    tagged
+                        .into_iter()
+                        .map(|(rule, at)| RawMatch { rule, at: map(at) }),
+                );
+            }
         }
         let mut gated = Vec::new();
+        if !invisible {
+            gate_matches(&self.tags, |h, f| tag_windows(h, f), hay, &mut gated);
+        }
         self.gated_matches(hay, &mut gated);
         out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
         self.userinfo_matches(hay, out);

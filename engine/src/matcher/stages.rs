@@ -3,7 +3,7 @@
 use super::{gate_matches, Matcher};
 use crate::error::Result;
 use crate::fold::{has_invisible, Folded};
-use crate::gate::digit_windows;
+use crate::gate::{digit_windows, tag_windows};
 
 impl Matcher {
     /// Seconds each stage of [`Matcher::find`] takes on `hay`, for the `stage_cost` example.
@@ -95,6 +95,12 @@ impl Matcher {
                 Ok(())
             })?;
         }
+        time("tag gate and rules", &mut || {
+            let mut gated = Vec::new();
+            gate_matches(&self.tags, |h, f| tag_windows(h, f), hay, &mut gated);
+            std::hint::black_box(gated);
+            Ok(())
+        })?;
         time("URL user-part gate and rules", &mut || {
             let mut found = Vec::new();
             self.userinfo_matches(hay, &mut found);

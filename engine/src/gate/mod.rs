@@ -2,10 +2,15 @@
 //! a run of digits and separators holds enough digits (or may start an IBAN), e-mail
 //! addresses only around an `@` with an address-shaped word on each side, and credentials in
 //! URLs only around an `@` that closes a URL's user part (`scheme://user:password@`), and
-//! dotted tokens only around two dots seven bytes apart. Each gate calls back with the windows
-//! its rules' regexes should search.
+//! dotted tokens only around two dots seven bytes apart, and text hidden in Unicode tag
+//! characters only in runs of them ([`tags`]). Each gate calls back with the windows its rules'
+//! regexes should search.
 
 use crate::bytemask;
+
+mod tags;
+
+pub use tags::tag_windows;
 
 #[inline]
 fn is_digit_sep(b: u8) -> bool {

@@ -9,7 +9,8 @@ use serde_json::value::RawValue;
 /// disagree about which `method` a message has).
 #[derive(Debug, Deserialize)]
 pub struct Envelope<'a> {
-    #[serde(borrow, default)]
+    /// `None` only when there is no `id` member: `"id": null` is kept as its text.
+    #[serde(borrow, default, deserialize_with = "present")]
     pub id: Option<&'a RawValue>,
     #[serde(default)]
     pub method: Option<String>,
@@ -19,6 +20,12 @@ pub struct Envelope<'a> {
     pub result: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub error: Option<&'a RawValue>,
+}
+
+/// A member that is there, whatever its value (`null` included: `Option` alone would read
+/// `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// What a message is, by the JSON-RPC rules.
@@ -32,8 +39,11 @@ pub enum Kind {
 }
 
 impl Envelope<'_> {
+    /// By JSON-RPC 2.0: a message with a `method` is a notification only when it has no `id`
+    /// member at all; `"id": null` is a request (MCP forbids it, a lenient server still runs
+    /// it, so it goes through the request policy).
     pub fn kind(&self) -> Kind {
-        let has_id = self.id.is_some_and(|id| id.get() != "null");
+        let has_id = self.id.is_some();
         match (&self.method, has_id) {
             (Some(_), true) => Kind::Request,
             (Some(_), false) => Kind::Notification,
@@ -45,6 +55,23 @@ impl Envelope<'_> {
     /// The id as its JSON text, for correlation and for echoing back.
     pub fn id_text(&self) -> Option<&str> {
         self.id.map(|id| id.get())
+    }
+}
+
+/// The key a request is remembered by until its answer: the id's value, not its text, so an
+/// answer that writes id `2` as `2.0`, `2e0` or `"\u0032"`-style escapes still finds its request
+/// (clients compare ids by value). Numbers and strings stay apart: `2` is not `"2"`.
+pub fn id_key(id_text: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(id_text) {
+        Ok(serde_json::Value::Number(n)) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (_, Some(u), _) => u.to_string(),
+            (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => (f as i64).to_string(),
+            (_, _, Some(f)) => f.to_string(),
+            _ => id_text.to_string(),
+        },
+        Ok(serde_json::Value::String(s)) => serde_json::to_string(&s).unwrap_or_default(),
+        _ => id_text.trim().to_string(),
     }
 }
 
@@ -127,6 +154,7 @@ pub const RATE_LIMITED: i64 = -32002;
 pub const REQUEST_CONTENT: i64 = -32003;
 pub const RESPONSE_CONTENT: i64 = -32004;
 pub const INVALID_PARAMS: i64 = -32602;
+pub const PARSE_ERROR: i64 = -32700;
 
 #[cfg(test)]
 mod tests {
@@ -152,6 +180,25 @@ mod tests {
             parse(br#"{"id":1,"method":"ping","method":"tools/call"}"#),
             Parsed::NotJson
         ));
+    }
+
+    #[test]
+    fn ids_are_matched_by_value_and_type() {
+        assert_eq!(id_key("2"), id_key("2.0"));
+        assert_eq!(id_key("2"), id_key("2e0"));
+        assert_eq!(id_key("-7"), id_key("-7.00"));
+        assert_eq!(id_key(r#""ab""#), id_key(r#""\u0061b""#));
+        assert_ne!(id_key("2"), id_key(r#""2""#));
+        assert_ne!(id_key("2"), id_key("2.5"));
+        let Parsed::Object(e) = parse(br#"{"jsonrpc":"2.0","id":null,"method":"tools/call"}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            e.kind(),
+            Kind::Request,
+            "an id member, even null, makes a request"
+        );
     }
 
     #[test]

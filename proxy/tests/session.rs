@@ -125,7 +125,13 @@ async fn batches_scalars_and_null_params_never_crash() {
         "]".repeat(50_000)
     ))
     .await;
+    // A line that is not JSON never reaches the server; the client gets a parse error.
     c.send("this is not json").await;
+    let r = c.recv().await;
+    assert_eq!(
+        (r["id"].clone(), r["error"]["code"].clone()),
+        (json!(null), json!(-32700))
+    );
     c.send(r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":null}"#)
         .await;
     assert_eq!(c.recv().await["id"], 5);

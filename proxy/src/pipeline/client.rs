@@ -1,5 +1,7 @@
 //! Client → server: `tools/call` through trust, withheld tools, rate limit and the argument
-//! scan; every other request, notification and reply to the server scanned.
+//! scan; every other request, notification and reply to the server scanned. A notification
+//! that names a request's method (`tools/call` without an id) goes through the same policy: a
+//! lenient server may still run it. It is never answered: refused, it is dropped.
 
 use parapet_engine::{Action, Verdict};
 use serde_json::{json, value::RawValue, Value};
@@ -24,24 +26,34 @@ struct CallParams<'a> {
 impl Pipeline {
     pub(super) fn client_message(&self, line: &[u8], env: &Envelope) -> Outcome {
         match env.kind() {
-            Kind::Request => self.client_request(line, env),
-            Kind::Notification => self.scan_part(line, env.params, None, true, None),
+            Kind::Request => self.client_request(line, env, env.id_text()),
+            Kind::Notification if is_request_method(env.method.as_deref()) => {
+                self.client_request(line, env, None)
+            }
+            Kind::Notification => self.scan_part(line, env.params, None, true, Refusal::Drop),
             Kind::Response => {
                 let part = env.result.or(env.error);
-                self.scan_part(line, part, None, true, env.id_text())
+                let id = env.id_text().unwrap_or("null");
+                self.scan_part(line, part, None, true, Refusal::Onward(id))
             }
             Kind::Other => self.whole_message(line, true),
         }
     }
 
-    fn client_request(&self, line: &[u8], env: &Envelope) -> Outcome {
-        let id = env.id_text().unwrap_or("null").to_string();
+    /// A request, or a notification that names a request's method (`reply_to` is `None`:
+    /// refused, it is dropped instead of answered).
+    fn client_request(&self, line: &[u8], env: &Envelope, reply_to: Option<&str>) -> Outcome {
+        let id = reply_to.unwrap_or("null").to_string();
+        let answer = |bytes: Vec<u8>| match reply_to {
+            Some(_) => Outcome::reply(bytes),
+            None => Outcome::drop(),
+        };
         let method = env.method.clone().unwrap_or_default();
         if self.audit_fail_closed() {
             tracing::error!(
                 "refusing {method}: the audit trail cannot be written (audit.fail_closed)"
             );
-            return Outcome::reply(message::error_response(
+            return answer(message::error_response(
                 &id,
                 -32603,
                 "Request refused: audit trail unavailable",
@@ -64,14 +76,14 @@ impl Pipeline {
                     ..
                 })) = params()
                 else {
-                    return Outcome::reply(message::error_response(
+                    return answer(message::error_response(
                         &id,
                         message::INVALID_PARAMS,
                         "Invalid params: tools/call needs one string `name`",
                         json!({"reason": "invalid_params"}),
                     ));
                 };
-                return self.tool_call(line, &id, name.into_owned(), arguments);
+                return self.tool_call(line, reply_to, name.into_owned(), arguments);
             }
             "tools/list" => Pending::ToolsList {
                 first_page: params().ok().flatten().is_none_or(|p| p.cursor.is_none()),
@@ -92,7 +104,7 @@ impl Pipeline {
                         ],
                     );
                     tracing::warn!("refused {method}: {}", d.reason());
-                    return Outcome::reply(self.refuse(
+                    return answer(self.refuse(
                         &id,
                         message::TRUST_DENIED,
                         &format!("Request blocked by trust policy (level={level})"),
@@ -104,8 +116,12 @@ impl Pipeline {
             }
             _ => Pending::Other(method.clone()),
         };
-        let out = self.scan_part(line, env.params, None, true, Some(&id));
-        if out.forward.is_some() {
+        let refusal = match reply_to {
+            Some(id) => Refusal::Reply(id),
+            None => Refusal::Drop,
+        };
+        let out = self.scan_part(line, env.params, None, true, refusal);
+        if let (Some(_), Some(id)) = (&out.forward, reply_to) {
             self.remember(id, pending);
         }
         out
@@ -114,10 +130,15 @@ impl Pipeline {
     fn tool_call(
         &self,
         line: &[u8],
-        id: &str,
+        reply_to: Option<&str>,
         name: String,
         arguments: Option<&RawValue>,
     ) -> Outcome {
+        let id = reply_to.unwrap_or("null");
+        let answer = |bytes: Vec<u8>| match reply_to {
+            Some(_) => Outcome::reply(bytes),
+            None => Outcome::drop(),
+        };
         let level = lock(&self.trust).level();
         let blocked = |reason: String, detections: Value| {
             self.audit.record(
@@ -139,7 +160,7 @@ impl Pipeline {
                 format!("trust_level={}: {}", trust::level_name(level), d.reason()),
                 Value::Null,
             );
-            return Outcome::reply(self.refuse(
+            return answer(self.refuse(
                 id,
                 message::TRUST_DENIED,
                 &format!(
@@ -153,7 +174,7 @@ impl Pipeline {
         let withheld = lock(&self.withheld).get(&name).cloned();
         if let Some(why) = withheld {
             blocked(format!("tool withheld: {why}"), Value::Null);
-            return Outcome::reply(self.refuse(
+            return answer(self.refuse(
                 id,
                 message::TRUST_DENIED,
                 "Tool call blocked: tool withheld by integrity policy",
@@ -176,12 +197,12 @@ impl Pipeline {
             );
             tracing::warn!("rate limit ({}) for {name}: retry after {secs}s", l.limit);
             if self.settings.refuse_as_tool_error {
-                return Outcome::reply(message::tool_error_result(
+                return answer(message::tool_error_result(
                     id,
                     &format!("Rate limit exceeded for {name}; retry after {secs} s"),
                 ));
             }
-            return Outcome::reply(message::error_response(
+            return answer(message::error_response(
                 id,
                 message::RATE_LIMITED,
                 &format!("Rate limit exceeded for {name}"),
@@ -206,7 +227,7 @@ impl Pipeline {
                 format!("content_scan:{}", verdict.flags.join(",")),
                 describe(&verdict.detections),
             );
-            return Outcome::reply(self.refuse(
+            return answer(self.refuse(
                 id,
                 message::REQUEST_CONTENT,
                 "Tool call blocked by content security (reject)",
@@ -247,7 +268,20 @@ impl Pipeline {
                 ],
             );
         }
-        self.remember(id.to_string(), Pending::ToolCall(name));
+        if let Some(id) = reply_to {
+            self.remember(id, Pending::ToolCall(name));
+        }
         Outcome::forward(forward)
     }
+}
+
+/// Methods that only make sense as requests and that the pipeline judges by method: sent as a
+/// notification (no id), they still go through that policy.
+fn is_request_method(method: Option<&str>) -> bool {
+    matches!(
+        method,
+        Some(
+            "tools/call" | "tools/list" | "resources/read" | "prompts/get" | "completion/complete"
+        )
+    )
 }

@@ -47,6 +47,19 @@ impl Outcome {
     }
 }
 
+/// Where the error for a refused message goes.
+#[derive(Clone, Copy, Debug)]
+enum Refusal<'a> {
+    /// Back to its sender, answering its request `id`.
+    Reply(&'a str),
+    /// On to the peer whose request `id` it answers, in its place: a refused reply to a
+    /// server's request must reach the server, not the client (whose own request may share
+    /// the id).
+    Onward(&'a str),
+    /// Nowhere: a notification is never answered.
+    Drop,
+}
+
 #[derive(Debug, Clone)]
 enum Pending {
     ToolCall(String),
@@ -187,13 +200,18 @@ impl Pipeline {
         }
     }
 
-    fn remember(&self, id: String, what: Pending) {
+    fn remember(&self, id: &str, what: Pending) {
         let mut pending = lock(&self.pending);
         if pending.len() >= MAX_PENDING {
             tracing::warn!("{MAX_PENDING} requests without an answer: forgetting them");
             pending.clear();
         }
-        pending.insert(id, what);
+        pending.insert(message::id_key(id), what);
+    }
+
+    /// The request that `id` (an answer's id, as written) answers, forgotten from then on.
+    fn answered(&self, id: &str) -> Option<Pending> {
+        lock(&self.pending).remove(&message::id_key(id))
     }
 
     pub fn audit(&self) -> &Audit {
@@ -281,7 +299,45 @@ impl Pipeline {
                 }
             }
             Parsed::Batch(_) => self.whole_message(line, from_client),
-            Parsed::OtherJson | Parsed::NotJson => self.text_line(line, from_client),
+            Parsed::OtherJson => self.text_line(line, from_client),
+            Parsed::NotJson => self.unparsed_line(line, from_client),
+        }
+    }
+
+    /// A line that is not JSON, or not JSON that every parser reads the same way (duplicate
+    /// keys, a byte-order mark, `NaN`, bytes that are not UTF-8). A lenient parser on the other
+    /// side might still read a request or an answer out of it that the pipeline never judged,
+    /// so it is never passed on: the client gets a JSON-RPC parse error, a server's line is
+    /// dropped, and both are audited. Blank lines pass: nothing can be read out of whitespace.
+    fn unparsed_line(&self, line: &[u8], from_client: bool) -> Outcome {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Outcome::forward(line.to_vec());
+        }
+        let sender = if from_client { "client" } else { "server" };
+        self.audit.record(
+            "malformed_message",
+            vec![
+                ("direction", json!(direction_name(from_client))),
+                ("verdict", json!("reject")),
+                (
+                    "metadata",
+                    json!({"bytes": line.len(), "reason": "not strict JSON (unparseable, duplicate keys, BOM, NaN or not UTF-8)"}),
+                ),
+            ],
+        );
+        tracing::warn!(
+            "dropped a {}-byte line from the {sender} that is not strict JSON: duplicate keys, a byte-order mark, NaN, bytes that are not UTF-8, or not JSON at all",
+            line.len()
+        );
+        if from_client {
+            Outcome::reply(message::error_response(
+                "null",
+                message::PARSE_ERROR,
+                "Parse error",
+                json!({"reason": "not_json"}),
+            ))
+        } else {
+            Outcome::drop()
         }
     }
 
@@ -363,8 +419,7 @@ impl Pipeline {
     }
 
     /// Scans one part of a message (params, result, error, or the whole line) and forwards,
-    /// redacts in place, or refuses. A refused request from either side is answered with an
-    /// error to its sender (`reply_id`); anything else refused is dropped. Never replies to a
+    /// redacts in place, or refuses: the error goes where `refusal` says. Never replies to a
     /// notification.
     fn scan_part(
         &self,
@@ -372,7 +427,7 @@ impl Pipeline {
         part: Option<&RawValue>,
         tool: Option<&str>,
         from_client: bool,
-        reply_id: Option<&str>,
+        refusal: Refusal,
     ) -> Outcome {
         let Some(part) = part else {
             return Outcome::forward(line.to_vec());
@@ -388,7 +443,13 @@ impl Pipeline {
             ("verdict", json!(v.action.as_str())),
             ("detections", describe(&v.detections)),
             ("injection_score", score(&v)),
-            ("message_id", audit_id(reply_id)),
+            (
+                "message_id",
+                audit_id(match refusal {
+                    Refusal::Reply(id) | Refusal::Onward(id) => Some(id),
+                    Refusal::Drop => None,
+                }),
+            ),
         ];
         match v.action {
             Action::Reject => {
@@ -403,14 +464,20 @@ impl Pipeline {
                 } else {
                     message::RESPONSE_CONTENT
                 };
-                match reply_id {
-                    Some(id) => Outcome::reply(message::error_response(
+                match refusal {
+                    Refusal::Reply(id) => Outcome::reply(message::error_response(
                         id,
                         code,
                         "Request blocked by content security (reject)",
                         json!({"reason": "content"}),
                     )),
-                    None => Outcome::drop(),
+                    Refusal::Onward(id) => Outcome::forward(message::error_response(
+                        id,
+                        code,
+                        "Response blocked by content security (reject)",
+                        json!({"reason": "content"}),
+                    )),
+                    Refusal::Drop => Outcome::drop(),
                 }
             }
             Action::Redact => {

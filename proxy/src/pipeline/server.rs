@@ -15,8 +15,11 @@ impl Pipeline {
         match env.kind() {
             // A server's request (sampling, elicitation, roots): refused ones are answered to
             // the server, not passed on.
-            Kind::Request => self.scan_part(line, env.params, None, false, env.id_text()),
-            Kind::Notification => self.scan_part(line, env.params, None, false, None),
+            Kind::Request => {
+                let id = env.id_text().unwrap_or("null");
+                self.scan_part(line, env.params, None, false, Refusal::Reply(id))
+            }
+            Kind::Notification => self.scan_part(line, env.params, None, false, Refusal::Drop),
             Kind::Response => self.server_response(line, env),
             Kind::Other => self.whole_message(line, false),
         }
@@ -24,7 +27,7 @@ impl Pipeline {
 
     fn server_response(&self, line: &[u8], env: &Envelope) -> Outcome {
         let id = env.id_text().unwrap_or("null").to_string();
-        let pending = lock(&self.pending).remove(&id);
+        let pending = self.answered(&id);
         let tool = match &pending {
             Some(Pending::ToolCall(t)) => Some(t.as_str()),
             _ => None,

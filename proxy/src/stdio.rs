@@ -190,12 +190,12 @@ where
             let _ = closed_tx.send(());
         })
     };
-    let server_reader = {
+    let mut server_reader = {
         let (p, onward, back) = (pipeline.clone(), to_client.clone(), to_server.clone());
         // Answers to the server's refused requests go back until its stdin is closed.
         tokio::spawn(async move { pump(&p, child_out, max, false, &onward, &back).await })
     };
-    let stderr_pump = {
+    let mut stderr_pump = {
         let p = pipeline.clone();
         tokio::spawn(async move {
             let mut frames = FrameReader::new(BufReader::new(child_err), STDERR_LINE_CAP);
@@ -229,8 +229,20 @@ where
     };
 
     let status = shutdown::supervise(&mut child, signals, closed_rx, opts.grace).await?;
-    let _ = server_reader.await;
-    let _ = stderr_pump.await;
+    // What the server wrote before it exited is still relayed; but a process it started may
+    // hold its stdout and stderr open for as long as it lives (`npx`, shell wrappers,
+    // daemons), so the pumps get the grace period to drain, not more.
+    let drained = async {
+        let _ = (&mut server_reader).await;
+        let _ = (&mut stderr_pump).await;
+    };
+    if tokio::time::timeout(opts.grace, drained).await.is_err() {
+        tracing::warn!(
+            "the server exited but something it started still holds its output open: not waiting for it"
+        );
+        server_reader.abort();
+        stderr_pump.abort();
+    }
     client_reader.abort();
     let _ = client_reader.await;
     close(&to_client).await;

@@ -338,6 +338,22 @@ async fn server_exit_code_and_client_eof_with_a_stubborn_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_whose_child_outlives_it_does_not_hold_the_proxy() {
+    // `sleep` inherits the server's stdout and stderr and keeps them open for 30 s.
+    let dir = TempDir::new("grandchild");
+    let cfg = config(&dir, "proxy:\n  shutdown_grace_ms: 200\n");
+    let c = Client::start(&cfg, "sh", &["sh", "-c", "sleep 30 & exit 3"]);
+    let started = std::time::Instant::now();
+    let code = tokio::time::timeout(std::time::Duration::from_secs(10), c.task)
+        .await
+        .expect("the proxy ends soon after its server")
+        .unwrap()
+        .unwrap();
+    assert_eq!(code, 3);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_requests_and_client_replies_are_scanned() {
     let dir = TempDir::new("sampling");
     let mut c = Client::mock(&config(&dir, ""), "mock", &[]);

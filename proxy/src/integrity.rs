@@ -195,6 +195,11 @@ impl Integrity {
         self.pins.verify(self.key.as_deref())
     }
 
+    /// Whether a tool of this name is pinned.
+    pub fn is_pinned(&self, name: &str) -> bool {
+        self.pins.tools.contains_key(name)
+    }
+
     /// Checks one page. `first_page`: the request had no cursor. `last_page`: no `nextCursor`.
     pub fn check_page(&mut self, tools: &[Value], first_page: bool, last_page: bool) -> PageCheck {
         if first_page {

@@ -114,6 +114,22 @@ pub fn splice(line: &[u8], part: &RawValue, with: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `line` with each part (a slice of it; parts do not overlap) replaced by its bytes.
+pub fn splice_many(line: &[u8], mut parts: Vec<(&RawValue, Vec<u8>)>) -> Vec<u8> {
+    let offset = |p: &RawValue| p.get().as_ptr() as usize - line.as_ptr() as usize;
+    parts.sort_by_key(|(p, _)| offset(p));
+    let mut out = Vec::with_capacity(line.len());
+    let mut at = 0;
+    for (part, with) in parts {
+        let start = offset(part);
+        out.extend_from_slice(&line[at..start]);
+        out.extend_from_slice(&with);
+        at = start + part.get().len();
+    }
+    out.extend_from_slice(&line[at..]);
+    out
+}
+
 /// A JSON-RPC error response for request `id` (its JSON text).
 pub fn error_response(id: &str, code: i64, message: &str, data: serde_json::Value) -> Vec<u8> {
     let mut out = format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"error\":").into_bytes();

@@ -251,6 +251,11 @@ async fn poisoned_tools_are_withheld_and_refused() {
     assert!(audit_lines(&dir)
         .iter()
         .any(|l| l["event_type"] == "tool_poisoning"));
+    // The poisoned tool is not pinned on first sight: a clean version later is a new tool,
+    // not a "modified" one measured against the poisoned baseline.
+    let pins = std::fs::read_to_string(dir.0.join("manifests").join("mock.json")).unwrap();
+    let pins: serde_json::Value = serde_json::from_str(&pins).unwrap();
+    assert!(pins["tools"].get("echo").is_some() && pins["tools"].get("add").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

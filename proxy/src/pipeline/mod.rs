@@ -21,6 +21,7 @@ use crate::trust::Trust;
 
 mod client;
 mod server;
+mod tools_list;
 
 /// What to do with one frame: send `forward` on in its direction, `reply` back to its sender.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,313 @@
+//! A `tools/list` result: each tool is scanned alone (a poisoned description or schema
+//! withholds it), classified for the trust tiers and checked against the manifest pins; every
+//! other member of the result (`_meta`, `nextCursor`…) is scanned too. The result is read as
+//! raw slices of the line: what is withheld or redacted is cut or spliced in place, and every
+//! other byte goes on as the server wrote it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use parapet_engine::Action;
+use serde_json::{json, value::RawValue, Value};
+
+use super::*;
+use crate::message;
+use crate::trust;
+
+/// The members of a JSON object in order, duplicates kept (a map would keep one of them).
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Members<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Members<'a>, M::Error> {
+                let mut out = Vec::new();
+                while let Some(pair) = m.next_entry::<String, &'de RawValue>()? {
+                    out.push(pair);
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// One tool of the listing: its bytes as written, its value, and what the scan made of it.
+struct Listed<'a> {
+    raw: &'a RawValue,
+    value: Value,
+    name: String,
+    redacted: Option<Vec<u8>>,
+}
+
+impl Pipeline {
+    /// `None` when the result is not an object with a `tools` array: it is then scanned whole
+    /// like any other result.
+    pub(super) fn tools_list(
+        &self,
+        line: &[u8],
+        id: &str,
+        result: &RawValue,
+        first_page: bool,
+    ) -> Option<Outcome> {
+        let Members(pairs) = serde_json::from_str(result.get()).ok()?;
+        let members: BTreeMap<String, &RawValue> = pairs.iter().cloned().collect();
+        if members.len() != pairs.len() {
+            // Two members of one name (two `tools` arrays) could be read either way by the
+            // client: the listing is refused, never judged by one and used by the other.
+            self.audit.record(
+                "malformed_message",
+                vec![
+                    ("direction", json!("response")),
+                    ("verdict", json!("reject")),
+                    ("message_id", audit_id(Some(id))),
+                    (
+                        "metadata",
+                        json!({"reason": "tools/list result with duplicate members"}),
+                    ),
+                ],
+            );
+            tracing::warn!("tools/list result {id} refused: it has duplicate members");
+            return Some(Outcome::forward(self.refuse(
+                id,
+                message::RESPONSE_CONTENT,
+                "Tool response blocked by content security",
+                "malformed",
+                false,
+            )));
+        }
+        let tools_raw = *members.get("tools")?;
+        let items: Vec<&RawValue> = serde_json::from_str(tools_raw.get()).ok()?;
+        let last_page = members
+            .get("nextCursor")
+            .is_none_or(|c| c.get().trim() == "null");
+        let mut splices: Vec<(&RawValue, Vec<u8>)> = Vec::new();
+        // Everything beside the tools: refused whole, or redacted in place.
+        for (key, part) in members.iter().filter(|(k, _)| k.as_str() != "tools") {
+            let v = self.judge_json(part.get().as_bytes(), None);
+            match v.action {
+                Action::Reject => {
+                    self.audit.record(
+                        "content_rejected",
+                        vec![
+                            ("direction", json!("response")),
+                            ("verdict", json!("reject")),
+                            ("detections", describe(&v.detections)),
+                            ("message_id", audit_id(Some(id))),
+                            ("metadata", json!({"flags": v.flags, "member": key})),
+                        ],
+                    );
+                    tracing::warn!(
+                        "tools/list result refused: its `{key}` failed the content scan ({})",
+                        v.flags.join(", ")
+                    );
+                    return Some(Outcome::forward(self.refuse(
+                        id,
+                        message::RESPONSE_CONTENT,
+                        "Tool response blocked by content security",
+                        "content",
+                        false,
+                    )));
+                }
+                Action::Redact => {
+                    self.audit.record(
+                        "content_redacted",
+                        vec![
+                            ("direction", json!("response")),
+                            ("detections", describe(&v.detections)),
+                            ("message_id", audit_id(Some(id))),
+                        ],
+                    );
+                    splices.push((part, self.scanner.redact_json(part.get().as_bytes(), &v)));
+                }
+                _ => {}
+            }
+        }
+        let mut listed = Vec::with_capacity(items.len());
+        let mut poisoned: BTreeSet<String> = BTreeSet::new();
+        for raw in items {
+            let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+            let name = value
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let mut tool = Listed {
+                raw,
+                value,
+                name,
+                redacted: None,
+            };
+            self.scan_tool(&mut tool, &mut poisoned);
+            // Its own statement: the trust lock is taken again below.
+            let learned = lock(&self.trust).learn(&tool.value);
+            if let Some((n, class, why, new)) = learned {
+                let verdict = match lock(&self.trust).check_tool(&n) {
+                    Ok(_) => "allowed".to_string(),
+                    Err(d) => format!("refused: {}", d.reason()),
+                };
+                let class = trust::class_name(class);
+                if new {
+                    tracing::info!("tool {n:?}: class {class} from {why}; {verdict}");
+                } else {
+                    tracing::debug!("tool {n:?}: class {class} from {why}; {verdict}");
+                }
+            }
+            listed.push(tool);
+        }
+        let mut reasons: HashMap<String, String> = poisoned
+            .iter()
+            .map(|n| (n.clone(), "description failed the content scan".to_string()))
+            .collect();
+        for n in self.check_pins(&listed, &poisoned, first_page, last_page) {
+            reasons
+                .entry(n)
+                .or_insert_with(|| "changed since pinned".into());
+        }
+        {
+            // This listing decides for the tools it shows: withheld again, or released.
+            let mut w = lock(&self.withheld);
+            for t in &listed {
+                match reasons.get(&t.name) {
+                    Some(why) => w.insert(t.name.clone(), why.clone()),
+                    None => w.remove(&t.name),
+                };
+            }
+        }
+        let tools_changed = !reasons.is_empty() || listed.iter().any(|t| t.redacted.is_some());
+        if tools_changed {
+            let kept: Vec<&[u8]> = listed
+                .iter()
+                .filter(|t| !reasons.contains_key(&t.name))
+                .map(|t| {
+                    t.redacted
+                        .as_deref()
+                        .unwrap_or_else(|| t.raw.get().as_bytes())
+                })
+                .collect();
+            let mut array = b"[".to_vec();
+            array.extend(kept.join(&b","[..]));
+            array.push(b']');
+            splices.push((tools_raw, array));
+        }
+        if splices.is_empty() {
+            return Some(Outcome::forward(line.to_vec()));
+        }
+        Some(Outcome::forward(message::splice_many(line, splices)))
+    }
+
+    /// Scans one tool: a rejected one is `poisoned`, a redacted one keeps its redacted bytes
+    /// (and value, for the pins).
+    fn scan_tool(&self, tool: &mut Listed, poisoned: &mut BTreeSet<String>) {
+        let bytes = tool.raw.get().as_bytes();
+        let v = self.judge_json(bytes, Some(&tool.name));
+        match v.action {
+            Action::Reject => {
+                self.audit.record(
+                    "tool_poisoning",
+                    vec![
+                        ("tool_name", json!(tool.name)),
+                        ("direction", json!("response")),
+                        ("verdict", json!("reject")),
+                        ("detections", describe(&v.detections)),
+                    ],
+                );
+                tracing::warn!(
+                    "tool {:?} withheld: its description or schema failed the content scan ({})",
+                    tool.name,
+                    v.flags.join(", ")
+                );
+                poisoned.insert(tool.name.clone());
+            }
+            Action::Redact => {
+                let red = self.scanner.redact_json(bytes, &v);
+                if let Ok(value) = serde_json::from_slice(&red) {
+                    tool.value = value;
+                    tool.redacted = Some(red);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks the listing against the pins (a poisoned tool is never pinned on first sight);
+    /// returns the tools to withhold for having changed.
+    fn check_pins(
+        &self,
+        listed: &[Listed],
+        poisoned: &BTreeSet<String>,
+        first_page: bool,
+        last_page: bool,
+    ) -> BTreeSet<String> {
+        let Some(integrity) = &self.integrity else {
+            return BTreeSet::new();
+        };
+        let mut integrity = lock(integrity);
+        let values: Vec<Value> = listed
+            .iter()
+            .filter(|t| !poisoned.contains(&t.name) || integrity.is_pinned(&t.name))
+            .map(|t| t.value.clone())
+            .collect();
+        let check = integrity.check_page(&values, first_page, last_page);
+        if !check.pinned.is_empty() {
+            self.audit.record(
+                "manifest_change",
+                vec![(
+                    "metadata",
+                    json!({"action": "initial_store", "tools": check.pinned}),
+                )],
+            );
+            tracing::info!("pinned {} tools on first sight", check.pinned.len());
+        }
+        let new_names: Vec<String> = check
+            .pinned
+            .iter()
+            .chain(&check.diff.added)
+            .cloned()
+            .collect();
+        for (tool, other) in integrity.shadowed_by(&new_names) {
+            self.audit.record(
+                "tool_shadowing",
+                vec![
+                    ("tool_name", json!(tool)),
+                    ("metadata", json!({"also_on_server": other})),
+                ],
+            );
+            tracing::warn!(
+                "tool {tool:?} has the same name as a tool of server {other:?} (shadowing)"
+            );
+        }
+        if !check.diff.is_empty() {
+            let d = &check.diff;
+            self.audit.record(
+                "manifest_change",
+                vec![(
+                    "metadata",
+                    json!({"action": "change_detected", "diff": {"added": d.added, "removed": d.removed, "modified": d.modified}, "withheld": check.withhold}),
+                )],
+            );
+            tracing::warn!(
+                "tool manifest changed since it was pinned: added={:?} removed={:?} modified={:?}{}",
+                d.added,
+                d.removed,
+                d.modified,
+                if check.withhold.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; withheld until `mcp-parapet approve --name {}`",
+                        self.settings.server_name
+                    )
+                }
+            );
+        }
+        check.withhold
+    }
+}

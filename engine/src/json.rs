@@ -45,6 +45,8 @@ pub struct Segment {
     pub ordinal: usize,
     /// The pointer of the value this string is (or, for a key, names).
     path: usize,
+    /// Whether this string is an object key.
+    pub is_key: bool,
 }
 
 /// Path tree: each node is (parent, token).
@@ -95,7 +97,7 @@ impl Joined {
         Ok(joined)
     }
 
-    fn push_string(&mut self, s: &str, path: usize, ordinal: &mut usize) {
+    fn push_string(&mut self, s: &str, path: usize, is_key: bool, ordinal: &mut usize) {
         if !self.buf.is_empty() {
             self.buf.push(SEPARATOR);
         }
@@ -104,6 +106,7 @@ impl Joined {
             len: s.len(),
             ordinal: *ordinal,
             path,
+            is_key,
         });
         *ordinal += 1;
         self.buf.extend_from_slice(s.as_bytes());
@@ -128,7 +131,7 @@ impl Joined {
         let mut value_path = Some(0);
         while let Some(path) = value_path {
             match nodes.get(j) {
-                Some(Node::String(s)) => self.push_string(s, path, ordinal),
+                Some(Node::String(s)) => self.push_string(s, path, false, ordinal),
                 Some(Node::Object { len, .. }) => stack.push(Open::Object { left: *len, path }),
                 Some(Node::Array { len, .. }) => stack.push(Open::Array {
                     left: *len,
@@ -151,7 +154,7 @@ impl Joined {
                             .nodes
                             .push((*path, PathToken::Key((*key).to_string())));
                         let child = self.paths.nodes.len() - 1;
-                        self.push_string(key, child, ordinal);
+                        self.push_string(key, child, true, ordinal);
                         j += 1;
                         value_path = Some(child);
                         break;
@@ -168,6 +171,17 @@ impl Joined {
                     }
                 }
             }
+        }
+    }
+
+    /// Writes `token` in place of key segment `segment` in every pointer through it: a key
+    /// that holds a secret must not reach the audit trail or a report as part of a pointer.
+    pub fn mask_key(&mut self, segment: usize, token: &str) {
+        let Some(seg) = self.segments.get(segment).filter(|s| s.is_key) else {
+            return;
+        };
+        if let Some((_, PathToken::Key(k))) = self.paths.nodes.get_mut(seg.path) {
+            *k = token.to_string();
         }
     }
 

@@ -293,7 +293,7 @@ impl Scanner {
                 None,
             ));
         }
-        let joined = Joined::parse(json)?;
+        let mut joined = Joined::parse(json)?;
         let buf = &joined.buf;
         let mut detections = Vec::new();
         if let Some(at) = input::first_control_character(buf) {
@@ -364,6 +364,26 @@ impl Scanner {
             }
             detections.extend(found_all);
         }
+        // A key that holds a secret or personal data is written as `[REDACTED:<kind>]` in
+        // every pointer (the pointers of the detections in it and under it): a pointer goes to
+        // the audit trail and to reports, where the matched bytes never go.
+        let secret_keys: Vec<(usize, String)> = detections
+            .iter()
+            .filter(|d| matches!(d.category, Category::Secret | Category::Pii))
+            .filter_map(|d| d.pieces.first().map(|&(seg, _, _)| (seg, d.kind.clone())))
+            .filter(|&(seg, _)| joined.segments.get(seg).is_some_and(|s| s.is_key))
+            .collect();
+        if !secret_keys.is_empty() {
+            for (seg, kind) in &secret_keys {
+                joined.mask_key(*seg, &format!("[REDACTED:{kind}]"));
+            }
+            for d in &mut detections {
+                if let Some(&(seg, _, _)) = d.pieces.first() {
+                    d.pointer = Some(joined.pointer(seg));
+                }
+            }
+        }
+        let buf = &joined.buf;
         // A detection's first piece is in the string its pointer names.
         let text_of = |d: &Detection| {
             let &(ordinal, _, _) = d.pieces.first()?;

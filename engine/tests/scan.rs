@@ -539,6 +539,27 @@ fn hidden_tag_text_split_by_invisibles_or_longer_than_a_window_is_found() {
 }
 
 #[test]
+fn a_secret_used_as_a_key_never_appears_in_a_pointer() {
+    let token = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
+    let doc = format!(
+        r#"{{"tokens": {{"{token}": "contact jane.doe@corp.example"}}, "a": ["x", {{"b": "AKIAQYLPMN5HHHFPZAM2"}}]}}"#
+    );
+    let v = rules_only().scan_json(doc.as_bytes()).unwrap();
+    let pointers: Vec<&str> = v
+        .detections
+        .iter()
+        .map(|d| d.pointer.as_deref().unwrap())
+        .collect();
+    assert_eq!(pointers.len(), 3, "{v:?}");
+    assert!(pointers.iter().all(|p| !p.contains("ghp_")), "{pointers:?}");
+    assert!(pointers.contains(&"/tokens/[REDACTED:github_token]"));
+    assert!(pointers.contains(&"/a/1/b"));
+    // Redaction still finds the key by its place, not by its pointer.
+    let red = String::from_utf8(rules_only().redact_json(doc.as_bytes(), &v)).unwrap();
+    assert!(!red.contains(token) && serde_json::from_str::<serde_json::Value>(&red).is_ok());
+}
+
+#[test]
 fn tokens_one_byte_apart_are_each_found() {
     // A rule that consumes the byte after its value (Discord tokens end on a non-token byte)
     // must not take it from the next token, which opens on that same byte.

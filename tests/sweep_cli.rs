@@ -279,3 +279,49 @@ fn gitignore_is_honoured_only_when_asked() {
         ["logs/kept.log"]
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn pipes_and_fifos_are_read_as_streams() {
+    use std::process::Stdio;
+    let d = tree("fifo");
+    // A path that is a pipe (`/dev/stdin` here, `<(cmd)` in a shell): read once, not reopened.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
+        .args(["scan", "--format", "jsonl", "/dev/stdin"])
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("parapet-sweep-cache"),
+        )
+        .env_remove("PARAPET_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("token {TOKEN}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(jsonl(&out)[0]["column"], 7);
+    // A FIFO: opening it twice waited forever for a second writer.
+    let fifo = d.join("ff");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(fifo, format!("x\ntoken {TOKEN}\n")).unwrap();
+        })
+    };
+    let out = scan(&d, &["--format", "jsonl", "ff"]);
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(jsonl(&out)[0]["line"], 2);
+    let _ = std::fs::remove_dir_all(&d);
+}

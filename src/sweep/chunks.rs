@@ -1,8 +1,9 @@
 //! Scanning bytes that may be larger than one message: in chunks, each scanned with `OVERLAP`
 //! bytes of context on both sides and keeping only the findings that start in its own part, so
 //! a match across a boundary is found exactly once and look-behind (`\b`, a preceding
-//! character) sees what it would see in the whole text. In memory (mmap): chunks in parallel;
-//! streams (stdin, decompressed data): one chunk at a time, memory bounded.
+//! character) sees what it would see in the whole text. Regular files: chunks read by position
+//! and scanned in parallel; streams (stdin, pipes, decompressed data): one chunk at a time;
+//! memory bounded either way.
 
 use std::io::Read;
 
@@ -132,6 +133,106 @@ pub fn scan_slice(
     ))
 }
 
+/// Fills `buf` from `file` at `offset`; fewer bytes at the end of the file (or if it shrank
+/// meanwhile). Positional reads: chunks are read by several threads at once.
+fn read_at(file: &std::fs::File, buf: &mut Vec<u8>, offset: u64, len: usize) -> Result<()> {
+    #[cfg(unix)]
+    use std::os::unix::fs::FileExt;
+    #[cfg(windows)]
+    use std::os::windows::fs::FileExt;
+    buf.resize(len, 0);
+    let mut got = 0;
+    while got < len {
+        #[cfg(unix)]
+        let n = file.read_at(&mut buf[got..], offset + got as u64);
+        #[cfg(windows)]
+        let n = file.seek_read(&mut buf[got..], offset + got as u64);
+        match n {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    buf.truncate(got);
+    Ok(())
+}
+
+/// What one chunk of a file holds: its findings (lines counted from the chunk's start, line
+/// 0 being the part before its first newline, columns from the chunk's start on that line),
+/// and its newlines, to place the next chunks.
+struct FileChunk {
+    found: Vec<Found>,
+    newlines: usize,
+    /// Offset in the file just past the chunk's last newline.
+    after_last_newline: Option<usize>,
+    own_end: usize,
+}
+
+/// Scans a regular file of `len` bytes in parallel chunks read with positional reads, each
+/// chunk with its context on both sides: memory stays at a few chunks per thread, and a file
+/// that shrinks while it is read is scanned as far as it goes (a memory map faults there).
+pub fn scan_file(
+    scanner: &Scanner,
+    file: &std::fs::File,
+    len: u64,
+    plan: Plan,
+    keep_values: bool,
+) -> Result<Vec<Found>> {
+    let len = len as usize;
+    let starts: Vec<usize> = (0..len.max(1)).step_by(plan.chunk).collect();
+    let chunks: Vec<FileChunk> = starts
+        .par_iter()
+        .map(|&s| {
+            let from = s.saturating_sub(plan.overlap);
+            let mut buf = Vec::new();
+            read_at(
+                file,
+                &mut buf,
+                from as u64,
+                (s + plan.chunk + plan.overlap).min(len) - from,
+            )?;
+            let (own_start, own_end) = (s - from, (s + plan.chunk).min(len) - from);
+            let own_end = own_end.min(buf.len());
+            let own_start = own_start.min(own_end);
+            let dets = owned(scanner, &buf, 0, (own_start, own_end), buf.len())?;
+            let mut found = finish(&buf, dets, keep_values, (own_start, 0, own_start as isize));
+            for f in &mut found {
+                f.detection.span.0 += from;
+                f.detection.span.1 += from;
+            }
+            let own = &buf[own_start..own_end];
+            Ok(FileChunk {
+                found,
+                newlines: memchr::memchr_iter(b'\n', own).count(),
+                after_last_newline: memchr::memrchr(b'\n', own).map(|p| from + own_start + p + 1),
+                own_end: from + own_end,
+            })
+        })
+        .collect::<Result<_>>()?;
+    // Lines and columns from the start of the file: each chunk's line 0 continues the line
+    // the chunks before it ended on.
+    let (mut line, mut line_start) = (1usize, 0usize);
+    let mut out = Vec::new();
+    for (c, &s) in chunks.into_iter().zip(&starts) {
+        for mut f in c.found {
+            if f.line == 0 {
+                f.column += s - line_start;
+            }
+            f.line += line;
+            out.push(f);
+        }
+        line += c.newlines;
+        if let Some(p) = c.after_last_newline {
+            line_start = p;
+        }
+        if c.own_end < (s + plan.chunk).min(len) {
+            break; // the file shrank while it was read
+        }
+    }
+    Ok(out)
+}
+
 /// Scans a stream one chunk at a time; memory stays at about chunk + 2 × overlap.
 /// `progress` is told how many bytes each step consumed. Returns the findings and the length.
 pub fn scan_stream(
@@ -224,7 +325,22 @@ mod tests {
                 text.push(' ');
             }
             let bytes = text.as_bytes();
+            let path = std::env::temp_dir()
+                .join(format!("parapet-chunks-{}-{shift}.txt", std::process::id()));
+            std::fs::write(&path, bytes).unwrap();
+            let file = std::fs::File::open(&path).unwrap();
+            let from_file = scan_file(&scanner, &file, bytes.len() as u64, plan, false).unwrap();
+            std::fs::remove_file(&path).unwrap();
+            let column = |at: usize| at - text[..at].rfind('\n').map_or(0, |p| p + 1) + 1;
+            let columns: Vec<usize> = from_file
+                .iter()
+                .filter(|f| f.detection.kind == "github_token")
+                .map(|f| f.column)
+                .collect();
+            let want: Vec<usize> = expect.iter().map(|&(at, _)| column(at)).collect();
+            assert_eq!(columns, want, "file columns, shift {shift}");
             for (label, found) in [
+                ("file", from_file),
                 ("slice", scan_slice(&scanner, bytes, plan, false).unwrap()),
                 (
                     "stream",

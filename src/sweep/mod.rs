@@ -136,25 +136,25 @@ fn report(path: String, found: Vec<Found>, json: bool, tally: &Tally) -> Report 
     }
 }
 
-/// One path: a plain file is mapped and scanned in parallel chunks; anything compressed, an
-/// archive or standard input is streamed.
+/// One path: a regular file is read by position and scanned in parallel chunks; anything
+/// compressed, an archive, a pipe or standard input is streamed.
 fn scan_path(scanner: &Scanner, path: &Path, opts: &Options, tally: &Tally) -> Result<Vec<Report>> {
     let name = display(path);
     let (mut stream, head) = Sniffed::new(source::open(path).context("cannot open")?, 512)?;
     let compression = Compression::sniff(&head);
-    if compression == Compression::None && path.as_os_str() != "-" && !source::is_tar(&head) {
-        let file = std::fs::File::open(path).context("cannot open")?;
-        // SAFETY: the map is read-only; a file truncated while we scan it can fault, as with
-        // any mmap-based tool; we scan files at rest.
-        let map = if file.metadata()?.len() == 0 {
-            None
-        } else {
-            Some(unsafe { memmap2::Mmap::map(&file) }.context("cannot map")?)
-        };
-        let data: &[u8] = map.as_deref().unwrap_or(&[]);
-        return Ok(scan_bytes(scanner, name, data, opts, tally)?
-            .into_iter()
-            .collect());
+    // A regular file with a size is read by position, in parallel chunks. Anything else —
+    // a pipe, a FIFO, `/dev/stdin`, a `/proc` file that says it is empty — is streamed from
+    // the reader already open: opening it again would find it drained, or wait forever.
+    let regular = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file() && m.len() > 0);
+    if let (Compression::None, Some(meta)) = (compression, regular) {
+        if path.as_os_str() != "-" && !source::is_tar(&head) {
+            let file = std::fs::File::open(path).context("cannot open")?;
+            return Ok(scan_file(scanner, name, &file, meta.len(), opts, tally)?
+                .into_iter()
+                .collect());
+        }
     }
     let decoded = compression.decoder(Box::new(&mut stream))?;
     let (mut decoded, head) = Sniffed::new(decoded, 512)?;
@@ -198,30 +198,37 @@ fn skip_binary(head: &[u8], opts: &Options, tally: &Tally) -> bool {
     false
 }
 
-fn scan_bytes(
+/// A regular file: plain text in parallel chunks read by position; JSON modes as a stream.
+fn scan_file(
     scanner: &Scanner,
     name: String,
-    data: &[u8],
+    file: &std::fs::File,
+    len: u64,
     opts: &Options,
     tally: &Tally,
 ) -> Result<Option<Report>> {
-    if skip_binary(&data[..data.len().min(8192)], opts, tally) {
+    if opts.json_doc || opts.json_lines {
+        let mut reader = std::io::BufReader::new(file);
+        let (mut stream, head) = Sniffed::new(Box::new(&mut reader), 8192)?;
+        return scan_stream(scanner, name, &mut stream, &head, opts, tally);
+    }
+    let mut head = Vec::new();
+    {
+        use std::io::Read;
+        file.take(8192).read_to_end(&mut head)?;
+    }
+    if skip_binary(&head, opts, tally) {
         return Ok(None);
     }
-    tally.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-    let found = if opts.json_doc {
-        json_doc(scanner, data)?
-    } else if opts.json_lines {
-        json_lines(scanner, &mut &data[..], opts)?
-    } else {
-        chunks::scan_slice(scanner, data, Plan::for_scanner(scanner), opts.keep_values)?
-    };
-    Ok(Some(report(
-        name,
-        found,
-        opts.json_doc || opts.json_lines,
-        tally,
-    )))
+    let found = chunks::scan_file(
+        scanner,
+        file,
+        len,
+        Plan::for_scanner(scanner),
+        opts.keep_values,
+    )?;
+    tally.bytes.fetch_add(len, Ordering::Relaxed);
+    Ok(Some(report(name, found, false, tally)))
 }
 
 fn scan_stream(

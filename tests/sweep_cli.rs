@@ -55,10 +55,16 @@ fn directories_compressed_streams_and_archive_members() {
     let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
     xz.write_all(line(AWS).as_bytes()).unwrap();
     std::fs::write(d.join("logs/old/app.3.xz"), xz.finish().unwrap()).unwrap();
-    let zst = ruzstd::encoding::compress_to_vec(
-        line(TOKEN).as_bytes(),
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
+    // A skippable frame, then the text in two frames (`cat a.zst b.zst`): every frame is read.
+    let text = line(TOKEN);
+    let cut = text.find('\n').unwrap() + 1;
+    let mut zst = vec![0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, b'a', b'b', b'c'];
+    for part in [&text[..cut], &text[cut..]] {
+        zst.extend(ruzstd::encoding::compress_to_vec(
+            part.as_bytes(),
+            ruzstd::encoding::CompressionLevel::Fastest,
+        ));
+    }
     std::fs::write(d.join("logs/old/app.4.zst"), zst).unwrap();
     let mut tar = tar::Builder::new(Vec::new());
     let body = line(AWS);

@@ -2,9 +2,11 @@
 //! bzip2 and xz streams (recognised by their magic bytes, not their names) and tar archives,
 //! whose members become inputs of their own (`archive.tar.gz!path/in/archive`).
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 /// How an input's bytes are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,7 +22,10 @@ impl Compression {
     pub fn sniff(head: &[u8]) -> Compression {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+            // A skippable frame (magic 0x184D2A5?) may open a zstd stream.
+            || (head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18])
+        {
             Compression::Zstd
         } else if head.starts_with(b"BZh") && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
         {
@@ -37,14 +42,87 @@ impl Compression {
         Ok(match self {
             Compression::None => r,
             Compression::Gzip => Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(r))),
-            Compression::Zstd => Box::new(BufReader::new(
-                ruzstd::decoding::StreamingDecoder::new(r).map_err(io::Error::other)?,
-            )),
+            Compression::Zstd => Box::new(BufReader::new(ZstdFrames::new(r)?)),
             Compression::Bzip2 => Box::new(BufReader::new(bzip2::bufread::MultiBzDecoder::new(r))),
             Compression::Xz => Box::new(BufReader::new(
                 liblzma::bufread::XzDecoder::new_multi_decoder(r),
             )),
         })
+    }
+}
+
+/// The source of a zstd stream, shared with the decoder of its current frame so that it is
+/// still there when the frame ends (or its header turns out to be a skippable frame's).
+struct Shared<'a>(Rc<RefCell<Box<dyn BufRead + 'a>>>);
+
+impl Read for Shared<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.borrow_mut().read(buf)
+    }
+}
+
+/// Every frame of a zstd stream, one after the other, as `zstd -d` reads them (`cat a.zst
+/// b.zst`, `zstd --adapt`, pzstd): a single-frame decoder stopped after the first and the rest
+/// went unscanned. Skippable frames are skipped.
+struct ZstdFrames<'a> {
+    source: Rc<RefCell<Box<dyn BufRead + 'a>>>,
+    frame: Option<ruzstd::decoding::StreamingDecoder<Shared<'a>, ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<'a> ZstdFrames<'a> {
+    fn new(r: Box<dyn BufRead + 'a>) -> io::Result<Self> {
+        let mut frames = ZstdFrames {
+            source: Rc::new(RefCell::new(r)),
+            frame: None,
+        };
+        if !frames.next_frame()? {
+            return Err(io::Error::other("empty zstd stream"));
+        }
+        Ok(frames)
+    }
+
+    /// Starts the next data frame; false at the end of the stream.
+    fn next_frame(&mut self) -> io::Result<bool> {
+        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        loop {
+            if self.source.borrow_mut().fill_buf()?.is_empty() {
+                return Ok(false);
+            }
+            match ruzstd::decoding::StreamingDecoder::new(Shared(self.source.clone())) {
+                Ok(frame) => {
+                    self.frame = Some(frame);
+                    return Ok(true);
+                }
+                Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame {
+                    length,
+                    ..
+                })) => {
+                    let mut source = self.source.borrow_mut();
+                    io::copy(&mut (&mut *source).take(u64::from(length)), &mut io::sink())?;
+                }
+                Err(e) => return Err(io::Error::other(e)),
+            }
+        }
+    }
+}
+
+impl Read for ZstdFrames<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(frame) = &mut self.frame {
+                let n = frame.read(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+                self.frame = None;
+            }
+            if !self.next_frame()? {
+                return Ok(0);
+            }
+        }
     }
 }
 

@@ -117,17 +117,10 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     })?;
     if let Some(dest) = &args.redact_to {
         let categories = redact_categories(&args.redact_categories)?;
-        let by_path: std::collections::HashMap<&str, &output::Report> = result
-            .reports
-            .iter()
-            .map(|r| (r.path.as_str(), r))
-            .collect();
         let mut errors = Vec::new();
         for f in &result.files {
             let name = sweep::display(f);
-            if let Err(e) =
-                sweep::redact_to::write_copy(&scanner, f, &name, &by_path, dest, &categories)
-            {
+            if let Err(e) = sweep::redact_to::write_copy(&scanner, f, dest, &categories) {
                 errors.push(format!("{name}: --redact-to: {e:#}"));
             }
         }

@@ -1,17 +1,19 @@
 //! `scan --redact-to DIR`: sanitized copies of the inputs, in the same tree and compressed the
 //! same way, with every finding of the chosen categories replaced by `[REDACTED:<kind>]`
 //! whatever the proxy policies say. Archives are rebuilt member by member. Each file (or
-//! member) is rewritten in memory.
+//! member) is rewritten in memory and scanned again as text for it: the copy never depends on
+//! how (or whether) the report scanned it — a file skipped as binary, one read as JSON, or two
+//! whose names display alike are all redacted by what is in their own bytes. A copy is written
+//! under a temporary name and renamed once whole.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use parapet_engine::{Action, Category, Scanner, Verdict};
 
+use super::chunks::{self, Plan};
 use super::source::{self, Compression, Sniffed};
-use crate::output::Report;
 
 /// Where the copy of `input` goes: `dest` plus the input's path without root or `..` parts.
 pub fn destination(dest: &Path, input: &Path) -> PathBuf {
@@ -24,16 +26,9 @@ pub fn destination(dest: &Path, input: &Path) -> PathBuf {
     out
 }
 
-fn redacted(
-    scanner: &Scanner,
-    data: &[u8],
-    report: Option<&Report>,
-    categories: &[Category],
-) -> Vec<u8> {
-    let Some(report) = report else {
-        return data.to_vec();
-    };
-    let mut v: Verdict = report.verdict.clone();
+fn redacted(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {
+    let found = chunks::scan_slice(scanner, data, Plan::for_scanner(scanner), false)?;
+    let mut v = Verdict::from_detections(found.into_iter().map(|f| f.detection).collect());
     for d in &mut v.detections {
         d.action = if categories.contains(&d.category) {
             Action::Redact
@@ -41,7 +36,7 @@ fn redacted(
             Action::Allow
         };
     }
-    scanner.redact_text(data, &v)
+    Ok(scanner.redact_text(data, &v))
 }
 
 fn compressor<'a>(c: Compression, w: Box<dyn Write + 'a>) -> Result<Box<dyn Write + 'a>> {
@@ -87,12 +82,10 @@ impl Write for ZstdWriter<'_> {
     }
 }
 
-/// Writes the sanitized copy of one input. `reports` maps report paths to reports.
+/// Writes the sanitized copy of one input.
 pub fn write_copy(
     scanner: &Scanner,
     input: &Path,
-    name: &str,
-    reports: &HashMap<&str, &Report>,
     dest: &Path,
     categories: &[Category],
 ) -> Result<()> {
@@ -110,11 +103,42 @@ pub fn write_copy(
     let compression = Compression::sniff(&head);
     let decoded = compression.decoder(Box::new(&mut stream))?;
     let (mut decoded, head) = Sniffed::new(decoded, 512)?;
-    let file = std::fs::File::create(&target)
-        .with_context(|| format!("cannot create {}", target.display()))?;
+    let partial = {
+        let mut name = target.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".parapet-partial-{}", std::process::id()));
+        target.with_file_name(name)
+    };
+    let written = write_redacted(
+        scanner,
+        &mut decoded,
+        &head,
+        compression,
+        &partial,
+        categories,
+    )
+    .and_then(|()| {
+        std::fs::rename(&partial, &target)
+            .with_context(|| format!("cannot create {}", target.display()))
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
+
+fn write_redacted(
+    scanner: &Scanner,
+    decoded: &mut dyn std::io::BufRead,
+    head: &[u8],
+    compression: Compression,
+    path: &Path,
+    categories: &[Category],
+) -> Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = compressor(compression, Box::new(std::io::BufWriter::new(file)))?;
-    if source::is_tar(&head) {
-        let mut archive = tar::Archive::new(&mut decoded);
+    if source::is_tar(head) {
+        let mut archive = tar::Archive::new(decoded);
         let mut builder = tar::Builder::new(&mut out);
         for entry in archive.entries()? {
             let mut entry = entry?;
@@ -122,13 +146,7 @@ pub fn write_copy(
             let mut data = Vec::new();
             entry.read_to_end(&mut data)?;
             if header.entry_type().is_file() {
-                let member = format!("{name}!{}", entry.path()?.display());
-                data = redacted(
-                    scanner,
-                    &data,
-                    reports.get(member.as_str()).copied(),
-                    categories,
-                );
+                data = redacted(scanner, &data, categories)?;
                 header.set_size(data.len() as u64);
                 header.set_cksum();
             }
@@ -139,7 +157,7 @@ pub fn write_copy(
     } else {
         let mut data = Vec::new();
         decoded.read_to_end(&mut data)?;
-        let clean = redacted(scanner, &data, reports.get(name).copied(), categories);
+        let clean = redacted(scanner, &data, categories)?;
         out.write_all(&clean)?;
     }
     out.flush()?;

@@ -198,12 +198,16 @@ where
     let mut stderr_pump = {
         let p = pipeline.clone();
         tokio::spawn(async move {
-            let mut frames = FrameReader::new(BufReader::new(child_err), STDERR_LINE_CAP);
+            // Cut within the scanner's byte cap too: a line over it would only get a
+            // too-large verdict, and be relayed unredacted.
+            let cap = STDERR_LINE_CAP.min(p.scanner().max_bytes());
+            let mut frames = FrameReader::new(BufReader::new(child_err), cap);
             let mut err = tokio::io::stderr();
             while let Ok(Some(frame)) = frames.next().await {
                 let mut line = match frame {
                     Frame::Line(l) => l,
                     Frame::Oversize { len, mut head } => {
+                        head.truncate(cap.saturating_sub(32));
                         head.extend_from_slice(format!(" …[{len} bytes, cut]").as_bytes());
                         head
                     }

@@ -8,7 +8,7 @@ use serde_json::{json, value::RawValue, Value};
 
 use super::*;
 use crate::config::ToolClass;
-use crate::message::{self, Envelope, Kind};
+use crate::message::{self, Envelope, Kind, Members};
 use crate::trust;
 
 /// The params the pipeline reads; `arguments` stays a raw slice of the line so a redaction can
@@ -83,7 +83,7 @@ impl Pipeline {
                         json!({"reason": "invalid_params"}),
                     ));
                 };
-                return self.tool_call(line, reply_to, name.into_owned(), arguments);
+                return self.tool_call(line, reply_to, name.into_owned(), arguments, env.params);
             }
             "tools/list" => Pending::ToolsList {
                 first_page: params().ok().flatten().is_none_or(|p| p.cursor.is_none()),
@@ -133,6 +133,7 @@ impl Pipeline {
         reply_to: Option<&str>,
         name: String,
         arguments: Option<&RawValue>,
+        params: Option<&RawValue>,
     ) -> Outcome {
         let id = reply_to.unwrap_or("null");
         let answer = |bytes: Vec<u8>| match reply_to {
@@ -209,18 +210,39 @@ impl Pipeline {
                 json!({"reason": "rate_limit", "limit": l.limit, "retry_after": secs}),
             ));
         }
-        let (verdict, forward) = match arguments {
-            Some(args) if self.settings.scan_tool_arguments => {
-                let v = self.judge_json(args.get().as_bytes(), Some(&name));
-                let fwd = if v.action == Action::Redact {
-                    let red = self.scanner.redact_json(args.get().as_bytes(), &v);
-                    message::splice(line, args, &red)
-                } else {
-                    line.to_vec()
-                };
-                (v, fwd)
+        // The arguments, and everything else in the params beside the tool's name (`_meta`,
+        // its progress token…): each scanned, redacted in place.
+        let others: Vec<&RawValue> = params
+            .and_then(|p| serde_json::from_str::<Members>(p.get()).ok())
+            .map(|Members(m)| {
+                m.into_iter()
+                    .filter(|(k, _)| k != "name" && k != "arguments")
+                    .map(|(_, v)| v)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let args = arguments.filter(|_| self.settings.scan_tool_arguments);
+        let mut args_verdict = Verdict::default();
+        let (mut detections, mut top_score, mut splices) = (Vec::new(), None::<f32>, Vec::new());
+        for (k, part) in args.into_iter().chain(others).enumerate() {
+            let v = self.judge_json(part.get().as_bytes(), Some(&name));
+            if v.action == Action::Redact {
+                splices.push((part, self.scanner.redact_json(part.get().as_bytes(), &v)));
             }
-            _ => (Verdict::default(), line.to_vec()),
+            top_score = match (top_score, v.injection_score) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if k == 0 && args.is_some() {
+                args_verdict = v.clone();
+            }
+            detections.extend(v.detections);
+        }
+        let verdict = Verdict::from_detections(detections).with_injection_score(top_score);
+        let forward = if splices.is_empty() {
+            line.to_vec()
+        } else {
+            message::splice_many(line, splices)
         };
         if verdict.action == Action::Reject {
             blocked(
@@ -246,7 +268,7 @@ impl Pipeline {
         if self.settings.log_tool_arguments {
             if let Some(args) = arguments {
                 // Every detection redacted, whatever its policy: the trail never holds a secret.
-                let mut all = verdict.clone();
+                let mut all = args_verdict.clone();
                 for d in &mut all.detections {
                     d.action = Action::Redact;
                 }

@@ -10,34 +10,8 @@ use parapet_engine::Action;
 use serde_json::{json, value::RawValue, Value};
 
 use super::*;
-use crate::message;
+use crate::message::{self, Members};
 use crate::trust;
-
-/// The members of a JSON object in order, duplicates kept (a map would keep one of them).
-struct Members<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
-            type Value = Members<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<M: serde::de::MapAccess<'de>>(
-                self,
-                mut m: M,
-            ) -> Result<Members<'a>, M::Error> {
-                let mut out = Vec::new();
-                while let Some(pair) = m.next_entry::<String, &'de RawValue>()? {
-                    out.push(pair);
-                }
-                Ok(Members(out))
-            }
-        }
-        d.deserialize_map(Visit(std::marker::PhantomData))
-    }
-}
 
 /// One tool of the listing: its bytes as written, its value, and what the scan made of it.
 struct Listed<'a> {

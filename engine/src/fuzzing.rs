@@ -52,13 +52,18 @@ pub fn scan_and_redact_json(scanner: &Scanner, data: &[u8]) {
     );
 }
 
-/// The document with every string's contents removed: what redaction must never change.
+/// The document with every string and every long integer written `""`: what redaction must
+/// never change (a redacted long integer becomes a string).
 fn outside_strings(json: &[u8]) -> Vec<u8> {
+    let mut tokens = crate::json::string_tokens(json);
+    tokens.extend(crate::json::long_integer_tokens(json));
+    tokens.sort_unstable();
     let mut out = Vec::with_capacity(json.len());
     let mut at = 0;
-    for (open, close) in crate::json::string_tokens(json) {
-        out.extend_from_slice(&json[at..=open]);
-        at = close - 1;
+    for (open, close) in tokens {
+        out.extend_from_slice(&json[at..open]);
+        out.extend_from_slice(b"\"\"");
+        at = close;
     }
     out.extend_from_slice(&json[at..]);
     out

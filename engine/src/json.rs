@@ -2,11 +2,13 @@
 //! string, keys and values alike, end to end in one buffer separated by newlines, so one engine
 //! call covers the whole message and a phrase split across neighbouring fields is still found.
 //! Each string remembers its RFC 6901 JSON Pointer and its position in document order.
+//! Integers of seven digits or more (a card number sent as a number) follow the strings, as
+//! their decimal text: numeric PII rules see them, and redaction turns one into a string.
 
 use std::cell::RefCell;
 
 use simd_json::tape::Node;
-use simd_json::Buffers;
+use simd_json::{Buffers, StaticNode};
 
 use crate::error::{EngineError, Result};
 
@@ -93,7 +95,11 @@ impl Joined {
         let nodes = &tape.0;
         // The tape starts with the root value.
         let mut ordinal = 0;
-        joined.walk(nodes, &mut ordinal);
+        let mut numbers = Vec::new();
+        joined.walk(nodes, &mut ordinal, &mut numbers);
+        for (text, path) in numbers {
+            joined.push_string(&text, path, false, &mut ordinal);
+        }
         Ok(joined)
     }
 
@@ -114,7 +120,12 @@ impl Joined {
 
     /// Walks the tape from the root value, with an explicit stack: nesting depth costs heap,
     /// never call stack (a peer's `[[[[…` must not overflow it).
-    fn walk(&mut self, nodes: &[Node<'_>], ordinal: &mut usize) {
+    fn walk(
+        &mut self,
+        nodes: &[Node<'_>],
+        ordinal: &mut usize,
+        numbers: &mut Vec<(String, usize)>,
+    ) {
         enum Open {
             Object {
                 left: usize,
@@ -138,6 +149,12 @@ impl Joined {
                     next: 0,
                     path,
                 }),
+                Some(Node::Static(StaticNode::I64(n))) if is_long_integer(n.unsigned_abs()) => {
+                    numbers.push((n.to_string(), path))
+                }
+                Some(Node::Static(StaticNode::U64(n))) if is_long_integer(*n) => {
+                    numbers.push((n.to_string(), path))
+                }
                 Some(Node::Static(_)) => {}
                 None => return,
             }
@@ -211,6 +228,52 @@ impl Joined {
         }
         out
     }
+}
+
+/// Integers with seven digits or more: the shortest numeric PII (a phone number without its
+/// area code) has seven.
+fn is_long_integer(magnitude: u64) -> bool {
+    magnitude >= 1_000_000
+}
+
+/// Byte ranges of the integer tokens the walk lays out after the strings ([`is_long_integer`],
+/// within i64 or u64, no fraction or exponent), in document order. The input must already have
+/// parsed.
+pub fn long_integer_tokens(raw: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut gap_start = 0;
+    let mut gaps: Vec<(usize, usize)> = string_tokens(raw)
+        .into_iter()
+        .map(|(open, close)| {
+            let gap = (gap_start, open);
+            gap_start = close;
+            gap
+        })
+        .collect();
+    gaps.push((gap_start, raw.len()));
+    let number_byte = |b: u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
+    for (from, to) in gaps {
+        let mut i = from;
+        while i < to {
+            if !number_byte(raw[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < to && number_byte(raw[i]) {
+                i += 1;
+            }
+            let text = std::str::from_utf8(&raw[start..i]).unwrap_or("");
+            let magnitude = text
+                .parse::<i64>()
+                .map(i64::unsigned_abs)
+                .or_else(|_| text.parse::<u64>());
+            if magnitude.is_ok_and(is_long_integer) {
+                out.push((start, i));
+            }
+        }
+    }
+    out
 }
 
 /// Byte ranges of every string token (quotes included) in raw JSON, in document order. The

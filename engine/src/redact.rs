@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::json::string_tokens;
+use crate::json::{long_integer_tokens, string_tokens};
 use crate::verdict::{Action, Detection};
 
 /// Merged, sorted (start, end, kind) ranges.
@@ -63,24 +63,40 @@ pub fn redact_json(raw: &[u8], detections: &[Detection]) -> Vec<u8> {
     if by_string.is_empty() {
         return raw.to_vec();
     }
+    // Ordinals count the strings in document order, then the long integers
+    // ([`long_integer_tokens`]); a redacted integer becomes a string.
     let tokens = string_tokens(raw);
-    let mut out = Vec::with_capacity(raw.len());
-    let mut at = 0;
+    let numbers = if by_string.keys().any(|&o| o >= tokens.len()) {
+        long_integer_tokens(raw)
+    } else {
+        Vec::new()
+    };
+    let mut replacements = Vec::new();
     for (ordinal, spans) in by_string {
-        let Some(&(open, close)) = tokens.get(ordinal) else {
-            continue;
-        };
-        let Ok(decoded) = serde_json::from_slice::<String>(&raw[open..close]) else {
-            continue;
+        let (open, close, decoded) = match tokens.get(ordinal) {
+            Some(&(open, close)) => match serde_json::from_slice::<String>(&raw[open..close]) {
+                Ok(decoded) => (open, close, decoded),
+                Err(_) => continue,
+            },
+            None => match numbers.get(ordinal - tokens.len()) {
+                Some(&(open, close)) => {
+                    let text = String::from_utf8_lossy(&raw[open..close]).into_owned();
+                    (open, close, text)
+                }
+                None => continue,
+            },
         };
         let redacted = apply(decoded.as_bytes(), spans);
         let redacted = String::from_utf8_lossy(&redacted);
+        let json = serde_json::to_string(&redacted).expect("a string always serializes");
+        replacements.push((open, close, json));
+    }
+    replacements.sort_by_key(|r| r.0);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut at = 0;
+    for (open, close, json) in replacements {
         out.extend_from_slice(&raw[at..open]);
-        out.extend_from_slice(
-            serde_json::to_string(&redacted)
-                .expect("a string always serializes")
-                .as_bytes(),
-        );
+        out.extend_from_slice(json.as_bytes());
         at = close;
     }
     out.extend_from_slice(&raw[at..]);

@@ -560,6 +560,29 @@ fn a_secret_used_as_a_key_never_appears_in_a_pointer() {
 }
 
 #[test]
+fn a_card_number_sent_as_a_json_number_is_found_and_redacted() {
+    let doc = br#"{"order": 1234, "card": 4539148803436467, "pin": [12, 5425233430109903], "amount": 4539148803436467.5, "note": "ok"}"#;
+    let v = rules_only().scan_json(doc).unwrap();
+    let cards: Vec<&str> = v
+        .detections
+        .iter()
+        .filter(|d| d.kind == "credit_card")
+        .map(|d| d.pointer.as_deref().unwrap())
+        .collect();
+    // Integers, not the float (its text is not the number's digits as written).
+    assert_eq!(cards, ["/card", "/pin/1"], "{v:?}");
+    let red = String::from_utf8(rules_only().redact_json(doc, &v)).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&red).unwrap();
+    assert!(
+        value["card"].as_str().unwrap().starts_with("[REDACTED:"),
+        "{red}"
+    );
+    assert_eq!(value["order"], 1234);
+    assert_eq!(value["pin"][0], 12);
+    assert!(!red.contains("4539148803436467,"), "{red}");
+}
+
+#[test]
 fn tokens_one_byte_apart_are_each_found() {
     // A rule that consumes the byte after its value (Discord tokens end on a non-token byte)
     // must not take it from the next token, which opens on that same byte.

@@ -214,6 +214,25 @@ impl Rule {
     }
 }
 
+/// A TOML error as `line L, column C: message`, without the excerpt of the file that its
+/// own message quotes: a file given as rules by mistake (a `.env`) must not be echoed.
+fn toml_error(e: &toml::de::Error, text: &str) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = before.len()
+                - before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
+            format!("line {line}, column {column}: {}", e.message())
+        }
+        None => e.message().to_string(),
+    }
+}
+
 /// Parses one rule file (TOML with `[[rule]]` tables) and checks every rule in it.
 pub fn parse_rules(source_name: &str, text: &str) -> Result<Vec<Rule>> {
     parse_rules_checked(source_name, text, true)
@@ -222,7 +241,7 @@ pub fn parse_rules(source_name: &str, text: &str) -> Result<Vec<Rule>> {
 fn parse_rules_checked(source_name: &str, text: &str, compile: bool) -> Result<Vec<Rule>> {
     let file: RuleFile = toml::from_str(text).map_err(|e| EngineError::RuleFile {
         source_name: source_name.to_string(),
-        message: e.to_string(),
+        message: toml_error(&e, text),
     })?;
     let mut seen = HashSet::new();
     for rule in &file.rule {

@@ -70,3 +70,17 @@ fn secret_and_pii_rules_report_a_token_at_one_end() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn a_file_that_is_not_toml_is_not_echoed_in_the_error() {
+    let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYzzzzzzzzzzzz";
+    let text = format!("# keys\nexport AWS_SECRET_ACCESS_KEY={secret}\n");
+    let err = parapet_engine::parse_rules("dot.env", &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        !err.contains(secret) && !err.contains("AWS_SECRET"),
+        "{err}"
+    );
+    assert!(err.contains("line 2, column 8"), "{err}");
+}

@@ -2,6 +2,7 @@
 //! it parses, every pattern compiles in both engines, every example is found by its rule and no
 //! negative example is.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,17 +35,29 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
         RulesCommand::List { format, flags } => {
             let cfg = load_config(config)?;
             let scanner = Scanner::new(scanner_config(&cfg, &flags.overrides())?)?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for r in scanner.rules() {
-                match format {
-                    Format::Text => {
-                        println!("{:<40} {:<10} {:<32} {}", r.id, r.category, r.kind, r.name)
-                    }
-                    _ => println!(
+                let written = match format {
+                    Format::Text => writeln!(
+                        out,
+                        "{:<40} {:<10} {:<32} {}",
+                        r.id,
+                        r.category.to_string(),
+                        r.kind,
+                        r.name
+                    ),
+                    _ => writeln!(
+                        out,
                         "{}",
                         serde_json::json!({"id": r.id, "name": r.name, "category": r.category, "kind": r.kind, "confidence": r.confidence, "validator": r.validator})
                     ),
+                };
+                // A reader that stops early (`| head`) ends the listing, not a panic.
+                if written.is_err() {
+                    return Ok(ExitCode::SUCCESS);
                 }
             }
+            let _ = out.flush();
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Check { files } => {

@@ -126,6 +126,8 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
         }
         result.errors.extend(errors);
     }
+    // In path order whatever order the threads finished in.
+    result.errors.sort();
     for e in &result.errors {
         eprintln!("mcp-parapet: {e}");
     }

@@ -1,8 +1,10 @@
 //! Bytes in → frames: newline-delimited messages of any length up to a cap. A line over the cap
-//! is skipped to its newline and reported with its length and first bytes (enough to find its
-//! id), so one huge message never kills the stream.
+//! is skipped to its newline and reported with its length, its first bytes and its outline
+//! (top-level id, method, answer), so one huge message never kills the stream.
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+use crate::outline::Outline;
 
 /// How much of an oversize line is kept to identify it.
 const HEAD_LEN: usize = 4096;
@@ -11,8 +13,12 @@ const HEAD_LEN: usize = 4096;
 pub enum Frame {
     /// One line without its `\n` (a `\r` before it is kept, so it is forwarded as received).
     Line(Vec<u8>),
-    /// A line over the cap: its full length and its first bytes.
-    Oversize { len: usize, head: Vec<u8> },
+    /// A line over the cap: its full length, its first bytes and its outline.
+    Oversize {
+        len: usize,
+        head: Vec<u8>,
+        outline: Outline,
+    },
 }
 
 pub struct FrameReader<R> {
@@ -31,6 +37,7 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
             let mut line = Vec::new();
             let mut len = 0usize;
             let mut over = false;
+            let mut outline = Outline::default();
             loop {
                 let buf = self.inner.fill_buf().await?;
                 if buf.is_empty() {
@@ -46,11 +53,15 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
                 len += chunk.len();
                 if !over && len > self.cap {
                     over = true;
+                    outline.feed(&line);
                     line.truncate(HEAD_LEN);
                 }
                 if !over {
                     line.extend_from_slice(chunk);
-                } else if line.len() < HEAD_LEN {
+                } else {
+                    outline.feed(chunk);
+                }
+                if over && line.len() < HEAD_LEN {
                     let room = HEAD_LEN - line.len();
                     line.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 }
@@ -61,7 +72,11 @@ impl<R: AsyncBufRead + Unpin> FrameReader<R> {
                 }
             }
             if over {
-                return Ok(Some(Frame::Oversize { len, head: line }));
+                return Ok(Some(Frame::Oversize {
+                    len,
+                    head: line,
+                    outline,
+                }));
             }
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -87,7 +102,12 @@ mod tests {
             r.next().await.unwrap(),
             Some(Frame::Oversize {
                 len: 16,
-                head: b"0123456789ABCDEF".to_vec()
+                head: b"0123456789ABCDEF".to_vec(),
+                outline: {
+                    let mut o = Outline::default();
+                    o.feed(b"0123456789ABCDEF");
+                    o
+                }
             })
         );
         assert_eq!(

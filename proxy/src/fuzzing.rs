@@ -7,7 +7,6 @@ use parapet_engine::Scanner;
 
 use crate::audit::Audit;
 use crate::config::Config;
-use crate::message;
 use crate::pipeline::{Pipeline, Settings};
 use crate::ratelimit::RateLimits;
 
@@ -49,7 +48,7 @@ pub fn pipeline_line(scanner: Arc<Scanner>, line: &[u8]) {
             serde_json::from_slice::<serde::de::IgnoredAny>(f).expect("forwarded JSON stays JSON");
         }
     }
-    let _ = message::id_from_head(line);
+    crate::outline::Outline::default().feed(line);
 }
 
 /// Config YAML: loading never panics.

@@ -15,6 +15,7 @@ pub mod fuzzing;
 pub mod integrity;
 pub mod keys;
 pub mod message;
+pub mod outline;
 pub mod paths;
 pub mod pipeline;
 pub mod ratelimit;

@@ -175,22 +175,6 @@ pub fn tool_error_result(id: &str, text: &str) -> Vec<u8> {
     out
 }
 
-/// The id of a message too large to parse, read from its first bytes: `"id":` then a number
-/// or a simple string.
-pub fn id_from_head(head: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(head);
-    let at = text.find("\"id\"")?;
-    let rest = text[at + 4..].trim_start().strip_prefix(':')?.trim_start();
-    if let Some(s) = rest.strip_prefix('"') {
-        let end = s.find(['"', '\\'])?;
-        return Some(format!("\"{}\"", &s[..end]));
-    }
-    let end = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .unwrap_or(rest.len());
-    (end > 0).then(|| rest[..end].to_string())
-}
-
 pub const TRUST_DENIED: i64 = -32001;
 pub const RATE_LIMITED: i64 = -32002;
 pub const REQUEST_CONTENT: i64 = -32003;
@@ -251,15 +235,5 @@ mod tests {
         };
         let out = splice(line, e.params.unwrap(), br#"{"a":"y"}"#);
         assert_eq!(out, br#"{"id":1,"params":{"a":"y"},"z":"caf\u00e9"}"#);
-    }
-
-    #[test]
-    fn ids_of_oversize_lines() {
-        assert_eq!(
-            id_from_head(br#"{"jsonrpc":"2.0","id": 17,"method""#),
-            Some("17".into())
-        );
-        assert_eq!(id_from_head(br#"{"id":"ab-1","#), Some("\"ab-1\"".into()));
-        assert_eq!(id_from_head(br#"{"method":"x""#), None);
     }
 }

@@ -15,6 +15,7 @@ use tokio::sync::{oneshot, Mutex};
 
 use crate::frame::{Frame, FrameReader};
 use crate::message;
+use crate::outline::Outline;
 use crate::pipeline::{Outcome, Pipeline};
 use crate::shutdown;
 
@@ -46,15 +47,17 @@ async fn close<W: AsyncWrite + Unpin>(out: &Out<W>) {
     }
 }
 
-/// A message over the byte cap: a request gets an error, anything else is dropped; both audited.
+/// A message over the byte cap, by its outline: a request gets an error back, an answer
+/// becomes an error for whoever asked (the client's answer to a server's request goes to the
+/// server), a notification or anything unreadable is dropped; all audited.
 fn oversize(
     pipeline: &Pipeline,
     len: usize,
-    head: &[u8],
+    outline: &Outline,
     max: usize,
     from_client: bool,
 ) -> Outcome {
-    let id = message::id_from_head(head);
+    let id = outline.id.clone();
     pipeline.audit().record(
         "message_too_large",
         vec![
@@ -75,26 +78,25 @@ fn oversize(
     let Some(id) = id else {
         return Outcome::default();
     };
-    let (code, data) = (
-        if from_client {
-            message::REQUEST_CONTENT
-        } else {
-            message::RESPONSE_CONTENT
-        },
-        serde_json::json!({"reason": "too_large", "bytes": len, "max_bytes": max}),
-    );
+    let code = if from_client {
+        message::REQUEST_CONTENT
+    } else {
+        message::RESPONSE_CONTENT
+    };
+    let data = serde_json::json!({"reason": "too_large", "bytes": len, "max_bytes": max});
     let err = message::error_response(&id, code, "Message too large for content security", data);
-    if from_client {
-        Outcome {
+    match (outline.has_method, outline.has_answer) {
+        // A request: answered to its sender.
+        (true, _) => Outcome {
             forward: None,
             reply: Some(err),
-        }
-    } else {
-        // A response the client waits for becomes an error it can read.
-        Outcome {
+        },
+        // An answer: the error goes on to the side that asked.
+        (false, true) => Outcome {
             forward: Some(err),
             reply: None,
-        }
+        },
+        (false, false) => Outcome::default(),
     }
 }
 
@@ -116,7 +118,7 @@ async fn pump<R, A, B>(
         let out = match frame {
             Frame::Line(line) if from_client => p.from_client(&line),
             Frame::Line(line) => p.from_server(&line),
-            Frame::Oversize { len, head } => oversize(p, len, &head, max, from_client),
+            Frame::Oversize { len, outline, .. } => oversize(p, len, &outline, max, from_client),
         };
         if let Some(f) = out.forward {
             send(onward, f).await;
@@ -206,7 +208,7 @@ where
             while let Ok(Some(frame)) = frames.next().await {
                 let mut line = match frame {
                     Frame::Line(l) => l,
-                    Frame::Oversize { len, mut head } => {
+                    Frame::Oversize { len, mut head, .. } => {
                         head.truncate(cap.saturating_sub(32));
                         head.extend_from_slice(format!(" …[{len} bytes, cut]").as_bytes());
                         head

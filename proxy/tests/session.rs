@@ -104,6 +104,20 @@ async fn big_messages_pass_and_oversize_requests_get_an_error() {
     assert_eq!(r["id"], 3);
     assert_eq!(r["error"]["code"], -32003);
     assert_eq!(r["error"]["data"]["reason"], "too_large");
+    // Members in the TypeScript SDK's order (id last), an "id" inside the arguments first:
+    // the error answers the call's own id.
+    let pad = "d".repeat(5000);
+    c.send(&format!(r#"{{"method":"tools/call","params":{{"name":"echo","arguments":{{"id":77,"text":"{pad}"}}}},"jsonrpc":"2.0","id":5}}"#)).await;
+    let r = c.recv().await;
+    assert_eq!(
+        (r["id"].clone(), r["error"]["code"].clone()),
+        (json!(5), json!(-32003))
+    );
+    // An oversize notification is dropped, never answered, whatever ids its params hold.
+    c.send(&format!(
+        r#"{{"jsonrpc":"2.0","method":"notifications/message","params":{{"id":6,"text":"{pad}"}}}}"#
+    ))
+    .await;
     c.send(r#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#).await;
     assert_eq!(c.recv().await["id"], 4, "the proxy keeps running");
     c.close().await;
@@ -383,5 +397,25 @@ async fn server_requests_and_client_replies_are_scanned() {
         .as_str()
         .unwrap();
     assert!(got.starts_with("use [REDACTED:"), "{got}");
+    c.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversize_answer_to_a_server_request_becomes_the_server_s_error() {
+    let dir = TempDir::new("oversize-reply");
+    let cfg = config(&dir, "scanner:\n  content_max_length: 1000\n");
+    let mut c = Client::mock(&cfg, "mock", &[]);
+    let msg = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ask",
+        "arguments": {"text": "Summarise the weather"}}});
+    c.send(&msg.to_string()).await;
+    let req = c.recv().await;
+    assert_eq!(req["method"], "sampling/createMessage");
+    let reply = json!({"jsonrpc": "2.0", "id": req["id"], "result": {"role": "assistant",
+        "content": {"type": "text", "text": "w".repeat(5000)}}});
+    c.send(&reply.to_string()).await;
+    // The client's own call 1 is answered by the server, which got the error in its place.
+    let r = c.recv().await;
+    assert_eq!(r["id"], 1, "{r}");
+    assert_eq!(r["result"]["_reply"]["error"]["code"], -32003, "{r}");
     c.close().await;
 }

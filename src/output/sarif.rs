@@ -43,13 +43,23 @@ fn location(r: &Report, i: usize) -> Value {
     loc
 }
 
-/// A relative path as a URI reference: `/` separators, spaces and `%` escaped; an archive
-/// member (`a.tar.gz!x/y`) keeps its `!`.
+/// A path as a URI reference (RFC 3986): relative paths stay relative, absolute ones become
+/// `file://` URIs; every byte but the unreserved characters, `/` and the `!` of an archive
+/// member (`a.tar.gz!x/y`) is percent-encoded (`?`, `#`, `[`, spaces, non-ASCII).
 fn uri(path: &str) -> String {
     let p = path.strip_prefix("./").unwrap_or(path);
-    p.replace('%', "%25")
-        .replace(' ', "%20")
-        .replace('#', "%23")
+    let mut out = String::with_capacity(p.len() + 8);
+    if p.starts_with('/') {
+        out.push_str("file://");
+    }
+    for &b in p.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/' | b'!') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 pub fn write(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
@@ -110,4 +120,19 @@ pub fn write(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(super::uri("./logs/app.log"), "logs/app.log");
+        assert_eq!(super::uri("logs/a b#1.txt"), "logs/a%20b%231.txt");
+        assert_eq!(
+            super::uri("../d/a?b[1]é.txt"),
+            "../d/a%3Fb%5B1%5D%C3%A9.txt"
+        );
+        assert_eq!(super::uri("/tmp/x.txt"), "file:///tmp/x.txt");
+        assert_eq!(super::uri("b.tgz!in/x.log"), "b.tgz!in/x.log");
+    }
 }

@@ -311,6 +311,7 @@ fn pipes_and_fifos_are_read_as_streams() {
         .env_remove("PARAPET_CONFIG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     child
@@ -339,5 +340,27 @@ fn pipes_and_fifos_are_read_as_streams() {
     writer.join().unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert_eq!(jsonl(&out)[0]["line"], 2);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn what_a_cut_short_stream_held_is_still_reported() {
+    let d = tree("truncated");
+    // A gzip stream cut off: the token on its first line is found, and the input is an error.
+    let mut text = format!("token {TOKEN}\n");
+    while text.len() < 300_000 {
+        text.push_str(&format!(
+            "line {} of filler text that compresses\n",
+            text.len()
+        ));
+    }
+    let whole = gz(text.as_bytes());
+    std::fs::write(d.join("cut.log.gz"), &whole[..whole.len() - 1000]).unwrap();
+    let out = scan(&d, &["--format", "jsonl", "cut.log.gz"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let found = jsonl(&out);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["line"], 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cut.log.gz"));
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -234,15 +234,17 @@ pub fn scan_file(
 }
 
 /// Scans a stream one chunk at a time; memory stays at about chunk + 2 × overlap.
-/// `progress` is told how many bytes each step consumed. Returns the findings and the length.
+/// `progress` is told how many bytes each step consumed. Returns the findings, the length, and
+/// the read error that ended the stream early, if one did: what was read before it is scanned.
 pub fn scan_stream(
     scanner: &Scanner,
     r: &mut dyn Read,
     plan: Plan,
     keep_values: bool,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<(Vec<Found>, u64)> {
+) -> Result<(Vec<Found>, u64, Option<std::io::Error>)> {
     let mut buf: Vec<u8> = Vec::with_capacity(plan.chunk + 2 * plan.overlap);
+    let mut failed = None;
     // Offset in the stream of buf[0]; where our own part starts in buf; line bookkeeping at it.
     let (mut base, mut own_start) = (0u64, 0usize);
     let (mut line, mut col0) = (1usize, 0usize);
@@ -251,12 +253,15 @@ pub fn scan_stream(
         let want = own_start + plan.chunk + plan.overlap;
         let before = buf.len();
         if buf.len() < want {
-            (&mut *r)
+            if let Err(e) = (&mut *r)
                 .take((want - buf.len()) as u64)
-                .read_to_end(&mut buf)?;
+                .read_to_end(&mut buf)
+            {
+                failed = Some(e);
+            }
         }
         progress((buf.len() - before) as u64);
-        let eof = buf.len() < want;
+        let eof = buf.len() < want || failed.is_some();
         let own_end = if eof {
             buf.len()
         } else {
@@ -272,7 +277,7 @@ pub fn scan_stream(
         }
         found.extend(f);
         if eof {
-            return Ok((found, base + buf.len() as u64));
+            return Ok((found, base + buf.len() as u64, failed));
         }
         let own = &buf[own_start..own_end];
         let newlines = memchr::memchr_iter(b'\n', own).count();

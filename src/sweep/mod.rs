@@ -88,15 +88,17 @@ pub fn run(scanner: &Scanner, inputs: &[PathBuf], opts: &Options, tally: &Tally)
     let mut reports: Vec<Report> = pool.install(|| {
         files
             .par_iter()
-            .flat_map_iter(|path| match scan_path(scanner, path, opts, tally) {
-                Ok(reports) => reports,
-                Err(e) => {
+            .flat_map_iter(|path| {
+                // What was found before an error (a truncated archive, a stream cut short) is
+                // still reported, next to the error.
+                let mut out = Vec::new();
+                if let Err(e) = scan_path(scanner, path, opts, tally, &mut out) {
                     errors
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .push(format!("{}: {e:#}", display(path)));
-                    Vec::new()
                 }
+                out
             })
             .collect()
     });
@@ -138,7 +140,13 @@ fn report(path: String, found: Vec<Found>, json: bool, tally: &Tally) -> Report 
 
 /// One path: a regular file is read by position and scanned in parallel chunks; anything
 /// compressed, an archive, a pipe or standard input is streamed.
-fn scan_path(scanner: &Scanner, path: &Path, opts: &Options, tally: &Tally) -> Result<Vec<Report>> {
+fn scan_path(
+    scanner: &Scanner,
+    path: &Path,
+    opts: &Options,
+    tally: &Tally,
+    out: &mut Vec<Report>,
+) -> Result<()> {
     let name = display(path);
     let (mut stream, head) = Sniffed::new(source::open(path).context("cannot open")?, 512)?;
     let compression = Compression::sniff(&head);
@@ -151,15 +159,12 @@ fn scan_path(scanner: &Scanner, path: &Path, opts: &Options, tally: &Tally) -> R
     if let (Compression::None, Some(meta)) = (compression, regular) {
         if path.as_os_str() != "-" && !source::is_tar(&head) {
             let file = std::fs::File::open(path).context("cannot open")?;
-            return Ok(scan_file(scanner, name, &file, meta.len(), opts, tally)?
-                .into_iter()
-                .collect());
+            return scan_file(scanner, name, &file, meta.len(), opts, tally, out);
         }
     }
     let decoded = compression.decoder(Box::new(&mut stream))?;
     let (mut decoded, head) = Sniffed::new(decoded, 512)?;
     if source::is_tar(&head) {
-        let mut out = Vec::new();
         let mut archive = tar::Archive::new(&mut decoded);
         for entry in archive.entries().context("cannot read the tar archive")? {
             let entry = entry.context("cannot read the tar archive")?;
@@ -172,22 +177,11 @@ fn scan_path(scanner: &Scanner, path: &Path, opts: &Options, tally: &Tally) -> R
             let inner = Compression::sniff(&head);
             let decoded = inner.decoder(Box::new(&mut member_stream))?;
             let (mut decoded, head) = Sniffed::new(decoded, 512)?;
-            out.extend(scan_stream(
-                scanner,
-                member,
-                &mut decoded,
-                &head,
-                opts,
-                tally,
-            )?);
+            scan_stream(scanner, member, &mut decoded, &head, opts, tally, out)?;
         }
-        return Ok(out);
+        return Ok(());
     }
-    Ok(
-        scan_stream(scanner, name, &mut decoded, &head, opts, tally)?
-            .into_iter()
-            .collect(),
-    )
+    scan_stream(scanner, name, &mut decoded, &head, opts, tally, out)
 }
 
 fn skip_binary(head: &[u8], opts: &Options, tally: &Tally) -> bool {
@@ -206,11 +200,12 @@ fn scan_file(
     len: u64,
     opts: &Options,
     tally: &Tally,
-) -> Result<Option<Report>> {
+    out: &mut Vec<Report>,
+) -> Result<()> {
     if opts.json_doc || opts.json_lines {
         let mut reader = std::io::BufReader::new(file);
         let (mut stream, head) = Sniffed::new(Box::new(&mut reader), 8192)?;
-        return scan_stream(scanner, name, &mut stream, &head, opts, tally);
+        return scan_stream(scanner, name, &mut stream, &head, opts, tally, out);
     }
     let mut head = Vec::new();
     {
@@ -218,7 +213,7 @@ fn scan_file(
         file.take(8192).read_to_end(&mut head)?;
     }
     if skip_binary(&head, opts, tally) {
-        return Ok(None);
+        return Ok(());
     }
     let found = chunks::scan_file(
         scanner,
@@ -228,7 +223,8 @@ fn scan_file(
         opts.keep_values,
     )?;
     tally.bytes.fetch_add(len, Ordering::Relaxed);
-    Ok(Some(report(name, found, false, tally)))
+    out.push(report(name, found, false, tally));
+    Ok(())
 }
 
 fn scan_stream(
@@ -238,10 +234,12 @@ fn scan_stream(
     head: &[u8],
     opts: &Options,
     tally: &Tally,
-) -> Result<Option<Report>> {
+    out: &mut Vec<Report>,
+) -> Result<()> {
     if skip_binary(head, opts, tally) {
-        return Ok(None);
+        return Ok(());
     }
+    let mut cut_short = None;
     let found = if opts.json_doc {
         let mut all = Vec::new();
         r.read_to_end(&mut all)?;
@@ -253,21 +251,21 @@ fn scan_stream(
         let progress = |n: u64| {
             tally.bytes.fetch_add(n, Ordering::Relaxed);
         };
-        chunks::scan_stream(
+        let (found, _, error) = chunks::scan_stream(
             scanner,
             r,
             Plan::for_scanner(scanner),
             opts.keep_values,
             &progress,
-        )?
-        .0
+        )?;
+        cut_short = error;
+        found
     };
-    Ok(Some(report(
-        name,
-        found,
-        opts.json_doc || opts.json_lines,
-        tally,
-    )))
+    out.push(report(name, found, opts.json_doc || opts.json_lines, tally));
+    match cut_short {
+        Some(e) => Err(anyhow::Error::new(e).context("the stream was cut short")),
+        None => Ok(()),
+    }
 }
 
 fn json_doc(scanner: &Scanner, data: &[u8]) -> Result<Vec<Found>> {

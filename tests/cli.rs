@@ -92,6 +92,17 @@ fn json_keeps_the_reference_shape() {
     assert_eq!(d["start"], 6);
     assert_eq!(d["end"], 6 + TOKEN.len());
     assert!(d["pattern"].is_string() && d["confidence"].is_number());
+    // One input named: one object, even when it was skipped as binary; two: an array with
+    // paths, even when one of them cannot be read.
+    let out = run(&["scan", "--format", "json", "-"], "a\0b");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["action"], "allow", "{v}");
+    let out = run(
+        &["scan", "--format", "json", "-", "/nonexistent/parapet"],
+        &format!("token {TOKEN}\n"),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["path"], "-", "{v}");
 }
 
 #[test]

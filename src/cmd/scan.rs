@@ -139,6 +139,7 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
         &result.reports,
         args.show_secrets,
         args.color.enabled(),
+        args.inputs.len() == 1 && !args.inputs[0].is_dir(),
     )
     .context("cannot write the report")?;
     if !args.quiet {

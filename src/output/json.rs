@@ -44,9 +44,19 @@ fn verdict_json(r: &Report, show: bool) -> Value {
     })
 }
 
-pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<()> {
-    let value = if reports.len() == 1 {
-        verdict_json(&reports[0], show)
+/// One object for one input named on the command line (an empty verdict when it was skipped
+/// or could not be read); otherwise an array with each report's path, however many there are.
+pub fn write(
+    out: &mut dyn Write,
+    reports: &[Report],
+    show: bool,
+    one_input: bool,
+) -> io::Result<()> {
+    let value = if one_input && reports.len() <= 1 {
+        match reports.first() {
+            Some(r) => verdict_json(r, show),
+            None => json!({"allowed": true, "action": "allow", "flags": [], "detections": []}),
+        }
     } else {
         Value::Array(
             reports

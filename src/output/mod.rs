@@ -57,16 +57,19 @@ pub struct Report {
     pub values: Vec<Option<Vec<u8>>>,
 }
 
+/// `one_input`: the command line named one file (not a directory): `json` then prints one
+/// verdict object, as the reference did, whatever was found in it.
 pub fn write(
     out: &mut dyn Write,
     format: Format,
     reports: &[Report],
     show: bool,
     color: bool,
+    one_input: bool,
 ) -> io::Result<()> {
     match format {
         Format::Text => text::write(out, reports, show, color),
-        Format::Json => json::write(out, reports, show),
+        Format::Json => json::write(out, reports, show, one_input),
         Format::Jsonl => jsonl::write(out, reports, show),
         Format::Sarif => sarif::write(out, reports),
     }

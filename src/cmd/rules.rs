@@ -23,7 +23,8 @@ pub enum RulesCommand {
         #[command(flatten)]
         flags: ScanFlags,
     },
-    /// Check rule files: syntax, both engines, examples and negative examples.
+    /// Check rule files: syntax, both engines, examples and negative examples. Exit status 1
+    /// when a rule fails, 2 when a file cannot be read.
     Check {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
@@ -61,8 +62,14 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Check { files } => {
-            let mut failed = false;
+            // 1 when a rule fails its check, 2 when a file cannot be read at all (as grep).
+            let (mut failed, mut unreadable) = (false, false);
             for f in files {
+                if let Err(e) = std::fs::File::open(&f) {
+                    unreadable = true;
+                    eprintln!("mcp-parapet: {}: cannot read: {e}", f.display());
+                    continue;
+                }
                 let result = load_rule_file(&f).and_then(|rules| {
                     let n = rules.len();
                     let scanner = Scanner::new(ScannerConfig {
@@ -88,7 +95,11 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
                     }
                 }
             }
-            Ok(ExitCode::from(u8::from(failed)))
+            Ok(ExitCode::from(if unreadable {
+                2
+            } else {
+                u8::from(failed)
+            }))
         }
     }
 }

@@ -286,13 +286,17 @@ fn json_doc(scanner: &Scanner, data: &[u8]) -> Result<Vec<Found>> {
 fn json_lines(scanner: &Scanner, r: &mut dyn BufRead, opts: &Options) -> Result<Vec<Found>> {
     let mut found = Vec::new();
     let mut line = Vec::new();
-    let mut n = 0;
+    let (mut n, mut next_offset) = (0, 0usize);
     loop {
         line.clear();
         if r.read_until(b'\n', &mut line)? == 0 {
             break;
         }
         n += 1;
+        // Where this line starts in the input: a line that is not JSON is reported with
+        // offsets into the input, like any text.
+        let offset = next_offset;
+        next_offset += line.len();
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -308,6 +312,8 @@ fn json_lines(scanner: &Scanner, r: &mut dyn BufRead, opts: &Options) -> Result<
                     .into_iter()
                     .map(|mut f| {
                         f.line = n;
+                        f.detection.span.0 += offset;
+                        f.detection.span.1 += offset;
                         f
                     }),
             ),

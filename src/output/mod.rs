@@ -51,8 +51,11 @@ pub struct Report {
     pub verdict: Verdict,
     /// Spans are into decoded JSON strings rather than the raw bytes.
     pub json: bool,
-    /// 1-based (line, column) per detection; (0, 0) when unknown (a whole JSON document).
+    /// 1-based (line, column in bytes) per detection; (0, 0) when unknown (a whole JSON
+    /// document).
     pub places: Vec<(usize, usize)>,
+    /// 1-based column in UTF-16 code units per detection (SARIF's unit); 0 when unknown.
+    pub columns_utf16: Vec<usize>,
     /// The matched bytes per detection, when kept (text inputs).
     pub values: Vec<Option<Vec<u8>>>,
 }

@@ -21,7 +21,9 @@ fn level(category: Category, action: Action) -> &'static str {
 
 fn location(r: &Report, i: usize) -> Value {
     let d = &r.verdict.detections[i];
-    let (line, column) = r.places.get(i).copied().unwrap_or((0, 0));
+    let line = r.places.get(i).map_or(0, |p| p.0);
+    // SARIF counts columns in UTF-16 code units (the run says so below).
+    let column = r.columns_utf16.get(i).copied().unwrap_or(0);
     let mut region = json!({});
     if line > 0 {
         region["startLine"] = json!(line);
@@ -115,6 +117,7 @@ pub fn write(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
                 "informationUri": "https://github.com/mcp-parapet/mcp-parapet",
                 "rules": rule_list,
             }},
+            "columnKind": "utf16CodeUnits",
             "results": results,
         }],
     });

@@ -16,8 +16,24 @@ use rayon::prelude::*;
 pub struct Found {
     pub detection: Detection,
     pub line: usize,
+    /// 1-based, in bytes.
     pub column: usize,
+    /// 1-based, in UTF-16 code units (what SARIF counts); 0 when unknown.
+    pub column_utf16: usize,
     pub value: Option<Vec<u8>>,
+}
+
+/// UTF-16 code units of UTF-8 text: one per character, two for one outside the BMP (an
+/// invalid byte counts as one, as its replacement character would).
+pub fn utf16_units(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0xBF => 0,
+            0xF0..=0xFF => 2,
+            _ => 1,
+        })
+        .sum()
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -56,15 +72,15 @@ fn owned(
         .collect())
 }
 
-/// 1-based line and column (bytes) of each of `offsets` (sorted ascending, none before `from`)
-/// in `data`, given the line at `from` and where that line starts.
+/// 1-based line, column in bytes and column in UTF-16 units of each of `offsets` (sorted
+/// ascending, none before `from`) in `data`, given the line at `from`, where that line starts
+/// (before `data` when negative) and how many UTF-16 units it has before `data`.
 fn places(
     data: &[u8],
     offsets: &[usize],
     from: usize,
-    mut line: usize,
-    mut line_start: isize,
-) -> Vec<(usize, usize)> {
+    (mut line, mut line_start, mut hidden): (usize, isize, usize),
+) -> Vec<(usize, usize, usize)> {
     let mut pos = from;
     let mut out = Vec::with_capacity(offsets.len());
     for &o in offsets {
@@ -72,25 +88,32 @@ fn places(
         for nl in memchr::memchr_iter(b'\n', &data[pos..o]) {
             line += 1;
             line_start = (pos + nl + 1) as isize;
+            hidden = 0;
         }
         pos = o;
-        out.push((line, (o as isize - line_start + 1) as usize));
+        let seen = &data[line_start.max(0) as usize..o];
+        out.push((
+            line,
+            (o as isize - line_start + 1) as usize,
+            hidden + utf16_units(seen) + 1,
+        ));
     }
     out
 }
 
+/// `(from, line, line_start, hidden)`: see [`places`].
 fn finish(
     data: &[u8],
     mut dets: Vec<Detection>,
     keep_values: bool,
-    (from, line, line_start): (usize, usize, isize),
+    (from, line, line_start, hidden): (usize, usize, isize, usize),
 ) -> Vec<Found> {
     dets.sort_by_key(|d| d.span);
     let offsets: Vec<usize> = dets.iter().map(|d| d.span.0).collect();
-    let places = places(data, &offsets, from, line, line_start);
+    let places = places(data, &offsets, from, (line, line_start, hidden));
     dets.into_iter()
         .zip(places)
-        .map(|(d, (line, column))| {
+        .map(|(d, (line, column, column_utf16))| {
             let value = (keep_values && d.category != Category::Validation)
                 .then(|| data.get(d.span.0..d.span.1).map(<[u8]>::to_vec))
                 .flatten();
@@ -98,6 +121,7 @@ fn finish(
                 detection: d,
                 line,
                 column,
+                column_utf16,
                 value,
             }
         })
@@ -129,7 +153,7 @@ pub fn scan_slice(
         data,
         per_chunk.into_iter().flatten().collect(),
         keep_values,
-        (0, 1, 0),
+        (0, 1, 0, 0),
     ))
 }
 
@@ -164,6 +188,8 @@ fn read_at(file: &std::fs::File, buf: &mut Vec<u8>, offset: u64, len: usize) -> 
 struct FileChunk {
     found: Vec<Found>,
     newlines: usize,
+    /// UTF-16 units of the chunk's own part after its last newline (all of it without one).
+    tail_utf16: usize,
     /// Offset in the file just past the chunk's last newline.
     after_last_newline: Option<usize>,
     own_end: usize,
@@ -196,14 +222,21 @@ pub fn scan_file(
             let own_end = own_end.min(buf.len());
             let own_start = own_start.min(own_end);
             let dets = owned(scanner, &buf, 0, (own_start, own_end), buf.len())?;
-            let mut found = finish(&buf, dets, keep_values, (own_start, 0, own_start as isize));
+            let mut found = finish(
+                &buf,
+                dets,
+                keep_values,
+                (own_start, 0, own_start as isize, 0),
+            );
             for f in &mut found {
                 f.detection.span.0 += from;
                 f.detection.span.1 += from;
             }
             let own = &buf[own_start..own_end];
+            let tail = memchr::memrchr(b'\n', own).map_or(own, |p| &own[p + 1..]);
             Ok(FileChunk {
                 found,
+                tail_utf16: utf16_units(tail),
                 newlines: memchr::memchr_iter(b'\n', own).count(),
                 after_last_newline: memchr::memrchr(b'\n', own).map(|p| from + own_start + p + 1),
                 own_end: from + own_end,
@@ -212,19 +245,24 @@ pub fn scan_file(
         .collect::<Result<_>>()?;
     // Lines and columns from the start of the file: each chunk's line 0 continues the line
     // the chunks before it ended on.
-    let (mut line, mut line_start) = (1usize, 0usize);
+    let (mut line, mut line_start, mut carry_utf16) = (1usize, 0usize, 0usize);
     let mut out = Vec::new();
     for (c, &s) in chunks.into_iter().zip(&starts) {
         for mut f in c.found {
             if f.line == 0 {
                 f.column += s - line_start;
+                f.column_utf16 += carry_utf16;
             }
             f.line += line;
             out.push(f);
         }
         line += c.newlines;
-        if let Some(p) = c.after_last_newline {
-            line_start = p;
+        match c.after_last_newline {
+            Some(p) => {
+                line_start = p;
+                carry_utf16 = c.tail_utf16;
+            }
+            None => carry_utf16 += c.tail_utf16,
         }
         if c.own_end < (s + plan.chunk).min(len) {
             break; // the file shrank while it was read
@@ -247,7 +285,8 @@ pub fn scan_stream(
     let mut failed = None;
     // Offset in the stream of buf[0]; where our own part starts in buf; line bookkeeping at it.
     let (mut base, mut own_start) = (0u64, 0usize);
-    let (mut line, mut col0) = (1usize, 0usize);
+    // ...and its UTF-16 units before own_start.
+    let (mut line, mut col0, mut col0_utf16) = (1usize, 0usize, 0usize);
     let mut found = Vec::new();
     loop {
         let want = own_start + plan.chunk + plan.overlap;
@@ -270,7 +309,18 @@ pub fn scan_stream(
         let dets = owned(scanner, &buf, 0, (own_start, own_end), buf.len())?;
         // Lines: `line` is the line at own_start, `col0` the bytes of it before own_start.
         let line_start = own_start as isize - col0 as isize;
-        let mut f = finish(&buf[..], dets, keep_values, (own_start, line, line_start));
+        // The units of the line's part no longer in the buffer.
+        let hidden = if line_start < 0 {
+            col0_utf16.saturating_sub(utf16_units(&buf[..own_start]))
+        } else {
+            0
+        };
+        let mut f = finish(
+            &buf[..],
+            dets,
+            keep_values,
+            (own_start, line, line_start, hidden),
+        );
         for x in &mut f {
             x.detection.span.0 += base as usize;
             x.detection.span.1 += base as usize;
@@ -282,9 +332,9 @@ pub fn scan_stream(
         let own = &buf[own_start..own_end];
         let newlines = memchr::memchr_iter(b'\n', own).count();
         line += newlines;
-        col0 = match memchr::memrchr(b'\n', own) {
-            Some(p) => own.len() - p - 1,
-            None => col0 + own.len(),
+        (col0, col0_utf16) = match memchr::memrchr(b'\n', own) {
+            Some(p) => (own.len() - p - 1, utf16_units(&own[p + 1..])),
+            None => (col0 + own.len(), col0_utf16 + utf16_units(own)),
         };
         // Keep `overlap` bytes before the next own part as context.
         let keep_from = own_end.saturating_sub(plan.overlap);
@@ -300,6 +350,38 @@ mod tests {
     use parapet_engine::ScannerConfig;
 
     const TOKEN: &str = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
+
+    #[test]
+    fn utf16_columns_carry_across_chunks() {
+        let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+        let plan = Plan {
+            chunk: 64,
+            overlap: 48,
+        };
+        for before in ["", "abc\n", "x\n🙂\n"] {
+            // A long line of two-byte characters, then the token on the same line.
+            let text = format!("{before}{} {TOKEN} end\n", "é".repeat(100));
+            let line_start = text[..text.find('é').unwrap()].len();
+            let at = text.find(TOKEN).unwrap();
+            let want = text[line_start..at].encode_utf16().count() + 1;
+            let path = std::env::temp_dir().join(format!("parapet-utf16-{}", std::process::id()));
+            std::fs::write(&path, &text).unwrap();
+            let file = std::fs::File::open(&path).unwrap();
+            let from_file = scan_file(&scanner, &file, text.len() as u64, plan, false).unwrap();
+            std::fs::remove_file(&path).unwrap();
+            let streamed = scan_stream(&scanner, &mut text.as_bytes(), plan, false, &|_| {})
+                .unwrap()
+                .0;
+            for (label, found) in [("file", from_file), ("stream", streamed)] {
+                let f = found
+                    .iter()
+                    .find(|f| f.detection.kind == "github_token")
+                    .unwrap_or_else(|| panic!("{label}: not found"));
+                assert_eq!(f.column_utf16, want, "{label}, prefix {before:?}");
+                assert_eq!(f.column, at - line_start + 1, "{label}, prefix {before:?}");
+            }
+        }
+    }
 
     #[test]
     fn every_boundary_planted_found_once_with_its_line() {

@@ -122,10 +122,12 @@ fn report(path: String, found: Vec<Found>, json: bool, tally: &Tally) -> Report 
     tally.inputs.fetch_add(1, Ordering::Relaxed);
     tally.findings.fetch_add(found.len(), Ordering::Relaxed);
     let mut places = Vec::with_capacity(found.len());
+    let mut columns_utf16 = Vec::with_capacity(found.len());
     let mut values = Vec::with_capacity(found.len());
     let mut detections: Vec<Detection> = Vec::with_capacity(found.len());
     for f in found {
         places.push((f.line, f.column));
+        columns_utf16.push(f.column_utf16);
         values.push(f.value);
         detections.push(f.detection);
     }
@@ -134,6 +136,7 @@ fn report(path: String, found: Vec<Found>, json: bool, tally: &Tally) -> Report 
         verdict: Verdict::from_detections(detections),
         json,
         places,
+        columns_utf16,
         values,
     }
 }
@@ -277,6 +280,7 @@ fn json_doc(scanner: &Scanner, data: &[u8]) -> Result<Vec<Found>> {
             detection: d,
             line: 0,
             column: 0,
+            column_utf16: 0,
             value: None,
         })
         .collect())
@@ -305,6 +309,7 @@ fn json_lines(scanner: &Scanner, r: &mut dyn BufRead, opts: &Options) -> Result<
                 detection: d,
                 line: n,
                 column: 0,
+                column_utf16: 0,
                 value: None,
             })),
             Err(_) => found.extend(

@@ -282,7 +282,20 @@ impl Config {
                     path: path.clone(),
                     message: format!("cannot read it: {e}"),
                 })?;
-                Config::parse(&text).map_err(|message| ProxyError::Config { path, message })?
+                let mut config = Config::parse(&text).map_err(|message| ProxyError::Config {
+                    path: path.clone(),
+                    message,
+                })?;
+                // Rule files named in the file are found beside it, wherever it is run from.
+                if let Some(dir) = path.parent() {
+                    for f in &mut config.scanner.rules_files {
+                        if f.is_relative() {
+                            *f = dir.join(&*f);
+                        }
+                    }
+                }
+                tracing::info!("config: {}", path.display());
+                config
             }
             None => Config::default(),
         };
@@ -398,6 +411,24 @@ pub fn check_log_level(level: &str) -> std::result::Result<&'static str, String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_files_are_found_beside_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("parapet-cfg-rel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("parapet.yaml");
+        std::fs::write(
+            &path,
+            "scanner:\n  rules_files: [mine.toml, /abs/other.toml]\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(
+            c.scanner.rules_files,
+            [dir.join("mine.toml"), PathBuf::from("/abs/other.toml")]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn reference_template_loads() {

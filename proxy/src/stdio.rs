@@ -1,8 +1,9 @@
 //! The stdio transport: spawns the server (no shell; env and cwd inherited) and runs the three
 //! pumps — client → pipeline → server, server → pipeline → client, and the server's stderr,
 //! relayed line by line with secrets redacted. Each direction is one task, so each keeps its
-//! order; a task writes its output itself (no hop through another task), under a lock per
-//! destination.
+//! order; a task writes what it forwards itself (no hop through another task), under a lock
+//! per destination, and queues its replies to its sender for that destination's reply writer,
+//! so it never waits on the other direction.
 
 use std::ffi::OsString;
 use std::process::Stdio;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::{oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::frame::{Frame, FrameReader};
 use crate::message;
@@ -101,17 +102,16 @@ fn oversize(
 }
 
 /// One direction: frames from `input` through the pipeline, forwards `onward`, replies `back`.
-async fn pump<R, A, B>(
+async fn pump<R, A>(
     p: &Pipeline,
     input: R,
     max: usize,
     from_client: bool,
     onward: &Out<A>,
-    back: &Out<B>,
+    back: &mpsc::UnboundedSender<Vec<u8>>,
 ) where
     R: AsyncRead + Unpin,
     A: AsyncWrite + Unpin,
-    B: AsyncWrite + Unpin,
 {
     let mut frames = FrameReader::new(BufReader::with_capacity(64 * 1024, input), max);
     while let Ok(Some(frame)) = frames.next().await {
@@ -124,9 +124,31 @@ async fn pump<R, A, B>(
             send(onward, f).await;
         }
         if let Some(r) = out.reply {
-            send(back, r).await;
+            // A reply goes back through the other direction's destination, which that
+            // direction may hold while its peer is not reading (a big message to a server
+            // that is itself blocked writing to us): waiting for it here could stop this
+            // direction's reading for good. Replies queue, in order, for a writer of their
+            // own ([`replies`]).
+            let _ = back.send(r);
         }
     }
+}
+
+/// The writer of one destination's replies: a queue that never makes its sender wait, drained
+/// in order into the destination. Ends when every sender is gone.
+fn replies<W>(out: Out<W>) -> mpsc::UnboundedSender<Vec<u8>>
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    tokio::spawn(async move {
+        while let Some(msg) = rx.recv().await {
+            if !send(&out, msg).await {
+                break;
+            }
+        }
+    });
+    tx
 }
 
 /// A started server and the signals caught for it.
@@ -184,8 +206,10 @@ where
     let (closed_tx, closed_rx) = oneshot::channel();
     let max = opts.max_bytes;
 
+    let (replies_to_client, replies_to_server) =
+        (replies(to_client.clone()), replies(to_server.clone()));
     let client_reader = {
-        let (p, onward, back) = (pipeline.clone(), to_server.clone(), to_client.clone());
+        let (p, onward, back) = (pipeline.clone(), to_server.clone(), replies_to_client);
         tokio::spawn(async move {
             pump(&p, client_in, max, true, &onward, &back).await;
             close(&onward).await;
@@ -193,7 +217,7 @@ where
         })
     };
     let mut server_reader = {
-        let (p, onward, back) = (pipeline.clone(), to_client.clone(), to_server.clone());
+        let (p, onward, back) = (pipeline.clone(), to_client.clone(), replies_to_server);
         // Answers to the server's refused requests go back until its stdin is closed.
         tokio::spawn(async move { pump(&p, child_out, max, false, &onward, &back).await })
     };

@@ -419,3 +419,28 @@ async fn an_oversize_answer_to_a_server_request_becomes_the_server_s_error() {
     assert_eq!(r["result"]["_reply"]["error"]["code"], -32003, "{r}");
     c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusing_a_server_s_requests_never_waits_on_a_big_message_to_it() {
+    // The server writes 3,000 requests the proxy refuses (each refusal goes back to it) before
+    // it reads anything, while the client sends it 8 MB: the refusals must not wait for that
+    // message's write, which waits for the server, which waits for us to read its requests.
+    let dir = TempDir::new("flood");
+    let mut c = Client::mock(&config(&dir, ""), "mock", &["MOCK_FLOOD=3000"]);
+    let big = json!({"jsonrpc": "2.0", "method": "notifications/message",
+        "params": {"text": "z".repeat(8 << 20)}});
+    let send = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        c.send(&big.to_string()).await;
+        c.send(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).await;
+        // (The mock answers each refusal it gets as if it were a request: skip those.)
+        loop {
+            let r = c.recv().await;
+            if r["id"] == 1 {
+                return r;
+            }
+        }
+    });
+    let r = send.await.expect("no deadlock");
+    assert!(r.get("result").is_some(), "{r}");
+    c.close().await;
+}

@@ -211,6 +211,13 @@ fn summary(
             count(skipped, "binary file")
         ));
     }
+    let links = tally.symlinks_skipped.load(Ordering::Relaxed);
+    if links > 0 {
+        s.push_str(&format!(
+            "; {} inside directories not followed",
+            count(links, "symbolic link")
+        ));
+    }
     if errors > 0 {
         s.push_str(&format!("; {} could not be read", count(errors, "input")));
     }

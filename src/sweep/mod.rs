@@ -41,6 +41,8 @@ pub struct Tally {
     pub inputs: AtomicUsize,
     pub findings: AtomicUsize,
     pub binary_skipped: AtomicUsize,
+    /// Symbolic links met inside directories: not followed (a link may leave the tree or loop).
+    pub symlinks_skipped: AtomicUsize,
 }
 
 pub struct Sweep {
@@ -52,7 +54,12 @@ pub struct Sweep {
 }
 
 /// Files under each input, in path order; `-` stays as it is.
-fn expand(inputs: &[PathBuf], gitignore: bool, errors: &mut Vec<String>) -> Vec<PathBuf> {
+fn expand(
+    inputs: &[PathBuf],
+    gitignore: bool,
+    errors: &mut Vec<String>,
+    tally: &Tally,
+) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for input in inputs {
         if input.as_os_str() == "-" || !input.is_dir() {
@@ -69,6 +76,9 @@ fn expand(inputs: &[PathBuf], gitignore: bool, errors: &mut Vec<String>) -> Vec<
         for entry in walk {
             match entry {
                 Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
+                Ok(e) if e.path_is_symlink() => {
+                    tally.symlinks_skipped.fetch_add(1, Ordering::Relaxed);
+                }
                 Ok(_) => {}
                 Err(e) => errors.push(format!("{}: {e}", input.display())),
             }
@@ -79,7 +89,7 @@ fn expand(inputs: &[PathBuf], gitignore: bool, errors: &mut Vec<String>) -> Vec<
 
 pub fn run(scanner: &Scanner, inputs: &[PathBuf], opts: &Options, tally: &Tally) -> Result<Sweep> {
     let mut errors = Vec::new();
-    let files = expand(inputs, opts.gitignore, &mut errors);
+    let files = expand(inputs, opts.gitignore, &mut errors, tally);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .build()

@@ -1,7 +1,7 @@
-//! The install's secret key: for audit-chain HMACs, keyed fingerprints and manifest pins.
-//! `PARAPET_SIGNING_KEY` (or `integrity.signing_key`) when set, else a random key created once
-//! and kept 0600 in the state directory (plain hashes of SSNs or card numbers can be brute-forced,
-//! so fingerprints are never unkeyed).
+//! The install's secret key: for audit-chain HMACs and manifest pins. `PARAPET_SIGNING_KEY`
+//! (or `integrity.signing_key`) when set, else a random key created once and kept 0600 in the
+//! state directory. (Finding fingerprints have a key of their own, `PARAPET_FINGERPRINT_KEY`,
+//! shared by every machine whose allowlists must agree; see the README.)
 
 use std::path::PathBuf;
 

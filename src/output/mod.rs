@@ -56,6 +56,8 @@ pub struct Report {
     pub places: Vec<(usize, usize)>,
     /// 1-based column in UTF-16 code units per detection (SARIF's unit); 0 when unknown.
     pub columns_utf16: Vec<usize>,
+    /// Spans are offsets into decompressed data or an archive member, not into the file.
+    pub decoded: bool,
     /// The matched bytes per detection, when kept (text inputs).
     pub values: Vec<Option<Vec<u8>>>,
 }

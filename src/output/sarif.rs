@@ -31,7 +31,8 @@ fn location(r: &Report, i: usize) -> Value {
     if column > 0 {
         region["startColumn"] = json!(column);
     }
-    if !r.json {
+    // Byte offsets only where they are offsets into the file itself.
+    if !r.json && !r.decoded {
         region["byteOffset"] = json!(d.span.0);
         region["byteLength"] = json!(d.span.1 - d.span.0);
     }

@@ -147,6 +147,7 @@ fn report(path: String, found: Vec<Found>, json: bool, tally: &Tally) -> Report 
         json,
         places,
         columns_utf16,
+        decoded: false,
         values,
     }
 }
@@ -190,11 +191,19 @@ fn scan_path(
             let inner = Compression::sniff(&head);
             let decoded = inner.decoder(Box::new(&mut member_stream))?;
             let (mut decoded, head) = Sniffed::new(decoded, 512)?;
-            scan_stream(scanner, member, &mut decoded, &head, opts, tally, out)?;
+            let before = out.len();
+            let scanned = scan_stream(scanner, member, &mut decoded, &head, opts, tally, out);
+            out[before..].iter_mut().for_each(|r| r.decoded = true);
+            scanned?;
         }
         return Ok(());
     }
-    scan_stream(scanner, name, &mut decoded, &head, opts, tally, out)
+    let before = out.len();
+    let scanned = scan_stream(scanner, name, &mut decoded, &head, opts, tally, out);
+    if compression != Compression::None {
+        out[before..].iter_mut().for_each(|r| r.decoded = true);
+    }
+    scanned
 }
 
 fn skip_binary(head: &[u8], opts: &Options, tally: &Tally) -> bool {

@@ -296,8 +296,11 @@ impl Scanner {
         let mut joined = Joined::parse(json)?;
         let buf = &joined.buf;
         let mut detections = Vec::new();
+        // The string of the control-character finding, to name it again if its key is masked.
+        let mut control_segment = None;
         if let Some(at) = input::first_control_character(buf) {
             let seg = joined.segment_at(at).unwrap_or(0);
+            control_segment = Some(seg);
             let local = at - joined.segments.get(seg).map_or(0, |s| s.start);
             let pointer = (!joined.segments.is_empty()).then(|| joined.pointer(seg));
             detections.push(self.validation_detection(
@@ -378,7 +381,12 @@ impl Scanner {
                 joined.mask_key(*seg, &format!("[REDACTED:{kind}]"));
             }
             for d in &mut detections {
-                if let Some(&(seg, _, _)) = d.pieces.first() {
+                let seg = match d.pieces.first() {
+                    Some(&(seg, _, _)) => Some(seg),
+                    None if d.category == Category::Validation => control_segment,
+                    None => None,
+                };
+                if let (Some(seg), Some(_)) = (seg, &d.pointer) {
                     d.pointer = Some(joined.pointer(seg));
                 }
             }

@@ -554,6 +554,15 @@ fn a_secret_used_as_a_key_never_appears_in_a_pointer() {
     assert!(pointers.iter().all(|p| !p.contains("ghp_")), "{pointers:?}");
     assert!(pointers.contains(&"/tokens/[REDACTED:github_token]"));
     assert!(pointers.contains(&"/a/1/b"));
+    // Nor in the pointer of a control character found under it.
+    let doc2 = format!(r#"{{"{token}": "a\u0001b"}}"#);
+    let v2 = rules_only().scan_json(doc2.as_bytes()).unwrap();
+    assert!(
+        v2.detections
+            .iter()
+            .all(|d| !d.pointer.as_deref().unwrap_or("").contains("ghp_")),
+        "{v2:?}"
+    );
     // Redaction still finds the key by its place, not by its pointer.
     let red = String::from_utf8(rules_only().redact_json(doc.as_bytes(), &v)).unwrap();
     assert!(!red.contains(token) && serde_json::from_str::<serde_json::Value>(&red).is_ok());

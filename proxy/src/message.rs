@@ -84,9 +84,9 @@ impl Envelope<'_> {
     }
 }
 
-/// The key a request is remembered by until its answer: the id's value, not its text, so an
-/// answer that writes id `2` as `2.0`, `2e0` or `"\u0032"`-style escapes still finds its request
-/// (clients compare ids by value). Numbers and strings stay apart: `2` is not `"2"`.
+/// The key a request is remembered by until its answer: the id's value as a client reads it,
+/// not its text, so an answer that writes id `2` as `2.0`, `2e0` or `"2"` still finds its
+/// request (the MCP TypeScript SDK matches answers with `Number(id)`).
 pub fn id_key(id_text: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(id_text) {
         Ok(serde_json::Value::Number(n)) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
@@ -96,9 +96,38 @@ pub fn id_key(id_text: &str) -> String {
             (_, _, Some(f)) => f.to_string(),
             _ => id_text.to_string(),
         },
-        Ok(serde_json::Value::String(s)) => serde_json::to_string(&s).unwrap_or_default(),
+        // A string a JavaScript client reads as a number (`Number("1")`, `" 1"`, `"1.0"`,
+        // `"0x1"`) answers that number's request for it: so it does here.
+        Ok(serde_json::Value::String(s)) => match js_number(&s) {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => (f as i64).to_string(),
+            Some(f) => f.to_string(),
+            None => serde_json::to_string(&s).unwrap_or_default(),
+        },
         _ => id_text.trim().to_string(),
     }
+}
+
+/// The number JavaScript's `Number(s)` gives, when finite.
+fn js_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Some(0.0);
+    }
+    let radix = |p: &str, r| u64::from_str_radix(p, r).ok().map(|n| n as f64);
+    let n = match t.get(..2) {
+        Some("0x" | "0X") => radix(&t[2..], 16),
+        Some("0o" | "0O") => radix(&t[2..], 8),
+        Some("0b" | "0B") => radix(&t[2..], 2),
+        // Rust reads "inf" and "nan", which JavaScript does not.
+        _ if t
+            .bytes()
+            .any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E')) =>
+        {
+            None
+        }
+        _ => t.parse::<f64>().ok(),
+    };
+    n.filter(|f| f.is_finite())
 }
 
 /// The parsed shape of one line.
@@ -214,7 +243,12 @@ mod tests {
         assert_eq!(id_key("2"), id_key("2e0"));
         assert_eq!(id_key("-7"), id_key("-7.00"));
         assert_eq!(id_key(r#""ab""#), id_key(r#""\u0061b""#));
-        assert_ne!(id_key("2"), id_key(r#""2""#));
+        // As a JavaScript client reads them: a numeric string answers the number.
+        assert_eq!(id_key("2"), id_key(r#""2""#));
+        assert_eq!(id_key("1"), id_key(r#"" 1.0""#));
+        assert_eq!(id_key("1"), id_key(r#""0x1""#));
+        assert_ne!(id_key("2"), id_key(r#""2a""#));
+        assert_ne!(id_key(r#""inf""#), id_key(r#""nan""#));
         assert_ne!(id_key("2"), id_key("2.5"));
         let Parsed::Object(e) = parse(br#"{"jsonrpc":"2.0","id":null,"method":"tools/call"}"#)
         else {

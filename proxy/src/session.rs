@@ -116,10 +116,8 @@ impl Session {
             log_tool_arguments: config.audit.log_tool_arguments,
             fail_closed: config.audit.fail_closed,
         };
-        let max_bytes = config
-            .scanner
-            .content_max_length
-            .unwrap_or_else(|| scanner.max_bytes());
+        // The scanner's cap: the config's, or --max-bytes over it.
+        let max_bytes = scanner.max_bytes();
         let pipeline = Arc::new(Pipeline::new(scanner, settings, rate, integrity, audit));
         Ok(Session {
             pipeline,

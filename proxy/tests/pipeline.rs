@@ -209,3 +209,63 @@ fn everything_in_a_call_s_params_is_scanned() {
         "token [REDACTED:github_token]"
     );
 }
+
+#[test]
+fn answers_are_matched_as_a_javascript_client_reads_their_ids_or_dropped() {
+    let p = pipeline("");
+    let request = br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    assert!(p.from_client(request).forward.is_some());
+    // "1" answers request 1 for the MCP TypeScript SDK (Number(id)): the checks still run.
+    let answer = format!(r#"{{"jsonrpc":"2.0","id":"1","result":{{"tools":[{POISONED}]}}}}"#);
+    let out = p.from_server(answer.as_bytes());
+    assert!(!String::from_utf8(out.forward.unwrap())
+        .unwrap()
+        .contains("\"add\""));
+    // An answer to nothing the client asked is dropped.
+    let stray = format!(r#"{{"jsonrpc":"2.0","id":99,"result":{{"tools":[{POISONED}]}}}}"#);
+    assert_eq!(p.from_server(stray.as_bytes()), Outcome::default());
+}
+
+#[test]
+fn a_huge_integer_does_not_turn_redaction_off() {
+    let p = pipeline("");
+    let out = p.from_client(br#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"big":100000000000000000000,"k":"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"}}}"#);
+    let sent = String::from_utf8(out.forward.unwrap()).unwrap();
+    assert!(
+        !sent.contains("ghp_") && sent.contains("100000000000000000000"),
+        "{sent}"
+    );
+}
+
+#[test]
+fn arguments_not_scanned_for_the_server_are_still_redacted_in_the_trail() {
+    let config = Config::parse("").unwrap();
+    let scanner = Arc::new(
+        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
+    );
+    let settings = Settings {
+        server_name: "t".into(),
+        server: config.server("t"),
+        scan_tool_arguments: false,
+        scan_tool_responses: true,
+        refuse_as_tool_error: false,
+        log_tool_arguments: true,
+        fail_closed: false,
+    };
+    let dir = std::env::temp_dir().join(format!("parapet-trail-{}", std::process::id()));
+    let path = dir.join("audit.jsonl");
+    let (audit, writer) = Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t").unwrap();
+    let rate = RateLimits::new(&config.rate_limit, &settings.server);
+    let p = Pipeline::new(scanner, settings, rate, None, audit);
+    let line = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"k":"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"}}}"#;
+    // Not scanned for the server, as asked: the call goes on unchanged.
+    assert_eq!(p.from_client(line).forward.as_deref(), Some(&line[..]));
+    drop(p);
+    writer.finish();
+    let trail = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        trail.contains("tool_call_request") && !trail.contains("ghp_"),
+        "{trail}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -52,7 +52,9 @@ pub fn write(
     show: bool,
     one_input: bool,
 ) -> io::Result<()> {
-    let value = if one_input && reports.len() <= 1 {
+    // An archive's member is named by its path even when it is the only one.
+    let member = |r: &Report| r.decoded && r.path.contains('!');
+    let value = if one_input && reports.len() <= 1 && !reports.first().is_some_and(member) {
         match reports.first() {
             Some(r) => verdict_json(r, show),
             None => json!({"allowed": true, "action": "allow", "flags": [], "detections": []}),

@@ -23,8 +23,8 @@ pub struct Found {
     pub value: Option<Vec<u8>>,
 }
 
-/// UTF-16 code units of UTF-8 text: one per character, two for one outside the BMP (an
-/// invalid byte counts as one, as its replacement character would).
+/// UTF-16 code units of UTF-8 text: one per character, two for one outside the BMP (counted
+/// by lead bytes: a stray continuation byte in text that is not UTF-8 counts none).
 pub fn utf16_units(bytes: &[u8]) -> usize {
     bytes
         .iter()

@@ -266,13 +266,18 @@ impl Pipeline {
             ("message_id", audit_id(Some(&id))),
         ];
         if self.settings.log_tool_arguments {
-            if let Some(args) = arguments {
-                // Every detection redacted, whatever its policy: the trail never holds a secret.
-                let mut all = args_verdict.clone();
+            if let Some(logged) = arguments {
+                // Every detection redacted, whatever its policy: the trail never holds a secret
+                // (arguments not scanned for the server are scanned for the trail).
+                let mut all = if args.is_some() {
+                    args_verdict.clone()
+                } else {
+                    self.judge_json(logged.get().as_bytes(), Some(&name))
+                };
                 for d in &mut all.detections {
                     d.action = Action::Redact;
                 }
-                let red = self.scanner.redact_json(args.get().as_bytes(), &all);
+                let red = self.scanner.redact_json(logged.get().as_bytes(), &all);
                 let mut value: Value = serde_json::from_slice(&red).unwrap_or(Value::Null);
                 truncate_strings(&mut value);
                 fields.push(("metadata", json!({ "arguments": value })));

@@ -225,11 +225,25 @@ impl Pipeline {
 
     /// Scans JSON and applies the server's and the tool's overrides and allowlists.
     fn judge_json(&self, bytes: &[u8], tool: Option<&str>) -> Verdict {
-        let verdict = self.scanner.scan_json(bytes).unwrap_or_else(|e| {
-            tracing::warn!("scan failed ({e}); treating the message as text");
-            self.scanner.scan_bytes(bytes).unwrap_or_default()
-        });
-        self.apply_overrides(verdict, tool)
+        match self.scanner.scan_json(bytes) {
+            Ok(verdict) => self.apply_overrides(verdict, tool),
+            Err(e) => {
+                // Scanned as text instead; but a text finding cannot be redacted in place in
+                // the JSON, so whatever is found refuses the message (never passed on as if
+                // redacted, nor logged).
+                tracing::warn!("JSON scan failed ({e}); scanning the message as text");
+                let text = self.scanner.scan_bytes(bytes).unwrap_or_default();
+                let mut v = self.apply_overrides(text, tool);
+                if v.detections.is_empty() {
+                    return v;
+                }
+                for d in &mut v.detections {
+                    d.action = Action::Reject;
+                }
+                let score = v.injection_score;
+                Verdict::from_detections(v.detections).with_injection_score(score)
+            }
+        }
     }
 
     fn judge_text(&self, bytes: &[u8]) -> Verdict {

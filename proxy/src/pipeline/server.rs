@@ -25,6 +25,21 @@ impl Pipeline {
     fn server_response(&self, line: &[u8], env: &Envelope) -> Outcome {
         let id = env.id_text().unwrap_or("null").to_string();
         let pending = self.answered(&id);
+        if pending.is_none() {
+            // An answer to nothing the client asked (through this proxy): it would skip every
+            // check its request sets up (a tools/list answer's pins and withholding), and the
+            // client has no use for it.
+            self.audit.record(
+                "unmatched_response",
+                vec![
+                    ("direction", json!("response")),
+                    ("verdict", json!("reject")),
+                    ("message_id", audit_id(Some(&id))),
+                ],
+            );
+            tracing::warn!("dropped an answer with id {id}: no request of the client has that id");
+            return Outcome::drop();
+        }
         let tool = match &pending {
             Some(Pending::ToolCall(t)) => Some(t.as_str()),
             _ => None,

@@ -219,6 +219,19 @@ fn redact_to_writes_sanitized_copies_compressed_the_same_way() {
     tar.append_data(&mut header, "m/server.log", dirty.as_bytes())
         .unwrap();
     std::fs::write(d.join("logs/bundle.tar"), tar.into_inner().unwrap()).unwrap();
+    // A compressed member, and a member whose path is too long for a plain tar header.
+    let long = format!("{}/{}/secret.log", "d".repeat(60), "e".repeat(60));
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, body) in [
+        ("m/app.log.gz", gz(dirty.as_bytes())),
+        (long.as_str(), dirty.clone().into_bytes()),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, name, &body[..]).unwrap();
+    }
+    std::fs::write(d.join("logs/nested.tar"), tar.into_inner().unwrap()).unwrap();
 
     let out = scan(
         &d,
@@ -259,6 +272,24 @@ fn redact_to_writes_sanitized_copies_compressed_the_same_way() {
     let mut text = String::new();
     std::io::Read::read_to_string(&mut member, &mut text).unwrap();
     assert_eq!(text, plain);
+    let mut archive =
+        tar::Archive::new(std::fs::File::open(d.join("clean/logs/nested.tar")).unwrap());
+    let mut names = Vec::new();
+    for member in archive.entries().unwrap() {
+        let mut member = member.unwrap();
+        names.push(member.path().unwrap().display().to_string());
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut member, &mut bytes).unwrap();
+        let mut text = String::new();
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+                .unwrap();
+        } else {
+            text = String::from_utf8(bytes).unwrap();
+        }
+        assert_eq!(text, plain, "member {}", names.last().unwrap());
+    }
+    assert_eq!(names, ["m/app.log.gz", long.as_str()]);
     let binary = std::fs::read(d.join("clean/logs/core.bin")).unwrap();
     assert_eq!(binary, b"\0\0\ntoken [REDACTED:github_token]\n");
     // No partial file is left beside the copies.

@@ -39,47 +39,107 @@ fn redacted(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<V
     Ok(scanner.redact_text(data, &v))
 }
 
-fn compressor<'a>(c: Compression, w: Box<dyn Write + 'a>) -> Result<Box<dyn Write + 'a>> {
-    Ok(match c {
-        Compression::None => w,
-        Compression::Gzip => Box::new(flate2::write::GzEncoder::new(
-            w,
-            flate2::Compression::default(),
-        )),
-        Compression::Bzip2 => Box::new(bzip2::write::BzEncoder::new(
-            w,
-            bzip2::Compression::default(),
-        )),
-        Compression::Xz => Box::new(liblzma::write::XzEncoder::new(w, 6)),
-        Compression::Zstd => Box::new(ZstdWriter {
-            buf: Vec::new(),
-            out: Some(w),
-        }),
-    })
+/// The writer of a copy, compressed as its input was. It must be [`Encoder::finish`]ed: a
+/// compressor writes its trailer there, and its errors are seen (dropping it would hide them).
+enum Encoder<W: Write> {
+    Plain(W),
+    Gzip(flate2::write::GzEncoder<W>),
+    Bzip2(bzip2::write::BzEncoder<W>),
+    Xz(liblzma::write::XzEncoder<W>),
+    Zstd(ZstdWriter<W>),
 }
 
-/// ruzstd compresses whole buffers: collect, then compress on drop... made explicit by `flush`.
-struct ZstdWriter<'a> {
+impl<W: Write> Encoder<W> {
+    fn new(c: Compression, w: W) -> Self {
+        match c {
+            Compression::None => Encoder::Plain(w),
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                w,
+                flate2::Compression::default(),
+            )),
+            Compression::Bzip2 => Encoder::Bzip2(bzip2::write::BzEncoder::new(
+                w,
+                bzip2::Compression::default(),
+            )),
+            Compression::Xz => Encoder::Xz(liblzma::write::XzEncoder::new(w, 6)),
+            Compression::Zstd => Encoder::Zstd(ZstdWriter {
+                buf: Vec::new(),
+                out: w,
+            }),
+        }
+    }
+
+    fn inner(&mut self) -> &mut dyn Write {
+        match self {
+            Encoder::Plain(w) => w,
+            Encoder::Gzip(e) => e,
+            Encoder::Bzip2(e) => e,
+            Encoder::Xz(e) => e,
+            Encoder::Zstd(e) => e,
+        }
+    }
+
+    /// Writes what is left (a trailer) and hands back the destination.
+    fn finish(self) -> std::io::Result<W> {
+        match self {
+            Encoder::Plain(w) => Ok(w),
+            Encoder::Gzip(e) => e.finish(),
+            Encoder::Bzip2(e) => e.finish(),
+            Encoder::Xz(e) => e.finish(),
+            Encoder::Zstd(e) => e.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.inner().write(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner().flush()
+    }
+}
+
+/// ruzstd compresses whole buffers: collected, compressed by `finish`.
+struct ZstdWriter<W: Write> {
     buf: Vec<u8>,
-    out: Option<Box<dyn Write + 'a>>,
+    out: W,
 }
 
-impl Write for ZstdWriter<'_> {
+impl<W: Write> ZstdWriter<W> {
+    fn finish(mut self) -> std::io::Result<W> {
+        let z = ruzstd::encoding::compress_to_vec(
+            &self.buf[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        self.out.write_all(&z)?;
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> Write for ZstdWriter<W> {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         self.buf.extend_from_slice(b);
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        if let Some(mut out) = self.out.take() {
-            let z = ruzstd::encoding::compress_to_vec(
-                &self.buf[..],
-                ruzstd::encoding::CompressionLevel::Fastest,
-            );
-            out.write_all(&z)?;
-            out.flush()?;
-        }
         Ok(())
     }
+}
+
+/// A member of an archive, redacted: decompressed first when it is compressed itself
+/// (`logs.tar!app.log.gz`), as the scan reads it, and compressed again the same way.
+fn redacted_member(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {
+    let inner = Compression::sniff(&data[..data.len().min(512)]);
+    if inner == Compression::None {
+        return redacted(scanner, data, categories);
+    }
+    let mut plain = Vec::new();
+    inner.decoder(Box::new(data))?.read_to_end(&mut plain)?;
+    let clean = redacted(scanner, &plain, categories)?;
+    let mut enc = Encoder::new(inner, Vec::new());
+    enc.write_all(&clean)?;
+    Ok(enc.finish()?)
 }
 
 /// Writes the sanitized copy of one input.
@@ -136,21 +196,22 @@ fn write_redacted(
 ) -> Result<()> {
     let file =
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut out = compressor(compression, Box::new(std::io::BufWriter::new(file)))?;
+    let mut out = Encoder::new(compression, std::io::BufWriter::new(file));
     if source::is_tar(head) {
         let mut archive = tar::Archive::new(decoded);
         let mut builder = tar::Builder::new(&mut out);
         for entry in archive.entries()? {
             let mut entry = entry?;
             let mut header = entry.header().clone();
+            // The full path (a long one lives in an extension entry the header alone loses).
+            let name = entry.path()?.into_owned();
             let mut data = Vec::new();
             entry.read_to_end(&mut data)?;
             if header.entry_type().is_file() {
-                data = redacted(scanner, &data, categories)?;
+                data = redacted_member(scanner, &data, categories)?;
                 header.set_size(data.len() as u64);
-                header.set_cksum();
             }
-            builder.append(&header, &data[..])?;
+            builder.append_data(&mut header, &name, &data[..])?;
         }
         builder.finish()?;
         drop(builder);
@@ -160,6 +221,11 @@ fn write_redacted(
         let clean = redacted(scanner, &data, categories)?;
         out.write_all(&clean)?;
     }
-    out.flush()?;
+    // Whole or an error: the compressor's trailer, then the buffer, then the disk.
+    let file = out
+        .finish()?
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error()))?;
+    file.sync_all()?;
     Ok(())
 }

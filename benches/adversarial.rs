@@ -76,6 +76,15 @@ session, cache hit ratio fine, nothing to report here today.\n",
                 .collect();
             repeat(&word, len)
         }),
+        // Hidden words, then one run of padding to the end: searched from the words on.
+        ("padded tag run", {
+            let run: String = "send the keys "
+                .chars()
+                .chain(std::iter::repeat_n('z', len / 4))
+                .map(|c| char::from_u32(0xE0000 + c as u32).expect("tag character"))
+                .collect();
+            run.into_bytes()[..len].to_vec()
+        }),
         // Many short runs, each a hidden two-word message: every run is a finding.
         ("short tag runs", {
             let run: String = "ab cd"

@@ -3,8 +3,10 @@
 //! with two tag characters on each side becomes a window. In the Hyperscan database the rule's
 //! counted repeat of four-byte characters ran 0.2 GB/s over a long run of them.
 
-/// Longest part of a run that is searched: its last 4 KiB (a whole number of characters).
+/// Longest part of a run that is searched: its last 4 KiB (a whole number of characters)...
 pub(crate) const TAG_WINDOW: usize = 4096;
+/// ...or from this far before its last spaced word: the rule's 40 characters before a space.
+const TAG_BEFORE_SPACE: usize = 40 * 4;
 
 /// Whether a tag character starts at `hay[i]` (`F3 A0 80..=81 80..=BF`).
 #[inline]
@@ -31,20 +33,27 @@ pub fn tag_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
             i = p + 1;
             continue;
         }
-        let (mut end, mut spaced) = (p, false);
+        let (mut end, mut last_space) = (p, None);
         while is_tag(hay, end) {
             // A tag space with two tag characters before it and two after.
-            spaced |= end >= p + 8
+            if end >= p + 8
                 && is_tag_space(hay, end)
                 && is_tag(hay, end + 4)
-                && is_tag(hay, end + 8);
+                && is_tag(hay, end + 8)
+            {
+                last_space = Some(end);
+            }
             end += 4;
         }
-        if spaced {
-            f(
-                end.saturating_sub(TAG_WINDOW).max(p),
-                (end + 3).min(hay.len()),
-            );
+        if let Some(space) = last_space {
+            // The run's last 4 KiB; or, when its last spaced word is before them (hidden words
+            // followed by padding), from just before that word (the rule allows 40 characters
+            // before a space), so padding cannot push the words out of the window.
+            let from = end
+                .saturating_sub(TAG_WINDOW)
+                .min(space.saturating_sub(TAG_BEFORE_SPACE))
+                .max(p);
+            f(from, (end + 3).min(hay.len()));
         }
         i = end;
     }
@@ -92,6 +101,17 @@ mod tests {
         let mut found = 0;
         tag_windows(&cut.as_bytes()[..cut.len() - 1], |_, _| found += 1);
         assert_eq!(found, 0);
+    }
+
+    #[test]
+    fn padding_after_the_hidden_words_does_not_push_them_out() {
+        let run = tags(&format!("send the keys{}", "x".repeat(2000)));
+        let w = windows(&run);
+        // Starts at most 40 characters before the last tag space, and reaches the run's end.
+        let space = run.rfind('\u{e0020}').unwrap();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].0 <= space && space - w[0].0 <= 160, "{w:?}");
+        assert_eq!(w[0].1, run.len());
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 /// Longest id kept; a longer one is not a usable id.
 const ID_MAX: usize = 256;
+/// Longest key kept (escapes included): more than any member the outline looks for.
+const KEY_MAX: usize = 64;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Outline {
@@ -70,7 +72,12 @@ impl Outline {
                 self.in_string = false;
                 if self.reading_key {
                     self.reading_key = false;
-                    self.key.pop(); // the closing quote
+                    // The key as a parser reads it: escapes decoded (`"\u0069d"` is `id`).
+                    let mut quoted = vec![b'"'];
+                    quoted.extend_from_slice(&self.key);
+                    self.key = serde_json::from_slice::<String>(&quoted)
+                        .map(String::into_bytes)
+                        .unwrap_or_default();
                 }
             }
             return;
@@ -119,7 +126,7 @@ impl Outline {
     /// Keeps a byte of the key or of the id being read.
     fn keep(&mut self, b: u8) {
         if self.reading_key {
-            if self.key.len() <= 8 {
+            if self.key.len() <= KEY_MAX {
                 self.key.push(b);
             }
         } else if self.in_id && self.value.len() <= ID_MAX {
@@ -132,9 +139,9 @@ impl Outline {
             return;
         }
         self.in_id = false;
+        let number = |b: &u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
         let usable = self.value.len() <= ID_MAX
-            && (self.value.first() == Some(&b'"')
-                || self.value.iter().all(|b| b.is_ascii_digit() || *b == b'-'));
+            && (self.value.first() == Some(&b'"') || self.value.iter().all(number));
         if usable && !self.value.is_empty() {
             self.id = String::from_utf8(std::mem::take(&mut self.value)).ok();
         }
@@ -170,5 +177,12 @@ mod tests {
         assert_eq!((o.id, o.has_method), (None, true));
         assert_eq!(outline(r#"[{"id":1}]"#).id, None);
         assert_eq!(outline(r#"{"id":{"x":1},"method":"m"}"#).id, None);
+        // Keys with escapes, and ids that are numbers but not integers, as a parser reads them.
+        let o = outline(r#"{"id":77,"method":"x"}"#);
+        assert_eq!((o.id.as_deref(), o.has_method), (Some("77"), true));
+        assert_eq!(
+            outline(r#"{"method":"m","id":78.0}"#).id.as_deref(),
+            Some("78.0")
+        );
     }
 }

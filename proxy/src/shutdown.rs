@@ -8,13 +8,24 @@ use tokio::process::Child;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::oneshot;
 
+/// Sends `sig` to the server's process group (it leads one of its own, see
+/// [`crate::stdio::start`]), so what it started (`npx` → `node`, a shell's children) goes with
+/// it; to the server alone if there is no such group.
 fn send(child: &Child, sig: i32) {
     if let Some(pid) = child.id() {
-        // SAFETY: kill(2) with a pid we spawned and have not reaped.
+        // SAFETY: kill(2) with the pid (and process group) of a child we have not reaped.
         unsafe {
-            libc::kill(pid as libc::pid_t, sig);
+            if libc::kill(-(pid as libc::pid_t), sig) != 0 {
+                libc::kill(pid as libc::pid_t, sig);
+            }
         }
     }
+}
+
+/// SIGKILL for the server's process group, and the server itself.
+fn kill(child: &mut Child) {
+    send(child, libc::SIGKILL);
+    let _ = child.start_kill();
 }
 
 /// The exit code the proxy should end with for this status: the child's code, or 128 + signal.
@@ -49,7 +60,7 @@ impl Signals {
 pub async fn stop(mut child: Child, grace: Duration) {
     send(&child, libc::SIGTERM);
     if tokio::time::timeout(grace, child.wait()).await.is_err() {
-        let _ = child.start_kill();
+        kill(&mut child);
         let _ = child.wait().await;
     }
 }
@@ -102,7 +113,7 @@ pub async fn supervise(
                     deadline = Some(tokio::time::Instant::now() + grace);
                 } else {
                     tracing::warn!("server still running: killing it");
-                    let _ = child.start_kill();
+                    kill(child);
                     deadline = None;
                 }
             }

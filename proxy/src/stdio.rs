@@ -172,6 +172,8 @@ pub fn start(command: &[OsString]) -> std::io::Result<Server> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // A process group of its own: signals and the final kill reach what it starts too.
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {

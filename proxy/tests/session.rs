@@ -444,3 +444,31 @@ async fn refusing_a_server_s_requests_never_waits_on_a_big_message_to_it() {
     assert!(r.get("result").is_some(), "{r}");
     c.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_server_stops_what_it_started() {
+    // The server (a shell ignoring stdin's end) starts `sleep`; at the client's EOF, after the
+    // grace period, SIGTERM goes to its process group, so the sleep ends with it.
+    let dir = TempDir::new("group");
+    let pid_file = dir.0.join("sleep.pid");
+    let cfg = config(&dir, "proxy:\n  shutdown_grace_ms: 200\n");
+    let script = format!("sleep 300 & echo $! > {}; wait", pid_file.display());
+    let c = Client::start(&cfg, "sh", &["sh", "-c", &script]);
+    let pid = loop {
+        if let Ok(p) = std::fs::read_to_string(&pid_file) {
+            if let Ok(p) = p.trim().parse::<u32>() {
+                break p;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let code = c.close().await;
+    assert_eq!(code, 128 + 15, "terminated after the grace period");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // A zombie still has a /proc entry until reaped by init: read its state if it has one.
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        state.is_empty() || state.contains(") Z"),
+        "sleep still running: {state}"
+    );
+}

@@ -90,6 +90,15 @@ pub struct Args {
 pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
     let sc = scanner_config(&cfg, &args.flags.overrides())?;
+    let plan = sweep::chunks::Plan::for_max_bytes(sc.max_bytes);
+    if plan.overlap < sweep::chunks::FULL_OVERLAP && !args.quiet {
+        eprintln!(
+            "mcp-parapet: warning: a byte cap of {} leaves {} bytes of context between chunks of a file; a finding longer than that across a chunk boundary can be missed (the default cap leaves {} KiB)",
+            sc.max_bytes,
+            plan.overlap,
+            sweep::chunks::FULL_OVERLAP >> 10
+        );
+    }
     let scanner = build_scanner(sc)?;
     let opts = sweep::Options {
         jobs: args.jobs.unwrap_or_else(|| {

@@ -42,12 +42,18 @@ pub struct Plan {
     pub overlap: usize,
 }
 
+/// Context on each side of a chunk: longer than any match, PEM blocks included.
+pub const FULL_OVERLAP: usize = 64 << 10;
+
 impl Plan {
-    /// Chunks of up to 8 MiB with 64 KiB of context (longer than any match, PEM blocks
-    /// included), within the scanner's byte cap.
+    /// Chunks of up to 8 MiB with 64 KiB of context, within the scanner's byte cap.
     pub fn for_scanner(scanner: &Scanner) -> Plan {
-        let cap = scanner.max_bytes();
-        let overlap = (64usize << 10).min(cap / 4);
+        Plan::for_max_bytes(scanner.max_bytes())
+    }
+
+    /// The plan for a byte cap: a cap under 256 KiB leaves less context than [`FULL_OVERLAP`].
+    pub fn for_max_bytes(cap: usize) -> Plan {
+        let overlap = FULL_OVERLAP.min(cap / 4);
         let chunk = (8usize << 20).min(cap.saturating_sub(2 * overlap)).max(1);
         Plan { chunk, overlap }
     }

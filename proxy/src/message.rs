@@ -84,9 +84,9 @@ impl Envelope<'_> {
     }
 }
 
-/// The key a request is remembered by until its answer: the id's value as a client reads it,
-/// not its text, so an answer that writes id `2` as `2.0`, `2e0` or `"2"` still finds its
-/// request (the MCP TypeScript SDK matches answers with `Number(id)`).
+/// The key a request is remembered by until its answer: the id's value, not its text, so an
+/// answer that writes id `2` as `2.0` or `2e0` still finds its request. Numbers and strings
+/// stay apart here (`2` is not `"2"`); see [`id_key_js`] for the fallback.
 pub fn id_key(id_text: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(id_text) {
         Ok(serde_json::Value::Number(n)) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
@@ -96,14 +96,22 @@ pub fn id_key(id_text: &str) -> String {
             (_, _, Some(f)) => f.to_string(),
             _ => id_text.to_string(),
         },
-        // A string a JavaScript client reads as a number (`Number("1")`, `" 1"`, `"1.0"`,
-        // `"0x1"`) answers that number's request for it: so it does here.
+        Ok(serde_json::Value::String(s)) => serde_json::to_string(&s).unwrap_or_default(),
+        _ => id_text.trim().to_string(),
+    }
+}
+
+/// The id as a JavaScript client reads it when it matches an answer (the MCP TypeScript SDK
+/// uses `Number(id)`): a string that reads as a number (`"1"`, `" 1.0"`, `"0x1"`) is that
+/// number. The fallback when an answer's exact id ([`id_key`]) matches no request.
+pub fn id_key_js(id_text: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(id_text) {
         Ok(serde_json::Value::String(s)) => match js_number(&s) {
             Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => (f as i64).to_string(),
             Some(f) => f.to_string(),
             None => serde_json::to_string(&s).unwrap_or_default(),
         },
-        _ => id_text.trim().to_string(),
+        _ => id_key(id_text),
     }
 }
 
@@ -243,12 +251,13 @@ mod tests {
         assert_eq!(id_key("2"), id_key("2e0"));
         assert_eq!(id_key("-7"), id_key("-7.00"));
         assert_eq!(id_key(r#""ab""#), id_key(r#""\u0061b""#));
+        assert_ne!(id_key("2"), id_key(r#""2""#));
         // As a JavaScript client reads them: a numeric string answers the number.
-        assert_eq!(id_key("2"), id_key(r#""2""#));
-        assert_eq!(id_key("1"), id_key(r#"" 1.0""#));
-        assert_eq!(id_key("1"), id_key(r#""0x1""#));
-        assert_ne!(id_key("2"), id_key(r#""2a""#));
-        assert_ne!(id_key(r#""inf""#), id_key(r#""nan""#));
+        assert_eq!(id_key_js("2"), id_key_js(r#""2""#));
+        assert_eq!(id_key_js("1"), id_key_js(r#"" 1.0""#));
+        assert_eq!(id_key_js("1"), id_key_js(r#""0x1""#));
+        assert_ne!(id_key_js("2"), id_key_js(r#""2a""#));
+        assert_ne!(id_key_js(r#""inf""#), id_key_js(r#""nan""#));
         assert_ne!(id_key("2"), id_key("2.5"));
         let Parsed::Object(e) = parse(br#"{"jsonrpc":"2.0","id":null,"method":"tools/call"}"#)
         else {

@@ -92,11 +92,16 @@ fn oversize(
             forward: None,
             reply: Some(err),
         },
-        // An answer: the error goes on to the side that asked.
-        (false, true) => Outcome {
-            forward: Some(err),
-            reply: None,
-        },
+        // An answer: the error goes on to the side that asked (and its request is done).
+        (false, true) => {
+            if !from_client {
+                pipeline.forget_request(&id);
+            }
+            Outcome {
+                forward: Some(err),
+                reply: None,
+            }
+        }
         (false, false) => Outcome::default(),
     }
 }
@@ -167,21 +172,32 @@ pub fn start(command: &[OsString]) -> std::io::Result<Server> {
         .split_first()
         .ok_or_else(|| std::io::Error::other("no server command given"))?;
     let signals = shutdown::Signals::listen()?;
-    let child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // A process group of its own: signals and the final kill reach what it starts too.
         .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("cannot start {}: {e}", program.to_string_lossy()),
-            )
-        })?;
+        .kill_on_drop(true);
+    // Out of the proxy's group, the server would outlive a proxy killed with its group (a
+    // client's SIGKILL to it, a terminal hang-up): on Linux it gets SIGTERM when the thread
+    // that started it ends (the main thread in `wrap`).
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe, and the closure touches nothing of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let child = command.spawn().map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot start {}: {e}", program.to_string_lossy()),
+        )
+    })?;
     Ok(Server { child, signals })
 }
 

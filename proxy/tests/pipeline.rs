@@ -269,3 +269,39 @@ fn arguments_not_scanned_for_the_server_are_still_redacted_in_the_trail() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_exact_id_wins_and_errors_to_nothing_asked_pass() {
+    let p = pipeline("");
+    // Two live requests whose ids a JavaScript client would confuse: each answer finds its own.
+    assert!(p
+        .from_client(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .forward
+        .is_some());
+    assert!(p
+        .from_client(br#"{"jsonrpc":"2.0","id":"1","method":"ping"}"#)
+        .forward
+        .is_some());
+    let ping = br#"{"jsonrpc":"2.0","id":"1","result":{}}"#;
+    assert_eq!(p.from_server(ping).forward.as_deref(), Some(&ping[..]));
+    let list = format!(r#"{{"jsonrpc":"2.0","id":1,"result":{{"tools":[{POISONED}]}}}}"#);
+    let out = p.from_server(list.as_bytes());
+    assert!(!String::from_utf8(out.forward.unwrap())
+        .unwrap()
+        .contains("\"add\""));
+    // The server's error for a malformed message of the client reaches the client.
+    let err = br#"{"jsonrpc":"2.0","id":7,"error":{"code":-32600,"message":"Invalid Request"}}"#;
+    assert_eq!(p.from_server(err).forward.as_deref(), Some(&err[..]));
+    // A cancelled request is forgotten: its late answer is dropped.
+    assert!(p
+        .from_client(br#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#)
+        .forward
+        .is_some());
+    p.from_client(
+        br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}}"#,
+    );
+    assert_eq!(
+        p.from_server(br#"{"jsonrpc":"2.0","id":9,"result":{}}"#),
+        Outcome::default()
+    );
+}

@@ -211,7 +211,14 @@ fn write_redacted(
                 data = redacted_member(scanner, &data, categories)?;
                 header.set_size(data.len() as u64);
             }
-            builder.append_data(&mut header, &name, &data[..])?;
+            match entry.link_name()? {
+                // A link keeps its full target too (a long one lives in an extension entry).
+                Some(target) => {
+                    let target = target.into_owned();
+                    builder.append_link(&mut header, &name, &target)?;
+                }
+                None => builder.append_data(&mut header, &name, &data[..])?,
+            }
         }
         builder.finish()?;
         drop(builder);

@@ -30,7 +30,12 @@ impl Pipeline {
             Kind::Notification if is_request_method(env.method.as_deref()) => {
                 self.client_request(line, env, None)
             }
-            Kind::Notification => self.scan_part(line, env.params, None, true, Refusal::Drop),
+            Kind::Notification => {
+                if env.method.as_deref() == Some("notifications/cancelled") {
+                    self.cancelled(env.params);
+                }
+                self.scan_part(line, env.params, None, true, Refusal::Drop)
+            }
             Kind::Response => {
                 let part = env.result.or(env.error);
                 let id = env.id_text().unwrap_or("null");

@@ -210,9 +210,35 @@ impl Pipeline {
         pending.insert(message::id_key(id), what);
     }
 
-    /// The request that `id` (an answer's id, as written) answers, forgotten from then on.
+    /// The request that `id` (an answer's id, as written) answers, forgotten from then on: the
+    /// one with the same id, else one whose id a JavaScript client would read the same way.
     fn answered(&self, id: &str) -> Option<Pending> {
-        lock(&self.pending).remove(&message::id_key(id))
+        let mut pending = lock(&self.pending);
+        if let Some(p) = pending.remove(&message::id_key(id)) {
+            return Some(p);
+        }
+        let js = message::id_key_js(id);
+        let key = pending
+            .keys()
+            .find(|k| message::id_key_js(k) == js)
+            .cloned()?;
+        pending.remove(&key)
+    }
+
+    /// Forgets the request an answer too large to read was for (it is answered with an error).
+    pub fn forget_request(&self, id: &str) {
+        let _ = self.answered(id);
+    }
+
+    /// Forgets a request the client cancelled (`notifications/cancelled`): its server need not
+    /// answer it, and it must not fill the table.
+    fn cancelled(&self, params: Option<&RawValue>) {
+        let id = params
+            .and_then(|p| serde_json::from_str::<Value>(p.get()).ok())
+            .and_then(|v| v.get("requestId").map(Value::to_string));
+        if let Some(id) = id {
+            lock(&self.pending).remove(&message::id_key(&id));
+        }
     }
 
     pub fn audit(&self) -> &Audit {

@@ -25,7 +25,9 @@ impl Pipeline {
     fn server_response(&self, line: &[u8], env: &Envelope) -> Outcome {
         let id = env.id_text().unwrap_or("null").to_string();
         let pending = self.answered(&id);
-        if pending.is_none() {
+        // An error to nothing asked is passed on (scanned below): a server's answer to a
+        // malformed message the client sent. A result to nothing asked is dropped.
+        if pending.is_none() && env.result.is_some() {
             // An answer to nothing the client asked (through this proxy): it would skip every
             // check its request sets up (a tools/list answer's pins and withholding), and the
             // client has no use for it.
@@ -37,7 +39,7 @@ impl Pipeline {
                     ("message_id", audit_id(Some(&id))),
                 ],
             );
-            tracing::warn!("dropped an answer with id {id}: no request of the client has that id");
+            tracing::warn!("dropped a result with id {id}: no request of the client has that id");
             return Outcome::drop();
         }
         let tool = match &pending {

@@ -169,19 +169,10 @@ pub fn distinct_features_fast<'s>(text: &[u8], scratch: &'s mut Scratch) -> &'s 
     // The view has one 4-gram per byte and at most one word per two bytes, each word giving
     // itself and a pair.
     let bound = scratch.view.len() * 2 + 8;
-    let distinct = Distinct::new(&mut scratch.seen, &mut scratch.features, bound);
-    // Copied out of the struct so the count lives in a register, not in memory that every
-    // feature would load and store.
-    let (seen, out) = (distinct.seen, distinct.out);
-    let mut n = 0;
-    view::features(&scratch.view, |i| {
-        let (word, bit) = ((i / 64) as usize % (DIMS / 64), 1u64 << (i % 64));
-        let new = seen[word] & bit == 0;
-        seen[word] |= bit;
-        out[n] = i;
-        n += usize::from(new);
-    });
-    let n = Distinct { seen, out, n }.finish();
+    let mut distinct = Distinct::new(&mut scratch.seen, &mut scratch.features, bound);
+    // `features` is inlined here, so the count stays in a register.
+    view::features(&scratch.view, |i| distinct.push(i));
+    let n = distinct.finish();
     &scratch.features[..n]
 }
 

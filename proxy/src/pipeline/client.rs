@@ -11,16 +11,48 @@ use crate::config::ToolClass;
 use crate::message::{self, Envelope, Kind, Members};
 use crate::trust;
 
-/// The params the pipeline reads; `arguments` stays a raw slice of the line so a redaction can
-/// be spliced back in place. A duplicate key is an error.
-#[derive(serde::Deserialize)]
-struct CallParams<'a> {
-    #[serde(borrow, default)]
-    name: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
+/// A call's params, read once: its tool's name, its arguments (a raw slice of the line, so a
+/// redaction is spliced back in place) and every other member (`_meta`…), scanned too.
+struct Call<'a> {
+    name: String,
     arguments: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    cursor: Option<&'a RawValue>,
+    others: Vec<&'a RawValue>,
+}
+
+impl<'a> Call<'a> {
+    /// `None` unless the params are an object with one string `name` and no member twice:
+    /// anything else could be read one way here and another way by the server.
+    fn read(params: Option<&'a RawValue>) -> Option<Call<'a>> {
+        let Members(members) = serde_json::from_str(params?.get()).ok()?;
+        let mut seen = std::collections::HashSet::new();
+        if !members.iter().all(|(k, _)| seen.insert(k.as_str())) {
+            return None;
+        }
+        let mut call = Call {
+            name: String::new(),
+            arguments: None,
+            others: Vec::new(),
+        };
+        let mut named = false;
+        for (key, value) in members {
+            match key.as_str() {
+                "name" => {
+                    call.name = serde_json::from_str(value.get()).ok()?;
+                    named = true;
+                }
+                "arguments" => call.arguments = Some(value),
+                _ => call.others.push(value),
+            }
+        }
+        named.then_some(call)
+    }
+}
+
+/// Whether a `tools/list` asks for a later page (a `cursor` that is not null).
+fn has_cursor(params: Option<&RawValue>) -> bool {
+    params
+        .and_then(|p| serde_json::from_str::<Members>(p.get()).ok())
+        .is_some_and(|Members(m)| m.iter().any(|(k, v)| k == "cursor" && v.get() != "null"))
 }
 
 impl Pipeline {
@@ -66,21 +98,9 @@ impl Pipeline {
             ));
         }
         // Only tools/call and tools/list need their params read here; everything is scanned.
-        let params = || {
-            env.params
-                .map(|p| serde_json::from_str::<CallParams>(p.get()))
-                .transpose()
-        };
         let pending = match method.as_str() {
             "tools/call" => {
-                // A call must name its tool with one string: anything else could be read one
-                // way here and another way by the server.
-                let Ok(Some(CallParams {
-                    name: Some(name),
-                    arguments,
-                    ..
-                })) = params()
-                else {
+                let Some(call) = Call::read(env.params) else {
                     return answer(message::error_response(
                         &id,
                         message::INVALID_PARAMS,
@@ -88,10 +108,10 @@ impl Pipeline {
                         json!({"reason": "invalid_params"}),
                     ));
                 };
-                return self.tool_call(line, reply_to, name.into_owned(), arguments, env.params);
+                return self.tool_call(line, reply_to, call);
             }
             "tools/list" => Pending::ToolsList {
-                first_page: params().ok().flatten().is_none_or(|p| p.cursor.is_none()),
+                first_page: !has_cursor(env.params),
             },
             "resources/read" | "prompts/get" | "completion/complete" => {
                 let (check, level) = {
@@ -132,14 +152,12 @@ impl Pipeline {
         out
     }
 
-    fn tool_call(
-        &self,
-        line: &[u8],
-        reply_to: Option<&str>,
-        name: String,
-        arguments: Option<&RawValue>,
-        params: Option<&RawValue>,
-    ) -> Outcome {
+    fn tool_call(&self, line: &[u8], reply_to: Option<&str>, call: Call) -> Outcome {
+        let Call {
+            name,
+            arguments,
+            others,
+        } = call;
         let id = reply_to.unwrap_or("null");
         let answer = |bytes: Vec<u8>| match reply_to {
             Some(_) => Outcome::reply(bytes),
@@ -215,17 +233,8 @@ impl Pipeline {
                 json!({"reason": "rate_limit", "limit": l.limit, "retry_after": secs}),
             ));
         }
-        // The arguments, and everything else in the params beside the tool's name (`_meta`,
-        // its progress token…): each scanned, redacted in place.
-        let others: Vec<&RawValue> = params
-            .and_then(|p| serde_json::from_str::<Members>(p.get()).ok())
-            .map(|Members(m)| {
-                m.into_iter()
-                    .filter(|(k, _)| k != "name" && k != "arguments")
-                    .map(|(_, v)| v)
-                    .collect()
-            })
-            .unwrap_or_default();
+        // The arguments, and everything else in the params beside the tool's name: each
+        // scanned, redacted in place.
         let args = arguments.filter(|_| self.settings.scan_tool_arguments);
         let mut args_verdict = Verdict::default();
         let (mut detections, mut top_score, mut splices) = (Vec::new(), None::<f32>, Vec::new());

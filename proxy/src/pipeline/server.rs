@@ -25,12 +25,11 @@ impl Pipeline {
     fn server_response(&self, line: &[u8], env: &Envelope) -> Outcome {
         let id = env.id_text().unwrap_or("null").to_string();
         let pending = self.answered(&id);
-        // An error to nothing asked is passed on (scanned below): a server's answer to a
-        // malformed message the client sent. A result to nothing asked is dropped.
+        // A result to nothing the client asked is dropped: it would skip every check its
+        // request sets up (a tools/list answer's pins and withholding). An error to nothing
+        // asked goes on, scanned below: the server's answer to a malformed message of the
+        // client's.
         if pending.is_none() && env.result.is_some() {
-            // An answer to nothing the client asked (through this proxy): it would skip every
-            // check its request sets up (a tools/list answer's pins and withholding), and the
-            // client has no use for it.
             self.audit.record(
                 "unmatched_response",
                 vec![

@@ -11,11 +11,16 @@ use parapet_proxy::scanner_setup::{build_scanner, scanner_config, ScanOverrides}
 use serde_json::Value;
 
 fn pipeline(yaml: &str) -> Pipeline {
+    pipeline_with(yaml, |_| {}, Audit::disabled("t"))
+}
+
+/// A pipeline for server `t` of this config, its settings changed by `adjust`.
+fn pipeline_with(yaml: &str, adjust: impl FnOnce(&mut Settings), audit: Audit) -> Pipeline {
     let config = Config::parse(yaml).unwrap();
     let scanner = Arc::new(
         build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
     );
-    let settings = Settings {
+    let mut settings = Settings {
         server_name: "t".into(),
         server: config.server("t"),
         scan_tool_arguments: true,
@@ -24,8 +29,9 @@ fn pipeline(yaml: &str) -> Pipeline {
         log_tool_arguments: false,
         fail_closed: false,
     };
+    adjust(&mut settings);
     let rate = RateLimits::new(&config.rate_limit, &settings.server);
-    Pipeline::new(scanner, settings, rate, None, Audit::disabled("t"))
+    Pipeline::new(scanner, settings, rate, None, audit)
 }
 
 const BLOCKED: &str = "servers:\n  t:\n    blocked_tools: [\"delete_*\"]\n";
@@ -239,24 +245,17 @@ fn a_huge_integer_does_not_turn_redaction_off() {
 
 #[test]
 fn arguments_not_scanned_for_the_server_are_still_redacted_in_the_trail() {
-    let config = Config::parse("").unwrap();
-    let scanner = Arc::new(
-        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
-    );
-    let settings = Settings {
-        server_name: "t".into(),
-        server: config.server("t"),
-        scan_tool_arguments: false,
-        scan_tool_responses: true,
-        refuse_as_tool_error: false,
-        log_tool_arguments: true,
-        fail_closed: false,
-    };
     let dir = std::env::temp_dir().join(format!("parapet-trail-{}", std::process::id()));
     let path = dir.join("audit.jsonl");
     let (audit, writer) = Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t").unwrap();
-    let rate = RateLimits::new(&config.rate_limit, &settings.server);
-    let p = Pipeline::new(scanner, settings, rate, None, audit);
+    let p = pipeline_with(
+        "",
+        |s| {
+            s.scan_tool_arguments = false;
+            s.log_tool_arguments = true;
+        },
+        audit,
+    );
     let line = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"k":"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"}}}"#;
     // Not scanned for the server, as asked: the call goes on unchanged.
     assert_eq!(p.from_client(line).forward.as_deref(), Some(&line[..]));

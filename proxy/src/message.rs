@@ -54,6 +54,14 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
     }
 }
 
+impl Members<'_> {
+    /// Whether a member's name comes twice: the two could be read either way by a peer.
+    pub fn has_duplicates(&self) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        !self.0.iter().all(|(k, _)| seen.insert(k.as_str()))
+    }
+}
+
 /// What a message is, by the JSON-RPC rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -388,12 +388,7 @@ impl Matcher {
             }
             if invisible {
                 let mut tagged = Vec::new();
-                gate_matches(
-                    &self.tags,
-                    |h, f| tag_windows(h, f),
-                    &view.text,
-                    &mut tagged,
-                );
+                self.tag_matches(&view.text, &mut tagged);
                 out.extend(
                     tagged
                         .into_iter()
@@ -403,7 +398,7 @@ impl Matcher {
         }
         let mut gated = Vec::new();
         if !invisible {
-            gate_matches(&self.tags, |h, f| tag_windows(h, f), hay, &mut gated);
+            self.tag_matches(hay, &mut gated);
         }
         self.gated_matches(hay, &mut gated);
         out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
@@ -476,6 +471,12 @@ impl Matcher {
                 dotted_windows(hay, f)
             }),
         ]
+    }
+
+    /// Matches of the tag-character rules: in the text, or in its folded view when the text
+    /// has invisible characters (the caller maps those back).
+    fn tag_matches(&self, text: &[u8], out: &mut Vec<(usize, Confirmed)>) {
+        gate_matches(&self.tags, |h, f| tag_windows(h, f), text, out);
     }
 
     /// Matches of every byte-gated rule set ([`Matcher::gate_sets`]).

@@ -3,7 +3,7 @@
 use super::{gate_matches, Matcher};
 use crate::error::Result;
 use crate::fold::{has_invisible, Folded};
-use crate::gate::{digit_windows, tag_windows};
+use crate::gate::digit_windows;
 
 impl Matcher {
     /// Seconds each stage of [`Matcher::find`] takes on `hay`, for the `stage_cost` example.
@@ -97,7 +97,7 @@ impl Matcher {
         }
         time("tag gate and rules", &mut || {
             let mut gated = Vec::new();
-            gate_matches(&self.tags, |h, f| tag_windows(h, f), hay, &mut gated);
+            self.tag_matches(hay, &mut gated);
             std::hint::black_box(gated);
             Ok(())
         })?;

@@ -23,11 +23,11 @@ impl<'a> Call<'a> {
     /// `None` unless the params are an object with one string `name` and no member twice:
     /// anything else could be read one way here and another way by the server.
     fn read(params: Option<&'a RawValue>) -> Option<Call<'a>> {
-        let Members(members) = serde_json::from_str(params?.get()).ok()?;
-        let mut seen = std::collections::HashSet::new();
-        if !members.iter().all(|(k, _)| seen.insert(k.as_str())) {
+        let members: Members = serde_json::from_str(params?.get()).ok()?;
+        if members.has_duplicates() {
             return None;
         }
+        let Members(members) = members;
         let mut call = Call {
             name: String::new(),
             arguments: None,

@@ -31,9 +31,8 @@ impl Pipeline {
         result: &RawValue,
         first_page: bool,
     ) -> Option<Outcome> {
-        let Members(pairs) = serde_json::from_str(result.get()).ok()?;
-        let members: BTreeMap<String, &RawValue> = pairs.iter().cloned().collect();
-        if members.len() != pairs.len() {
+        let listed: Members = serde_json::from_str(result.get()).ok()?;
+        if listed.has_duplicates() {
             // Two members of one name (two `tools` arrays) could be read either way by the
             // client: the listing is refused, never judged by one and used by the other.
             self.audit.record(
@@ -57,6 +56,7 @@ impl Pipeline {
                 false,
             )));
         }
+        let members: BTreeMap<String, &RawValue> = listed.0.into_iter().collect();
         let tools_raw = *members.get("tools")?;
         let items: Vec<&RawValue> = serde_json::from_str(tools_raw.get()).ok()?;
         let last_page = members

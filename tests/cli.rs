@@ -11,10 +11,23 @@ fn cache_dir() -> PathBuf {
     dir
 }
 
+fn state_dir() -> PathBuf {
+    // The install key (fingerprints) lives here, never in the home of whoever runs the tests.
+    std::env::temp_dir().join(format!("parapet-cli-test-state-{}", std::process::id()))
+}
+
 fn run(args: &[&str], stdin: &str) -> Output {
+    run_with(args, stdin, &[])
+}
+
+fn run_with(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
         .args(args)
         .env("XDG_CACHE_HOME", cache_dir())
+        .env("XDG_STATE_HOME", state_dir())
+        .env_remove("PARAPET_SIGNING_KEY")
+        .env_remove("PARAPET_FINGERPRINT_KEY")
+        .envs(env.iter().copied())
         .env_remove("PARAPET_CONFIG")
         .env_remove("PARAPET_POLICY_PII")
         .stdin(Stdio::piped())
@@ -194,6 +207,7 @@ fn config_after_the_subcommand_and_validated_env() {
     let out = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
         .args(["scan", "-"])
         .env("XDG_CACHE_HOME", cache_dir())
+        .env("XDG_STATE_HOME", state_dir())
         .env("PARAPET_POLICY_PII", "block")
         .stdin(Stdio::null())
         .output()
@@ -249,4 +263,53 @@ fn files_over_the_byte_cap_are_scanned_in_chunks() {
         .collect();
     let expected: Vec<u64> = expected.into_iter().map(|e| e as u64).collect();
     assert_eq!(starts, expected);
+}
+
+/// The fingerprint of the one finding `scan --format jsonl` reports for `text`.
+fn fingerprint_of(text: &str, env: &[(&str, &str)]) -> String {
+    let out = run_with(&["scan", "--format", "jsonl", "-"], text, env);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    v["fingerprint"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn fingerprints_are_keyed_per_install_never_by_a_published_key() {
+    let text = "ssn 536-22-8726\n";
+    let other_state = state_dir().with_extension("other");
+    let other = other_state.to_str().unwrap();
+    let here = fingerprint_of(text, &[]);
+    assert_eq!(here.len(), 32);
+    // Stable on one install: allowlists keep working from run to run.
+    assert_eq!(fingerprint_of(text, &[]), here);
+    // Another install has another key, and the published engine default is no one's key.
+    assert_ne!(fingerprint_of(text, &[("XDG_STATE_HOME", other)]), here);
+    let published = parapet_engine::Fingerprinter::new(parapet_engine::DEFAULT_FINGERPRINT_KEY)
+        .fingerprint(b"536-22-8726");
+    assert_ne!(here, published);
+    // A shared key makes installs agree; so does a shared signing key.
+    let shared = [("PARAPET_FINGERPRINT_KEY", "team key")];
+    let shared_other = [
+        ("PARAPET_FINGERPRINT_KEY", "team key"),
+        ("XDG_STATE_HOME", other),
+    ];
+    assert_eq!(
+        fingerprint_of(text, &shared),
+        fingerprint_of(text, &shared_other)
+    );
+    let signing = [("PARAPET_SIGNING_KEY", "org signing key")];
+    let signing_other = [
+        ("PARAPET_SIGNING_KEY", "org signing key"),
+        ("XDG_STATE_HOME", other),
+    ];
+    assert_eq!(
+        fingerprint_of(text, &signing),
+        fingerprint_of(text, &signing_other)
+    );
+    assert_ne!(fingerprint_of(text, &signing), here);
 }

@@ -37,6 +37,7 @@ fn sarif_output_is_valid_sarif_2_1_0() {
             "scan", "-q", "--format", "sarif", "in dir", "b.log", "c.jsonl",
         ])
         .current_dir(&dir)
+        .env("XDG_STATE_HOME", dir.join("state"))
         .env_remove("PARAPET_CONFIG")
         .output()
         .unwrap();

@@ -24,6 +24,10 @@ fn scan(dir: &Path, args: &[&str]) -> Output {
             "XDG_CACHE_HOME",
             std::env::temp_dir().join("parapet-sweep-cache"),
         )
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("parapet-sweep-state"),
+        )
         .env_remove("PARAPET_CONFIG")
         .output()
         .unwrap()
@@ -338,6 +342,10 @@ fn pipes_and_fifos_are_read_as_streams() {
         .env(
             "XDG_CACHE_HOME",
             std::env::temp_dir().join("parapet-sweep-cache"),
+        )
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join("parapet-sweep-state"),
         )
         .env_remove("PARAPET_CONFIG")
         .stdin(Stdio::piped())

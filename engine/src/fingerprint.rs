@@ -1,7 +1,9 @@
 //! Fingerprints identify a matched value without storing it: HMAC-SHA256 of the bytes under a
 //! key, truncated to 128 bits, hex. The same value gives the same fingerprint across runs with
-//! the same key, which is what grouping and allowlists need. Set a private key
-//! (`PARAPET_FINGERPRINT_KEY`) so nobody can test guesses of low-entropy values against them.
+//! the same key, which is what grouping and allowlists need. [`DEFAULT_FINGERPRINT_KEY`] is
+//! public: a caller that shows fingerprints to anyone sets a private key
+//! (`ScannerConfig::fingerprint_key`; the CLI always does), or values with few candidates (an
+//! SSN) could be recovered by trying each.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

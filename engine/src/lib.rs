@@ -41,6 +41,7 @@ pub mod validate;
 pub mod verdict;
 
 pub use error::{EngineError, Result};
+pub use fingerprint::{Fingerprinter, DEFAULT_FINGERPRINT_KEY};
 pub use rule::{
     builtin_rules, parse_rules, Category, Gate, Rule, ValidatorKind, BUILTIN_RULE_FILES,
 };

@@ -37,6 +37,7 @@ pub struct ScannerConfig {
     /// Fingerprints and rule ids whose findings are accepted and never reported.
     pub allow_fingerprints: Vec<String>,
     pub allow_rules: Vec<String>,
+    /// The HMAC key of finding fingerprints; the default is public (see [`crate::Fingerprinter`]).
     pub fingerprint_key: Vec<u8>,
     /// A database serialized by an earlier run ([`Scanner::serialized_database`]).
     pub cached_database: Option<Vec<u8>>,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use parapet_engine::{parse_rules, Scanner, ScannerConfig};
 
-use crate::config::{env_nonempty, Config};
+use crate::config::Config;
 use crate::error::{ProxyError, Result};
 use crate::paths;
 
@@ -76,9 +76,6 @@ pub fn scanner_config(config: &Config, flags: &ScanOverrides) -> Result<ScannerC
         .collect();
     sc.allow_fingerprints = s.allow_fingerprints.clone();
     sc.allow_rules = s.allow_rules.clone();
-    if let Some(k) = env_nonempty("PARAPET_FINGERPRINT_KEY") {
-        sc.fingerprint_key = k.into_bytes();
-    }
     Ok(sc)
 }
 

@@ -17,6 +17,7 @@ use parapet_engine::{Action, Category};
 use crate::flags::{load_config, ScanFlags};
 use crate::output::{self, Format};
 use crate::sweep;
+use parapet_proxy::keys;
 use parapet_proxy::scanner_setup::{build_scanner, scanner_config};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -89,7 +90,18 @@ pub struct Args {
 
 pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
-    let sc = scanner_config(&cfg, &args.flags.overrides())?;
+    let mut sc = scanner_config(&cfg, &args.flags.overrides())?;
+    sc.fingerprint_key = match keys::fingerprint_key(&cfg.integrity.signing_key) {
+        Ok(key) => key.bytes,
+        Err(e) => {
+            if !args.quiet {
+                eprintln!(
+                    "mcp-parapet: warning: {e}; fingerprints hold for this run only (set PARAPET_FINGERPRINT_KEY for fingerprints that last)"
+                );
+            }
+            keys::ephemeral()?.bytes
+        }
+    };
     let plan = sweep::chunks::Plan::for_max_bytes(sc.max_bytes);
     if plan.overlap < sweep::chunks::FULL_OVERLAP && !args.quiet {
         eprintln!(

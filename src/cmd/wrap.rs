@@ -43,7 +43,10 @@ pub fn run(args: Args, config: Option<&Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
     crate::logging::init(cfg.log_level.as_deref());
     let name = server_name(args.name.as_deref(), &cfg);
-    let scan_config = scanner_config(&cfg, &args.flags.overrides())?;
+    let mut scan_config = scanner_config(&cfg, &args.flags.overrides())?;
+    scan_config.fingerprint_key = parapet_proxy::keys::fingerprint_key(&cfg.integrity.signing_key)
+        .context("cannot load the key for finding fingerprints")?
+        .bytes;
     // Two workers: one direction can be scanning a large message while the other flows.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -48,6 +48,29 @@ pub fn redact_text(text: &[u8], detections: &[Detection]) -> Vec<u8> {
     apply(text, spans)
 }
 
+/// Whether the string token that ends at `close` is an object key (a `:` follows it).
+fn is_key(raw: &[u8], close: usize) -> bool {
+    raw[close..]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b':')
+}
+
+/// The string token `token` (quotes included) decoded as the scan decoded it, so detection
+/// spans point at the same bytes. serde_json first; strings it refuses (a lone surrogate,
+/// which simd-json decodes) through simd-json itself.
+fn decode_like_the_scan(token: &[u8]) -> Option<String> {
+    if let Ok(s) = serde_json::from_slice::<String>(token) {
+        return Some(s);
+    }
+    let mut copy = token.to_vec();
+    let tape = simd_json::to_tape(&mut copy).ok()?;
+    match tape.0.first() {
+        Some(simd_json::tape::Node::String(s)) => Some((*s).to_owned()),
+        _ => None,
+    }
+}
+
 /// `raw` JSON with the redact-policy detections applied inside the strings they were found
 /// in. `raw` must be the document those detections came from.
 pub fn redact_json(raw: &[u8], detections: &[Detection]) -> Vec<u8> {
@@ -72,11 +95,17 @@ pub fn redact_json(raw: &[u8], detections: &[Detection]) -> Vec<u8> {
         Vec::new()
     };
     let mut replacements = Vec::new();
+    let mut redacted_keys = 0;
     for (ordinal, spans) in by_string {
         let (open, close, decoded) = match tokens.get(ordinal) {
-            Some(&(open, close)) => match serde_json::from_slice::<String>(&raw[open..close]) {
-                Ok(decoded) => (open, close, decoded),
-                Err(_) => continue,
+            Some(&(open, close)) => match decode_like_the_scan(&raw[open..close]) {
+                Some(decoded) => (open, close, decoded),
+                // Never forward a string that held a finding as it was: the whole of it goes.
+                None => {
+                    let kind = spans.first().map_or("unknown", |s| s.2);
+                    replacements.push((open, close, format!("\"[REDACTED:{kind}]\"")));
+                    continue;
+                }
             },
             None => match numbers.get(ordinal - tokens.len()) {
                 Some(&(open, close)) => {
@@ -87,7 +116,15 @@ pub fn redact_json(raw: &[u8], detections: &[Detection]) -> Vec<u8> {
             },
         };
         let redacted = apply(decoded.as_bytes(), spans);
-        let redacted = String::from_utf8_lossy(&redacted);
+        let mut redacted = String::from_utf8_lossy(&redacted).into_owned();
+        // Two keys of one object redacted alike would be a duplicate key, which parsers
+        // resolve by dropping one: every redacted key after the first is numbered.
+        if is_key(raw, close) {
+            redacted_keys += 1;
+            if redacted_keys > 1 {
+                redacted.push_str(&format!(" #{redacted_keys}"));
+            }
+        }
         let json = serde_json::to_string(&redacted).expect("a string always serializes");
         replacements.push((open, close, json));
     }

@@ -616,3 +616,32 @@ fn tokens_one_byte_apart_are_each_found() {
         assert_eq!(found, [a, b], "separator {sep:?}");
     }
 }
+
+#[test]
+fn a_secret_in_a_string_with_a_lone_surrogate_is_still_redacted() {
+    // serde_json refuses `\ud800` alone; the scan (simd-json) reads it, so redaction must too,
+    // and never leave the string as it was.
+    let doc = format!(r#"{{"text":"\ud800 {GH}","other":"keep"}}"#);
+    let s = scanner();
+    let v = s.scan_json(doc.as_bytes()).unwrap();
+    assert!(v.detections.iter().any(|d| d.kind == "github_token"), "{v:?}");
+    let out = s.redact_json(doc.as_bytes(), &v);
+    let out = String::from_utf8(out).unwrap();
+    assert!(!out.contains(GH), "{out}");
+    assert!(out.contains("[REDACTED:github_token]"), "{out}");
+    assert!(out.ends_with(r#","other":"keep"}"#), "{out}");
+}
+
+#[test]
+fn redacted_keys_stay_distinct() {
+    // A map keyed by secrets: after redaction every entry must survive a JSON parser.
+    let other = "ghp_Zx8kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdQ";
+    let doc = format!(r#"{{"{GH}":"x","{other}":"y","[REDACTED:github_token]x":"z"}}"#);
+    let s = scanner();
+    let v = s.scan_json(doc.as_bytes()).unwrap();
+    let out = s.redact_json(doc.as_bytes(), &v);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(!text.contains(GH) && !text.contains(other), "{text}");
+    let parsed: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&out).unwrap();
+    assert_eq!(parsed.len(), 3, "{text}");
+}

@@ -663,13 +663,8 @@ impl Scanner {
         pieces: Vec<(usize, usize, usize)>,
     ) -> Option<Detection> {
         let rule = &self.rules[f.rule];
-        if self.allow_rules.contains(&rule.id) {
-            return None;
-        }
+        // Allowlisted findings never get here: [`Scanner::find`] drops them.
         let fingerprint = self.fingerprinter.fingerprint(value);
-        if self.allow_fingerprints.contains(&fingerprint) {
-            return None;
-        }
         Some(Detection {
             rule_id: rule.id.clone(),
             category: rule.category,
@@ -685,8 +680,19 @@ impl Scanner {
     }
 
     /// Matcher, validators, confidence floor, overlap resolution.
+    /// Allowlisted findings go before overlaps are resolved: one that would have won an
+    /// overlap must not take the findings it overlaps with it.
     fn find(&self, hay: &[u8]) -> Result<Vec<Finding>> {
         let mut findings = self.confirmed(hay)?;
+        if !self.allow_rules.is_empty() || !self.allow_fingerprints.is_empty() {
+            findings.retain(|f| {
+                !self.allow_rules.contains(&self.rules[f.rule].id)
+                    && (self.allow_fingerprints.is_empty()
+                        || !self
+                            .allow_fingerprints
+                            .contains(&self.fingerprinter.fingerprint(&hay[f.start..f.end])))
+            });
+        }
         Ok(resolve_overlaps(&self.rules, &mut findings))
     }
 

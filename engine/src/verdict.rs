@@ -64,18 +64,29 @@ pub struct Policy {
     pub kinds: BTreeMap<String, Action>,
 }
 
+/// Kinds handled more strictly than their category by default: payment cards are PII (as the
+/// corpora label them) but redacted, as the reference did (it filed them under secrets). A
+/// stricter category policy applies to them too; a per-kind setting replaces the floor.
+const KIND_FLOORS: &[(&str, Action)] = &[("credit_card", Action::Redact)];
+
+/// `action` (a category's) for a finding of `kind`: raised to the kind's default floor.
+pub fn with_kind_floor(kind: &str, action: Action) -> Action {
+    KIND_FLOORS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(action, |&(_, floor)| action.max(floor))
+}
+
 impl Default for Policy {
-    /// pii flag, secrets redact, injection reject, validation reject; payment cards are PII
-    /// but redacted, as the reference did (it filed them under secrets).
+    /// pii flag, secrets redact, injection reject, validation reject; no per-kind overrides
+    /// (payment cards are redacted through [`with_kind_floor`]).
     fn default() -> Self {
-        let mut kinds = BTreeMap::new();
-        kinds.insert("credit_card".to_string(), Action::Redact);
         Policy {
             pii: Action::Flag,
             secret: Action::Redact,
             injection: Action::Reject,
             validation: Action::Reject,
-            kinds,
+            kinds: BTreeMap::new(),
         }
     }
 }
@@ -85,12 +96,15 @@ impl Policy {
         if let Some(a) = self.kinds.get(kind) {
             return *a;
         }
-        match category {
-            Category::Pii => self.pii,
-            Category::Secret => self.secret,
-            Category::Injection => self.injection,
-            Category::Validation => self.validation,
-        }
+        with_kind_floor(
+            kind,
+            match category {
+                Category::Pii => self.pii,
+                Category::Secret => self.secret,
+                Category::Injection => self.injection,
+                Category::Validation => self.validation,
+            },
+        )
     }
 }
 
@@ -166,5 +180,21 @@ impl Verdict {
     pub fn with_injection_score(mut self, score: Option<f32>) -> Self {
         self.injection_score = score;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cards_are_redacted_by_default_and_a_stricter_pii_policy_applies_to_them() {
+        let mut p = Policy::default();
+        assert_eq!(p.action_for(Category::Pii, "credit_card"), Action::Redact);
+        assert_eq!(p.action_for(Category::Pii, "email"), Action::Flag);
+        p.pii = Action::Reject;
+        assert_eq!(p.action_for(Category::Pii, "credit_card"), Action::Reject);
+        p.kinds.insert("credit_card".into(), Action::Flag);
+        assert_eq!(p.action_for(Category::Pii, "credit_card"), Action::Flag);
     }
 }

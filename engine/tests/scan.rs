@@ -624,7 +624,10 @@ fn a_secret_in_a_string_with_a_lone_surrogate_is_still_redacted() {
     let doc = format!(r#"{{"text":"\ud800 {GH}","other":"keep"}}"#);
     let s = scanner();
     let v = s.scan_json(doc.as_bytes()).unwrap();
-    assert!(v.detections.iter().any(|d| d.kind == "github_token"), "{v:?}");
+    assert!(
+        v.detections.iter().any(|d| d.kind == "github_token"),
+        "{v:?}"
+    );
     let out = s.redact_json(doc.as_bytes(), &v);
     let out = String::from_utf8(out).unwrap();
     assert!(!out.contains(GH), "{out}");
@@ -644,4 +647,17 @@ fn redacted_keys_stay_distinct() {
     assert!(!text.contains(GH) && !text.contains(other), "{text}");
     let parsed: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&out).unwrap();
     assert_eq!(parsed.len(), 3, "{text}");
+}
+
+#[test]
+fn an_allowlisted_finding_does_not_hide_what_it_overlaps() {
+    let text = "ssn: 536-22-8472@corp-mail.com";
+    let s = Scanner::new(ScannerConfig {
+        allow_rules: vec!["pii.email".into()],
+        ..ScannerConfig::default()
+    })
+    .unwrap();
+    let v = s.scan(text).unwrap();
+    assert!(v.detections.iter().any(|d| d.kind == "ssn"), "{v:?}");
+    assert!(v.detections.iter().all(|d| d.kind != "email"), "{v:?}");
 }

@@ -14,9 +14,9 @@ scanner:
   policy_pii: flag
   policy_secrets: redact
   policy_injection: reject
-  # Per-kind overrides; cards are redacted by default.
-  policy_kinds:
-    credit_card: redact
+  # Per-kind overrides (they replace the category's policy for that kind). Payment cards are
+  # PII but redacted unless policy_pii is stricter or a kind override says otherwise.
+  policy_kinds: {}
   # Byte cap per message (64 MiB). Larger requests get an error; larger notifications are dropped.
   content_max_length: 67108864
   min_confidence: 0.5

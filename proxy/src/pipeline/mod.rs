@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use parapet_engine::verdict::with_kind_floor;
 use parapet_engine::{Action, Category, Detection, Scanner, Verdict};
 use serde_json::{json, value::RawValue, Value};
 
@@ -121,12 +122,13 @@ fn override_action(o: &Overrides, d: &Detection) -> Option<Action> {
     if let Some(a) = o.policy_kinds.get(&d.kind) {
         return Some(*a);
     }
-    match d.category {
+    let category = match d.category {
         Category::Pii => o.policy_pii,
         Category::Secret => o.policy_secrets,
         Category::Injection => o.policy_injection,
         Category::Validation => None,
-    }
+    };
+    category.map(|a| with_kind_floor(&d.kind, a))
 }
 
 fn allowed_by(o: &Overrides, d: &Detection) -> bool {

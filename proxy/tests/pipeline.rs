@@ -304,3 +304,24 @@ fn an_exact_id_wins_and_errors_to_nothing_asked_pass() {
         Outcome::default()
     );
 }
+
+#[test]
+fn a_tool_whose_definition_cannot_be_read_is_withheld() {
+    // `1e400` is valid JSON syntax but no f64: such a tool could be neither pinned (a rug
+    // pull would go unseen) nor classified, so it is withheld, and so is a nameless one.
+    let p = pipeline("");
+    let odd = r#"{"name":"tidy","annotations":{"destructiveHint":true},"inputSchema":{"type":"object","x":1e400}}"#;
+    let nameless = r#"{"description":"no name","inputSchema":{"type":"object"}}"#;
+    let clean = r#"{"name":"echo","inputSchema":{"type":"object"}}"#;
+    let out = list(&p, 1, &format!(r#"{{"tools":[{odd},{nameless},{clean}]}}"#));
+    let text = String::from_utf8(out.forward.unwrap()).unwrap();
+    assert_eq!(
+        text,
+        format!(r#"{{"jsonrpc":"2.0","id":1,"result":{{"tools":[{clean}]}}}}"#)
+    );
+    assert_eq!(
+        json(&call(&p, 2, "tidy").reply)["error"]["data"]["reason"],
+        "tool_withheld"
+    );
+    assert!(call(&p, 3, "echo").forward.is_some());
+}

@@ -21,6 +21,29 @@ struct Listed<'a> {
     redacted: Option<Vec<u8>>,
 }
 
+/// A listed tool's value and name; `Err(name)` (the name as far as it can be read, else empty)
+/// when it has no string name or holds a value serde_json refuses (a number like `1e400`):
+/// such a tool can be neither pinned nor classified, so it is withheld.
+fn read_tool(raw: &RawValue) -> Result<(Value, String), String> {
+    match serde_json::from_str::<Value>(raw.get()) {
+        Ok(value) => match value.get("name").and_then(Value::as_str) {
+            Some(name) => {
+                let name = name.to_string();
+                Ok((value, name))
+            }
+            None => Err(String::new()),
+        },
+        Err(_) => {
+            let members: Option<HashMap<String, &RawValue>> = serde_json::from_str(raw.get()).ok();
+            let name = members
+                .and_then(|m| m.get("name").map(|n| n.get().to_string()))
+                .and_then(|n| serde_json::from_str::<String>(&n).ok())
+                .unwrap_or_default();
+            Err(name)
+        }
+    }
+}
+
 impl Pipeline {
     /// `None` when the result is not an object with a `tools` array: it is then scanned whole
     /// like any other result.
@@ -106,13 +129,27 @@ impl Pipeline {
         }
         let mut listed = Vec::with_capacity(items.len());
         let mut poisoned: BTreeSet<String> = BTreeSet::new();
+        let mut unreadable: BTreeSet<String> = BTreeSet::new();
         for raw in items {
-            let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
-            let name = value
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let (value, name) = match read_tool(raw) {
+                Ok((value, name)) => (value, name),
+                Err(name) => {
+                    self.audit.record(
+                        "tool_poisoning",
+                        vec![
+                            ("tool_name", json!(name)),
+                            ("direction", json!("response")),
+                            ("verdict", json!("reject")),
+                            ("reason", json!("unreadable_definition")),
+                        ],
+                    );
+                    tracing::warn!(
+                        "tool {name:?} withheld: its definition has no string name or a value that cannot be read (a number out of range?), so it cannot be pinned or classified"
+                    );
+                    unreadable.insert(name.clone());
+                    (Value::Null, name)
+                }
+            };
             let mut tool = Listed {
                 raw,
                 value,
@@ -140,6 +177,9 @@ impl Pipeline {
             .iter()
             .map(|n| (n.clone(), "description failed the content scan".to_string()))
             .collect();
+        for n in unreadable {
+            reasons.insert(n, "its definition cannot be read".into());
+        }
         for n in self.check_pins(&listed, &poisoned, first_page, last_page) {
             reasons
                 .entry(n)

@@ -24,8 +24,14 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("parapet-pipeline-cost-{}", std::process::id()));
     for audit_on in [false, true] {
         let (audit, writer) = if audit_on {
-            let (a, w) =
-                Audit::start(dir.join("a.jsonl"), b"k".to_vec(), u64::MAX, "bench").unwrap();
+            let (a, w) = Audit::start(
+                dir.join("a.jsonl"),
+                b"k".to_vec(),
+                u64::MAX,
+                "bench",
+                Some(scanner.clone()),
+            )
+            .unwrap();
             (a, Some(w))
         } else {
             (Audit::disabled("bench"), None)

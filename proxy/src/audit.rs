@@ -11,6 +11,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use hmac::{Hmac, Mac};
+use parapet_engine::{Action, Category, Scanner};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
@@ -72,11 +73,14 @@ impl Audit {
     }
 
     /// Opens (or continues) the trail at `path` and starts the writer thread.
+    /// `scrub`: the scanner that finds secrets and personal data in the fields a peer chooses
+    /// (ids, tool names, the server command) before they are written.
     pub fn start(
         path: PathBuf,
         key: Vec<u8>,
         max_bytes: u64,
         server_name: &str,
+        scrub: Option<Arc<Scanner>>,
     ) -> std::io::Result<(Audit, AuditWriter)> {
         let file = paths::open_append_private(&path)?;
         let prev = last_chain(&path).unwrap_or_else(|| GENESIS.to_string());
@@ -94,6 +98,7 @@ impl Audit {
                     key,
                     prev,
                     max_bytes,
+                    scrub,
                 };
                 let fail = |e: std::io::Error| {
                     if !flag.swap(true, Ordering::SeqCst) {
@@ -170,12 +175,51 @@ struct ChainWriter {
     key: Vec<u8>,
     prev: String,
     max_bytes: u64,
+    scrub: Option<Arc<Scanner>>,
+}
+
+/// Fields whose strings come from a peer and are never scanned on the way: the message id, the
+/// tool name, and everything in `metadata` but the logged arguments (already redacted from
+/// their own scan). Each string with a secret or personal data is redacted.
+const PEER_FIELDS: &[&str] = &["message_id", "tool_name", "metadata"];
+
+fn scrub_strings(scanner: &Scanner, v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let Ok(verdict) = scanner.scan(s) {
+                let mut verdict = verdict;
+                verdict
+                    .detections
+                    .retain(|d| matches!(d.category, Category::Secret | Category::Pii));
+                if !verdict.detections.is_empty() {
+                    for d in &mut verdict.detections {
+                        d.action = Action::Redact;
+                    }
+                    let red = scanner.redact_text(s.as_bytes(), &verdict);
+                    *s = String::from_utf8_lossy(&red).into_owned();
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| scrub_strings(scanner, v)),
+        Value::Object(o) => o
+            .iter_mut()
+            .filter(|(k, _)| k.as_str() != "arguments")
+            .for_each(|(_, v)| scrub_strings(scanner, v)),
+        _ => {}
+    }
 }
 
 impl ChainWriter {
     fn write(&mut self, mut record: Map<String, Value>) -> std::io::Result<()> {
         if self.size >= self.max_bytes && self.size > 0 {
             self.rotate()?;
+        }
+        if let Some(scanner) = &self.scrub {
+            for field in PEER_FIELDS {
+                if let Some(v) = record.get_mut(*field) {
+                    scrub_strings(scanner, v);
+                }
+            }
         }
         record.insert("prev".into(), Value::String(self.prev.clone()));
         let mut line = serde_json::to_vec(&record)?;
@@ -294,7 +338,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("a.jsonl");
         let key = b"k".to_vec();
-        let (audit, writer) = Audit::start(path.clone(), key.clone(), 300, "t").unwrap();
+        let (audit, writer) = Audit::start(path.clone(), key.clone(), 300, "t", None).unwrap();
         for i in 0..6 {
             audit.record(
                 "tool_call_request",

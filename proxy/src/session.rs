@@ -63,7 +63,7 @@ impl Session {
             })?;
             let key = keys::load(&config.integrity.signing_key)?;
             let max = config.audit.max_file_size_mb.saturating_mul(1 << 20);
-            let (a, w) = Audit::start(path.clone(), key.bytes, max, name).map_err(|e| {
+            let (a, w) = Audit::start(path.clone(), key.bytes, max, name, Some(scanner.clone())).map_err(|e| {
                 ProxyError::Io {
                     what: format!(
                         "cannot open the audit trail {} (set audit.log_file, or audit.enabled: false)",

@@ -247,7 +247,7 @@ fn a_huge_integer_does_not_turn_redaction_off() {
 fn arguments_not_scanned_for_the_server_are_still_redacted_in_the_trail() {
     let dir = std::env::temp_dir().join(format!("parapet-trail-{}", std::process::id()));
     let path = dir.join("audit.jsonl");
-    let (audit, writer) = Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t").unwrap();
+    let (audit, writer) = Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t", None).unwrap();
     let p = pipeline_with(
         "",
         |s| {
@@ -324,4 +324,40 @@ fn a_tool_whose_definition_cannot_be_read_is_withheld() {
         "tool_withheld"
     );
     assert!(call(&p, 3, "echo").forward.is_some());
+}
+
+#[test]
+fn a_secret_in_an_id_or_a_tool_name_never_reaches_the_trail() {
+    let dir = std::env::temp_dir().join(format!("parapet-trail-ids-{}", std::process::id()));
+    let path = dir.join("audit.jsonl");
+    let config = Config::parse("").unwrap();
+    let scanner = Arc::new(
+        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
+    );
+    let (audit, writer) =
+        Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t", Some(scanner)).unwrap();
+    let p = pipeline_with("", |_| {}, audit);
+    let token = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
+    let by_id = format!(
+        r#"{{"jsonrpc":"2.0","id":"{token}","method":"tools/call","params":{{"name":"a","arguments":{{}}}}}}"#
+    );
+    let by_name = format!(
+        r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"{token}","arguments":{{}}}}}}"#
+    );
+    p.from_client(by_id.as_bytes());
+    p.from_client(by_name.as_bytes());
+    p.audit().record(
+        "proxy_start",
+        vec![(
+            "metadata",
+            serde_json::json!({"command": ["srv", format!("--key={token}")]}),
+        )],
+    );
+    drop(p);
+    writer.finish();
+    let trail = std::fs::read_to_string(&path).unwrap();
+    assert!(trail.lines().count() >= 3, "{trail}");
+    assert!(!trail.contains("ghp_"), "{trail}");
+    assert!(trail.contains("[REDACTED:github_token]"), "{trail}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

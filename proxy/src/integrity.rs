@@ -77,6 +77,29 @@ impl PinFile {
     /// manifest hash that does not match (edited file, or another key). Constant-time compares.
     pub fn verify(&self, key: Option<&[u8]>) -> Vec<String> {
         let mut problems = Vec::new();
+        // The file says how it was made; a signed file checked without the key (or the other
+        // way round) proves nothing, and a forger would relabel plain hashes as signed.
+        let expected = if key.is_some() {
+            "hmac-sha256"
+        } else {
+            "sha256"
+        };
+        if self.algorithm != expected {
+            problems.push(format!(
+                "the file says {:?} but was checked {}: {}",
+                self.algorithm,
+                if key.is_some() {
+                    "with a signing key"
+                } else {
+                    "without a key"
+                },
+                if key.is_some() {
+                    "it is not signed"
+                } else {
+                    "set PARAPET_SIGNING_KEY (or integrity.signing_key) to check its signature"
+                }
+            ));
+        }
         for (name, pin) in &self.tools {
             let h = tool_hash(&pin.tool, key);
             if !bool::from(h.as_bytes().ct_eq(pin.hash.as_bytes())) {
@@ -339,6 +362,23 @@ pub fn approve(dir: &Path, server_name: &str, key: Option<&[u8]>) -> std::io::Re
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
+    // Re-pinning under another key than the proxy's would make every tool look changed on
+    // its next start (and a tampered pin file must not be blessed by signing it again).
+    let problems = if old.tools.is_empty() {
+        Vec::new()
+    } else {
+        old.verify(key)
+    };
+    if !problems.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the pin file {} does not verify with this key ({}): run approve with the signing key the proxy uses (PARAPET_SIGNING_KEY or integrity.signing_key)",
+                path.display(),
+                problems.join("; ")
+            ),
+        ));
+    }
     let mut diff = Diff::default();
     for (name, pin) in &pending.tools {
         match old.tools.get(name) {
@@ -390,14 +430,23 @@ mod tests {
         assert!(c.withhold.contains("b") && c.withhold.contains("c"));
         let again = i.check_page(&[b2.clone(), c_tool.clone()], true, true);
         assert_eq!(again.diff.modified, vec!["b"], "no silent re-baseline");
-        // approve re-pins.
+        // approve with another key (or none) refuses to re-sign; with the proxy's, re-pins.
+        let err = approve(&dir, "srv", Some(b"other")).unwrap_err();
+        assert!(err.to_string().contains("does not verify"), "{err}");
+        assert!(approve(&dir, "srv", None).is_err());
         let d = approve(&dir, "srv", key.as_deref()).unwrap();
         assert_eq!(d.modified, vec!["b"]);
         let mut i = Integrity::open(dir.clone(), "srv", key.clone(), true).unwrap();
         let c = i.check_page(&[b2, c_tool], true, true);
         assert!(c.withhold.is_empty());
-        // A pin file edited by hand, or checked with another key, fails its check.
+        // A pin file edited by hand, or checked with another key, fails its check; so does a
+        // signed file checked without a key, and plain hashes relabelled as signed.
         assert!(!i.pins.verify(Some(b"other")).is_empty());
+        assert!(!i.pins.verify(None).is_empty());
+        let mut forged = i.pins.clone();
+        forged.seal(None);
+        forged.algorithm = "hmac-sha256".into();
+        assert!(!forged.verify(None).is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

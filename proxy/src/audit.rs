@@ -83,22 +83,23 @@ impl Audit {
         scrub: Option<Arc<Scanner>>,
     ) -> std::io::Result<(Audit, AuditWriter)> {
         let file = paths::open_append_private(&path)?;
-        let prev = last_chain(&path).unwrap_or_else(|| GENESIS.to_string());
+        let lock = paths::open_append_private(&lock_path(&path))?;
         let (tx, rx) = mpsc::channel::<Map<String, Value>>();
         let failed = Arc::new(AtomicBool::new(false));
         let flag = failed.clone();
         let handle = std::thread::Builder::new()
             .name("parapet-audit".into())
             .spawn(move || {
-                let size = file.metadata().map(|m| m.len()).unwrap_or(0);
                 let mut w = ChainWriter {
                     path,
                     file: BufWriter::new(file),
-                    size,
+                    lock,
+                    len: None,
                     key,
-                    prev,
+                    prev: GENESIS.to_string(),
                     max_bytes,
                     scrub,
+                    rotated_from: None,
                 };
                 let fail = |e: std::io::Error| {
                     if !flag.swap(true, Ordering::SeqCst) {
@@ -109,11 +110,9 @@ impl Audit {
                 // do not wake this thread while it sleeps), then write it all and flush once.
                 while let Ok(first) = rx.recv() {
                     std::thread::sleep(std::time::Duration::from_millis(1));
-                    let mut result = w.write(first);
-                    while let (Ok(()), Ok(next)) = (&result, rx.try_recv()) {
-                        result = w.write(next);
-                    }
-                    if let Err(e) = result.and_then(|()| w.file.flush()) {
+                    let mut batch = vec![first];
+                    batch.extend(rx.try_iter());
+                    if let Err(e) = w.write_batch(batch) {
                         fail(e);
                     }
                 }
@@ -168,14 +167,52 @@ impl Audit {
     }
 }
 
+/// Writes batches of records under an exclusive lock on `<trail>.lock`, so several proxies
+/// (one per server, all on the default trail) extend one chain: under the lock each writer
+/// follows a rotation done by another, reads the chain's last link if the file grew since its
+/// own last write, and ends a line cut short by a crash before adding its own.
 struct ChainWriter {
     path: PathBuf,
     file: BufWriter<std::fs::File>,
-    size: u64,
+    lock: std::fs::File,
+    /// The file's length as this writer left it (`None` before its first batch): a file found
+    /// longer was extended by another writer, whose last link must be read.
+    len: Option<u64>,
     key: Vec<u8>,
     prev: String,
     max_bytes: u64,
     scrub: Option<Arc<Scanner>>,
+    /// The file rotated away just before: named in the next record, so the new file's first
+    /// line says why its `prev` is not the genesis link.
+    rotated_from: Option<String>,
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// Holds an exclusive `flock` until dropped.
+struct Locked<'a>(&'a std::fs::File);
+
+impl<'a> Locked<'a> {
+    fn new(file: &'a std::fs::File) -> std::io::Result<Self> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor this File owns for the lifetime of the guard.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Locked(file))
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: as in `new`.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
 }
 
 /// Fields whose strings come from a peer and are never scanned on the way: the message id, the
@@ -210,9 +247,54 @@ fn scrub_strings(scanner: &Scanner, v: &mut Value) {
 }
 
 impl ChainWriter {
+    fn write_batch(&mut self, batch: Vec<Map<String, Value>>) -> std::io::Result<()> {
+        let lock = self.lock.try_clone()?;
+        let _locked = Locked::new(&lock)?;
+        self.catch_up()?;
+        for record in batch {
+            self.write(record)?;
+        }
+        self.file.flush()?;
+        Ok(())
+    }
+
+    /// Under the lock: the file another writer may have rotated or extended since this one
+    /// last wrote, and the chain's last link in it.
+    fn catch_up(&mut self) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let ours = self.file.get_ref().metadata()?;
+        let current = std::fs::metadata(&self.path).ok();
+        if current.is_none_or(|c| c.dev() != ours.dev() || c.ino() != ours.ino()) {
+            self.file = BufWriter::new(paths::open_append_private(&self.path)?);
+            self.len = None;
+        }
+        let meta = self.file.get_ref().metadata()?;
+        if !meta.is_file() {
+            self.len = Some(0);
+            return Ok(());
+        }
+        if Some(meta.len()) == self.len {
+            return Ok(());
+        }
+        let (last, ends_in_newline) = last_chain(&self.path);
+        let mut len = meta.len();
+        if !ends_in_newline {
+            // A line cut short (a crash, a full disk) is ended, not glued to the next record.
+            self.file.write_all(b"\n")?;
+            len += 1;
+        }
+        self.prev = last.unwrap_or_else(|| GENESIS.to_string());
+        self.len = Some(len);
+        Ok(())
+    }
+
     fn write(&mut self, mut record: Map<String, Value>) -> std::io::Result<()> {
-        if self.size >= self.max_bytes && self.size > 0 {
+        let len = self.len.unwrap_or(0);
+        if len >= self.max_bytes && len > 0 {
             self.rotate()?;
+        }
+        if let Some(from) = self.rotated_from.take() {
+            record.insert("rotated_from".into(), Value::String(from));
         }
         if let Some(scanner) = &self.scrub {
             for field in PEER_FIELDS {
@@ -227,13 +309,24 @@ impl ChainWriter {
         line.pop();
         line.extend_from_slice(format!(",\"chain\":\"{chain}\"}}\n").as_bytes());
         self.file.write_all(&line)?;
-        self.size += line.len() as u64;
+        self.len = Some(self.len.unwrap_or(0) + line.len() as u64);
         self.prev = chain;
         Ok(())
     }
 
     fn rotate(&mut self) -> std::io::Result<()> {
-        let stamp = now_rfc3339().replace([':', '+'], "-");
+        // Fixed width, so the rotated files sort by name in the order they were made.
+        let t = time::OffsetDateTime::now_utc();
+        let stamp = format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}.{:09}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond()
+        );
         let stem = self
             .path
             .file_stem()
@@ -241,24 +334,50 @@ impl ChainWriter {
             .unwrap_or_else(|| "audit".into());
         let rotated = self.path.with_file_name(format!("{stem}.{stamp}.jsonl"));
         self.file.flush()?;
-        std::fs::rename(&self.path, rotated)?;
+        std::fs::rename(&self.path, &rotated)?;
         self.file = BufWriter::new(paths::open_append_private(&self.path)?);
-        self.size = 0;
+        self.len = Some(0);
+        self.rotated_from = rotated
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
         Ok(())
     }
 }
 
-/// The `chain` of the last line of an existing trail, to continue it.
-fn last_chain(path: &Path) -> Option<String> {
-    let mut f = std::fs::File::open(path).ok()?;
-    let len = f.metadata().ok()?.len();
-    let from = len.saturating_sub(64 * 1024);
-    f.seek(SeekFrom::Start(from)).ok()?;
-    let mut tail = Vec::new();
-    f.read_to_end(&mut tail).ok()?;
-    let text = String::from_utf8_lossy(&tail);
-    let last = text.lines().rev().find(|l| !l.trim().is_empty())?;
-    split_chain(last.as_bytes()).map(|(_, c)| c.to_string())
+/// The `chain` of the last whole line of an existing trail (a regular file), to continue it,
+/// and whether the file ends with a newline (an empty one does).
+fn last_chain(path: &Path) -> (Option<String>, bool) {
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return (None, true);
+    };
+    let Some(len) = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len()) else {
+        return (None, true);
+    };
+    // The last line is looked for in a growing tail: logged arguments can make lines long.
+    let mut back = 4096u64;
+    loop {
+        let from = len.saturating_sub(back);
+        let mut tail = Vec::new();
+        if f.seek(SeekFrom::Start(from)).is_err() || f.read_to_end(&mut tail).is_err() {
+            return (None, true);
+        }
+        let ends = tail.last().is_none_or(|&b| b == b'\n');
+        let whole = tail.split(|&b| b == b'\n').collect::<Vec<_>>();
+        // Lines wholly inside the tail: all but the first, unless the tail is the file.
+        let usable = if from == 0 { &whole[..] } else { &whole[1..] };
+        let last = usable
+            .iter()
+            .rev()
+            .skip(usize::from(!ends))
+            .find(|l| !l.iter().all(u8::is_ascii_whitespace));
+        if let Some(line) = last {
+            return (split_chain(line).map(|(_, c)| c.to_string()), ends);
+        }
+        if from == 0 || back >= 64 << 20 {
+            return (None, ends);
+        }
+        back *= 4;
+    }
 }
 
 /// A line's body (as it was when its HMAC was taken) and its `chain`.
@@ -303,12 +422,23 @@ pub fn verify(files: &[PathBuf], key: &[u8]) -> std::io::Result<VerifyReport> {
             let claimed = serde_json::from_slice::<Value>(&body)
                 .ok()
                 .and_then(|v| v.get("prev")?.as_str().map(str::to_string));
-            if let (Some(p), Some(c)) = (&prev, &claimed) {
-                if p != c {
-                    report.problems.push(format!(
-                        "{at}: chain broken (a line before it is missing or moved)"
-                    ));
+            match (&prev, &claimed) {
+                (Some(p), Some(c)) if p != c => report.problems.push(format!(
+                    "{at}: chain broken (a line before it is missing or moved)"
+                )),
+                // The first line checked: the trail's first (the genesis link), or the first
+                // of a file rotated from another (which it names).
+                (None, Some(c)) if c != GENESIS => {
+                    let rotated = serde_json::from_slice::<Value>(&body)
+                        .ok()
+                        .and_then(|v| v.get("rotated_from")?.as_str().map(str::to_string));
+                    if rotated.is_none() {
+                        report.problems.push(format!(
+                            "{at}: the trail does not start here (lines before it are missing)"
+                        ));
+                    }
                 }
+                _ => {}
             }
             prev = Some(chain.to_string());
         }
@@ -375,6 +505,92 @@ mod tests {
             &std::fs::metadata(&path).unwrap().permissions(),
         );
         assert_eq!(mode & 0o777, 0o600);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn fresh_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("parapet-audit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn writers_sharing_one_trail_extend_one_chain() {
+        // Every `wrap` of a client's config writes to the default trail at once.
+        let dir = fresh_dir("shared");
+        let path = dir.join("a.jsonl");
+        let key = b"k".to_vec();
+        let (a, wa) = Audit::start(path.clone(), key.clone(), 2000, "one", None).unwrap();
+        let (b, wb) = Audit::start(path.clone(), key.clone(), 2000, "two", None).unwrap();
+        for i in 0..20 {
+            let w = if i % 2 == 0 { &a } else { &b };
+            w.record(
+                "tool_call_request",
+                vec![("message_id", json!(i.to_string()))],
+            );
+            std::thread::sleep(std::time::Duration::from_millis(3));
+        }
+        drop((a, b));
+        wa.finish();
+        wb.finish();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p != &path && p.extension().is_some_and(|e| e == "jsonl"))
+            .collect();
+        files.sort();
+        files.push(path.clone());
+        assert!(files.len() > 1, "rotated: {files:?}");
+        let r = verify(&files, &key).unwrap();
+        assert_eq!((r.lines, r.problems.len()), (20, 0), "{:?}", r.problems);
+        // The live file alone starts with a line that names the file before it: no problem.
+        assert!(verify(&[path.clone()], &key).unwrap().problems.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn lines_cut_from_the_start_are_caught_and_a_cut_line_is_not_glued_to_the_next() {
+        let dir = fresh_dir("cut");
+        let path = dir.join("a.jsonl");
+        let key = b"k".to_vec();
+        let (a, w) = Audit::start(path.clone(), key.clone(), u64::MAX, "t", None).unwrap();
+        for i in 0..4 {
+            a.record(
+                "tool_call_request",
+                vec![("message_id", json!(i.to_string()))],
+            );
+        }
+        drop(a);
+        w.finish();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cut: String = text.lines().skip(2).map(|l| format!("{l}\n")).collect();
+        let cut_path = dir.join("cut.jsonl");
+        std::fs::write(&cut_path, cut).unwrap();
+        let r = verify(&[cut_path], &key).unwrap();
+        assert!(
+            r.problems.iter().any(|p| p.contains("does not start")),
+            "{:?}",
+            r.problems
+        );
+        // A crash mid-line, then a new session: its first record gets a line of its own.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"{\"timestamp\":\"wor").unwrap();
+        drop(f);
+        let (a, w) = Audit::start(path.clone(), key.clone(), u64::MAX, "t", None).unwrap();
+        a.record("proxy_start", vec![]);
+        drop(a);
+        w.finish();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.starts_with("{\"timestamp\"") && last.contains("proxy_start"),
+            "{text}"
+        );
+        let r = verify(&[path.clone()], &key).unwrap();
+        assert_eq!(r.problems.len(), 1, "only the cut line: {:?}", r.problems);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -33,6 +33,15 @@ pub enum EngineError {
     #[error("unknown rule id {0:?} in the disabled list")]
     UnknownRuleId(String),
 
+    /// A name in a policy or allowlist that no rule has: a typo there would silently do
+    /// nothing. `rules list` prints the ids and kinds.
+    #[error("{setting}: no rule has the {what} {name:?} (`mcp-parapet rules list` shows them)")]
+    UnknownName {
+        setting: String,
+        what: &'static str,
+        name: String,
+    },
+
     #[error("scanner setting: {0}")]
     Setting(String),
 }

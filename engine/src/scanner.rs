@@ -112,6 +112,53 @@ pub struct Scanner {
     deep: bool,
     deep_bulk: bool,
     injection_scores: InjectionScores,
+    names: Names,
+}
+
+/// Every rule id and kind of the rule set (disabled rules included), and those of the
+/// classifier and input validation: what policies and allowlists may name.
+struct Names {
+    ids: HashSet<String>,
+    kinds: HashSet<String>,
+}
+
+impl Names {
+    fn of(rules: &[Rule]) -> Self {
+        let mut ids: HashSet<String> = rules.iter().map(|r| r.id.clone()).collect();
+        let mut kinds: HashSet<String> = rules.iter().map(|r| r.kind.clone()).collect();
+        ids.extend(
+            [
+                CLASSIFIER_RULE_ID,
+                "validation.max_bytes",
+                "validation.control_character",
+            ]
+            .map(String::from),
+        );
+        kinds.extend([CLASSIFIER_KIND, "content_too_large", "control_character"].map(String::from));
+        Names { ids, kinds }
+    }
+
+    fn check_kind(&self, setting: &str, kind: &str) -> Result<()> {
+        if self.kinds.contains(kind) {
+            return Ok(());
+        }
+        Err(EngineError::UnknownName {
+            setting: setting.into(),
+            what: "kind",
+            name: kind.into(),
+        })
+    }
+
+    fn check_rule(&self, setting: &str, id: &str) -> Result<()> {
+        if self.ids.contains(id) {
+            return Ok(());
+        }
+        Err(EngineError::UnknownName {
+            setting: setting.into(),
+            what: "id",
+            name: id.into(),
+        })
+    }
 }
 
 /// Rule id and kind of the classifier's findings.
@@ -159,6 +206,13 @@ impl Scanner {
                 return Err(EngineError::UnknownRuleId(id.clone()));
             }
         }
+        let names = Names::of(&rules);
+        for kind in config.policy.kinds.keys() {
+            names.check_kind("policy_kinds", kind)?;
+        }
+        for id in &config.allow_rules {
+            names.check_rule("allow_rules", id)?;
+        }
         let disabled: HashSet<&str> = config.disabled_rules.iter().map(String::as_str).collect();
         let rules: Vec<Rule> = rules
             .into_iter()
@@ -205,7 +259,18 @@ impl Scanner {
             allow_rules: config.allow_rules.into_iter().collect(),
             fingerprinter: Fingerprinter::new(&config.fingerprint_key),
             injection_scores: config.injection_scores,
+            names,
         })
+    }
+
+    /// Checks a kind named in a policy (`setting` says where) against every rule's kind.
+    pub fn check_kind(&self, setting: &str, kind: &str) -> Result<()> {
+        self.names.check_kind(setting, kind)
+    }
+
+    /// Checks a rule id named in an allowlist (`setting` says where) against every rule.
+    pub fn check_rule(&self, setting: &str, id: &str) -> Result<()> {
+        self.names.check_rule(setting, id)
     }
 
     /// The rules in force, in database order.

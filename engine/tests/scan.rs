@@ -661,3 +661,21 @@ fn an_allowlisted_finding_does_not_hide_what_it_overlaps() {
     assert!(v.detections.iter().any(|d| d.kind == "ssn"), "{v:?}");
     assert!(v.detections.iter().all(|d| d.kind != "email"), "{v:?}");
 }
+
+#[test]
+fn a_policy_or_allowlist_naming_no_rule_is_an_error() {
+    let mut policy = parapet_engine::Policy::default();
+    policy.kinds.insert("emial".into(), Action::Reject);
+    let err = Scanner::new(ScannerConfig {
+        policy,
+        ..ScannerConfig::default()
+    })
+    .err()
+    .expect("a typo is an error");
+    assert!(err.to_string().contains("emial"), "{err}");
+    assert!(Scanner::new(ScannerConfig {
+        allow_rules: vec!["pii.emial".into()],
+        ..ScannerConfig::default()
+    })
+    .is_err());
+}

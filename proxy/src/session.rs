@@ -56,6 +56,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(config: &Config, name: &str, scanner: Arc<Scanner>) -> Result<Session> {
+        crate::scanner_setup::check_override_names(config, &scanner)?;
         let server = config.server(name);
         let (audit, writer) = if config.audit.enabled {
             let path = audit_path(config).ok_or_else(|| {

@@ -361,3 +361,19 @@ fn a_secret_in_an_id_or_a_tool_name_never_reaches_the_trail() {
     assert!(trail.contains("[REDACTED:github_token]"), "{trail}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn per_server_and_per_tool_names_are_checked_against_the_rules() {
+    use parapet_proxy::scanner_setup::check_override_names;
+    let p = pipeline("");
+    let bad =
+        Config::parse("servers:\n  s:\n    tools:\n      t:\n        allow_rules: [pii.emial]\n")
+            .unwrap();
+    let err = check_override_names(&bad, p.scanner()).unwrap_err();
+    assert!(
+        err.to_string().contains("servers.s.tools.t.allow_rules"),
+        "{err}"
+    );
+    let good = Config::parse("servers:\n  s:\n    policy_kinds: {email: redact}\n").unwrap();
+    assert!(check_override_names(&good, p.scanner()).is_ok());
+}

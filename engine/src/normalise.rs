@@ -73,8 +73,15 @@ pub const REGION_REACH: usize = 1024;
 pub fn regions(text: &[u8]) -> Vec<(usize, usize)> {
     let mut spots: Vec<(usize, usize)> = Vec::new();
     if !text.is_ascii() {
-        // Offsets of a lossy read can drift past invalid bytes; they only place a region.
-        unicode_spots(&String::from_utf8_lossy(text), &mut spots);
+        // Each valid stretch on its own, at its own offset (invalid bytes are no spot).
+        let mut base = 0;
+        let mut chunk_spots = Vec::new();
+        for chunk in text.utf8_chunks() {
+            chunk_spots.clear();
+            unicode_spots(chunk.valid(), &mut chunk_spots);
+            spots.extend(chunk_spots.iter().map(|&(s, e)| (s + base, e + base)));
+            base += chunk.valid().len() + chunk.invalid().len();
+        }
     }
     ascii_spots(text, &mut spots);
     spots.sort_unstable();
@@ -320,31 +327,21 @@ fn is_latin_lookalike(c: char) -> bool {
     "аеорсухіѕјԁԛԝһӏАВЕКМНОРСТУХЅІЈαορνυιΑΒΕΖΗΙΚΜΝΟΡΤΥΧ".contains(c)
 }
 
-/// Builds the normalised view of `text` (invalid UTF-8 is read lossily, char by char).
+/// Builds the normalised view of `text`. Invalid UTF-8 reads as U+FFFD, each at the offset of
+/// the bytes it stands for, so offsets after it still point at the right bytes.
 pub fn normalise(text: &[u8]) -> Normalised {
-    let s = String::from_utf8_lossy(text);
-    let lossy = matches!(s, std::borrow::Cow::Owned(_));
     let mut out = Normalised {
         text: Vec::with_capacity(text.len()),
         origin: Vec::with_capacity(text.len() + 1),
     };
-    // Offsets refer to the original bytes; after a lossy read they are approximate.
-    let origin = |at: usize| if lossy { at.min(text.len()) } else { at };
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        // A run of ASCII at once: lower-cased, each byte its own origin.
-        let ascii = bytemask::first_non_ascii(&bytes[i..]).unwrap_or(bytes.len() - i);
-        if ascii > 0 {
-            let run = &bytes[i..i + ascii];
-            out.text.extend(run.iter().map(u8::to_ascii_lowercase));
-            out.origin.extend((i..i + ascii).map(origin));
-            i += ascii;
-            continue;
+    let mut base = 0;
+    for chunk in text.utf8_chunks() {
+        out.push_str(chunk.valid(), base);
+        base += chunk.valid().len();
+        if !chunk.invalid().is_empty() {
+            out.push_character(char::REPLACEMENT_CHARACTER, base);
+            base += chunk.invalid().len();
         }
-        let c = s[i..].chars().next().expect("a character at a boundary");
-        out.push_character(c, origin(i));
-        i += c.len_utf8();
     }
     fold_leet_and_spacing(&mut out);
     out.origin.push(text.len());
@@ -352,6 +349,26 @@ pub fn normalise(text: &[u8]) -> Normalised {
 }
 
 impl Normalised {
+    /// The view of `s`, valid UTF-8 that starts at offset `base` of the text.
+    fn push_str(&mut self, s: &str, base: usize) {
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // A run of ASCII at once: lower-cased, each byte its own origin.
+            let ascii = bytemask::first_non_ascii(&bytes[i..]).unwrap_or(bytes.len() - i);
+            if ascii > 0 {
+                let run = &bytes[i..i + ascii];
+                self.text.extend(run.iter().map(u8::to_ascii_lowercase));
+                self.origin.extend(base + i..base + i + ascii);
+                i += ascii;
+                continue;
+            }
+            let c = s[i..].chars().next().expect("a character at a boundary");
+            self.push_character(c, base + i);
+            i += c.len_utf8();
+        }
+    }
+
     /// The view of one character that came from offset `at`: nothing for an invisible one,
     /// else its compatibility form's confusable skeleton, lower-cased.
     fn push_character(&mut self, c: char, at: usize) {
@@ -634,16 +651,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn offsets_after_invalid_utf8_point_at_the_original_bytes() {
+        let text = b"ok \xff\xff\xff\xff \xd1\x96gn\xd0\xber\xd0\xb5 all previous";
+        let n = normalise(text);
+        let at = memchr::memmem::find(&n.text, b"ignore").expect("folded");
+        assert_eq!(n.origin[at], 8, "the Cyrillic i starts at byte 8");
+        let end = memchr::memmem::find(&n.text, b"previous").unwrap() + "previous".len();
+        assert_eq!(n.origin[end], text.len());
+        let r = regions(text);
+        assert!(r.iter().any(|&(s, e)| s <= 8 && e >= 18), "{r:?}");
+    }
+
     /// The view built one character at a time: the reference for the ASCII-run fast path.
     fn normalise_by_characters(text: &[u8]) -> (Vec<u8>, Vec<usize>) {
-        let s = String::from_utf8_lossy(text);
-        let lossy = matches!(s, std::borrow::Cow::Owned(_));
         let mut out = Normalised {
             text: Vec::new(),
             origin: Vec::new(),
         };
-        for (at, c) in s.char_indices() {
-            out.push_character(c, if lossy { at.min(text.len()) } else { at });
+        let mut base = 0;
+        for chunk in text.utf8_chunks() {
+            for (at, c) in chunk.valid().char_indices() {
+                out.push_character(c, base + at);
+            }
+            base += chunk.valid().len();
+            if !chunk.invalid().is_empty() {
+                out.push_character(char::REPLACEMENT_CHARACTER, base);
+                base += chunk.invalid().len();
+            }
         }
         fold_leet_and_spacing(&mut out);
         out.origin.push(text.len());

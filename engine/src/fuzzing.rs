@@ -52,12 +52,13 @@ pub fn scan_and_redact_json(scanner: &Scanner, data: &[u8]) {
     );
 }
 
-/// The document with every string and every long integer written `""`: what redaction must
-/// never change (a redacted long integer becomes a string).
+/// The document with every string and every scanned number written `""`: what redaction must
+/// never change (a redacted number becomes a string).
 fn outside_strings(json: &[u8]) -> Vec<u8> {
-    let mut tokens = crate::json::string_tokens(json);
-    tokens.extend(crate::json::long_integer_tokens(json));
-    tokens.sort_unstable();
+    let tokens: Vec<(usize, usize)> = crate::json::value_tokens(json)
+        .iter()
+        .map(crate::json::ValueToken::range)
+        .collect();
     let mut out = Vec::with_capacity(json.len());
     let mut at = 0;
     for (open, close) in tokens {

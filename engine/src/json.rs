@@ -95,11 +95,7 @@ impl Joined {
         let nodes = &tape.0;
         // The tape starts with the root value.
         let mut ordinal = 0;
-        let mut numbers = Vec::new();
-        joined.walk(nodes, &mut ordinal, &mut numbers);
-        for (text, path) in numbers {
-            joined.push_string(&text, path, false, &mut ordinal);
-        }
+        joined.walk(nodes, &mut ordinal);
         Ok(joined)
     }
 
@@ -120,12 +116,7 @@ impl Joined {
 
     /// Walks the tape from the root value, with an explicit stack: nesting depth costs heap,
     /// never call stack (a peer's `[[[[…` must not overflow it).
-    fn walk(
-        &mut self,
-        nodes: &[Node<'_>],
-        ordinal: &mut usize,
-        numbers: &mut Vec<(String, usize)>,
-    ) {
+    fn walk(&mut self, nodes: &[Node<'_>], ordinal: &mut usize) {
         enum Open {
             Object {
                 left: usize,
@@ -149,13 +140,11 @@ impl Joined {
                     next: 0,
                     path,
                 }),
-                Some(Node::Static(StaticNode::I64(n))) if is_long_integer(n.unsigned_abs()) => {
-                    numbers.push((n.to_string(), path))
+                Some(Node::Static(n)) => {
+                    if let Some(text) = scanned_number(n) {
+                        self.push_string(&text, path, false, ordinal);
+                    }
                 }
-                Some(Node::Static(StaticNode::U64(n))) if is_long_integer(*n) => {
-                    numbers.push((n.to_string(), path))
-                }
-                Some(Node::Static(_)) => {}
                 None => return,
             }
             j += 1;
@@ -236,44 +225,89 @@ fn is_long_integer(magnitude: u64) -> bool {
     magnitude >= 1_000_000
 }
 
-/// Byte ranges of the integer tokens the walk lays out after the strings ([`is_long_integer`],
-/// within i64 or u64, no fraction or exponent), in document order. The input must already have
-/// parsed.
-pub fn long_integer_tokens(raw: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut gap_start = 0;
-    let mut gaps: Vec<(usize, usize)> = string_tokens(raw)
-        .into_iter()
-        .map(|(open, close)| {
-            let gap = (gap_start, open);
-            gap_start = close;
-            gap
-        })
-        .collect();
-    gaps.push((gap_start, raw.len()));
-    let number_byte = |b: u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
-    for (from, to) in gaps {
-        let mut i = from;
-        while i < to {
-            if !number_byte(raw[i]) {
-                i += 1;
-                continue;
+/// Below this, every integer is exact in an f64.
+const F64_EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// The text a number is scanned as, if it is scanned: the digits of its magnitude when it is
+/// an integer of seven digits or more, written as an integer, a negative number or an
+/// integral float (`4532015112830366.0`, as float64 writers print large integers).
+fn scanned_number(n: &StaticNode) -> Option<String> {
+    let magnitude = match *n {
+        StaticNode::I64(n) => n.unsigned_abs(),
+        StaticNode::U64(n) => n,
+        StaticNode::F64(f) => {
+            let m = f.abs();
+            if !(m.fract() == 0.0 && m < F64_EXACT) {
+                return None;
             }
-            let start = i;
-            while i < to && number_byte(raw[i]) {
-                i += 1;
-            }
-            let text = std::str::from_utf8(&raw[start..i]).unwrap_or("");
-            let magnitude = text
-                .parse::<i64>()
-                .map(i64::unsigned_abs)
-                .or_else(|_| text.parse::<u64>());
-            if magnitude.is_ok_and(is_long_integer) {
-                out.push((start, i));
-            }
+            m as u64
+        }
+        _ => return None,
+    };
+    is_long_integer(magnitude).then(|| magnitude.to_string())
+}
+
+/// A scanned value token of raw JSON: a string (its quotes included), or a number with the
+/// text it is scanned as ([`scanned_number`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueToken {
+    String(usize, usize),
+    Number(usize, usize, String),
+}
+
+impl ValueToken {
+    pub fn range(&self) -> (usize, usize) {
+        match *self {
+            ValueToken::String(a, b) | ValueToken::Number(a, b, _) => (a, b),
         }
     }
+}
+
+/// Every string token and every scanned number token of raw JSON, in document order: the
+/// order the walk numbers its segments in, so segment ordinal `k` is token `k`. The input
+/// must already have parsed.
+pub fn value_tokens(raw: &[u8]) -> Vec<ValueToken> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (open, close) in string_tokens(raw)
+        .into_iter()
+        .chain([(raw.len(), raw.len())])
+    {
+        numbers_between(raw, at, open, &mut out);
+        if open < raw.len() {
+            out.push(ValueToken::String(open, close));
+        }
+        at = close;
+    }
     out
+}
+
+fn numbers_between(raw: &[u8], from: usize, to: usize, out: &mut Vec<ValueToken>) {
+    let number_byte = |b: u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
+    let mut i = from;
+    while i < to {
+        if !number_byte(raw[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < to && number_byte(raw[i]) {
+            i += 1;
+        }
+        let text = std::str::from_utf8(&raw[start..i]).unwrap_or("");
+        // Read as simd-json reads it: an integer when it fits i64 or u64, else a float.
+        let node = match (text.parse::<i64>(), text.parse::<u64>()) {
+            (Ok(n), _) => StaticNode::I64(n),
+            (_, Ok(n)) => StaticNode::U64(n),
+            _ => match text.parse::<f64>() {
+                Ok(f) => StaticNode::F64(f),
+                Err(_) => continue,
+            },
+        };
+        if let Some(scanned) = scanned_number(&node) {
+            out.push(ValueToken::Number(start, i, scanned));
+        }
+    }
 }
 
 /// Byte ranges of every string token (quotes included) in raw JSON, in document order. The

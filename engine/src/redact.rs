@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::json::{long_integer_tokens, string_tokens};
+use crate::json::{value_tokens, ValueToken};
 use crate::verdict::{Action, Detection};
 
 /// Merged, sorted (start, end, kind) ranges.
@@ -86,34 +86,26 @@ pub fn redact_json(raw: &[u8], detections: &[Detection]) -> Vec<u8> {
     if by_string.is_empty() {
         return raw.to_vec();
     }
-    // Ordinals count the strings in document order, then the long integers
-    // ([`long_integer_tokens`]); a redacted integer becomes a string.
-    let tokens = string_tokens(raw);
-    let numbers = if by_string.keys().any(|&o| o >= tokens.len()) {
-        long_integer_tokens(raw)
-    } else {
-        Vec::new()
-    };
+    // Ordinals count the strings and scanned numbers in document order ([`value_tokens`]);
+    // a redacted number becomes a string.
+    let tokens = value_tokens(raw);
     let mut replacements = Vec::new();
     let mut redacted_keys = 0;
     for (ordinal, spans) in by_string {
         let (open, close, decoded) = match tokens.get(ordinal) {
-            Some(&(open, close)) => match decode_like_the_scan(&raw[open..close]) {
-                Some(decoded) => (open, close, decoded),
-                // Never forward a string that held a finding as it was: the whole of it goes.
-                None => {
-                    let kind = spans.first().map_or("unknown", |s| s.2);
-                    replacements.push((open, close, format!("\"[REDACTED:{kind}]\"")));
-                    continue;
+            Some(&ValueToken::String(open, close)) => {
+                match decode_like_the_scan(&raw[open..close]) {
+                    Some(decoded) => (open, close, decoded),
+                    // Never forward a string that held a finding as it was: the whole of it goes.
+                    None => {
+                        let kind = spans.first().map_or("unknown", |s| s.2);
+                        replacements.push((open, close, format!("\"[REDACTED:{kind}]\"")));
+                        continue;
+                    }
                 }
-            },
-            None => match numbers.get(ordinal - tokens.len()) {
-                Some(&(open, close)) => {
-                    let text = String::from_utf8_lossy(&raw[open..close]).into_owned();
-                    (open, close, text)
-                }
-                None => continue,
-            },
+            }
+            Some(ValueToken::Number(open, close, text)) => (*open, *close, text.clone()),
+            None => continue,
         };
         let redacted = apply(decoded.as_bytes(), spans);
         let mut redacted = String::from_utf8_lossy(&redacted).into_owned();

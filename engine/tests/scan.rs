@@ -679,3 +679,36 @@ fn a_policy_or_allowlist_naming_no_rule_is_an_error() {
     })
     .is_err());
 }
+
+#[test]
+fn numbers_are_scanned_in_document_order_negative_or_written_as_floats() {
+    // A labelled number is found whatever the order of the keys.
+    for doc in [
+        r#"{"ssn":536228472,"name":"Bob"}"#,
+        r#"{"name":"Bob","ssn":536228472}"#,
+    ] {
+        let v = rules_only().scan_json(doc.as_bytes()).unwrap();
+        assert!(v.detections.iter().any(|d| d.kind == "ssn"), "{doc}: {v:?}");
+    }
+    // float64 writers print large integers with `.0`; a sign is no disguise.
+    let doc =
+        br#"{"a":4532015112830366.0,"b":-4532015112830366,"c":"keep","d":4.532015112830366e15}"#;
+    let v = rules_only().scan_json(doc).unwrap();
+    let mut at: Vec<&str> = v
+        .detections
+        .iter()
+        .filter(|d| d.kind == "credit_card")
+        .map(|d| d.pointer.as_deref().unwrap())
+        .collect();
+    at.sort();
+    assert_eq!(at, ["/a", "/b", "/d"], "{v:?}");
+    let red = String::from_utf8(rules_only().redact_json(doc, &v)).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&red).unwrap();
+    for k in ["a", "b", "d"] {
+        assert!(
+            value[k].as_str().unwrap().starts_with("[REDACTED:"),
+            "{red}"
+        );
+    }
+    assert_eq!(value["c"], "keep");
+}

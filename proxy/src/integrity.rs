@@ -2,7 +2,7 @@
 //! (RFC 8785: name, description, schemas, annotations, everything), HMAC-SHA256 with the signing
 //! key when one is set. Every `tools/list` page is checked against the pins, not only after a
 //! change notification. A change is reported with a per-tool diff and never re-baselined
-//! silently: the observed manifest waits in a `.pending.json` file until `mcp-parapet approve`.
+//! silently: the observed manifest waits in a `.json.pending` file until `mcp-parapet approve`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -160,14 +160,55 @@ pub struct Integrity {
     /// Names seen in the listing under way (cursor-less request starts one).
     seen: BTreeSet<String>,
     observed: BTreeMap<String, Value>,
+    /// When the pin file was last read (or written) by this proxy.
+    loaded: Option<std::time::SystemTime>,
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// A pin file's contents, which must be `server_name`'s.
+fn read_pins(bytes: &[u8], path: &Path, server_name: &str) -> std::io::Result<PinFile> {
+    let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+    let pins: PinFile = serde_json::from_slice(bytes)
+        .map_err(|e| invalid(format!("pin file {} is not valid: {e}", path.display())))?;
+    if pins.server_name != server_name {
+        return Err(invalid(format!(
+            "pin file {} belongs to server {:?}, not {server_name:?}",
+            path.display(),
+            pins.server_name
+        )));
+    }
+    Ok(pins)
 }
 
 pub fn pin_path(dir: &Path, server_name: &str) -> PathBuf {
     dir.join(format!("{}.json", paths::safe_file_stem(server_name)))
 }
 
+/// `<stem>.json.pending`: never a name `pin_path` gives (those end in `.json`), so no server's
+/// pins can be another's pending change.
 fn pending_path(pin: &Path) -> PathBuf {
-    pin.with_extension("pending.json")
+    let mut name = pin.file_name().unwrap_or_default().to_os_string();
+    name.push(".pending");
+    pin.with_file_name(name)
+}
+
+/// Moves a pin file of an earlier version's naming (see [`paths::legacy_file_stem`]) to this
+/// one's, when it is this server's.
+fn adopt_legacy_pins(dir: &Path, server_name: &str, path: &Path) {
+    let legacy = dir.join(format!("{}.json", paths::legacy_file_stem(server_name)));
+    if legacy == path || path.exists() {
+        return;
+    }
+    let mine = std::fs::read(&legacy)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<PinFile>(&b).ok())
+        .is_some_and(|p| p.server_name == server_name);
+    if mine {
+        let _ = std::fs::rename(&legacy, path);
+    }
 }
 
 impl Integrity {
@@ -178,16 +219,9 @@ impl Integrity {
         block_on_change: bool,
     ) -> std::io::Result<Self> {
         let path = pin_path(&dir, server_name);
+        adopt_legacy_pins(&dir, server_name, &path);
         let (pins, first_sight) = match std::fs::read(&path) {
-            Ok(bytes) => (
-                serde_json::from_slice(&bytes).map_err(|e| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("pin file {} is not valid: {e}", path.display()),
-                    )
-                })?,
-                false,
-            ),
+            Ok(bytes) => (read_pins(&bytes, &path, server_name)?, false),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
                 PinFile {
                     server_name: server_name.to_string(),
@@ -197,6 +231,7 @@ impl Integrity {
             ),
             Err(e) => return Err(e),
         };
+        let loaded = modified(&path);
         Ok(Integrity {
             server_name: server_name.to_string(),
             dir,
@@ -207,7 +242,73 @@ impl Integrity {
             first_sight,
             seen: BTreeSet::new(),
             observed: BTreeMap::new(),
+            loaded,
         })
+    }
+
+    /// The tools a change waiting for `approve` (from an earlier session) would have withheld:
+    /// with `block_on_change`, they stay withheld until a listing shows them as pinned, so a
+    /// call made before any listing cannot reach a changed tool.
+    pub fn pending_withhold(&self) -> BTreeSet<String> {
+        if !self.block_on_change {
+            return BTreeSet::new();
+        }
+        let Some(pending) = std::fs::read(pending_path(&self.path))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<PinFile>(&b).ok())
+        else {
+            return BTreeSet::new();
+        };
+        pending
+            .tools
+            .iter()
+            .filter(|(name, t)| {
+                self.pins
+                    .tools
+                    .get(*name)
+                    .is_none_or(|p| tool_hash(&p.tool, None) != tool_hash(&t.tool, None))
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Whether `block_on_change` holds back calls to `name`: a tool the pins do not know, once
+    /// there are pins (an added tool, listed or not; approve pins it).
+    pub fn withholds_unpinned(&self, name: &str) -> bool {
+        self.block_on_change && !self.first_sight && !self.pins.tools.contains_key(name)
+    }
+
+    /// Reloads the pin file when it changed on disk since it was read (`mcp-parapet approve`
+    /// run while this proxy runs).
+    fn reload_if_changed(&mut self) {
+        let now = modified(&self.path);
+        if now.is_none() || now == self.loaded {
+            return;
+        }
+        match std::fs::read(&self.path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| read_pins(&b, &self.path, &self.server_name).map_err(|e| e.to_string()))
+        {
+            Ok(pins) => {
+                let problems = pins.verify(self.key.as_deref());
+                if problems.is_empty() {
+                    tracing::info!("pin file {} changed: reloaded", self.path.display());
+                    self.pins = pins;
+                    self.first_sight = false;
+                } else {
+                    tracing::warn!(
+                        "pin file {} changed but does not verify ({}): kept the pins in memory",
+                        self.path.display(),
+                        problems.join("; ")
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(
+                "pin file {} changed but cannot be read: {e}",
+                self.path.display()
+            ),
+        }
+        self.loaded = now;
     }
 
     /// Problems with the pin file as loaded (an edited file, or a different key).
@@ -228,6 +329,7 @@ impl Integrity {
         if first_page {
             self.seen.clear();
             self.observed.clear();
+            self.reload_if_changed();
         }
         let key = self.key.clone();
         let mut check = PageCheck::default();
@@ -274,7 +376,7 @@ impl Integrity {
             }
         }
         if !check.diff.is_empty() {
-            self.save_pending();
+            self.save_pending(last_page);
             if self.block_on_change {
                 check.withhold.extend(check.diff.added.iter().cloned());
                 check.withhold.extend(check.diff.modified.iter().cloned());
@@ -283,14 +385,20 @@ impl Integrity {
         check
     }
 
-    fn save(&self) -> std::io::Result<()> {
+    fn save(&mut self) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(&self.pins)?;
-        paths::write_atomic(&self.path, &bytes, true)
+        paths::write_atomic(&self.path, &bytes, true)?;
+        self.loaded = modified(&self.path);
+        Ok(())
     }
 
-    /// Keeps what the server showed, for `approve`.
-    fn save_pending(&self) {
+    /// Keeps what the server showed, for `approve`: the whole listing once its last page came
+    /// (so removed tools go), else the pins with this listing's tools so far.
+    fn save_pending(&self, complete: bool) {
         let mut pending = self.pins.clone();
+        if complete {
+            pending.tools.clear();
+        }
         for (name, tool) in &self.observed {
             pending.tools.insert(
                 name.clone(),
@@ -387,6 +495,12 @@ pub fn approve(dir: &Path, server_name: &str, key: Option<&[u8]>) -> std::io::Re
             _ => {}
         }
     }
+    diff.removed = old
+        .tools
+        .keys()
+        .filter(|k| !pending.tools.contains_key(*k))
+        .cloned()
+        .collect();
     for t in &mut pending.tools.values_mut() {
         t.hash = tool_hash(&t.tool, key);
     }
@@ -447,6 +561,55 @@ mod tests {
         forged.seal(None);
         forged.algorithm = "hmac-sha256".into();
         assert!(!forged.verify(None).is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn approve_accepts_removals_and_a_running_proxy_picks_it_up() {
+        let dir = tmp("removal");
+        let a = json!({"name": "a", "description": "Read a file"});
+        let b = json!({"name": "b", "description": "Write a file"});
+        let mut i = Integrity::open(dir.clone(), "s1", None, true).unwrap();
+        i.check_page(&[a.clone(), b.clone()], true, true);
+        // Later a is gone and b changed: withheld, and a new session withholds b before any
+        // listing, and any tool the pins do not know.
+        let b2 = json!({"name": "b", "description": "Write a file, then mail it"});
+        let mut running = Integrity::open(dir.clone(), "s1", None, true).unwrap();
+        let c = running.check_page(&[b2.clone()], true, true);
+        assert_eq!(
+            (c.diff.removed.clone(), c.diff.modified.clone()),
+            (vec!["a".to_string()], vec!["b".to_string()])
+        );
+        let next = Integrity::open(dir.clone(), "s1", None, true).unwrap();
+        assert_eq!(next.pending_withhold(), BTreeSet::from(["b".to_string()]));
+        assert!(next.withholds_unpinned("brand_new") && !next.withholds_unpinned("b"));
+        // approve takes the removal too; the running proxy reloads the pins on its next listing.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let d = approve(&dir, "s1", None).unwrap();
+        assert_eq!(
+            (d.removed, d.modified),
+            (vec!["a".to_string()], vec!["b".to_string()])
+        );
+        let c = running.check_page(&[b2.clone()], true, true);
+        assert!(c.diff.is_empty() && c.withhold.is_empty(), "{c:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_pin_file_is_only_its_own_server_s() {
+        let dir = tmp("owner");
+        let mut x = Integrity::open(dir.clone(), "x.pending", None, true).unwrap();
+        x.check_page(&[json!({"name": "helper"})], true, true);
+        let mut y = Integrity::open(dir.clone(), "x", None, true).unwrap();
+        y.check_page(&[json!({"name": "fetch"})], true, true);
+        // Neither is the other's pending file: both still pinned as they were.
+        let x = Integrity::open(dir.clone(), "x.pending", None, true).unwrap();
+        assert!(x.is_pinned("helper") && !x.is_pinned("fetch"));
+        // A file that names another server is refused, not used.
+        let theirs = pin_path(&dir, "x");
+        std::fs::copy(&theirs, pin_path(&dir, "z")).unwrap();
+        let err = Integrity::open(dir.clone(), "z", None, true).err().unwrap();
+        assert!(err.to_string().contains("belongs to server"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -24,8 +24,22 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 /// A server name as a file name: ASCII letters, digits, `-`, `_` and `.` kept, everything else
-/// (`/`, `..`, spaces, control characters) replaced by `_`; never empty, never starting with a dot.
+/// (`/`, `..`, spaces, control characters) replaced by `_`; never empty, never starting with a
+/// dot. A name that had to change (or is cut at 100 characters) gets a hash of itself, so two
+/// names never share a file (`a b` and `a/b`, any two Cyrillic names of one length).
 pub fn safe_file_stem(name: &str) -> String {
+    let s = legacy_file_stem(name);
+    if s == name {
+        return s;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    format!("{s}-{}", crate::audit::hex(&digest[..6]))
+}
+
+/// The stem of earlier versions, which two names could share: pin files named so are still
+/// found (and renamed) when they belong to the server asking.
+pub fn legacy_file_stem(name: &str) -> String {
     let mut s: String = name
         .chars()
         .map(|c| {
@@ -91,10 +105,22 @@ mod tests {
 
     #[test]
     fn server_names_cannot_escape_the_directory() {
-        assert_eq!(safe_file_stem("../x"), "_.._x");
-        assert_eq!(safe_file_stem("a/b"), "a_b");
-        assert_eq!(safe_file_stem(""), "_");
-        assert_eq!(safe_file_stem(".hidden"), "_.hidden");
-        assert_eq!(safe_file_stem("my-server_1.0"), "my-server_1.0");
+        let safe = |n: &str| {
+            let s = safe_file_stem(n);
+            assert!(
+                !s.contains('/') && !s.starts_with('.') && !s.is_empty(),
+                "{s}"
+            );
+            s
+        };
+        assert!(safe("../x").starts_with("_.._x-"));
+        assert!(safe("a/b").starts_with("a_b-"));
+        assert!(safe("").starts_with("_-"));
+        assert!(safe(".hidden").starts_with("_.hidden-"));
+        assert_eq!(safe("my-server_1.0"), "my-server_1.0");
+        // Names that read alike as file names still get files of their own.
+        assert_ne!(safe("a b"), safe("a/b"));
+        assert_ne!(safe("файлы"), safe("ключи"));
+        assert_ne!(safe(&"x".repeat(101)), safe(&"x".repeat(102)));
     }
 }

@@ -195,7 +195,12 @@ impl Pipeline {
                 true,
             ));
         }
-        let withheld = lock(&self.withheld).get(&name).cloned();
+        let withheld = lock(&self.withheld).get(&name).cloned().or_else(|| {
+            let integrity = self.integrity.as_ref()?;
+            lock(integrity)
+                .withholds_unpinned(&name)
+                .then(|| "not in the pinned manifest (block_on_change)".to_string())
+        });
         if let Some(why) = withheld {
             blocked(format!("tool withheld: {why}"), Value::Null);
             return answer(self.refuse(

@@ -191,12 +191,21 @@ impl Pipeline {
         integrity: Option<Integrity>,
         audit: Audit,
     ) -> Self {
+        // Changes waiting for approve since an earlier session stay withheld until a listing
+        // shows those tools as pinned: a call may come before any listing.
+        let withheld: HashMap<String, String> = integrity
+            .as_ref()
+            .map(Integrity::pending_withhold)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| (n, "changed since pinned (waiting for approve)".to_string()))
+            .collect();
         Pipeline {
             trust: Mutex::new(Trust::new(&settings.server)),
             scanner,
             rate,
             integrity: integrity.map(Mutex::new),
-            withheld: Mutex::new(HashMap::new()),
+            withheld: Mutex::new(withheld),
             audit,
             pending: Mutex::new(HashMap::new()),
             settings,

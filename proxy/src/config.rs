@@ -198,18 +198,15 @@ pub enum TrustLevel {
     Privileged,
 }
 
-/// Policy overrides shared by servers and tools.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Policy overrides shared by servers and tools. Written as fields of each section (not a
+/// flattened struct: serde's `flatten` buffers the map and loses the line of an error).
+#[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub policy_pii: Option<Action>,
     pub policy_secrets: Option<Action>,
     pub policy_injection: Option<Action>,
-    #[serde(default)]
     pub policy_kinds: BTreeMap<String, Action>,
-    #[serde(default)]
     pub allow_rules: Vec<String>,
-    #[serde(default)]
     pub allow_fingerprints: Vec<String>,
 }
 
@@ -230,7 +227,17 @@ pub struct ServerSection {
     /// All tools of this server together.
     pub server_calls_per_minute: Option<u32>,
     pub server_calls_per_hour: Option<u32>,
-    #[serde(flatten)]
+    pub policy_pii: Option<Action>,
+    pub policy_secrets: Option<Action>,
+    pub policy_injection: Option<Action>,
+    #[serde(default)]
+    pub policy_kinds: BTreeMap<String, Action>,
+    #[serde(default)]
+    pub allow_rules: Vec<String>,
+    #[serde(default)]
+    pub allow_fingerprints: Vec<String>,
+    /// The six settings above, gathered once the file is read ([`Config::parse`]).
+    #[serde(skip)]
     pub overrides: Overrides,
     #[serde(default)]
     pub tools: BTreeMap<String, ToolSection>,
@@ -243,7 +250,17 @@ pub struct ToolSection {
     pub class: Option<ToolClass>,
     pub max_calls_per_minute: Option<u32>,
     pub max_calls_per_hour: Option<u32>,
-    #[serde(flatten)]
+    pub policy_pii: Option<Action>,
+    pub policy_secrets: Option<Action>,
+    pub policy_injection: Option<Action>,
+    #[serde(default)]
+    pub policy_kinds: BTreeMap<String, Action>,
+    #[serde(default)]
+    pub allow_rules: Vec<String>,
+    #[serde(default)]
+    pub allow_fingerprints: Vec<String>,
+    /// The six settings above, gathered once the file is read ([`Config::parse`]).
+    #[serde(skip)]
     pub overrides: Overrides,
 }
 
@@ -286,13 +303,17 @@ impl Config {
                     path: path.clone(),
                     message,
                 })?;
-                // Rule files named in the file are found beside it, wherever it is run from.
+                // Paths in the file are found beside it, wherever it is run from (clients
+                // often start servers in `/`).
                 if let Some(dir) = path.parent() {
-                    for f in &mut config.scanner.rules_files {
+                    let beside = |f: &mut PathBuf| {
                         if f.is_relative() {
                             *f = dir.join(&*f);
                         }
-                    }
+                    };
+                    config.scanner.rules_files.iter_mut().for_each(beside);
+                    config.audit.log_file.iter_mut().for_each(beside);
+                    config.integrity.manifest_dir.iter_mut().for_each(beside);
                 }
                 tracing::info!("config: {}", path.display());
                 config
@@ -308,8 +329,28 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        let config: Config = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
-        config.check()?;
+        let mut config: Config = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
+        config.check().map_err(|e| with_line(text, e))?;
+        for server in config.servers.values_mut() {
+            server.overrides = Overrides::gather(
+                &server.policy_pii,
+                &server.policy_secrets,
+                &server.policy_injection,
+                &server.policy_kinds,
+                &server.allow_rules,
+                &server.allow_fingerprints,
+            );
+            for tool in server.tools.values_mut() {
+                tool.overrides = Overrides::gather(
+                    &tool.policy_pii,
+                    &tool.policy_secrets,
+                    &tool.policy_injection,
+                    &tool.policy_kinds,
+                    &tool.allow_rules,
+                    &tool.allow_fingerprints,
+                );
+            }
+        }
         Ok(config)
     }
 
@@ -345,7 +386,34 @@ impl Config {
                     .into(),
             );
         }
+        if self.audit.max_file_size_mb == 0 {
+            return Err("audit.max_file_size_mb: must be at least 1".into());
+        }
+        if rl.burst == Some(0) {
+            return Err("rate_limit.burst: must be at least 1".into());
+        }
         for (name, server) in &self.servers {
+            let limits = [
+                ("max_calls_per_minute", server.max_calls_per_minute),
+                ("max_calls_per_hour", server.max_calls_per_hour),
+                ("server_calls_per_minute", server.server_calls_per_minute),
+                ("server_calls_per_hour", server.server_calls_per_hour),
+            ];
+            let tool_limits = server.tools.values().flat_map(|t| {
+                [
+                    ("max_calls_per_minute", t.max_calls_per_minute),
+                    ("max_calls_per_hour", t.max_calls_per_hour),
+                ]
+            });
+            if let Some((key, _)) = limits
+                .into_iter()
+                .chain(tool_limits)
+                .find(|(_, v)| *v == Some(0))
+            {
+                return Err(format!(
+                    "servers.{name}.{key}: must be at least 1 (block the tool with blocked_tools instead)"
+                ));
+            }
             for glob in server.allowed_tools.iter().chain(&server.blocked_tools) {
                 globset::Glob::new(glob)
                     .map_err(|e| format!("servers.{name}: tool pattern {glob:?}: {e}"))?;
@@ -390,6 +458,50 @@ impl Config {
     }
 }
 
+impl Overrides {
+    fn gather(
+        pii: &Option<Action>,
+        secrets: &Option<Action>,
+        injection: &Option<Action>,
+        kinds: &BTreeMap<String, Action>,
+        allow_rules: &[String],
+        allow_fingerprints: &[String],
+    ) -> Self {
+        Overrides {
+            policy_pii: *pii,
+            policy_secrets: *secrets,
+            policy_injection: *injection,
+            policy_kinds: kinds.clone(),
+            allow_rules: allow_rules.to_vec(),
+            allow_fingerprints: allow_fingerprints.to_vec(),
+        }
+    }
+}
+
+/// A check's message (`section.key: what is wrong`) with the line of the key's first
+/// occurrence in the file, where the key can be found.
+fn with_line(text: &str, message: String) -> String {
+    let key = message
+        .split(':')
+        .next()
+        .and_then(|path| path.rsplit('.').next())
+        .unwrap_or_default()
+        .trim();
+    let line = (!key.is_empty())
+        .then(|| {
+            text.lines().position(|l| {
+                l.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            })
+        })
+        .flatten();
+    match line {
+        Some(n) => format!("{message} (line {})", n + 1),
+        None => message,
+    }
+}
+
 pub fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -413,13 +525,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn errors_name_the_line_of_the_key() {
+        let text = "servers:\n  fs:\n    trust_level: basic\n    allowed_tools: [\"read_*\"]\n    max_calls_per_minute: 120\n    policy_pii: block\n";
+        let err = Config::parse(text).unwrap_err();
+        assert!(err.contains("line 6"), "{err}");
+        let err = Config::parse(
+            "servers:\n  fs:\n    tools:\n      t:\n        class: read\n        alow_rules: [x]\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("line 6") && err.contains("alow_rules"),
+            "{err}"
+        );
+        let err = Config::parse(
+            "log_level: info\nscanner:\n  min_confidence: 0.5\n  classifier_threshold: 1.7\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("classifier_threshold") && err.contains("line 4"),
+            "{err}"
+        );
+        // Overrides still reach the sections.
+        let c = Config::parse("servers:\n  fs:\n    policy_pii: redact\n    tools:\n      t:\n        allow_rules: [pii.email]\n").unwrap();
+        assert_eq!(c.server("fs").overrides.policy_pii, Some(Action::Redact));
+        assert_eq!(
+            c.server("fs").tools["t"].overrides.allow_rules,
+            ["pii.email"]
+        );
+    }
+
+    #[test]
+    fn zero_limits_and_sizes_are_errors() {
+        for text in [
+            "audit:\n  max_file_size_mb: 0\n",
+            "rate_limit:\n  burst: 0\n",
+            "servers:\n  x:\n    max_calls_per_minute: 0\n",
+            "servers:\n  x:\n    tools:\n      t:\n        max_calls_per_hour: 0\n",
+        ] {
+            assert!(Config::parse(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
     fn rule_files_are_found_beside_the_config_file() {
         let dir = std::env::temp_dir().join(format!("parapet-cfg-rel-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("parapet.yaml");
         std::fs::write(
             &path,
-            "scanner:\n  rules_files: [mine.toml, /abs/other.toml]\n",
+            "scanner:\n  rules_files: [mine.toml, /abs/other.toml]\naudit:\n  log_file: logs/a.jsonl\nintegrity:\n  manifest_dir: pins\n",
         )
         .unwrap();
         let c = Config::load(Some(&path)).unwrap();
@@ -427,6 +581,8 @@ mod tests {
             c.scanner.rules_files,
             [dir.join("mine.toml"), PathBuf::from("/abs/other.toml")]
         );
+        assert_eq!(c.audit.log_file, Some(dir.join("logs/a.jsonl")));
+        assert_eq!(c.integrity.manifest_dir, Some(dir.join("pins")));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -64,17 +64,29 @@ impl Session {
             })?;
             let key = keys::load(&config.integrity.signing_key)?;
             let max = config.audit.max_file_size_mb.saturating_mul(1 << 20);
-            let (a, w) = Audit::start(path.clone(), key.bytes, max, name, Some(scanner.clone())).map_err(|e| {
-                ProxyError::Io {
-                    what: format!(
-                        "cannot open the audit trail {} (set audit.log_file, or audit.enabled: false)",
-                        path.display()
-                    ),
-                    cause: e,
+            match Audit::start(path.clone(), key.bytes, max, name, Some(scanner.clone())) {
+                Ok((a, w)) => {
+                    tracing::debug!("audit trail: {}", path.display());
+                    (a, Some(w))
                 }
-            })?;
-            tracing::debug!("audit trail: {}", path.display());
-            (a, Some(w))
+                // audit.fail_closed: false asks to go on without a trail rather than stop.
+                Err(e) if !config.audit.fail_closed => {
+                    tracing::error!(
+                        "cannot open the audit trail {}: {e}; going on without one (audit.fail_closed: false)",
+                        path.display()
+                    );
+                    (Audit::disabled(name), None)
+                }
+                Err(e) => {
+                    return Err(ProxyError::Io {
+                        what: format!(
+                            "cannot open the audit trail {} (set audit.log_file, or audit.enabled: false, or audit.fail_closed: false to run without it)",
+                            path.display()
+                        ),
+                        cause: e,
+                    })
+                }
+            }
         } else {
             (Audit::disabled(name), None)
         };

@@ -544,7 +544,10 @@ mod tests {
         let r = verify(&files, &key).unwrap();
         assert_eq!((r.lines, r.problems.len()), (20, 0), "{:?}", r.problems);
         // The live file alone starts with a line that names the file before it: no problem.
-        assert!(verify(&[path.clone()], &key).unwrap().problems.is_empty());
+        assert!(verify(std::slice::from_ref(&path), &key)
+            .unwrap()
+            .problems
+            .is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -589,7 +592,7 @@ mod tests {
             last.starts_with("{\"timestamp\"") && last.contains("proxy_start"),
             "{text}"
         );
-        let r = verify(&[path.clone()], &key).unwrap();
+        let r = verify(std::slice::from_ref(&path), &key).unwrap();
         assert_eq!(r.problems.len(), 1, "only the cut line: {:?}", r.problems);
         let _ = std::fs::remove_dir_all(&dir);
     }

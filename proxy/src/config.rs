@@ -315,6 +315,7 @@ impl Config {
                     config.audit.log_file.iter_mut().for_each(beside);
                     config.integrity.manifest_dir.iter_mut().for_each(beside);
                 }
+                warn_if_key_readable(&path, &config);
                 tracing::info!("config: {}", path.display());
                 config
             }
@@ -455,6 +456,19 @@ impl Config {
     /// The server section for `name`, or the defaults.
     pub fn server(&self, name: &str) -> ServerSection {
         self.servers.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// A signing key in a file others can read is no secret: say so (the key itself is not shown).
+fn warn_if_key_readable(path: &Path, config: &Config) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).map_or(0, |m| m.permissions().mode());
+    if !config.integrity.signing_key.is_empty() && mode & 0o077 != 0 {
+        tracing::warn!(
+            "{} holds integrity.signing_key but others can read it (mode {:o}): chmod 600 it, or set PARAPET_SIGNING_KEY instead",
+            path.display(),
+            mode & 0o777
+        );
     }
 }
 

@@ -162,6 +162,8 @@ pub struct Integrity {
     observed: BTreeMap<String, Value>,
     /// When the pin file was last read (or written) by this proxy.
     loaded: Option<std::time::SystemTime>,
+    /// The pin file failed its check: no listed tool matches it.
+    distrusted: bool,
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
@@ -243,6 +245,7 @@ impl Integrity {
             seen: BTreeSet::new(),
             observed: BTreeMap::new(),
             loaded,
+            distrusted: false,
         })
     }
 
@@ -295,6 +298,7 @@ impl Integrity {
                     tracing::info!("pin file {} changed: reloaded", self.path.display());
                     self.pins = pins;
                     self.first_sight = false;
+                    self.distrusted = false;
                 } else {
                     tracing::warn!(
                         "pin file {} changed but does not verify ({}): kept the pins in memory",
@@ -319,6 +323,13 @@ impl Integrity {
         self.pins.verify(self.key.as_deref())
     }
 
+    /// Stops trusting the pins (they failed [`Integrity::self_check`]): every listed tool then
+    /// counts as changed, withheld under `block_on_change`, until the file is restored or
+    /// removed (to pin afresh).
+    pub fn distrust(&mut self) {
+        self.distrusted = true;
+    }
+
     /// Whether a tool of this name is pinned.
     pub fn is_pinned(&self, name: &str) -> bool {
         self.pins.tools.contains_key(name)
@@ -341,7 +352,9 @@ impl Integrity {
             self.seen.insert(name.to_string());
             self.observed.insert(name.to_string(), tool.clone());
             match self.pins.tools.get(name) {
-                Some(pin) if bool::from(pin.hash.as_bytes().ct_eq(hash.as_bytes())) => {}
+                Some(pin)
+                    if !self.distrusted
+                        && bool::from(pin.hash.as_bytes().ct_eq(hash.as_bytes())) => {}
                 Some(_) => check.diff.modified.push(name.to_string()),
                 None if self.first_sight => {
                     self.pins.tools.insert(
@@ -575,7 +588,7 @@ mod tests {
         // listing, and any tool the pins do not know.
         let b2 = json!({"name": "b", "description": "Write a file, then mail it"});
         let mut running = Integrity::open(dir.clone(), "s1", None, true).unwrap();
-        let c = running.check_page(&[b2.clone()], true, true);
+        let c = running.check_page(std::slice::from_ref(&b2), true, true);
         assert_eq!(
             (c.diff.removed.clone(), c.diff.modified.clone()),
             (vec!["a".to_string()], vec!["b".to_string()])
@@ -590,7 +603,7 @@ mod tests {
             (d.removed, d.modified),
             (vec!["a".to_string()], vec!["b".to_string()])
         );
-        let c = running.check_page(&[b2.clone()], true, true);
+        let c = running.check_page(std::slice::from_ref(&b2), true, true);
         assert!(c.diff.is_empty() && c.withhold.is_empty(), "{c:?}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -610,6 +623,20 @@ mod tests {
         std::fs::copy(&theirs, pin_path(&dir, "z")).unwrap();
         let err = Integrity::open(dir.clone(), "z", None, true).err().unwrap();
         assert!(err.to_string().contains("belongs to server"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn distrusted_pins_match_no_tool() {
+        let dir = tmp("distrust");
+        let a = json!({"name": "a", "description": "Read a file"});
+        let mut i = Integrity::open(dir.clone(), "d", None, true).unwrap();
+        i.check_page(std::slice::from_ref(&a), true, true);
+        let mut i = Integrity::open(dir.clone(), "d", None, true).unwrap();
+        i.distrust();
+        let c = i.check_page(std::slice::from_ref(&a), true, true);
+        assert_eq!(c.diff.modified, ["a"]);
+        assert!(c.withhold.contains("a"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -36,21 +36,61 @@ pub fn load(configured: &str) -> Result<Key> {
             "no HOME or XDG_STATE_HOME to keep the install key in; set PARAPET_SIGNING_KEY".into(),
         )
     })?;
-    if let Ok(bytes) = std::fs::read(&path) {
-        if bytes.len() >= 32 {
-            return Ok(Key {
-                bytes,
-                source: path.display().to_string(),
-            });
+    load_or_create(&path)
+}
+
+/// The key in `path`, made there (random, 0600) when there is none.
+fn load_or_create(path: &std::path::Path) -> Result<Key> {
+    match std::fs::read(path) {
+        Ok(bytes) => return existing(bytes, path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(ProxyError::Io {
+                what: format!("cannot read the install key {}", path.display()),
+                cause: e,
+            })
         }
     }
     let mut bytes = vec![0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| ProxyError::Invalid(format!("no randomness for the install key: {e}")))?;
-    paths::write_atomic(&path, &bytes, true).map_err(|e| ProxyError::Io {
-        what: format!("cannot write the install key {}", path.display()),
+    // Written whole beside it, then linked into place only if no key is there yet: two proxies
+    // starting at once on a fresh install must end up with one key, not one each.
+    let tmp = path.with_extension(format!(
+        "{}-{}.new",
+        std::process::id(),
+        crate::audit::hex(&bytes[..6])
+    ));
+    let io = |what: &str, e: std::io::Error| ProxyError::Io {
+        what: format!("cannot {what} the install key {}", path.display()),
         cause: e,
-    })?;
+    };
+    paths::write_atomic(&tmp, &bytes, true).map_err(|e| io("write", e))?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(Key {
+            bytes,
+            source: path.display().to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let bytes = std::fs::read(path).map_err(|e| io("read", e))?;
+            existing(bytes, path)
+        }
+        Err(e) => Err(io("write", e)),
+    }
+}
+
+/// A key file found in place: used if whole, never silently replaced (older trails and pins
+/// were made with it).
+fn existing(bytes: Vec<u8>, path: &std::path::Path) -> Result<Key> {
+    if bytes.len() < 32 {
+        return Err(ProxyError::Invalid(format!(
+            "the install key {} holds {} bytes, not 32: it is damaged; restore it, or move it away to make a new one (trails and pins made with the old key will no longer verify)",
+            path.display(),
+            bytes.len()
+        )));
+    }
     Ok(Key {
         bytes,
         source: path.display().to_string(),
@@ -86,4 +126,29 @@ pub fn ephemeral() -> Result<Key> {
         bytes,
         source: "a key for this run only".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_starting_together_share_one_key_and_a_damaged_key_is_not_replaced() {
+        let dir = std::env::temp_dir().join(format!("parapet-keys-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("install.key");
+        let keys: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| load_or_create(&path).unwrap().bytes))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| k == &keys[0] && k.len() == 32));
+        assert_eq!(std::fs::read(&path).unwrap(), keys[0]);
+        std::fs::write(&path, b"short").unwrap();
+        let err = load_or_create(&path).err().unwrap();
+        assert!(err.to_string().contains("damaged"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"short");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

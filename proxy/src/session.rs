@@ -94,7 +94,7 @@ impl Session {
             let dir = manifest_dir(config).ok_or_else(|| {
                 ProxyError::Invalid("no place for tool pins: set integrity.manifest_dir".into())
             })?;
-            let i = Integrity::open(
+            let mut i = Integrity::open(
                 dir,
                 name,
                 signing_key(config),
@@ -104,12 +104,19 @@ impl Session {
                 what: "cannot open the tool pins".into(),
                 cause: e,
             })?;
-            for problem in i.self_check() {
+            let problems = i.self_check();
+            for problem in &problems {
                 tracing::warn!("pin file for {name:?}: {problem}");
                 audit.record(
                     "manifest_tampered",
                     vec![("metadata", json!({"problem": problem}))],
                 );
+            }
+            if !problems.is_empty() {
+                tracing::warn!(
+                    "the pins of {name:?} are not trusted: every tool counts as changed until the pin file is restored (or removed, to pin afresh)"
+                );
+                i.distrust();
             }
             Some(i)
         } else {

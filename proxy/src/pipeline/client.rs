@@ -49,10 +49,17 @@ impl<'a> Call<'a> {
 }
 
 /// Whether a `tools/list` asks for a later page (a `cursor` that is not null).
+/// A cursor that points nowhere: `null`, or an empty string (a server that always sends
+/// `"nextCursor": ""` would otherwise never end a listing, and tools added later would be
+/// pinned as if seen first).
+pub(super) fn no_cursor(v: &RawValue) -> bool {
+    matches!(v.get().trim(), "null" | "\"\"")
+}
+
 fn has_cursor(params: Option<&RawValue>) -> bool {
     params
         .and_then(|p| serde_json::from_str::<Members>(p.get()).ok())
-        .is_some_and(|Members(m)| m.iter().any(|(k, v)| k == "cursor" && v.get() != "null"))
+        .is_some_and(|Members(m)| m.iter().any(|(k, v)| k == "cursor" && !no_cursor(v)))
 }
 
 impl Pipeline {
@@ -330,4 +337,18 @@ fn is_request_method(method: Option<&str>) -> bool {
             "tools/call" | "tools/list" | "resources/read" | "prompts/get" | "completion/complete"
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_and_empty_cursors_point_nowhere() {
+        let raw = |s: &str| serde_json::value::RawValue::from_string(s.into()).unwrap();
+        assert!(no_cursor(&raw("null")) && no_cursor(&raw("\"\"")));
+        assert!(!no_cursor(&raw("\"page2\"")));
+        assert!(!has_cursor(Some(&raw(r#"{"cursor":""}"#))));
+        assert!(has_cursor(Some(&raw(r#"{"cursor":"abc"}"#))));
+    }
 }

@@ -84,7 +84,7 @@ impl Pipeline {
         let items: Vec<&RawValue> = serde_json::from_str(tools_raw.get()).ok()?;
         let last_page = members
             .get("nextCursor")
-            .is_none_or(|c| c.get().trim() == "null");
+            .is_none_or(|c| super::client::no_cursor(c));
         let mut splices: Vec<(&RawValue, Vec<u8>)> = Vec::new();
         // Everything beside the tools: refused whole, or redacted in place.
         for (key, part) in members.iter().filter(|(k, _)| k.as_str() != "tools") {

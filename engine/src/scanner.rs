@@ -161,6 +161,29 @@ impl Names {
     }
 }
 
+thread_local! {
+    static ALLOWLISTS_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While alive, this thread's scans report allowlisted findings too.
+struct AllowlistsOff(bool);
+
+impl AllowlistsOff {
+    fn new() -> Self {
+        AllowlistsOff(ALLOWLISTS_OFF.with(|f| f.replace(true)))
+    }
+
+    fn active() -> bool {
+        ALLOWLISTS_OFF.with(std::cell::Cell::get)
+    }
+}
+
+impl Drop for AllowlistsOff {
+    fn drop(&mut self) {
+        ALLOWLISTS_OFF.with(|f| f.set(self.0));
+    }
+}
+
 /// Rule id and kind of the classifier's findings.
 pub const CLASSIFIER_RULE_ID: &str = "classifier.injection";
 pub const CLASSIFIER_KIND: &str = "injection_classifier";
@@ -349,6 +372,18 @@ impl Scanner {
 
     /// Scans every string of a JSON document, keys and values, in one engine call. Spans are
     /// byte offsets into the decoded string named by each detection's pointer.
+    /// Whether allowlists (rule ids, fingerprints) are set: some findings are then silenced.
+    pub fn has_allowlists(&self) -> bool {
+        !self.allow_rules.is_empty() || !self.allow_fingerprints.is_empty()
+    }
+
+    /// [`Scanner::scan_json`] with the allowlists set aside: for what must never hold a
+    /// secret even when it was accepted (an audit trail's logged arguments).
+    pub fn scan_json_ignoring_allowlists(&self, json: &[u8]) -> Result<Verdict> {
+        let _off = AllowlistsOff::new();
+        self.scan_json(json)
+    }
+
     pub fn scan_json(&self, json: &[u8]) -> Result<Verdict> {
         if json.len() > self.max_bytes {
             return Ok(self.validation_verdict(
@@ -749,7 +784,7 @@ impl Scanner {
     /// overlap must not take the findings it overlaps with it.
     fn find(&self, hay: &[u8]) -> Result<Vec<Finding>> {
         let mut findings = self.confirmed(hay)?;
-        if !self.allow_rules.is_empty() || !self.allow_fingerprints.is_empty() {
+        if self.has_allowlists() && !AllowlistsOff::active() {
             findings.retain(|f| {
                 !self.allow_rules.contains(&self.rules[f.rule].id)
                     && (self.allow_fingerprints.is_empty()

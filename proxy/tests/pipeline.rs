@@ -377,3 +377,29 @@ fn per_server_and_per_tool_names_are_checked_against_the_rules() {
     let good = Config::parse("servers:\n  s:\n    policy_kinds: {email: redact}\n").unwrap();
     assert!(check_override_names(&good, p.scanner()).is_ok());
 }
+
+#[test]
+fn an_accepted_secret_is_still_redacted_in_the_logged_arguments() {
+    let dir = std::env::temp_dir().join(format!("parapet-trail-allow-{}", std::process::id()));
+    let path = dir.join("audit.jsonl");
+    let (audit, writer) = Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t", None).unwrap();
+    let p = pipeline_with(
+        "servers:\n  t:\n    allow_rules: [github.ghp]\n",
+        |s| s.log_tool_arguments = true,
+        audit,
+    );
+    let line = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"k":"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"}}}"#;
+    // Accepted for this server: the call goes on as it is...
+    assert_eq!(p.from_client(line).forward.as_deref(), Some(&line[..]));
+    drop(p);
+    writer.finish();
+    // ...but the trail never holds the secret.
+    let trail = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        trail.contains("tool_call_request")
+            && !trail.contains("ghp_")
+            && trail.contains("[REDACTED:"),
+        "{trail}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

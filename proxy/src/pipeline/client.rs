@@ -295,10 +295,13 @@ impl Pipeline {
             if let Some(logged) = arguments {
                 // Every detection redacted, whatever its policy: the trail never holds a secret
                 // (arguments not scanned for the server are scanned for the trail).
-                let mut all = if args.is_some() {
+                // Accepted findings (allowlists, an `allow` policy) are redacted here too.
+                let mut all = if args.is_some() && !self.drops_findings(&name) {
                     args_verdict.clone()
                 } else {
-                    self.judge_json(logged.get().as_bytes(), Some(&name))
+                    self.scanner
+                        .scan_json_ignoring_allowlists(logged.get().as_bytes())
+                        .unwrap_or_default()
                 };
                 for d in &mut all.detections {
                     d.action = Action::Redact;

@@ -315,6 +315,23 @@ impl Pipeline {
         Verdict::from_detections(detections).with_injection_score(score)
     }
 
+    /// Whether the policy for `tool` silences some findings (allowlists, an `allow` action):
+    /// its verdicts then hold less than the scan found.
+    fn drops_findings(&self, tool: &str) -> bool {
+        let server = &self.settings.server.overrides;
+        let tool_o = self.settings.server.tools.get(tool).map(|t| &t.overrides);
+        let silences = |o: &crate::config::Overrides| {
+            !o.allow_rules.is_empty()
+                || !o.allow_fingerprints.is_empty()
+                || [o.policy_pii, o.policy_secrets, o.policy_injection]
+                    .into_iter()
+                    .flatten()
+                    .chain(o.policy_kinds.values().copied())
+                    .any(|a| a == Action::Allow)
+        };
+        self.scanner.has_allowlists() || silences(server) || tool_o.is_some_and(silences)
+    }
+
     fn refuse(&self, id: &str, code: i64, message: &str, reason: &str, tool_call: bool) -> Vec<u8> {
         if tool_call && self.settings.refuse_as_tool_error {
             return message::tool_error_result(id, &format!("{message} ({reason})"));

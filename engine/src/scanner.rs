@@ -676,6 +676,7 @@ impl Scanner {
             action: self.policy.action_for(Category::Injection, CLASSIFIER_KIND),
             encoding: None,
             pieces: Vec::new(),
+            score_cap: None,
         })
     }
 
@@ -716,6 +717,7 @@ impl Scanner {
                 }
                 if score >= flag {
                     d.action = d.action.min(Action::Flag);
+                    d.score_cap = Some(Action::Flag);
                 } else {
                     *keep = false;
                 }
@@ -752,6 +754,7 @@ impl Scanner {
             action: self.policy.action_for(Category::Validation, kind),
             encoding: None,
             pieces: Vec::new(),
+            score_cap: None,
         }
     }
 
@@ -776,6 +779,7 @@ impl Scanner {
             action: self.policy.action_for(rule.category, &rule.kind),
             encoding: None,
             pieces,
+            score_cap: None,
         })
     }
 

@@ -128,6 +128,7 @@ mod tests {
             action: Action::Reject,
             encoding: encoding.map(String::from),
             pieces: Vec::new(),
+            score_cap: None,
         }
     }
 

@@ -129,6 +129,10 @@ pub struct Detection {
     /// redaction. A match that runs across neighbouring strings has several.
     #[serde(skip)]
     pub(crate) pieces: Vec<(usize, usize, usize)>,
+    /// For an injection finding whose text scored below `injection_reject_score`: the
+    /// strongest action its score allows (flag), which a policy set elsewhere must not exceed.
+    #[serde(skip)]
+    pub score_cap: Option<Action>,
 }
 
 /// The outcome of one scan.

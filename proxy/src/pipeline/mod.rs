@@ -306,7 +306,8 @@ impl Pipeline {
                     .and_then(|o| override_action(o, &d))
                     .or_else(|| override_action(server, &d))
                 {
-                    d.action = a;
+                    // Never above what the finding's injection score allows.
+                    d.action = d.score_cap.map_or(a, |cap| a.min(cap));
                 }
                 d
             })

@@ -162,8 +162,6 @@ pub struct Integrity {
     observed: BTreeMap<String, Value>,
     /// When the pin file was last read (or written) by this proxy.
     loaded: Option<std::time::SystemTime>,
-    /// The pin file failed its check: no listed tool matches it.
-    distrusted: bool,
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
@@ -245,7 +243,6 @@ impl Integrity {
             seen: BTreeSet::new(),
             observed: BTreeMap::new(),
             loaded,
-            distrusted: false,
         })
     }
 
@@ -298,7 +295,6 @@ impl Integrity {
                     tracing::info!("pin file {} changed: reloaded", self.path.display());
                     self.pins = pins;
                     self.first_sight = false;
-                    self.distrusted = false;
                 } else {
                     tracing::warn!(
                         "pin file {} changed but does not verify ({}): kept the pins in memory",
@@ -323,13 +319,6 @@ impl Integrity {
         self.pins.verify(self.key.as_deref())
     }
 
-    /// Stops trusting the pins (they failed [`Integrity::self_check`]): every listed tool then
-    /// counts as changed, withheld under `block_on_change`, until the file is restored or
-    /// removed (to pin afresh).
-    pub fn distrust(&mut self) {
-        self.distrusted = true;
-    }
-
     /// Whether a tool of this name is pinned.
     pub fn is_pinned(&self, name: &str) -> bool {
         self.pins.tools.contains_key(name)
@@ -352,9 +341,7 @@ impl Integrity {
             self.seen.insert(name.to_string());
             self.observed.insert(name.to_string(), tool.clone());
             match self.pins.tools.get(name) {
-                Some(pin)
-                    if !self.distrusted
-                        && bool::from(pin.hash.as_bytes().ct_eq(hash.as_bytes())) => {}
+                Some(pin) if bool::from(pin.hash.as_bytes().ct_eq(hash.as_bytes())) => {}
                 Some(_) => check.diff.modified.push(name.to_string()),
                 None if self.first_sight => {
                     self.pins.tools.insert(
@@ -623,20 +610,6 @@ mod tests {
         std::fs::copy(&theirs, pin_path(&dir, "z")).unwrap();
         let err = Integrity::open(dir.clone(), "z", None, true).err().unwrap();
         assert!(err.to_string().contains("belongs to server"), "{err}");
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn distrusted_pins_match_no_tool() {
-        let dir = tmp("distrust");
-        let a = json!({"name": "a", "description": "Read a file"});
-        let mut i = Integrity::open(dir.clone(), "d", None, true).unwrap();
-        i.check_page(std::slice::from_ref(&a), true, true);
-        let mut i = Integrity::open(dir.clone(), "d", None, true).unwrap();
-        i.distrust();
-        let c = i.check_page(std::slice::from_ref(&a), true, true);
-        assert_eq!(c.diff.modified, ["a"]);
-        assert!(c.withhold.contains("a"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

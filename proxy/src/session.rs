@@ -94,7 +94,7 @@ impl Session {
             let dir = manifest_dir(config).ok_or_else(|| {
                 ProxyError::Invalid("no place for tool pins: set integrity.manifest_dir".into())
             })?;
-            let mut i = Integrity::open(
+            let i = Integrity::open(
                 dir,
                 name,
                 signing_key(config),
@@ -111,12 +111,6 @@ impl Session {
                     "manifest_tampered",
                     vec![("metadata", json!({"problem": problem}))],
                 );
-            }
-            if !problems.is_empty() {
-                tracing::warn!(
-                    "the pins of {name:?} are not trusted: every tool counts as changed until the pin file is restored (or removed, to pin afresh)"
-                );
-                i.distrust();
             }
             Some(i)
         } else {

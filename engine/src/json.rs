@@ -180,6 +180,14 @@ impl Joined {
         }
     }
 
+    /// The (key segment, value segment) pairs of the document where an object member's
+    /// value is a string (or a scanned number): the value comes right after its key.
+    pub fn key_value_pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.segments.windows(2).enumerate().filter_map(|(i, w)| {
+            (w[0].is_key && !w[1].is_key && w[0].path == w[1].path).then_some((i, i + 1))
+        })
+    }
+
     /// Writes `token` in place of key segment `segment` in every pointer through it: a key
     /// that holds a secret must not reach the audit trail or a report as part of a pointer.
     pub fn mask_key(&mut self, segment: usize, token: &str) {

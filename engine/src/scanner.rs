@@ -161,6 +161,47 @@ impl Names {
     }
 }
 
+/// A relative file path (`backups/2024/12/01/db.sql.gz`): two or more `/`-separated parts and
+/// a file extension at the end. Keys in the base64 alphabets have no `.`; such a value is an
+/// object key or a file name, not a secret.
+fn is_file_path(span: &[u8]) -> bool {
+    let slashes = span.iter().filter(|&&b| b == b'/').count();
+    let Some(dot) = memchr::memrchr(b'.', span) else {
+        return false;
+    };
+    let ext = &span[dot + 1..];
+    slashes >= 2
+        && dot > memchr::memrchr(b'/', span).unwrap_or(0)
+        && (1..=5).contains(&ext.len())
+        && ext[0].is_ascii_alphabetic()
+        && ext.iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// Whether an object key names something secret enough that its value is scanned again as
+/// `"key": "value"` ([`Scanner::keyed_values`]).
+fn names_a_secret(key: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"pass",
+        b"pwd",
+        b"secret",
+        b"token",
+        b"key",
+        b"auth",
+        b"credential",
+        b"cookie",
+        b"session",
+        b"bearer",
+        b"private",
+        b"signature",
+        b"dsn",
+        b"conn",
+    ];
+    key.len() <= 64
+        && WORDS
+            .iter()
+            .any(|w| key.windows(w.len()).any(|k| k.eq_ignore_ascii_case(w)))
+}
+
 thread_local! {
     static ALLOWLISTS_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -370,8 +411,66 @@ impl Scanner {
         self.max_bytes
     }
 
-    /// Scans every string of a JSON document, keys and values, in one engine call. Spans are
-    /// byte offsets into the decoded string named by each detection's pointer.
+    /// Values stored under a key that names a secret (`{"password": "…"}`). The joined buffer
+    /// has a line break between a key and its value, where key-value rules want `:` or `=`:
+    /// each such pair is scanned again as `"key": "value"`, and what is found inside the value
+    /// is reported there (unless the main pass found it already).
+    fn keyed_values(&self, joined: &Joined, known: &[Detection]) -> Result<Vec<Detection>> {
+        let segs = &joined.segments;
+        let mut buf = Vec::new();
+        // (offset of the value in `buf`, its segment)
+        let mut values: Vec<(usize, usize)> = Vec::new();
+        for (k, v) in joined.key_value_pairs() {
+            let key = &joined.buf[segs[k].start..segs[k].start + segs[k].len];
+            if !names_a_secret(key) {
+                continue;
+            }
+            let value = &joined.buf[segs[v].start..segs[v].start + segs[v].len];
+            buf.push(b'"');
+            buf.extend_from_slice(key);
+            buf.extend_from_slice(b"\": \"");
+            values.push((buf.len(), v));
+            buf.extend_from_slice(value);
+            buf.extend_from_slice(b"\"\n");
+        }
+        let mut out = Vec::new();
+        if values.is_empty() {
+            return Ok(out);
+        }
+        for f in self.find(&buf)? {
+            let Some(i) = values
+                .partition_point(|&(at, _)| at <= f.start)
+                .checked_sub(1)
+            else {
+                continue;
+            };
+            let (at, v) = values[i];
+            let seg = &segs[v];
+            if f.end > at + seg.len {
+                continue;
+            }
+            let (s, e) = (f.start - at, f.end - at);
+            let rule = &self.rules[f.rule].id;
+            let seen = known.iter().chain(&out).any(|d: &Detection| {
+                d.rule_id == *rule
+                    && d.pieces
+                        .iter()
+                        .any(|&(o, a, b)| o == seg.ordinal && a < e && s < b)
+            });
+            if seen {
+                continue;
+            }
+            let pieces = vec![(seg.ordinal, s, e)];
+            if let Some(mut d) =
+                self.detection(f, &buf[f.start..f.end], Some(joined.pointer(v)), pieces)
+            {
+                d.span = (s, e);
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether allowlists (rule ids, fingerprints) are set: some findings are then silenced.
     pub fn has_allowlists(&self) -> bool {
         !self.allow_rules.is_empty() || !self.allow_fingerprints.is_empty()
@@ -384,6 +483,8 @@ impl Scanner {
         self.scan_json(json)
     }
 
+    /// Scans every string of a JSON document, keys and values, in one engine call. Spans are
+    /// byte offsets into the decoded string named by each detection's pointer.
     pub fn scan_json(&self, json: &[u8]) -> Result<Verdict> {
         if json.len() > self.max_bytes {
             return Ok(self.validation_verdict(
@@ -439,6 +540,8 @@ impl Scanner {
             }
             detections.extend(d);
         }
+        let keyed = self.keyed_values(&joined, &detections)?;
+        detections.extend(keyed);
         if self.deep {
             // The rules' findings by the string they are in, so each string's deep scan sees
             // its own; a string's pointer is only built when something is found in it.
@@ -847,6 +950,9 @@ impl Scanner {
             if validate::shannon_entropy(span) < min {
                 return None;
             }
+        }
+        if rule.category == Category::Secret && is_file_path(span) {
+            return None;
         }
         let placeholder = match rule.category {
             Category::Secret => placeholder::is_placeholder(span),

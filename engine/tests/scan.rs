@@ -712,3 +712,41 @@ fn numbers_are_scanned_in_document_order_negative_or_written_as_floats() {
     }
     assert_eq!(value["c"], "keep");
 }
+
+#[test]
+fn a_secret_stored_under_its_key_in_json_is_found_in_its_value() {
+    // The joined strings put a line break between key and value; key-value rules need `:`.
+    for (doc, kind) in [
+        (r#"{"password":"Xk9mQ!2vLpW4"}"#, "password"),
+        (
+            r#"{"params":{"arguments":{"user":"admin","password":"Xk9mQ!2vLpW4"}}}"#,
+            "password",
+        ),
+        (
+            r#"{"SecretAccessKey":"lxob/Fi7ilfIiM9TIFz6cjaQs8Wvgj+ujBsdSosN"}"#,
+            "aws_secret_access_key",
+        ),
+        (
+            r#"{"headers":{"Authorization":"Bearer Jnjb7wXh9HjQtDcArQZclrjt92jX1DcKy"}}"#,
+            "bearer_token",
+        ),
+    ] {
+        let v = rules_only().scan_json(doc.as_bytes()).unwrap();
+        let d = v
+            .detections
+            .iter()
+            .find(|d| d.kind == kind)
+            .unwrap_or_else(|| panic!("{doc}: {v:?}"));
+        let red = String::from_utf8(rules_only().redact_json(doc.as_bytes(), &v)).unwrap();
+        assert!(red.contains("[REDACTED:"), "{red}");
+        assert!(d.pointer.as_deref().unwrap().ends_with("password") || kind != "password");
+    }
+    // Page tokens and object keys are not secrets.
+    for doc in [
+        r#"{"nextPageToken": "9XChaf688ZLcQSfgXwpbbYbwPNENDjflTh2aGF49"}"#,
+        r#"{"Key": "backups/2024/12/01/db.sql.gz"}"#,
+    ] {
+        let v = rules_only().scan_json(doc.as_bytes()).unwrap();
+        assert!(v.detections.is_empty(), "{doc}: {v:?}");
+    }
+}

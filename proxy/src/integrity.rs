@@ -272,10 +272,18 @@ impl Integrity {
             .collect()
     }
 
-    /// Whether `block_on_change` holds back calls to `name`: a tool the pins do not know, once
-    /// there are pins (an added tool, listed or not; approve pins it).
-    pub fn withholds_unpinned(&self, name: &str) -> bool {
-        self.block_on_change && !self.first_sight && !self.pins.tools.contains_key(name)
+    /// Whether calls to `name` are held back for want of a pin, once there are pins: an added
+    /// tool under `block_on_change` (listed or not; approve pins it), and, whatever the
+    /// setting, a tool this session has not seen listed (so never scanned for poisoning).
+    pub fn withholds_unpinned(&self, name: &str, listed: bool) -> bool {
+        !self.first_sight
+            && !self.pins.tools.contains_key(name)
+            && (self.block_on_change || !listed)
+    }
+
+    /// The pinned definitions, to know each tool's class before any listing.
+    pub fn pinned_tools(&self) -> impl Iterator<Item = &Value> {
+        self.pins.tools.values().map(|p| &p.tool)
     }
 
     /// Reloads the pin file when it changed on disk since it was read (`mcp-parapet approve`
@@ -582,7 +590,7 @@ mod tests {
         );
         let next = Integrity::open(dir.clone(), "s1", None, true).unwrap();
         assert_eq!(next.pending_withhold(), BTreeSet::from(["b".to_string()]));
-        assert!(next.withholds_unpinned("brand_new") && !next.withholds_unpinned("b"));
+        assert!(next.withholds_unpinned("brand_new", true) && !next.withholds_unpinned("b", false));
         // approve takes the removal too; the running proxy reloads the pins on its next listing.
         std::thread::sleep(std::time::Duration::from_millis(20));
         let d = approve(&dir, "s1", None).unwrap();

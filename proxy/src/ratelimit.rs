@@ -1,42 +1,157 @@
-//! Rate limits per tool and per server: GCRA (the `governor` crate) on a monotonic clock, a
-//! per-minute pace with a burst allowance and an hourly cap. A refusal says which limit was hit
-//! and when to retry.
+//! Rate limits per tool and per server: a per-minute pace with a burst allowance (GCRA) and a
+//! true hourly cap (at most N calls in any 60 minutes, counted by the minute), on a monotonic
+//! clock. A call is
+//! checked against every limit before it counts against any, so a refused call spends
+//! nothing; a refusal names the limit and when the call would pass.
+//!
+//! Written here rather than with the `governor` crate: governor takes a cell on every check
+//! that passes and cannot test several limits first, so a call refused by one limit had
+//! spent the others (and its `retry_after` then named the wrong one); and its hourly quota,
+//! a GCRA with a burst of N, let 2N calls through in the first hour.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::time::Duration;
-
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::time::{Duration, Instant};
 
 use crate::config::{RateLimitSection, ServerSection};
 
+const MINUTE: u64 = 60_000_000_000;
+const HOUR: u64 = 60 * MINUTE;
+
+/// GCRA: one call per `interval`, up to `burst` at once.
+struct Pace {
+    interval: u64,
+    tolerance: u64,
+    /// Theoretical arrival time of the next call (ns on the limiter's clock).
+    tat: u64,
+}
+
+impl Pace {
+    fn per_minute(calls: u32, burst: u32) -> Self {
+        let interval = MINUTE / u64::from(calls.max(1));
+        Pace {
+            interval,
+            tolerance: interval * u64::from(burst.max(1) - 1),
+            tat: 0,
+        }
+    }
+
+    /// How long until a call may pass (0: now).
+    fn wait(&self, now: u64) -> u64 {
+        self.tat
+            .max(now)
+            .saturating_sub(self.tolerance)
+            .saturating_sub(now)
+    }
+
+    fn take(&mut self, now: u64) {
+        self.tat = self.tat.max(now) + self.interval;
+    }
+
+    fn idle(&self, now: u64) -> bool {
+        self.tat <= now
+    }
+}
+
+/// Minutes of the hourly window: the current one and the sixty before it, so any 60-minute
+/// span lies inside what is counted (a call may wait up to a minute longer than it must,
+/// never pass early).
+const WINDOW_MINUTES: usize = 61;
+
+/// At most `cap` calls in any hour, counted by the minute (constant memory, whatever the cap).
+struct Window {
+    cap: u64,
+    counts: [u64; WINDOW_MINUTES],
+    /// The minute the newest bucket counts.
+    newest: u64,
+    total: u64,
+}
+
+impl Window {
+    fn per_hour(calls: u32) -> Self {
+        Window {
+            cap: u64::from(calls.max(1)),
+            counts: [0; WINDOW_MINUTES],
+            newest: 0,
+            total: 0,
+        }
+    }
+
+    /// Drops the minutes that left the window by `now`.
+    fn advance(&mut self, now: u64) {
+        let minute = now / MINUTE;
+        if minute <= self.newest {
+            return;
+        }
+        let steps = (minute - self.newest).min(WINDOW_MINUTES as u64);
+        for i in 1..=steps {
+            let slot = ((self.newest + i) % WINDOW_MINUTES as u64) as usize;
+            self.total -= self.counts[slot];
+            self.counts[slot] = 0;
+        }
+        self.newest = minute;
+    }
+
+    fn wait(&mut self, now: u64) -> u64 {
+        self.advance(now);
+        if self.total < self.cap {
+            return 0;
+        }
+        // The oldest minutes must leave until one call fits.
+        let mut left = self.total;
+        let oldest = self.newest.saturating_sub(WINDOW_MINUTES as u64 - 1);
+        for minute in oldest..=self.newest {
+            left -= self.counts[(minute % WINDOW_MINUTES as u64) as usize];
+            if left < self.cap {
+                return ((minute + WINDOW_MINUTES as u64) * MINUTE).saturating_sub(now);
+            }
+        }
+        HOUR
+    }
+
+    fn take(&mut self, now: u64) {
+        self.advance(now);
+        self.counts[(self.newest % WINDOW_MINUTES as u64) as usize] += 1;
+        self.total += 1;
+    }
+
+    fn idle(&self, now: u64) -> bool {
+        self.total == 0 || now / MINUTE >= self.newest + WINDOW_MINUTES as u64
+    }
+}
+
 /// A minute pace and an hourly cap.
 struct Pair {
-    minute: DefaultDirectRateLimiter,
-    hour: DefaultDirectRateLimiter,
+    minute: Pace,
+    hour: Window,
 }
 
 impl Pair {
     fn new(per_minute: u32, per_hour: u32, burst: u32) -> Self {
-        let nz = |n: u32| NonZeroU32::new(n.max(1)).expect("at least 1");
         Pair {
-            minute: RateLimiter::direct(Quota::per_minute(nz(per_minute)).allow_burst(nz(burst))),
-            hour: RateLimiter::direct(Quota::per_hour(nz(per_hour))),
+            minute: Pace::per_minute(per_minute, burst),
+            hour: Window::per_hour(per_hour),
         }
     }
 
-    /// `Err(which, retry after)` when either limit is spent; a call counts against both only
-    /// when both allow it.
-    fn check(&self, clock: &DefaultClock) -> Result<(), (&'static str, Duration)> {
-        if let Err(n) = self.hour.check() {
-            return Err(("per hour", n.wait_time_from(clock.now())));
-        }
-        if let Err(n) = self.minute.check() {
-            return Err(("per minute", n.wait_time_from(clock.now())));
-        }
-        Ok(())
+    /// The longest wait among its limits, named; `None` when both allow a call now.
+    fn wait(&mut self, now: u64) -> Option<(&'static str, u64)> {
+        [
+            ("per minute", self.minute.wait(now)),
+            ("per hour", self.hour.wait(now)),
+        ]
+        .into_iter()
+        .filter(|&(_, w)| w > 0)
+        .max_by_key(|&(_, w)| w)
+    }
+
+    fn take(&mut self, now: u64) {
+        self.minute.take(now);
+        self.hour.take(now);
+    }
+
+    fn idle(&self, now: u64) -> bool {
+        self.minute.idle(now) && self.hour.idle(now)
     }
 }
 
@@ -54,13 +169,21 @@ impl Limited {
     }
 }
 
+/// Tools with limits kept at once; past this, tools whose limits have fully recovered are
+/// forgotten (a client naming endless tools must not grow the proxy).
+const MAX_TOOLS: usize = 10_000;
+
+struct State {
+    server: Option<Pair>,
+    tools: HashMap<String, Pair>,
+}
+
 pub struct RateLimits {
     enabled: bool,
     defaults: (u32, u32, Option<u32>),
-    server: Option<Pair>,
     tool_settings: HashMap<String, (Option<u32>, Option<u32>)>,
-    tools: Mutex<HashMap<String, Pair>>,
-    clock: DefaultClock,
+    state: Mutex<State>,
+    start: Instant,
 }
 
 impl RateLimits {
@@ -80,45 +203,152 @@ impl RateLimits {
         RateLimits {
             enabled: global.enabled,
             defaults: (per_minute, per_hour, global.burst),
-            server: server_pair,
             tool_settings: server
                 .tools
                 .iter()
                 .map(|(k, t)| (k.clone(), (t.max_calls_per_minute, t.max_calls_per_hour)))
                 .collect(),
-            tools: Mutex::new(HashMap::new()),
-            clock: DefaultClock::default(),
+            state: Mutex::new(State {
+                server: server_pair,
+                tools: HashMap::new(),
+            }),
+            start: Instant::now(),
         }
     }
 
     /// Counts one call of `tool`, or says which limit refuses it.
     pub fn check(&self, tool: &str) -> Result<(), Limited> {
+        let now = self.start.elapsed().as_nanos() as u64;
+        self.check_at(tool, now)
+    }
+
+    fn new_pair(&self, tool: &str) -> Pair {
+        let (m, h, burst) = self.defaults;
+        let (tm, th) = self.tool_settings.get(tool).copied().unwrap_or_default();
+        // `rate_limit.burst` goes with the default per-minute figure; a tool's own figure
+        // is its own burst (a global burst of 60 must not lift a tool set to 10).
+        let burst = match tm {
+            Some(own) => own,
+            None => burst.unwrap_or(m),
+        };
+        Pair::new(tm.unwrap_or(m), th.unwrap_or(h), burst)
+    }
+
+    fn check_at(&self, tool: &str, now: u64) -> Result<(), Limited> {
         if !self.enabled {
             return Ok(());
         }
-        let mut tools = self.tools.lock().unwrap_or_else(|e| e.into_inner());
-        let pair = tools.entry(tool.to_string()).or_insert_with(|| {
-            let (m, h, burst) = self.defaults;
-            let (tm, th) = self.tool_settings.get(tool).copied().unwrap_or_default();
-            let m = tm.unwrap_or(m);
-            Pair::new(m, th.unwrap_or(h), burst.unwrap_or(m).max(1))
-        });
-        if let Some(server) = &self.server {
-            server.check(&self.clock).map_err(|(w, d)| Limited {
-                limit: format!("server {w}"),
-                retry_after: d,
-            })?;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let State { server, tools } = &mut *state;
+        if tools.len() >= MAX_TOOLS && !tools.contains_key(tool) {
+            tools.retain(|_, p| !p.idle(now));
         }
-        pair.check(&self.clock).map_err(|(w, d)| Limited {
-            limit: format!("tool {w}"),
-            retry_after: d,
-        })
+        if !tools.contains_key(tool) {
+            tools.insert(tool.to_string(), self.new_pair(tool));
+        }
+        let pair = tools.get_mut(tool).expect("inserted above");
+        // Every limit first; the call counts against them only when all allow it.
+        let refusal = [
+            server
+                .as_mut()
+                .and_then(|s| s.wait(now))
+                .map(|(w, d)| ("server", w, d)),
+            pair.wait(now).map(|(w, d)| ("tool", w, d)),
+        ]
+        .into_iter()
+        .flatten()
+        .max_by_key(|&(_, _, d)| d);
+        if let Some((scope, which, wait)) = refusal {
+            return Err(Limited {
+                limit: format!("{scope} {which}"),
+                retry_after: Duration::from_nanos(wait),
+            });
+        }
+        if let Some(s) = server.as_mut() {
+            s.take(now);
+        }
+        pair.take(now);
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SEC: u64 = 1_000_000_000;
+
+    #[test]
+    fn a_refused_call_spends_nothing_and_names_the_limit_it_waits_for() {
+        let server = ServerSection {
+            max_calls_per_minute: Some(1),
+            max_calls_per_hour: Some(3),
+            ..ServerSection::default()
+        };
+        let rl = RateLimits::new(&RateLimitSection::default(), &server);
+        assert!(rl.check_at("a", 0).is_ok());
+        // Refused by the minute pace twice: the hour's three calls are not touched.
+        assert_eq!(rl.check_at("a", SEC).unwrap_err().limit, "tool per minute");
+        assert_eq!(
+            rl.check_at("a", 2 * SEC).unwrap_err().limit,
+            "tool per minute"
+        );
+        assert!(rl.check_at("a", 61 * SEC).is_ok());
+        assert!(rl.check_at("a", 122 * SEC).is_ok());
+        // Now the hour holds three: the next call waits for the first to leave it.
+        let e = rl.check_at("a", 183 * SEC).unwrap_err();
+        assert_eq!(e.limit, "tool per hour");
+        // The first call's minute leaves the (61-minute) window at 3,660 s.
+        assert_eq!(e.retry_after, Duration::from_secs(3660 - 183));
+        // A server limit refusing a call leaves the tool's budget alone, and vice versa.
+        let server = ServerSection {
+            max_calls_per_minute: Some(1),
+            server_calls_per_minute: Some(3),
+            ..ServerSection::default()
+        };
+        let rl = RateLimits::new(&RateLimitSection::default(), &server);
+        assert!(rl.check_at("a", 0).is_ok());
+        assert!(rl.check_at("a", 1).is_err());
+        assert!(rl.check_at("a", 2).is_err());
+        assert!(rl.check_at("b", 3).is_ok());
+        assert!(rl.check_at("c", 4).is_ok());
+    }
+
+    #[test]
+    fn the_hourly_cap_is_a_true_window_and_a_global_burst_does_not_lift_a_tool_s_own_figure() {
+        let global = RateLimitSection {
+            default_per_minute: 1000,
+            default_per_hour: 120,
+            ..RateLimitSection::default()
+        };
+        let rl = RateLimits::new(&global, &ServerSection::default());
+        let mut passed = 0;
+        for s in 0..3600 {
+            passed += usize::from(rl.check_at("t", s * SEC).is_ok());
+        }
+        assert_eq!(passed, 120, "at most 120 in any hour");
+        let mut tools = std::collections::BTreeMap::new();
+        tools.insert(
+            "move_file".to_string(),
+            crate::config::ToolSection {
+                max_calls_per_minute: Some(10),
+                ..Default::default()
+            },
+        );
+        let server = ServerSection {
+            tools,
+            ..ServerSection::default()
+        };
+        let global = RateLimitSection {
+            burst: Some(60),
+            ..RateLimitSection::default()
+        };
+        let rl = RateLimits::new(&global, &server);
+        let ok = (0..60)
+            .filter(|&i| rl.check_at("move_file", i).is_ok())
+            .count();
+        assert_eq!(ok, 10);
+    }
 
     #[test]
     fn burst_then_refusal_names_the_limit() {

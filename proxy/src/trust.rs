@@ -64,6 +64,7 @@ const DESTRUCTIVE: &[&str] = &[
     "revoke",
     "reset",
     "rm",
+    "rmrf",
     "unlink",
     "format",
     "clear",
@@ -89,30 +90,69 @@ const ADMIN: &[&str] = &[
     "script",
 ];
 
-/// Words of an identifier or sentence, lower case: `run_command`, `deleteFile`, `git-push`.
+/// Fullwidth ASCII (`ｄｅｌｅｔｅ`) read as ASCII, so it cannot hide a verb.
+fn fold_fullwidth(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Words of an identifier or sentence, lower case: `run_command`, `deleteFile`, `git-push`,
+/// `XMLDelete` (an upper-case run ends before its last letter when lower case follows),
+/// `kill9` (letters and digits part).
 fn words(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().map(fold_fullwidth).collect();
     let mut out = Vec::new();
     let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = c.is_ascii_lowercase();
-            cur.push(c.to_ascii_lowercase());
-        } else {
-            prev_lower = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
             if !cur.is_empty() {
                 out.push(std::mem::take(&mut cur));
             }
+            continue;
         }
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let boundary = prev.is_some_and(|p| {
+            (p.is_ascii_lowercase() && c.is_ascii_uppercase())
+                || (p.is_ascii_uppercase()
+                    && c.is_ascii_uppercase()
+                    && next.is_some_and(|n| n.is_ascii_lowercase()))
+                || (p.is_ascii_alphabetic() != c.is_ascii_alphabetic() && p.is_ascii_alphanumeric())
+        });
+        if boundary && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(c.to_ascii_lowercase());
     }
     if !cur.is_empty() {
         out.push(cur);
     }
     out
 }
+
+/// Destructive and admin verbs long enough to be read at the start of a word written run
+/// together (`deletefile`, `DELETEFILE`, `killall`, `execsql`).
+const RUN_TOGETHER: &[(&str, ToolClass)] = &[
+    ("delete", ToolClass::Destructive),
+    ("remove", ToolClass::Destructive),
+    ("destroy", ToolClass::Destructive),
+    ("overwrite", ToolClass::Destructive),
+    ("truncate", ToolClass::Destructive),
+    ("purge", ToolClass::Destructive),
+    ("wipe", ToolClass::Destructive),
+    ("erase", ToolClass::Destructive),
+    ("kill", ToolClass::Destructive),
+    ("terminate", ToolClass::Destructive),
+    ("unlink", ToolClass::Destructive),
+    ("exec", ToolClass::Admin),
+    ("sudo", ToolClass::Admin),
+    ("shell", ToolClass::Admin),
+    ("install", ToolClass::Admin),
+    ("spawn", ToolClass::Admin),
+    ("eval", ToolClass::Admin),
+];
 
 fn class_of_word(w: &str) -> Option<ToolClass> {
     let stem = w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w);
@@ -129,16 +169,57 @@ fn class_of_word(w: &str) -> Option<ToolClass> {
     None
 }
 
+/// The class a word of a tool's name suggests: its own, else that of a destructive or admin
+/// verb it starts with (a name written run together).
+fn class_of_name_word(w: &str) -> Option<ToolClass> {
+    class_of_word(w).or_else(|| {
+        RUN_TOGETHER
+            .iter()
+            .filter(|(verb, _)| w.len() > verb.len() && w.starts_with(verb))
+            .map(|&(_, class)| class)
+            .max()
+    })
+}
+
 /// The class the name and the description's first words suggest: the most dangerous verb found.
 pub fn class_from_verbs(name: &str, description: &str) -> Option<ToolClass> {
-    let first_sentence = description.split(['.', '\n']).next().unwrap_or("");
-    let mut desc_words = words(first_sentence);
-    desc_words.truncate(3);
-    words(name)
+    // A sentence ends at a full stop before a space or the end (`v1.2` goes on).
+    let first_sentence = description
+        .split(". ")
+        .next()
+        .unwrap_or("")
+        .split('\n')
+        .next()
+        .unwrap_or("");
+    // The first three words (a version number or a one-letter word is not one).
+    let desc_words: Vec<String> = words(first_sentence)
+        .into_iter()
+        .filter(|w| w.len() > 1 && w.bytes().any(|b| b.is_ascii_alphabetic()))
+        .take(3)
+        .collect();
+    let name_words = words(name);
+    // `list_workflow_runs`, `get_deploy_status`: after a leading read verb these words are
+    // nouns, not what the tool does.
+    let reads_first = name_words
+        .first()
+        .is_some_and(|w| class_of_word(w) == Some(ToolClass::Read));
+    name_words
         .iter()
-        .chain(&desc_words)
-        .filter_map(|w| class_of_word(w))
+        .enumerate()
+        .filter(|&(i, w)| !(reads_first && i > 0 && is_also_a_noun(w)))
+        .filter_map(|(_, w)| class_of_name_word(w))
+        .chain(desc_words.iter().filter_map(|w| class_of_word(w)))
         .max()
+}
+
+/// Verbs of the lists that name things as often as they name actions.
+fn is_also_a_noun(w: &str) -> bool {
+    const NOUNS: &[&str] = &[
+        "run", "command", "script", "format", "new", "post", "status", "update", "deploy", "reset",
+        "clear", "comment", "change", "admin",
+    ];
+    let stem = w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w);
+    NOUNS.contains(&w) || NOUNS.contains(&stem)
 }
 
 /// The class MCP annotations claim.
@@ -181,6 +262,14 @@ impl Denial {
     }
 }
 
+/// A tool-name pattern: case-insensitive, as verbs are read (`*delete*` also holds back
+/// `DeleteRepo` and `batchDelete`).
+pub fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    globset::GlobBuilder::new(pattern)
+        .case_insensitive(true)
+        .build()
+}
+
 /// One server's trust settings and what it has told us about its tools.
 pub struct Trust {
     level: TrustLevel,
@@ -195,11 +284,7 @@ impl Trust {
     pub fn new(server: &ServerSection) -> Self {
         let allowed = (!server.allowed_tools.is_empty()).then(|| {
             let mut b = GlobSetBuilder::new();
-            for g in server
-                .allowed_tools
-                .iter()
-                .filter_map(|g| Glob::new(g).ok())
-            {
+            for g in server.allowed_tools.iter().filter_map(|g| glob(g).ok()) {
                 b.add(g);
             }
             b.build().unwrap_or_else(|_| GlobSet::empty())
@@ -207,7 +292,7 @@ impl Trust {
         let blocked = server
             .blocked_tools
             .iter()
-            .filter_map(|g| Some((g.clone(), Glob::new(g).ok()?.compile_matcher())))
+            .filter_map(|g| Some((g.clone(), glob(g).ok()?.compile_matcher())))
             .collect();
         let overrides = server
             .tools
@@ -221,6 +306,11 @@ impl Trust {
             overrides,
             known: HashMap::new(),
         }
+    }
+
+    /// Whether `tool` was learned (listed this session, or pinned).
+    pub fn knows(&self, tool: &str) -> bool {
+        self.known.contains_key(tool)
     }
 
     pub fn level(&self) -> TrustLevel {
@@ -247,6 +337,8 @@ impl Trust {
         let hinted = class_from_annotations(ann);
         let verbs = class_from_verbs(name, desc);
         match (hinted, verbs) {
+            // Annotations cannot say admin: admin verbs stand whatever they claim.
+            (Some(_), Some(ToolClass::Admin)) => (ToolClass::Admin, "verbs (admin)"),
             (Some(h), _) if self.level >= TrustLevel::Trusted => (h, "annotations"),
             (Some(h), Some(v)) if v > h => (v, "verbs (above the annotations)"),
             (Some(h), _) => (h, "annotations"),
@@ -308,6 +400,62 @@ mod tests {
             Some(ToolClass::Destructive)
         );
         assert_eq!(class_from_verbs("frobnicate", "Does things"), None);
+    }
+
+    #[test]
+    fn names_written_every_way_still_say_what_they_do() {
+        for name in [
+            "S3DeleteObject",
+            "XMLDelete",
+            "HTTPDelete",
+            "IDelete",
+            "DELETEFILE",
+            "deletefile",
+            "delete2",
+            "kill9",
+            "rmrf",
+            "ｄｅｌｅｔｅ_file",
+            "Delete-File",
+            "file.delete",
+        ] {
+            assert!(
+                class_from_verbs(name, "") >= Some(ToolClass::Destructive),
+                "{name}"
+            );
+        }
+        assert_eq!(class_from_verbs("SQLExec", ""), Some(ToolClass::Admin));
+        assert_eq!(
+            class_from_verbs("frobnicate", "v1.2: deletes all files"),
+            Some(ToolClass::Destructive)
+        );
+        // After a leading read verb, words that are also nouns name things.
+        for name in [
+            "list_workflow_runs",
+            "get_deploy_status",
+            "list_commands",
+            "get_updates",
+        ] {
+            assert_eq!(class_from_verbs(name, ""), Some(ToolClass::Read), "{name}");
+        }
+    }
+
+    #[test]
+    fn annotations_cannot_lower_an_admin_tool_and_globs_ignore_case() {
+        let mut t = Trust::new(&ServerSection {
+            trust_level: TrustLevel::Trusted,
+            blocked_tools: vec!["*delete*".into()],
+            ..ServerSection::default()
+        });
+        t.learn(&json!({"name": "execute_command", "annotations": {"destructiveHint": true}}));
+        t.learn(&json!({"name": "run_shell", "annotations": {"destructiveHint": false}}));
+        assert!(t.check_tool("execute_command").is_err());
+        assert!(t.check_tool("run_shell").is_err());
+        for name in ["DeleteRepo", "batchDelete", "DELETE_REPO"] {
+            assert!(
+                matches!(t.check_tool(name), Err(Denial::Blocked(_))),
+                "{name}"
+            );
+        }
     }
 
     #[test]

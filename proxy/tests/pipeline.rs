@@ -415,3 +415,50 @@ fn a_server_s_injection_policy_keeps_the_score_thresholds() {
     let out = p.from_client(line);
     assert_eq!(out.forward.as_deref(), Some(&line[..]), "{out:?}");
 }
+
+#[test]
+fn a_pinned_tool_s_class_and_an_unlisted_tool_s_absence_count_before_any_listing() {
+    use parapet_proxy::integrity::Integrity;
+    let dir = std::env::temp_dir().join(format!("parapet-seed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tool = serde_json::json!({"name": "frobnicate", "description": "Deletes every file.",
+        "annotations": {"destructiveHint": true}});
+    let safe = serde_json::json!({"name": "lookup", "annotations": {"readOnlyHint": true}});
+    let mut first = Integrity::open(dir.clone(), "t", None, false).unwrap();
+    first.check_page(&[tool, safe], true, true);
+    // A later session: the client calls before listing.
+    let config = Config::parse("").unwrap();
+    let scanner = Arc::new(
+        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
+    );
+    let settings = Settings {
+        server_name: "t".into(),
+        server: config.server("t"),
+        scan_tool_arguments: true,
+        scan_tool_responses: true,
+        refuse_as_tool_error: false,
+        log_tool_arguments: false,
+        fail_closed: false,
+    };
+    let rate = RateLimits::new(&config.rate_limit, &settings.server);
+    let integrity = Integrity::open(dir.clone(), "t", None, false).unwrap();
+    let p = Pipeline::new(
+        scanner,
+        settings,
+        rate,
+        Some(integrity),
+        Audit::disabled("t"),
+    );
+    // Destructive by its pinned annotations: refused at the default tier.
+    assert_eq!(
+        json(&call(&p, 1, "frobnicate").reply)["error"]["code"],
+        -32001
+    );
+    assert!(call(&p, 2, "lookup").forward.is_some());
+    // Neither pinned nor listed: never scanned, so held back until a listing shows it.
+    assert_eq!(
+        json(&call(&p, 3, "brand_new").reply)["error"]["data"]["reason"],
+        "tool_withheld"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -200,8 +200,13 @@ impl Pipeline {
             .into_iter()
             .map(|n| (n, "changed since pinned (waiting for approve)".to_string()))
             .collect();
+        // Each pinned tool's class is known before any listing: a call may come first.
+        let mut trust = Trust::new(&settings.server);
+        for tool in integrity.iter().flat_map(Integrity::pinned_tools) {
+            trust.learn(tool);
+        }
         Pipeline {
-            trust: Mutex::new(Trust::new(&settings.server)),
+            trust: Mutex::new(trust),
             scanner,
             rate,
             integrity: integrity.map(Mutex::new),

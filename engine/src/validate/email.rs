@@ -3,9 +3,20 @@
 //! is not an address: git remotes and connection strings would otherwise fill every log with
 //! "e-mail" findings.
 
-/// `true` unless the match is the user part of a URL or of an scp-style remote.
-pub fn is_address(before: &[u8], after: &[u8]) -> bool {
-    !in_url_userinfo(before) && !is_scp_remote(after)
+/// `true` unless the match is the user part of a URL or of an scp-style remote, or a file
+/// name (`logo@2x.png`, `icon@3x.webp`: image sizes, not addresses).
+pub fn is_address(span: &[u8], before: &[u8], after: &[u8]) -> bool {
+    !in_url_userinfo(before) && !is_scp_remote(after) && !is_file_name(span)
+}
+
+/// Whether the "top-level domain" is a file extension no TLD uses.
+fn is_file_name(span: &[u8]) -> bool {
+    const EXTENSIONS: &[&[u8]] = &[
+        b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"avif", b"ico", b"bmp", b"tif", b"tiff",
+        b"css", b"js", b"mjs", b"map", b"pdf", b"woff", b"woff2", b"ttf",
+    ];
+    let tld = span.rsplit(|&b| b == b'.').next().unwrap_or_default();
+    EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(tld))
 }
 
 /// `true` when `before`, the text just before a match, ends in `scheme://` followed only by
@@ -27,7 +38,14 @@ fn is_scp_remote(after: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{in_url_userinfo, is_scp_remote};
+    use super::{in_url_userinfo, is_file_name, is_scp_remote};
+
+    #[test]
+    fn an_image_size_is_not_an_address() {
+        assert!(is_file_name(b"logo@2x.png"));
+        assert!(is_file_name(b"hero-image@3x.WEBP"));
+        assert!(!is_file_name(b"maria@northwind.com"));
+    }
 
     #[test]
     fn the_user_part_of_a_url_is_not_an_address() {

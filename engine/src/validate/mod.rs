@@ -31,7 +31,7 @@ pub fn apply(
 ) -> Option<f32> {
     match kind {
         ValidatorKind::EmailAddress => {
-            email::is_address(around.before, around.after).then_some(confidence)
+            email::is_address(span, around.before, around.after).then_some(confidence)
         }
         ValidatorKind::Luhn => numbers::is_payment_card(span).then_some(confidence),
         ValidatorKind::Ssn => numbers::is_issued_ssn(span).then_some(confidence),

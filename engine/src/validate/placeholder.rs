@@ -11,7 +11,9 @@
 //! 6. a value that starts with `your` + separator (`your-api-key-here`, `YOUR_TOKEN`);
 //! 7. well-known test payment cards and the SSNs published as examples;
 //! 8. the sample token of the jwt.io debugger (its HS256 header and its claims `sub`
-//!    1234567890, `name` John Doe, `iat` 1516239022), whatever signature follows.
+//!    1234567890, `name` John Doe, `iat` 1516239022), whatever signature follows;
+//! 9. markers of a value kept encrypted elsewhere: Ansible Vault's `!vault`, SOPS's
+//!    `ENC[AES256_GCM,…]` (the secret is not there).
 
 pub const PLACEHOLDER_CONFIDENCE: f32 = 0.3;
 
@@ -36,6 +38,14 @@ const TEST_CARDS: &[&str] = &[
     "3530111333300000",
     "3566002020360505",
     "6200000000000005",
+    // Stripe's published test cards for declines and 3-D Secure, Adyen's Visa test card.
+    "4000000000000002",
+    "4000000000009995",
+    "4000000000000069",
+    "4000000000000127",
+    "4000002500003155",
+    "4000000000003220",
+    "4111111145551142",
 ];
 
 const EXAMPLE_SSNS: &[&str] = &["123456789", "078051120", "219099999"];
@@ -96,6 +106,9 @@ pub fn is_placeholder(span: &[u8]) -> bool {
     if memchr::memmem::find(span, JWT_IO_SAMPLE).is_some() {
         return true;
     }
+    if span.starts_with(b"!vault") || span.starts_with(b"ENC[AES256_GCM") {
+        return true;
+    }
     is_documented_number(span)
 }
 
@@ -131,6 +144,11 @@ mod tests {
             b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9\
 lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
         ));
+        assert!(is_placeholder(b"!vault |"));
+        assert!(is_placeholder(
+            b"ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]"
+        ));
+        assert!(is_placeholder(b"4000 0025 0000 3155"));
         assert!(!is_placeholder(b"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"));
         assert!(!is_placeholder(b"4539 1488 0343 6467"));
     }

@@ -95,7 +95,7 @@ impl Joined {
         let nodes = &tape.0;
         // The tape starts with the root value.
         let mut ordinal = 0;
-        joined.walk(nodes, &mut ordinal);
+        joined.walk(nodes, input, &mut ordinal);
         Ok(joined)
     }
 
@@ -116,7 +116,11 @@ impl Joined {
 
     /// Walks the tape from the root value, with an explicit stack: nesting depth costs heap,
     /// never call stack (a peer's `[[[[…` must not overflow it).
-    fn walk(&mut self, nodes: &[Node<'_>], ordinal: &mut usize) {
+    fn walk(&mut self, nodes: &[Node<'_>], input: &[u8], ordinal: &mut usize) {
+        // The k-th number node is the k-th number token of the input; a float is read from
+        // that token's text (see [`scanned_number_text`]), lexed only when one comes.
+        let mut number = 0;
+        let mut lexed: Option<Vec<(usize, usize)>> = None;
         enum Open {
             Object {
                 left: usize,
@@ -141,7 +145,21 @@ impl Joined {
                     path,
                 }),
                 Some(Node::Static(n)) => {
-                    if let Some(text) = scanned_number(n) {
+                    let scanned = match n {
+                        StaticNode::I64(_) | StaticNode::U64(_) => {
+                            number += 1;
+                            scanned_number(n)
+                        }
+                        StaticNode::F64(_) => {
+                            number += 1;
+                            let ranges = lexed.get_or_insert_with(|| all_number_ranges(input));
+                            ranges
+                                .get(number - 1)
+                                .and_then(|&(a, b)| scanned_number_text(&input[a..b]))
+                        }
+                        _ => None,
+                    };
+                    if let Some(text) = scanned {
                         self.push_string(&text, path, false, ordinal);
                     }
                 }
@@ -291,10 +309,21 @@ pub fn value_tokens(raw: &[u8]) -> Vec<ValueToken> {
 }
 
 fn numbers_between(raw: &[u8], from: usize, to: usize, out: &mut Vec<ValueToken>) {
+    for (start, end) in number_ranges(raw, from, to) {
+        if let Some(scanned) = scanned_number_text(&raw[start..end]) {
+            out.push(ValueToken::Number(start, end, scanned));
+        }
+    }
+}
+
+/// The number tokens between `from` and `to` (outside strings): each starts with `-` or a
+/// digit, so the `e` of `true` and `false` is none.
+fn number_ranges(raw: &[u8], from: usize, to: usize) -> Vec<(usize, usize)> {
     let number_byte = |b: u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
+    let mut out = Vec::new();
     let mut i = from;
     while i < to {
-        if !number_byte(raw[i]) {
+        if !(raw[i].is_ascii_digit() || raw[i] == b'-') {
             i += 1;
             continue;
         }
@@ -302,20 +331,37 @@ fn numbers_between(raw: &[u8], from: usize, to: usize, out: &mut Vec<ValueToken>
         while i < to && number_byte(raw[i]) {
             i += 1;
         }
-        let text = std::str::from_utf8(&raw[start..i]).unwrap_or("");
-        // Read as simd-json reads it: an integer when it fits i64 or u64, else a float.
-        let node = match (text.parse::<i64>(), text.parse::<u64>()) {
-            (Ok(n), _) => StaticNode::I64(n),
-            (_, Ok(n)) => StaticNode::U64(n),
-            _ => match text.parse::<f64>() {
-                Ok(f) => StaticNode::F64(f),
-                Err(_) => continue,
-            },
-        };
-        if let Some(scanned) = scanned_number(&node) {
-            out.push(ValueToken::Number(start, i, scanned));
-        }
+        out.push((start, i));
     }
+    out
+}
+
+/// Every number token of raw JSON, in document order (the walk's number nodes, one each).
+fn all_number_ranges(raw: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (open, close) in string_tokens(raw)
+        .into_iter()
+        .chain([(raw.len(), raw.len())])
+    {
+        out.extend(number_ranges(raw, at, open));
+        at = close;
+    }
+    out
+}
+
+/// [`scanned_number`] of a number token's text, read by Rust's own parsers: integers exactly,
+/// floats correctly rounded. Both the walk (for floats) and [`value_tokens`] decide this way,
+/// so they number the same tokens; simd-json's own float reading cannot be trusted for it
+/// (0.15 misreads some floats of 19 or more digits).
+fn scanned_number_text(text: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(text).ok()?;
+    let node = match (text.parse::<i64>(), text.parse::<u64>()) {
+        (Ok(n), _) => StaticNode::I64(n),
+        (_, Ok(n)) => StaticNode::U64(n),
+        _ => StaticNode::F64(text.parse::<f64>().ok()?),
+    };
+    scanned_number(&node)
 }
 
 /// Byte ranges of every string token (quotes included) in raw JSON, in document order. The

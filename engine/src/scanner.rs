@@ -476,6 +476,12 @@ impl Scanner {
         !self.allow_rules.is_empty() || !self.allow_fingerprints.is_empty()
     }
 
+    /// [`Scanner::scan`] with the allowlists set aside (see [`Scanner::scan_json_ignoring_allowlists`]).
+    pub fn scan_ignoring_allowlists(&self, text: &str) -> Result<Verdict> {
+        let _off = AllowlistsOff::new();
+        self.scan(text)
+    }
+
     /// [`Scanner::scan_json`] with the allowlists set aside: for what must never hold a
     /// secret even when it was accepted (an audit trail's logged arguments).
     pub fn scan_json_ignoring_allowlists(&self, json: &[u8]) -> Result<Verdict> {

@@ -31,7 +31,7 @@ impl Pace {
         let interval = MINUTE / u64::from(calls.max(1));
         Pace {
             interval,
-            tolerance: interval * u64::from(burst.max(1) - 1),
+            tolerance: interval.saturating_mul(u64::from(burst.max(1) - 1)),
             tat: 0,
         }
     }
@@ -242,6 +242,13 @@ impl RateLimits {
         let State { server, tools } = &mut *state;
         if tools.len() >= MAX_TOOLS && !tools.contains_key(tool) {
             tools.retain(|_, p| !p.idle(now));
+            if tools.len() >= MAX_TOOLS {
+                // Thousands of distinct tool names within the hour: no more are taken on.
+                return Err(Limited {
+                    limit: "distinct tools per hour".into(),
+                    retry_after: Duration::from_secs(60),
+                });
+            }
         }
         if !tools.contains_key(tool) {
             tools.insert(tool.to_string(), self.new_pair(tool));

@@ -175,11 +175,24 @@ fn class_of_name_word(w: &str) -> Option<ToolClass> {
     class_of_word(w).or_else(|| {
         RUN_TOGETHER
             .iter()
-            .filter(|(verb, _)| w.len() > verb.len() && w.starts_with(verb))
+            .filter(|(verb, _)| {
+                w.len() > verb.len()
+                    && w.starts_with(verb)
+                    && !INFLECTIONS.contains(&&w[verb.len()..])
+            })
             .map(|&(_, class)| class)
             .max()
     })
 }
+
+/// What follows a verb in a word that is the verb's own form or a noun made from it, not a
+/// verb and its object run together: `deleted`, `installer`, `executions`, `evaluation`,
+/// `shellcheck` (a linter).
+const INFLECTIONS: &[&str] = &[
+    "d", "ed", "s", "es", "r", "er", "ers", "ing", "ings", "ion", "ions", "ation", "ations",
+    "able", "ment", "ments", "or", "ors", "ive", "ution", "utions", "utor", "utors", "uation",
+    "uations", "uate", "check", "al", "als",
+];
 
 /// The class the name and the description's first words suggest: the most dangerous verb found.
 pub fn class_from_verbs(name: &str, description: &str) -> Option<ToolClass> {
@@ -426,6 +439,24 @@ mod tests {
         assert_eq!(class_from_verbs("SQLExec", ""), Some(ToolClass::Admin));
         assert_eq!(
             class_from_verbs("frobnicate", "v1.2: deletes all files"),
+            Some(ToolClass::Destructive)
+        );
+        // Forms of a verb and nouns made from it are not a verb run together with its object.
+        for name in [
+            "list_installed_packages",
+            "get_deleted_messages",
+            "list_executions",
+            "get_evaluation",
+            "shellcheck_file",
+        ] {
+            assert!(
+                class_from_verbs(name, "") <= Some(ToolClass::Read),
+                "{name}: {:?}",
+                class_from_verbs(name, "")
+            );
+        }
+        assert_eq!(
+            class_from_verbs("killall", ""),
             Some(ToolClass::Destructive)
         );
         // After a leading read verb, words that are also nouns name things.

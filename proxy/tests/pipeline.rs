@@ -462,3 +462,30 @@ fn a_pinned_tool_s_class_and_an_unlisted_tool_s_absence_count_before_any_listing
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_accepted_secret_in_an_id_still_never_reaches_the_trail() {
+    let dir = std::env::temp_dir().join(format!("parapet-trail-ids-allow-{}", std::process::id()));
+    let path = dir.join("audit.jsonl");
+    let config = Config::parse("scanner:\n  allow_rules: [github.ghp]\n").unwrap();
+    let scanner = Arc::new(
+        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
+    );
+    let (audit, writer) =
+        Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t", Some(scanner)).unwrap();
+    audit.record(
+        "tool_call_request",
+        vec![(
+            "message_id",
+            serde_json::json!("ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"),
+        )],
+    );
+    drop(audit);
+    writer.finish();
+    let trail = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !trail.contains("ghp_") && trail.contains("[REDACTED:"),
+        "{trail}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

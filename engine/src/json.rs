@@ -120,7 +120,7 @@ impl Joined {
         // The k-th number node is the k-th number token of the input; a float is read from
         // that token's text (see [`scanned_number_text`]), lexed only when one comes.
         let mut number = 0;
-        let mut lexed: Option<Vec<(usize, usize)>> = None;
+        let mut lexer = NumberLexer::new(input);
         enum Open {
             Object {
                 left: usize,
@@ -152,10 +152,9 @@ impl Joined {
                         }
                         StaticNode::F64(_) => {
                             number += 1;
-                            let ranges = lexed.get_or_insert_with(|| all_number_ranges(input));
-                            ranges
-                                .get(number - 1)
-                                .and_then(|&(a, b)| scanned_number_text(&input[a..b]))
+                            lexer
+                                .nth(number - 1)
+                                .and_then(|(a, b)| scanned_number_text(&input[a..b]))
                         }
                         _ => None,
                     };
@@ -336,18 +335,64 @@ fn number_ranges(raw: &[u8], from: usize, to: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Every number token of raw JSON, in document order (the walk's number nodes, one each).
-fn all_number_ranges(raw: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    for (open, close) in string_tokens(raw)
-        .into_iter()
-        .chain([(raw.len(), raw.len())])
-    {
-        out.extend(number_ranges(raw, at, open));
-        at = close;
+/// The number tokens of raw JSON in document order, lexed only as far as asked: the walk
+/// needs the text of a float, and the numbers before it are counted to find it.
+struct NumberLexer<'a> {
+    raw: &'a [u8],
+    at: usize,
+    /// Tokens passed so far.
+    count: usize,
+}
+
+impl<'a> NumberLexer<'a> {
+    fn new(raw: &'a [u8]) -> Self {
+        NumberLexer {
+            raw,
+            at: 0,
+            count: 0,
+        }
     }
-    out
+
+    /// The range of number token `k` (0-based); tokens are asked for in increasing order.
+    fn nth(&mut self, k: usize) -> Option<(usize, usize)> {
+        let raw = self.raw;
+        let number_byte =
+            |b: u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
+        while self.at < raw.len() {
+            let b = raw[self.at];
+            if b == b'"' {
+                // Past the string: its closing quote is the first one not escaped.
+                let mut j = self.at + 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &raw[j..]) {
+                        Some(p) if raw[j + p] == b'\\' => j += p + 2,
+                        Some(p) => {
+                            j += p + 1;
+                            break;
+                        }
+                        None => return None,
+                    }
+                }
+                self.at = j;
+                continue;
+            }
+            if b.is_ascii_digit() || b == b'-' {
+                let start = self.at;
+                let mut end = start;
+                while end < raw.len() && number_byte(raw[end]) {
+                    end += 1;
+                }
+                self.at = end;
+                self.count += 1;
+                if self.count == k + 1 {
+                    return Some((start, end));
+                }
+                continue;
+            }
+            self.at += 1;
+        }
+        None
+    }
 }
 
 /// [`scanned_number`] of a number token's text, read by Rust's own parsers: integers exactly,
@@ -439,6 +484,39 @@ mod tests {
         obj.push_str(&"}".repeat(1000));
         let j = Joined::parse(obj.as_bytes()).unwrap();
         assert_eq!(j.segments.len(), 1001);
+    }
+
+    #[test]
+    fn the_walk_and_the_token_list_number_the_same_values() {
+        // Floats simd-json may misread (19+ digits) at every buffer position, beside integers
+        // and strings: segment k must be token k, or redaction rewrites the wrong string.
+        for pad in 0..80 {
+            for number in [
+                "1000000.000000000000000",
+                "4532015112830366.0",
+                "-4532015112830366",
+                "123456789012345678901234567890",
+                "0.5",
+                "1e400",
+                "12345678",
+            ] {
+                let doc = format!(
+                    r#"{{"p":"{}","n":[{number},true,null,false],"t":"tok","m":{{"k":-1.5e7}}}}"#,
+                    "x".repeat(pad)
+                );
+                let Ok(j) = Joined::parse(doc.as_bytes()) else {
+                    continue;
+                };
+                let tokens = value_tokens(doc.as_bytes());
+                assert_eq!(j.segments.len(), tokens.len(), "{doc}: {tokens:?}");
+                for (seg, tok) in j.segments.iter().zip(&tokens) {
+                    let text = &j.buf[seg.start..seg.start + seg.len];
+                    if let ValueToken::Number(_, _, scanned) = tok {
+                        assert_eq!(text, scanned.as_bytes(), "{doc}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -225,6 +225,32 @@ impl Drop for AllowlistsOff {
     }
 }
 
+thread_local! {
+    static EXTRA_ALLOWLISTS: std::cell::RefCell<(Vec<String>, Vec<String>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// While alive, this thread's scans also drop findings of these rule ids and fingerprints.
+struct ExtraAllowlists((Vec<String>, Vec<String>));
+
+impl ExtraAllowlists {
+    fn new(rules: &[String], fingerprints: &[String]) -> Self {
+        let before = EXTRA_ALLOWLISTS.with(|e| e.replace((rules.to_vec(), fingerprints.to_vec())));
+        ExtraAllowlists(before)
+    }
+
+    fn with<R>(f: impl FnOnce(&(Vec<String>, Vec<String>)) -> R) -> R {
+        EXTRA_ALLOWLISTS.with(|e| f(&e.borrow()))
+    }
+}
+
+impl Drop for ExtraAllowlists {
+    fn drop(&mut self) {
+        let before = std::mem::take(&mut self.0);
+        EXTRA_ALLOWLISTS.with(|e| *e.borrow_mut() = before);
+    }
+}
+
 /// Rule id and kind of the classifier's findings.
 pub const CLASSIFIER_RULE_ID: &str = "classifier.injection";
 pub const CLASSIFIER_KIND: &str = "injection_classifier";
@@ -474,6 +500,21 @@ impl Scanner {
     /// Whether allowlists (rule ids, fingerprints) are set: some findings are then silenced.
     pub fn has_allowlists(&self) -> bool {
         !self.allow_rules.is_empty() || !self.allow_fingerprints.is_empty()
+    }
+
+    /// [`Scanner::scan_json`] with more allowlisted rule ids and fingerprints for this call (a
+    /// server's or a tool's own): dropped before overlaps are resolved, like the scanner's.
+    pub fn scan_json_allowing(
+        &self,
+        json: &[u8],
+        rules: &[String],
+        fingerprints: &[String],
+    ) -> Result<Verdict> {
+        if rules.is_empty() && fingerprints.is_empty() {
+            return self.scan_json(json);
+        }
+        let _extra = ExtraAllowlists::new(rules, fingerprints);
+        self.scan_json(json)
     }
 
     /// [`Scanner::scan`] with the allowlists set aside (see [`Scanner::scan_json_ignoring_allowlists`]).
@@ -897,13 +938,23 @@ impl Scanner {
     /// overlap must not take the findings it overlaps with it.
     fn find(&self, hay: &[u8]) -> Result<Vec<Finding>> {
         let mut findings = self.confirmed(hay)?;
-        if self.has_allowlists() && !AllowlistsOff::active() {
-            findings.retain(|f| {
-                !self.allow_rules.contains(&self.rules[f.rule].id)
-                    && (self.allow_fingerprints.is_empty()
-                        || !self
-                            .allow_fingerprints
-                            .contains(&self.fingerprinter.fingerprint(&hay[f.start..f.end])))
+        if !AllowlistsOff::active() {
+            ExtraAllowlists::with(|extra| {
+                if !self.has_allowlists() && extra.0.is_empty() && extra.1.is_empty() {
+                    return;
+                }
+                let fingerprints = !self.allow_fingerprints.is_empty() || !extra.1.is_empty();
+                findings.retain(|f| {
+                    let id = &self.rules[f.rule].id;
+                    if self.allow_rules.contains(id) || extra.0.contains(id) {
+                        return false;
+                    }
+                    if !fingerprints {
+                        return true;
+                    }
+                    let fp = self.fingerprinter.fingerprint(&hay[f.start..f.end]);
+                    !self.allow_fingerprints.contains(&fp) && !extra.1.contains(&fp)
+                });
             });
         }
         Ok(resolve_overlaps(&self.rules, &mut findings))

@@ -489,3 +489,13 @@ fn an_accepted_secret_in_an_id_still_never_reaches_the_trail() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_server_s_allowlist_does_not_hide_what_its_finding_overlaps() {
+    let p = pipeline("servers:\n  t:\n    allow_rules: [pii.email]\n    policy_pii: reject\n");
+    let line = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"ssn: 536-22-8472@corp-mail.com"}}}"#;
+    // The e-mail match is accepted; the SSN inside it is not.
+    assert_eq!(json(&p.from_client(line).reply)["error"]["code"], -32003);
+    let clean = br#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"mail bob@corp-mail.com"}}}"#;
+    assert!(p.from_client(clean).forward.is_some());
+}

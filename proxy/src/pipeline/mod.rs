@@ -267,7 +267,28 @@ impl Pipeline {
 
     /// Scans JSON and applies the server's and the tool's overrides and allowlists.
     fn judge_json(&self, bytes: &[u8], tool: Option<&str>) -> Verdict {
-        match self.scanner.scan_json(bytes) {
+        // The server's and the tool's allowlists go to the engine, which drops their findings
+        // before resolving overlaps (one allowlisted finding must not take another with it).
+        let server = &self.settings.server.overrides;
+        let tool_o = tool
+            .and_then(|t| self.settings.server.tools.get(t))
+            .map(|t| &t.overrides);
+        let rules: Vec<String> = server
+            .allow_rules
+            .iter()
+            .chain(tool_o.into_iter().flat_map(|o| &o.allow_rules))
+            .cloned()
+            .collect();
+        let fingerprints: Vec<String> = server
+            .allow_fingerprints
+            .iter()
+            .chain(tool_o.into_iter().flat_map(|o| &o.allow_fingerprints))
+            .cloned()
+            .collect();
+        match self
+            .scanner
+            .scan_json_allowing(bytes, &rules, &fingerprints)
+        {
             Ok(verdict) => self.apply_overrides(verdict, tool),
             Err(e) => {
                 // Scanned as text instead; but a text finding cannot be redacted in place in

@@ -272,13 +272,12 @@ impl Integrity {
             .collect()
     }
 
-    /// Whether calls to `name` are held back for want of a pin, once there are pins: an added
-    /// tool under `block_on_change` (listed or not; approve pins it), and, whatever the
-    /// setting, a tool this session has not seen listed (so never scanned for poisoning).
-    pub fn withholds_unpinned(&self, name: &str, listed: bool) -> bool {
-        !self.first_sight
-            && !self.pins.tools.contains_key(name)
-            && (self.block_on_change || !listed)
+    /// Whether `block_on_change` holds back calls to `name`: a tool the pins do not know, once
+    /// there are pins (an added tool, listed or not; approve pins it). Without it, a tool that
+    /// is neither pinned nor listed is judged by its name, as the server would answer a call
+    /// to a tool it does not have (the MCP conformance suite calls tools without listing).
+    pub fn withholds_unpinned(&self, name: &str) -> bool {
+        self.block_on_change && !self.first_sight && !self.pins.tools.contains_key(name)
     }
 
     /// The pinned definitions, to know each tool's class before any listing.
@@ -590,7 +589,7 @@ mod tests {
         );
         let next = Integrity::open(dir.clone(), "s1", None, true).unwrap();
         assert_eq!(next.pending_withhold(), BTreeSet::from(["b".to_string()]));
-        assert!(next.withholds_unpinned("brand_new", true) && !next.withholds_unpinned("b", false));
+        assert!(next.withholds_unpinned("brand_new") && !next.withholds_unpinned("b"));
         // approve takes the removal too; the running proxy reloads the pins on its next listing.
         std::thread::sleep(std::time::Duration::from_millis(20));
         let d = approve(&dir, "s1", None).unwrap();

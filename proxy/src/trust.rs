@@ -321,11 +321,6 @@ impl Trust {
         }
     }
 
-    /// Whether `tool` was learned (listed this session, or pinned).
-    pub fn knows(&self, tool: &str) -> bool {
-        self.known.contains_key(tool)
-    }
-
     pub fn level(&self) -> TrustLevel {
         self.level
     }

@@ -417,7 +417,7 @@ fn a_server_s_injection_policy_keeps_the_score_thresholds() {
 }
 
 #[test]
-fn a_pinned_tool_s_class_and_an_unlisted_tool_s_absence_count_before_any_listing() {
+fn a_pinned_tool_s_class_counts_before_any_listing() {
     use parapet_proxy::integrity::Integrity;
     let dir = std::env::temp_dir().join(format!("parapet-seed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -455,10 +455,11 @@ fn a_pinned_tool_s_class_and_an_unlisted_tool_s_absence_count_before_any_listing
         -32001
     );
     assert!(call(&p, 2, "lookup").forward.is_some());
-    // Neither pinned nor listed: never scanned, so held back until a listing shows it.
+    // Neither pinned nor listed: judged by its name (the server answers for a tool it lacks).
+    assert!(call(&p, 3, "brand_new").forward.is_some());
     assert_eq!(
-        json(&call(&p, 3, "brand_new").reply)["error"]["data"]["reason"],
-        "tool_withheld"
+        json(&call(&p, 4, "delete_all").reply)["error"]["code"],
+        -32001
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -204,10 +204,9 @@ impl Pipeline {
         }
         let withheld = lock(&self.withheld).get(&name).cloned().or_else(|| {
             let integrity = self.integrity.as_ref()?;
-            let listed = lock(&self.trust).knows(&name);
             lock(integrity)
-                .withholds_unpinned(&name, listed)
-                .then(|| "not in the pinned manifest (list the tools first)".to_string())
+                .withholds_unpinned(&name)
+                .then(|| "not in the pinned manifest (block_on_change)".to_string())
         });
         if let Some(why) = withheld {
             blocked(format!("tool withheld: {why}"), Value::Null);

@@ -14,12 +14,26 @@ fn pipeline(yaml: &str) -> Pipeline {
     pipeline_with(yaml, |_| {}, Audit::disabled("t"))
 }
 
+/// The scanner of this config.
+fn scanner_for(yaml: &str) -> Arc<parapet_engine::Scanner> {
+    let config = Config::parse(yaml).unwrap();
+    Arc::new(build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap())
+}
+
 /// A pipeline for server `t` of this config, its settings changed by `adjust`.
 fn pipeline_with(yaml: &str, adjust: impl FnOnce(&mut Settings), audit: Audit) -> Pipeline {
+    pipeline_pinned(yaml, adjust, audit, None)
+}
+
+/// As [`pipeline_with`], with tool pins.
+fn pipeline_pinned(
+    yaml: &str,
+    adjust: impl FnOnce(&mut Settings),
+    audit: Audit,
+    integrity: Option<parapet_proxy::integrity::Integrity>,
+) -> Pipeline {
     let config = Config::parse(yaml).unwrap();
-    let scanner = Arc::new(
-        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
-    );
+    let scanner = scanner_for(yaml);
     let mut settings = Settings {
         server_name: "t".into(),
         server: config.server("t"),
@@ -31,7 +45,7 @@ fn pipeline_with(yaml: &str, adjust: impl FnOnce(&mut Settings), audit: Audit) -
     };
     adjust(&mut settings);
     let rate = RateLimits::new(&config.rate_limit, &settings.server);
-    Pipeline::new(scanner, settings, rate, None, audit)
+    Pipeline::new(scanner, settings, rate, integrity, audit)
 }
 
 const BLOCKED: &str = "servers:\n  t:\n    blocked_tools: [\"delete_*\"]\n";
@@ -330,10 +344,7 @@ fn a_tool_whose_definition_cannot_be_read_is_withheld() {
 fn a_secret_in_an_id_or_a_tool_name_never_reaches_the_trail() {
     let dir = std::env::temp_dir().join(format!("parapet-trail-ids-{}", std::process::id()));
     let path = dir.join("audit.jsonl");
-    let config = Config::parse("").unwrap();
-    let scanner = Arc::new(
-        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
-    );
+    let scanner = scanner_for("");
     let (audit, writer) =
         Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t", Some(scanner)).unwrap();
     let p = pipeline_with("", |_| {}, audit);
@@ -427,28 +438,8 @@ fn a_pinned_tool_s_class_counts_before_any_listing() {
     let mut first = Integrity::open(dir.clone(), "t", None, false).unwrap();
     first.check_page(&[tool, safe], true, true);
     // A later session: the client calls before listing.
-    let config = Config::parse("").unwrap();
-    let scanner = Arc::new(
-        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
-    );
-    let settings = Settings {
-        server_name: "t".into(),
-        server: config.server("t"),
-        scan_tool_arguments: true,
-        scan_tool_responses: true,
-        refuse_as_tool_error: false,
-        log_tool_arguments: false,
-        fail_closed: false,
-    };
-    let rate = RateLimits::new(&config.rate_limit, &settings.server);
     let integrity = Integrity::open(dir.clone(), "t", None, false).unwrap();
-    let p = Pipeline::new(
-        scanner,
-        settings,
-        rate,
-        Some(integrity),
-        Audit::disabled("t"),
-    );
+    let p = pipeline_pinned("", |_| {}, Audit::disabled("t"), Some(integrity));
     // Destructive by its pinned annotations: refused at the default tier.
     assert_eq!(
         json(&call(&p, 1, "frobnicate").reply)["error"]["code"],
@@ -468,10 +459,7 @@ fn a_pinned_tool_s_class_counts_before_any_listing() {
 fn an_accepted_secret_in_an_id_still_never_reaches_the_trail() {
     let dir = std::env::temp_dir().join(format!("parapet-trail-ids-allow-{}", std::process::id()));
     let path = dir.join("audit.jsonl");
-    let config = Config::parse("scanner:\n  allow_rules: [github.ghp]\n").unwrap();
-    let scanner = Arc::new(
-        build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap(),
-    );
+    let scanner = scanner_for("scanner:\n  allow_rules: [github.ghp]\n");
     let (audit, writer) =
         Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t", Some(scanner)).unwrap();
     audit.record(

@@ -257,30 +257,33 @@ fn a_huge_integer_does_not_turn_redaction_off() {
     );
 }
 
-#[test]
-fn arguments_not_scanned_for_the_server_are_still_redacted_in_the_trail() {
-    let dir = std::env::temp_dir().join(format!("parapet-trail-{}", std::process::id()));
+/// The audit trail after one `tools/call` carrying a GitHub token in its arguments, which must
+/// reach the server unchanged under this config and these settings.
+fn trail_of_a_call_passed_on(name: &str, yaml: &str, adjust: impl FnOnce(&mut Settings)) -> String {
+    let dir = std::env::temp_dir().join(format!("parapet-trail-{name}-{}", std::process::id()));
     let path = dir.join("audit.jsonl");
     let (audit, writer) = Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t", None).unwrap();
-    let p = pipeline_with(
-        "",
-        |s| {
-            s.scan_tool_arguments = false;
-            s.log_tool_arguments = true;
-        },
-        audit,
-    );
+    let p = pipeline_with(yaml, adjust, audit);
     let line = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"k":"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"}}}"#;
-    // Not scanned for the server, as asked: the call goes on unchanged.
     assert_eq!(p.from_client(line).forward.as_deref(), Some(&line[..]));
     drop(p);
     writer.finish();
     let trail = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    trail
+}
+
+#[test]
+fn arguments_not_scanned_for_the_server_are_still_redacted_in_the_trail() {
+    // Not scanned for the server, as asked: the call goes on unchanged, but not into the trail.
+    let trail = trail_of_a_call_passed_on("unscanned", "", |s| {
+        s.scan_tool_arguments = false;
+        s.log_tool_arguments = true;
+    });
     assert!(
         trail.contains("tool_call_request") && !trail.contains("ghp_"),
         "{trail}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -391,28 +394,18 @@ fn per_server_and_per_tool_names_are_checked_against_the_rules() {
 
 #[test]
 fn an_accepted_secret_is_still_redacted_in_the_logged_arguments() {
-    let dir = std::env::temp_dir().join(format!("parapet-trail-allow-{}", std::process::id()));
-    let path = dir.join("audit.jsonl");
-    let (audit, writer) = Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t", None).unwrap();
-    let p = pipeline_with(
+    // Accepted for this server: the call goes on as it is, but the trail never holds it.
+    let trail = trail_of_a_call_passed_on(
+        "accepted",
         "servers:\n  t:\n    allow_rules: [github.ghp]\n",
         |s| s.log_tool_arguments = true,
-        audit,
     );
-    let line = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"k":"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"}}}"#;
-    // Accepted for this server: the call goes on as it is...
-    assert_eq!(p.from_client(line).forward.as_deref(), Some(&line[..]));
-    drop(p);
-    writer.finish();
-    // ...but the trail never holds the secret.
-    let trail = std::fs::read_to_string(&path).unwrap();
     assert!(
         trail.contains("tool_call_request")
             && !trail.contains("ghp_")
             && trail.contains("[REDACTED:"),
         "{trail}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -13,6 +13,7 @@
 //! println!("{:?}", verdict.action);
 //! ```
 
+mod allowlist;
 #[doc(hidden)]
 pub mod anchor;
 mod bytemask;

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::allowlist::{Allowlists, CallScope};
 use crate::classify::Classifier;
 use crate::decode::{self, Blob};
 use crate::error::{EngineError, Result};
@@ -104,8 +105,7 @@ pub struct Scanner {
     policy: Policy,
     min_confidence: f32,
     max_bytes: usize,
-    allow_fingerprints: HashSet<String>,
-    allow_rules: HashSet<String>,
+    allowlists: Allowlists,
     fingerprinter: Fingerprinter,
     classifier: Option<Classifier>,
     /// Deep scan of message texts, and of bulk bytes too.
@@ -202,55 +202,6 @@ fn names_a_secret(key: &[u8]) -> bool {
             .any(|w| key.windows(w.len()).any(|k| k.eq_ignore_ascii_case(w)))
 }
 
-thread_local! {
-    static ALLOWLISTS_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// While alive, this thread's scans report allowlisted findings too.
-struct AllowlistsOff(bool);
-
-impl AllowlistsOff {
-    fn new() -> Self {
-        AllowlistsOff(ALLOWLISTS_OFF.with(|f| f.replace(true)))
-    }
-
-    fn active() -> bool {
-        ALLOWLISTS_OFF.with(std::cell::Cell::get)
-    }
-}
-
-impl Drop for AllowlistsOff {
-    fn drop(&mut self) {
-        ALLOWLISTS_OFF.with(|f| f.set(self.0));
-    }
-}
-
-thread_local! {
-    static EXTRA_ALLOWLISTS: std::cell::RefCell<(Vec<String>, Vec<String>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
-}
-
-/// While alive, this thread's scans also drop findings of these rule ids and fingerprints.
-struct ExtraAllowlists((Vec<String>, Vec<String>));
-
-impl ExtraAllowlists {
-    fn new(rules: &[String], fingerprints: &[String]) -> Self {
-        let before = EXTRA_ALLOWLISTS.with(|e| e.replace((rules.to_vec(), fingerprints.to_vec())));
-        ExtraAllowlists(before)
-    }
-
-    fn with<R>(f: impl FnOnce(&(Vec<String>, Vec<String>)) -> R) -> R {
-        EXTRA_ALLOWLISTS.with(|e| f(&e.borrow()))
-    }
-}
-
-impl Drop for ExtraAllowlists {
-    fn drop(&mut self) {
-        let before = std::mem::take(&mut self.0);
-        EXTRA_ALLOWLISTS.with(|e| *e.borrow_mut() = before);
-    }
-}
-
 /// Rule id and kind of the classifier's findings.
 pub const CLASSIFIER_RULE_ID: &str = "classifier.injection";
 pub const CLASSIFIER_KIND: &str = "injection_classifier";
@@ -345,8 +296,7 @@ impl Scanner {
             policy: config.policy,
             min_confidence: config.min_confidence,
             max_bytes: config.max_bytes,
-            allow_fingerprints: config.allow_fingerprints.into_iter().collect(),
-            allow_rules: config.allow_rules.into_iter().collect(),
+            allowlists: Allowlists::new(config.allow_rules, config.allow_fingerprints),
             fingerprinter: Fingerprinter::new(&config.fingerprint_key),
             injection_scores: config.injection_scores,
             names,
@@ -499,7 +449,7 @@ impl Scanner {
 
     /// Whether allowlists (rule ids, fingerprints) are set: some findings are then silenced.
     pub fn has_allowlists(&self) -> bool {
-        !self.allow_rules.is_empty() || !self.allow_fingerprints.is_empty()
+        !self.allowlists.is_empty()
     }
 
     /// [`Scanner::scan_json`] with more allowlisted rule ids and fingerprints for this call (a
@@ -513,20 +463,20 @@ impl Scanner {
         if rules.is_empty() && fingerprints.is_empty() {
             return self.scan_json(json);
         }
-        let _extra = ExtraAllowlists::new(rules, fingerprints);
+        let _scope = CallScope::more(rules, fingerprints);
         self.scan_json(json)
     }
 
     /// [`Scanner::scan`] with the allowlists set aside (see [`Scanner::scan_json_ignoring_allowlists`]).
     pub fn scan_ignoring_allowlists(&self, text: &str) -> Result<Verdict> {
-        let _off = AllowlistsOff::new();
+        let _scope = CallScope::off();
         self.scan(text)
     }
 
     /// [`Scanner::scan_json`] with the allowlists set aside: for what must never hold a
     /// secret even when it was accepted (an audit trail's logged arguments).
     pub fn scan_json_ignoring_allowlists(&self, json: &[u8]) -> Result<Verdict> {
-        let _off = AllowlistsOff::new();
+        let _scope = CallScope::off();
         self.scan_json(json)
     }
 
@@ -808,11 +758,11 @@ impl Scanner {
     fn classify(&self, text: &[u8]) -> Option<Detection> {
         let c = self.classifier.as_ref()?;
         let (p, (s, e)) = c.score(text)?;
-        if p < c.threshold || self.allow_rules.contains(CLASSIFIER_RULE_ID) {
+        if p < c.threshold || self.allowlists.has_rule(CLASSIFIER_RULE_ID) {
             return None;
         }
         let fingerprint = self.fingerprinter.fingerprint(&text[s..e]);
-        if self.allow_fingerprints.contains(&fingerprint) {
+        if self.allowlists.has_fingerprint(&fingerprint) {
             return None;
         }
         Some(Detection {
@@ -938,25 +888,11 @@ impl Scanner {
     /// overlap must not take the findings it overlaps with it.
     fn find(&self, hay: &[u8]) -> Result<Vec<Finding>> {
         let mut findings = self.confirmed(hay)?;
-        if !AllowlistsOff::active() {
-            ExtraAllowlists::with(|extra| {
-                if !self.has_allowlists() && extra.0.is_empty() && extra.1.is_empty() {
-                    return;
-                }
-                let fingerprints = !self.allow_fingerprints.is_empty() || !extra.1.is_empty();
-                findings.retain(|f| {
-                    let id = &self.rules[f.rule].id;
-                    if self.allow_rules.contains(id) || extra.0.contains(id) {
-                        return false;
-                    }
-                    if !fingerprints {
-                        return true;
-                    }
-                    let fp = self.fingerprinter.fingerprint(&hay[f.start..f.end]);
-                    !self.allow_fingerprints.contains(&fp) && !extra.1.contains(&fp)
-                });
-            });
-        }
+        self.allowlists.retain(
+            &mut findings,
+            |f| &self.rules[f.rule].id,
+            |f| self.fingerprinter.fingerprint(&hay[f.start..f.end]),
+        );
         Ok(resolve_overlaps(&self.rules, &mut findings))
     }
 

@@ -292,106 +292,102 @@ impl ValueToken {
 /// order the walk numbers its segments in, so segment ordinal `k` is token `k`. The input
 /// must already have parsed.
 pub fn value_tokens(raw: &[u8]) -> Vec<ValueToken> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    for (open, close) in string_tokens(raw)
-        .into_iter()
-        .chain([(raw.len(), raw.len())])
-    {
-        numbers_between(raw, at, open, &mut out);
-        if open < raw.len() {
-            out.push(ValueToken::String(open, close));
-        }
-        at = close;
-    }
-    out
+    Lexer { raw, at: 0 }
+        .filter_map(|t| match t {
+            Lexed::String(a, b) => Some(ValueToken::String(a, b)),
+            Lexed::Number(a, b) => {
+                scanned_number_text(&raw[a..b]).map(|text| ValueToken::Number(a, b, text))
+            }
+        })
+        .collect()
 }
 
-fn numbers_between(raw: &[u8], from: usize, to: usize, out: &mut Vec<ValueToken>) {
-    for (start, end) in number_ranges(raw, from, to) {
-        if let Some(scanned) = scanned_number_text(&raw[start..end]) {
-            out.push(ValueToken::Number(start, end, scanned));
-        }
-    }
+/// A string token (quotes included) or a number token of raw JSON.
+enum Lexed {
+    String(usize, usize),
+    Number(usize, usize),
 }
 
-/// The number tokens between `from` and `to` (outside strings): each starts with `-` or a
-/// digit, so the `e` of `true` and `false` is none.
-fn number_ranges(raw: &[u8], from: usize, to: usize) -> Vec<(usize, usize)> {
-    let number_byte = |b: u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
-    let mut out = Vec::new();
-    let mut i = from;
-    while i < to {
-        if !(raw[i].is_ascii_digit() || raw[i] == b'-') {
-            i += 1;
-            continue;
+/// The string and number tokens of raw JSON that has already parsed, in document order. A
+/// number starts with `-` or a digit, so the `e` of `true` and `false` is none; a string ends
+/// at the first quote not escaped.
+struct Lexer<'a> {
+    raw: &'a [u8],
+    at: usize,
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Lexed;
+
+    fn next(&mut self) -> Option<Lexed> {
+        let raw = self.raw;
+        while self.at < raw.len() {
+            let start = self.at;
+            match raw[start] {
+                b'"' => {
+                    let mut j = start + 1;
+                    loop {
+                        match memchr::memchr2(b'"', b'\\', &raw[j..]) {
+                            Some(p) if raw[j + p] == b'\\' => j += p + 2,
+                            Some(p) => {
+                                j += p + 1;
+                                break;
+                            }
+                            None => {
+                                self.at = raw.len();
+                                return None;
+                            }
+                        }
+                    }
+                    self.at = j;
+                    return Some(Lexed::String(start, j));
+                }
+                b'-' | b'0'..=b'9' => {
+                    let mut end = start;
+                    while end < raw.len()
+                        && matches!(raw[end], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    {
+                        end += 1;
+                    }
+                    self.at = end;
+                    return Some(Lexed::Number(start, end));
+                }
+                _ => self.at += 1,
+            }
         }
-        let start = i;
-        while i < to && number_byte(raw[i]) {
-            i += 1;
-        }
-        out.push((start, i));
+        None
     }
-    out
 }
 
 /// The number tokens of raw JSON in document order, lexed only as far as asked: the walk
 /// needs the text of a float, and the numbers before it are counted to find it.
 struct NumberLexer<'a> {
-    raw: &'a [u8],
-    at: usize,
-    /// Tokens passed so far.
-    count: usize,
+    tokens: Lexer<'a>,
+    /// Number tokens passed so far.
+    passed: usize,
 }
 
 impl<'a> NumberLexer<'a> {
     fn new(raw: &'a [u8]) -> Self {
         NumberLexer {
-            raw,
-            at: 0,
-            count: 0,
+            tokens: Lexer { raw, at: 0 },
+            passed: 0,
         }
     }
 
     /// The range of number token `k` (0-based); tokens are asked for in increasing order.
     fn nth(&mut self, k: usize) -> Option<(usize, usize)> {
-        let raw = self.raw;
-        let number_byte =
-            |b: u8| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E');
-        while self.at < raw.len() {
-            let b = raw[self.at];
-            if b == b'"' {
-                // Past the string: its closing quote is the first one not escaped.
-                let mut j = self.at + 1;
-                loop {
-                    match memchr::memchr2(b'"', b'\\', &raw[j..]) {
-                        Some(p) if raw[j + p] == b'\\' => j += p + 2,
-                        Some(p) => {
-                            j += p + 1;
-                            break;
-                        }
-                        None => return None,
-                    }
-                }
-                self.at = j;
-                continue;
-            }
-            if b.is_ascii_digit() || b == b'-' {
-                let start = self.at;
-                let mut end = start;
-                while end < raw.len() && number_byte(raw[end]) {
-                    end += 1;
-                }
-                self.at = end;
-                self.count += 1;
-                if self.count == k + 1 {
-                    return Some((start, end));
-                }
-                continue;
-            }
-            self.at += 1;
-        }
-        None
+        let skip = k.checked_sub(self.passed)?;
+        let found = self
+            .tokens
+            .by_ref()
+            .filter_map(|t| match t {
+                Lexed::Number(a, b) => Some((a, b)),
+                Lexed::String(..) => None,
+            })
+            .nth(skip);
+        self.passed = k + 1;
+        found
     }
 }
 
@@ -410,26 +406,14 @@ fn scanned_number_text(text: &[u8]) -> Option<String> {
 }
 
 /// Byte ranges of every string token (quotes included) in raw JSON, in document order. The
-/// input must already have parsed, so a simple quote/escape state machine is exact.
+/// input must already have parsed.
 pub fn string_tokens(raw: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(open) = memchr::memchr(b'"', &raw[i..]).map(|p| p + i) {
-        let mut j = open + 1;
-        loop {
-            match memchr::memchr2(b'"', b'\\', &raw[j..]) {
-                Some(p) if raw[j + p] == b'\\' => j += p + 2,
-                Some(p) => {
-                    j += p;
-                    break;
-                }
-                None => return out,
-            }
-        }
-        out.push((open, j + 1));
-        i = j + 1;
-    }
-    out
+    Lexer { raw, at: 0 }
+        .filter_map(|t| match t {
+            Lexed::String(a, b) => Some((a, b)),
+            Lexed::Number(..) => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

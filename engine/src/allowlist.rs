@@ -40,8 +40,7 @@ impl CallScope {
     }
 
     /// More rule ids and fingerprints silenced.
-    pub(crate) fn more(rules: &[String], fingerprints: &[String]) -> Self {
-        let more = Allowlists::new(rules.iter().cloned(), fingerprints.iter().cloned());
+    pub(crate) fn more(more: Allowlists) -> Self {
         CallScope(SCOPE.with(|s| s.replace(Scope::More(more))))
     }
 }

@@ -454,16 +454,20 @@ impl Scanner {
 
     /// [`Scanner::scan_json`] with more allowlisted rule ids and fingerprints for this call (a
     /// server's or a tool's own): dropped before overlaps are resolved, like the scanner's.
-    pub fn scan_json_allowing(
+    pub fn scan_json_allowing<'a>(
         &self,
         json: &[u8],
-        rules: &[String],
-        fingerprints: &[String],
+        rules: impl IntoIterator<Item = &'a String>,
+        fingerprints: impl IntoIterator<Item = &'a String>,
     ) -> Result<Verdict> {
-        if rules.is_empty() && fingerprints.is_empty() {
+        let more = Allowlists::new(
+            rules.into_iter().cloned(),
+            fingerprints.into_iter().cloned(),
+        );
+        if more.is_empty() {
             return self.scan_json(json);
         }
-        let _scope = CallScope::more(rules, fingerprints);
+        let _scope = CallScope::more(more);
         self.scan_json(json)
     }
 

@@ -198,16 +198,17 @@ pub enum TrustLevel {
     Privileged,
 }
 
-/// Policy overrides shared by servers and tools. Written as fields of each section (not a
+/// Policy overrides shared by servers and tools, as [`ServerSection::overrides`] and
+/// [`ToolSection::overrides`] read them. The settings are fields of each section (not a
 /// flattened struct: serde's `flatten` buffers the map and loses the line of an error).
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
+#[derive(Debug, Clone, Copy)]
+pub struct Overrides<'a> {
     pub policy_pii: Option<Action>,
     pub policy_secrets: Option<Action>,
     pub policy_injection: Option<Action>,
-    pub policy_kinds: BTreeMap<String, Action>,
-    pub allow_rules: Vec<String>,
-    pub allow_fingerprints: Vec<String>,
+    pub policy_kinds: &'a BTreeMap<String, Action>,
+    pub allow_rules: &'a [String],
+    pub allow_fingerprints: &'a [String],
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -236,9 +237,6 @@ pub struct ServerSection {
     pub allow_rules: Vec<String>,
     #[serde(default)]
     pub allow_fingerprints: Vec<String>,
-    /// The six settings above, gathered once the file is read ([`Config::parse`]).
-    #[serde(skip)]
-    pub overrides: Overrides,
     #[serde(default)]
     pub tools: BTreeMap<String, ToolSection>,
 }
@@ -259,9 +257,6 @@ pub struct ToolSection {
     pub allow_rules: Vec<String>,
     #[serde(default)]
     pub allow_fingerprints: Vec<String>,
-    /// The six settings above, gathered once the file is read ([`Config::parse`]).
-    #[serde(skip)]
-    pub overrides: Overrides,
 }
 
 /// Where the config comes from: an explicit path, PARAPET_CONFIG, then the first of
@@ -330,28 +325,8 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        let mut config: Config = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
+        let config: Config = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
         config.check().map_err(|e| with_line(text, e))?;
-        for server in config.servers.values_mut() {
-            server.overrides = Overrides::gather(
-                &server.policy_pii,
-                &server.policy_secrets,
-                &server.policy_injection,
-                &server.policy_kinds,
-                &server.allow_rules,
-                &server.allow_fingerprints,
-            );
-            for tool in server.tools.values_mut() {
-                tool.overrides = Overrides::gather(
-                    &tool.policy_pii,
-                    &tool.policy_secrets,
-                    &tool.policy_injection,
-                    &tool.policy_kinds,
-                    &tool.allow_rules,
-                    &tool.allow_fingerprints,
-                );
-            }
-        }
         Ok(config)
     }
 
@@ -472,23 +447,31 @@ fn warn_if_key_readable(path: &Path, config: &Config) {
     }
 }
 
-impl Overrides {
-    fn gather(
-        pii: &Option<Action>,
-        secrets: &Option<Action>,
-        injection: &Option<Action>,
-        kinds: &BTreeMap<String, Action>,
-        allow_rules: &[String],
-        allow_fingerprints: &[String],
-    ) -> Self {
+/// The overrides of a section with the six policy fields.
+macro_rules! overrides_of {
+    ($section:expr) => {
         Overrides {
-            policy_pii: *pii,
-            policy_secrets: *secrets,
-            policy_injection: *injection,
-            policy_kinds: kinds.clone(),
-            allow_rules: allow_rules.to_vec(),
-            allow_fingerprints: allow_fingerprints.to_vec(),
+            policy_pii: $section.policy_pii,
+            policy_secrets: $section.policy_secrets,
+            policy_injection: $section.policy_injection,
+            policy_kinds: &$section.policy_kinds,
+            allow_rules: &$section.allow_rules,
+            allow_fingerprints: &$section.allow_fingerprints,
         }
+    };
+}
+
+impl ServerSection {
+    /// This server's policy overrides and allowlists.
+    pub fn overrides(&self) -> Overrides<'_> {
+        overrides_of!(self)
+    }
+}
+
+impl ToolSection {
+    /// This tool's policy overrides and allowlists.
+    pub fn overrides(&self) -> Overrides<'_> {
+        overrides_of!(self)
     }
 }
 
@@ -561,9 +544,9 @@ mod tests {
         );
         // Overrides still reach the sections.
         let c = Config::parse("servers:\n  fs:\n    policy_pii: redact\n    tools:\n      t:\n        allow_rules: [pii.email]\n").unwrap();
-        assert_eq!(c.server("fs").overrides.policy_pii, Some(Action::Redact));
+        assert_eq!(c.server("fs").overrides().policy_pii, Some(Action::Redact));
         assert_eq!(
-            c.server("fs").tools["t"].overrides.allow_rules,
+            c.server("fs").tools["t"].overrides().allow_rules,
             ["pii.email"]
         );
     }
@@ -643,7 +626,7 @@ mod tests {
         .unwrap();
         let fs = c.server("fs");
         assert_eq!(fs.trust_level, TrustLevel::Basic);
-        assert_eq!(fs.overrides.policy_pii, Some(Action::Redact));
+        assert_eq!(fs.overrides().policy_pii, Some(Action::Redact));
         assert_eq!(fs.tools["move_file"].class, Some(ToolClass::Destructive));
         assert_eq!(c.server("other").trust_level, TrustLevel::Verified);
     }

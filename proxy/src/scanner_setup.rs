@@ -113,17 +113,17 @@ fn map_file(path: &std::path::Path) -> Option<memmap2::Mmap> {
 /// against `scanner`'s rules: a typo there would otherwise silently change nothing.
 pub fn check_override_names(config: &Config, scanner: &Scanner) -> Result<()> {
     for (server, section) in &config.servers {
-        let sections = std::iter::once((format!("servers.{server}"), &section.overrides)).chain(
+        let sections = std::iter::once((format!("servers.{server}"), section.overrides())).chain(
             section
                 .tools
                 .iter()
-                .map(|(tool, t)| (format!("servers.{server}.tools.{tool}"), &t.overrides)),
+                .map(|(tool, t)| (format!("servers.{server}.tools.{tool}"), t.overrides())),
         );
         for (at, o) in sections {
             for kind in o.policy_kinds.keys() {
                 scanner.check_kind(&format!("{at}.policy_kinds"), kind)?;
             }
-            for id in &o.allow_rules {
+            for id in o.allow_rules {
                 scanner.check_rule(&format!("{at}.allow_rules"), id)?;
             }
         }

@@ -14,7 +14,7 @@ use parapet_engine::{Action, Category, Detection, Scanner, Verdict};
 use serde_json::{json, value::RawValue, Value};
 
 use crate::audit::Audit;
-use crate::config::{Overrides, ServerSection};
+use crate::config::{Overrides, ServerSection, ToolSection};
 use crate::integrity::Integrity;
 use crate::message::{self, Parsed};
 use crate::ratelimit::RateLimits;
@@ -118,7 +118,7 @@ pub fn describe(detections: &[Detection]) -> Value {
     )
 }
 
-fn override_action(o: &Overrides, d: &Detection) -> Option<Action> {
+fn override_action(o: Overrides<'_>, d: &Detection) -> Option<Action> {
     if let Some(a) = o.policy_kinds.get(&d.kind) {
         return Some(*a);
     }
@@ -131,7 +131,7 @@ fn override_action(o: &Overrides, d: &Detection) -> Option<Action> {
     category.map(|a| with_kind_floor(&d.kind, a))
 }
 
-fn allowed_by(o: &Overrides, d: &Detection) -> bool {
+fn allowed_by(o: Overrides<'_>, d: &Detection) -> bool {
     o.allow_rules.contains(&d.rule_id) || o.allow_fingerprints.contains(&d.fingerprint)
 }
 
@@ -269,26 +269,13 @@ impl Pipeline {
     fn judge_json(&self, bytes: &[u8], tool: Option<&str>) -> Verdict {
         // The server's and the tool's allowlists go to the engine, which drops their findings
         // before resolving overlaps (one allowlisted finding must not take another with it).
-        let server = &self.settings.server.overrides;
-        let tool_o = tool
-            .and_then(|t| self.settings.server.tools.get(t))
-            .map(|t| &t.overrides);
-        let rules: Vec<String> = server
-            .allow_rules
-            .iter()
-            .chain(tool_o.into_iter().flat_map(|o| &o.allow_rules))
-            .cloned()
-            .collect();
-        let fingerprints: Vec<String> = server
-            .allow_fingerprints
-            .iter()
-            .chain(tool_o.into_iter().flat_map(|o| &o.allow_fingerprints))
-            .cloned()
-            .collect();
-        match self
-            .scanner
-            .scan_json_allowing(bytes, &rules, &fingerprints)
-        {
+        let (server, tool_o) = self.overrides_for(tool);
+        let both = || std::iter::once(server).chain(tool_o);
+        match self.scanner.scan_json_allowing(
+            bytes,
+            both().flat_map(|o| o.allow_rules),
+            both().flat_map(|o| o.allow_fingerprints),
+        ) {
             Ok(verdict) => self.apply_overrides(verdict, tool),
             Err(e) => {
                 // Scanned as text instead; but a text finding cannot be redacted in place in
@@ -314,11 +301,15 @@ impl Pipeline {
         self.apply_overrides(verdict, None)
     }
 
+    /// The server's overrides, and the tool's when it has a section.
+    fn overrides_for(&self, tool: Option<&str>) -> (Overrides<'_>, Option<Overrides<'_>>) {
+        let server = &self.settings.server;
+        let tool = tool.and_then(|t| server.tools.get(t));
+        (server.overrides(), tool.map(ToolSection::overrides))
+    }
+
     fn apply_overrides(&self, verdict: Verdict, tool: Option<&str>) -> Verdict {
-        let server = &self.settings.server.overrides;
-        let tool_o = tool
-            .and_then(|t| self.settings.server.tools.get(t))
-            .map(|t| &t.overrides);
+        let (server, tool_o) = self.overrides_for(tool);
         if verdict.detections.is_empty() {
             return verdict;
         }
@@ -345,9 +336,8 @@ impl Pipeline {
     /// Whether the policy for `tool` silences some findings (allowlists, an `allow` action):
     /// its verdicts then hold less than the scan found.
     fn drops_findings(&self, tool: &str) -> bool {
-        let server = &self.settings.server.overrides;
-        let tool_o = self.settings.server.tools.get(tool).map(|t| &t.overrides);
-        let silences = |o: &crate::config::Overrides| {
+        let (server, tool_o) = self.overrides_for(Some(tool));
+        let silences = |o: Overrides<'_>| {
             !o.allow_rules.is_empty()
                 || !o.allow_fingerprints.is_empty()
                 || [o.policy_pii, o.policy_secrets, o.policy_injection]

@@ -253,21 +253,18 @@ impl Integrity {
         if !self.block_on_change {
             return BTreeSet::new();
         }
-        let Some(pending) = std::fs::read(pending_path(&self.path))
+        let path = pending_path(&self.path);
+        let Some(pending) = std::fs::read(&path)
             .ok()
-            .and_then(|b| serde_json::from_slice::<PinFile>(&b).ok())
+            .and_then(|b| read_pins(&b, &path, &self.server_name).ok())
         else {
             return BTreeSet::new();
         };
+        // Both files hold hashes made with this install's key: compared as stored.
         pending
             .tools
             .iter()
-            .filter(|(name, t)| {
-                self.pins
-                    .tools
-                    .get(*name)
-                    .is_none_or(|p| tool_hash(&p.tool, None) != tool_hash(&t.tool, None))
-            })
+            .filter(|(name, t)| self.pins.tools.get(*name).is_none_or(|p| p.hash != t.hash))
             .map(|(name, _)| name.clone())
             .collect()
     }

@@ -132,30 +132,35 @@ fn words(text: &str) -> Vec<String> {
     out
 }
 
-/// Destructive and admin verbs long enough to be read at the start of a word written run
-/// together (`deletefile`, `DELETEFILE`, `killall`, `execsql`).
-const RUN_TOGETHER: &[(&str, ToolClass)] = &[
-    ("delete", ToolClass::Destructive),
-    ("remove", ToolClass::Destructive),
-    ("destroy", ToolClass::Destructive),
-    ("overwrite", ToolClass::Destructive),
-    ("truncate", ToolClass::Destructive),
-    ("purge", ToolClass::Destructive),
-    ("wipe", ToolClass::Destructive),
-    ("erase", ToolClass::Destructive),
-    ("kill", ToolClass::Destructive),
-    ("terminate", ToolClass::Destructive),
-    ("unlink", ToolClass::Destructive),
-    ("exec", ToolClass::Admin),
-    ("sudo", ToolClass::Admin),
-    ("shell", ToolClass::Admin),
-    ("install", ToolClass::Admin),
-    ("spawn", ToolClass::Admin),
-    ("eval", ToolClass::Admin),
+/// Destructive and admin verbs (of the lists above) long enough to be read at the start of a
+/// word written run together (`deletefile`, `DELETEFILE`, `killall`, `execsql`).
+const RUN_TOGETHER: &[&str] = &[
+    "delete",
+    "remove",
+    "destroy",
+    "overwrite",
+    "truncate",
+    "purge",
+    "wipe",
+    "erase",
+    "kill",
+    "terminate",
+    "unlink",
+    "exec",
+    "sudo",
+    "shell",
+    "install",
+    "spawn",
+    "eval",
 ];
 
+/// A word without a plural or third-person `s` (`runs` → `run`; `is` stays).
+fn stem(w: &str) -> &str {
+    w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w)
+}
+
 fn class_of_word(w: &str) -> Option<ToolClass> {
-    let stem = w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w);
+    let stem = stem(w);
     for (list, class) in [
         (ADMIN, ToolClass::Admin),
         (DESTRUCTIVE, ToolClass::Destructive),
@@ -175,12 +180,12 @@ fn class_of_name_word(w: &str) -> Option<ToolClass> {
     class_of_word(w).or_else(|| {
         RUN_TOGETHER
             .iter()
-            .filter(|(verb, _)| {
+            .filter(|verb| {
                 w.len() > verb.len()
-                    && w.starts_with(verb)
+                    && w.starts_with(*verb)
                     && !INFLECTIONS.contains(&&w[verb.len()..])
             })
-            .map(|&(_, class)| class)
+            .filter_map(|verb| class_of_word(verb))
             .max()
     })
 }
@@ -231,8 +236,7 @@ fn is_also_a_noun(w: &str) -> bool {
         "run", "command", "script", "format", "new", "post", "status", "update", "deploy", "reset",
         "clear", "comment", "change", "admin",
     ];
-    let stem = w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w);
-    NOUNS.contains(&w) || NOUNS.contains(&stem)
+    NOUNS.contains(&w) || NOUNS.contains(&stem(w))
 }
 
 /// The class MCP annotations claim.
@@ -432,6 +436,9 @@ mod tests {
             );
         }
         assert_eq!(class_from_verbs("SQLExec", ""), Some(ToolClass::Admin));
+        for verb in RUN_TOGETHER {
+            assert!(class_of_word(verb) >= Some(ToolClass::Destructive), "{verb}");
+        }
         assert_eq!(
             class_from_verbs("frobnicate", "v1.2: deletes all files"),
             Some(ToolClass::Destructive)

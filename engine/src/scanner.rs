@@ -161,21 +161,6 @@ impl Names {
     }
 }
 
-/// A relative file path (`backups/2024/12/01/db.sql.gz`): two or more `/`-separated parts and
-/// a file extension at the end. Keys in the base64 alphabets have no `.`; such a value is an
-/// object key or a file name, not a secret.
-fn is_file_path(span: &[u8]) -> bool {
-    let slashes = span.iter().filter(|&&b| b == b'/').count();
-    let Some(dot) = memchr::memrchr(b'.', span) else {
-        return false;
-    };
-    let ext = &span[dot + 1..];
-    slashes >= 2
-        && dot > memchr::memrchr(b'/', span).unwrap_or(0)
-        && (1..=5).contains(&ext.len())
-        && ext[0].is_ascii_alphabetic()
-        && ext.iter().all(u8::is_ascii_alphanumeric)
-}
 
 /// Whether an object key names something secret enough that its value is scanned again as
 /// `"key": "value"` ([`Scanner::keyed_values`]).
@@ -948,7 +933,7 @@ impl Scanner {
                 return None;
             }
         }
-        if rule.category == Category::Secret && is_file_path(span) {
+        if rule.category == Category::Secret && validate::is_file_path(span) {
             return None;
         }
         let placeholder = match rule.category {

@@ -293,23 +293,16 @@ fn fingerprints_are_keyed_per_install_never_by_a_published_key() {
         .fingerprint(b"536-22-8726");
     assert_ne!(here, published);
     // A shared key makes installs agree; so does a shared signing key.
-    let shared = [("PARAPET_FINGERPRINT_KEY", "team key")];
-    let shared_other = [
+    for key in [
         ("PARAPET_FINGERPRINT_KEY", "team key"),
-        ("XDG_STATE_HOME", other),
-    ];
-    assert_eq!(
-        fingerprint_of(text, &shared),
-        fingerprint_of(text, &shared_other)
-    );
-    let signing = [("PARAPET_SIGNING_KEY", "org signing key")];
-    let signing_other = [
         ("PARAPET_SIGNING_KEY", "org signing key"),
-        ("XDG_STATE_HOME", other),
-    ];
-    assert_eq!(
-        fingerprint_of(text, &signing),
-        fingerprint_of(text, &signing_other)
-    );
+    ] {
+        assert_eq!(
+            fingerprint_of(text, &[key]),
+            fingerprint_of(text, &[key, ("XDG_STATE_HOME", other)]),
+            "{key:?}"
+        );
+    }
+    let signing = [("PARAPET_SIGNING_KEY", "org signing key")];
     assert_ne!(fingerprint_of(text, &signing), here);
 }

@@ -15,11 +15,11 @@ fn tree(name: &str) -> PathBuf {
     d
 }
 
-fn scan(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
-        .arg("scan")
+/// `mcp-parapet scan ARGS` with this file's cache and state directories and no config.
+fn scan_command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"));
+    c.arg("scan")
         .args(args)
-        .current_dir(dir)
         .env(
             "XDG_CACHE_HOME",
             std::env::temp_dir().join("parapet-sweep-cache"),
@@ -28,9 +28,12 @@ fn scan(dir: &Path, args: &[&str]) -> Output {
             "XDG_STATE_HOME",
             std::env::temp_dir().join("parapet-sweep-state"),
         )
-        .env_remove("PARAPET_CONFIG")
-        .output()
-        .unwrap()
+        .env_remove("PARAPET_CONFIG");
+    c
+}
+
+fn scan(dir: &Path, args: &[&str]) -> Output {
+    scan_command(args).current_dir(dir).output().unwrap()
 }
 
 fn jsonl(out: &Output) -> Vec<serde_json::Value> {
@@ -337,17 +340,7 @@ fn pipes_and_fifos_are_read_as_streams() {
     use std::process::Stdio;
     let d = tree("fifo");
     // A path that is a pipe (`/dev/stdin` here, `<(cmd)` in a shell): read once, not reopened.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
-        .args(["scan", "--format", "jsonl", "/dev/stdin"])
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join("parapet-sweep-cache"),
-        )
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("parapet-sweep-state"),
-        )
-        .env_remove("PARAPET_CONFIG")
+    let mut child = scan_command(&["--format", "jsonl", "/dev/stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

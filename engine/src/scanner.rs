@@ -161,7 +161,6 @@ impl Names {
     }
 }
 
-
 /// Whether an object key names something secret enough that its value is scanned again as
 /// `"key": "value"` ([`Scanner::keyed_values`]).
 fn names_a_secret(key: &[u8]) -> bool {

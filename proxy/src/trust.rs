@@ -437,7 +437,10 @@ mod tests {
         }
         assert_eq!(class_from_verbs("SQLExec", ""), Some(ToolClass::Admin));
         for verb in RUN_TOGETHER {
-            assert!(class_of_word(verb) >= Some(ToolClass::Destructive), "{verb}");
+            assert!(
+                class_of_word(verb) >= Some(ToolClass::Destructive),
+                "{verb}"
+            );
         }
         assert_eq!(
             class_from_verbs("frobnicate", "v1.2: deletes all files"),

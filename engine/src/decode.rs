@@ -431,6 +431,27 @@ pub fn worth_a_look(text: &[u8]) -> bool {
     text.len() >= MIN_BASE64
 }
 
+/// Whether bulk bytes hold a Kubernetes Secret manifest (`kind: Secret` in YAML, `"kind":
+/// "Secret"` in JSON): its `data:` values are base64 by definition, so a file scan decodes such
+/// a text even where log bytes are not decoded.
+pub fn holds_kubernetes_secret(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"Secret").any(|at| {
+        let after = bytes.get(at + 6).copied();
+        if after.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return false;
+        }
+        // Back over the quote, spaces and colon between `kind` and the value.
+        let before = &bytes[at.saturating_sub(12)..at];
+        let mut end = before.len();
+        let mut colon = false;
+        while end > 0 && matches!(before[end - 1], b'"' | b'\'' | b' ' | b'\t' | b':') {
+            colon |= before[end - 1] == b':';
+            end -= 1;
+        }
+        colon && before[..end].ends_with(b"kind")
+    })
+}
+
 /// Every plausible encoded blob in `text`.
 pub fn blobs(text: &[u8]) -> Vec<Blob> {
     let mut out = Vec::new();
@@ -444,6 +465,34 @@ pub fn blobs(text: &[u8]) -> Vec<Blob> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubernetes_secrets_are_recognised() {
+        for yes in [
+            &b"apiVersion: v1\nkind: Secret\ndata:\n  a: Yg==\n"[..],
+            b"{\"kind\": \"Secret\", \"data\": {}}",
+            b"{\"kind\":\"Secret\"}",
+            b"kind: 'Secret'\n",
+        ] {
+            assert!(
+                holds_kubernetes_secret(yes),
+                "{}",
+                String::from_utf8_lossy(yes)
+            );
+        }
+        for no in [
+            &b"kind: SecretProviderClass\n"[..],
+            b"the Secret was rotated",
+            b"kind: ConfigMap\n",
+            b"mankind Secret",
+        ] {
+            assert!(
+                !holds_kubernetes_secret(no),
+                "{}",
+                String::from_utf8_lossy(no)
+            );
+        }
+    }
 
     #[test]
     fn ascii_text_check_reads_control_characters_as_characters_do() {

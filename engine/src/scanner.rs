@@ -323,9 +323,11 @@ impl Scanner {
     }
 
     /// Scans bulk bytes (any encoding; rules are byte patterns), such as a chunk of a log file:
-    /// the deep scan runs only with [`DeepScan::All`].
+    /// the deep scan runs with [`DeepScan::All`], and with [`DeepScan::Messages`] on bytes that
+    /// hold a Kubernetes Secret (whose values are base64 by definition).
     pub fn scan_bytes(&self, bytes: &[u8]) -> Result<Verdict> {
-        self.scan_with(bytes, self.deep_bulk)
+        let deep = self.deep_bulk || (self.deep && decode::holds_kubernetes_secret(bytes));
+        self.scan_with(bytes, deep)
     }
 
     fn scan_with(&self, bytes: &[u8], deep: bool) -> Result<Verdict> {

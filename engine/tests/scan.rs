@@ -395,9 +395,28 @@ fn injections_and_secrets_inside_encodings_are_found() {
         "{v:?}"
     );
 
-    // Log bytes are not decoded unless asked (deep scan covers message texts).
+    // Log bytes are not decoded unless asked (deep scan covers message texts)...
     let bulk = scanner().scan_bytes(text.as_bytes()).unwrap();
     assert!(bulk.detections.iter().all(|d| d.encoding.is_none()));
+    // ...but a file holding a Kubernetes Secret is: every value under `data:`.
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n  user: {}\n  \
+         url: {}\n  aws: {}\n",
+        b64("admin"),
+        b64("postgres://app:S3cretPassw0rd!@db.example.com:5432/app"),
+        b64("AKIARQWFL57FEJZGPMUZ"),
+    );
+    let bulk = scanner().scan_bytes(manifest.as_bytes()).unwrap();
+    let decoded: Vec<&str> = bulk
+        .detections
+        .iter()
+        .filter(|d| d.encoding.as_deref() == Some("base64"))
+        .map(|d| d.rule_id.as_str())
+        .collect();
+    assert!(
+        decoded.contains(&"url.database_password") && decoded.contains(&"aws.access_key_id"),
+        "{decoded:?}"
+    );
 }
 
 #[test]

@@ -54,6 +54,9 @@ pub enum ValidatorKind {
     UrlPassword,
     /// An e-mail address, not the user part of a URL (`ssh://git@github.com`).
     EmailAddress,
+    /// An override phrase: less sure when it is aimed only at correspondence (a message, an
+    /// e-mail) rather than at instructions.
+    OverrideObject,
 }
 
 /// Which first-pass engine finds a rule's candidates. Most rules carry a literal and go to

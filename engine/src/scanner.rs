@@ -593,8 +593,9 @@ impl Scanner {
         Ok(Verdict::from_detections(detections).with_injection_score(score))
     }
 
-    /// Every confirmed finding of every rule in `text`, above the confidence floor and before
-    /// overlapping findings are resolved: (rule id, start, end, confidence). For rule checks.
+    /// Every confirmed finding of every rule in `text`, above the confidence floor (injection
+    /// findings under it too: they count towards a score) and before overlapping findings are
+    /// resolved: (rule id, start, end, confidence). For rule checks.
     pub fn explain(&self, text: &[u8]) -> Result<Vec<(String, usize, usize, f32)>> {
         Ok(self
             .confirmed(text)?
@@ -606,6 +607,9 @@ impl Scanner {
     /// Checks every rule's examples and negative examples against this scanner: each example
     /// must be found by its rule, no negative example may be. Returns one line per failure.
     pub fn check_examples(&self) -> Result<Vec<String>> {
+        // Found means found at the confidence floor: an injection finding under it only
+        // counts towards a score.
+        let reported = |confidence: f32| confidence >= self.min_confidence;
         let mut problems = Vec::new();
         for rule in &self.rules {
             if rule.examples.is_empty() {
@@ -613,13 +617,13 @@ impl Scanner {
             }
             for ex in &rule.examples {
                 let found = self.explain(ex.as_bytes())?;
-                if !found.iter().any(|f| f.0 == rule.id) {
+                if !found.iter().any(|f| f.0 == rule.id && reported(f.3)) {
                     problems.push(format!("{}: example not found: {ex:?}", rule.id));
                 }
             }
             for ex in &rule.negative_examples {
                 let found = self.explain(ex.as_bytes())?;
-                if found.iter().any(|f| f.0 == rule.id) {
+                if found.iter().any(|f| f.0 == rule.id && reported(f.3)) {
                     problems.push(format!("{}: negative example found: {ex:?}", rule.id));
                 }
             }
@@ -772,7 +776,7 @@ impl Scanner {
 
     /// Combines each text's injection findings into one score ([`crate::score`]) and applies
     /// the thresholds to them: the policy action from `reject` up, flag from `flag` up, not
-    /// reported below. `text_of` gives the text a detection was found in. Returns the highest
+    /// reported below `flag` or below the confidence floor. `text_of` gives the text a detection was found in. Returns the highest
     /// score.
     fn score_injections<'t>(
         &self,
@@ -802,10 +806,14 @@ impl Scanner {
             best = Some(best.map_or(score, |b| b.max(score)));
             let InjectionScores { flag, reject } = self.injection_scores;
             for (d, keep) in detections.iter_mut().zip(keep.iter_mut()) {
-                if !mine(d) || score >= reject {
+                if !mine(d) {
                     continue;
                 }
-                if score >= flag {
+                if score < self.min_confidence {
+                    *keep = false;
+                } else if score >= reject {
+                    continue;
+                } else if score >= flag {
                     d.action = d.action.min(Action::Flag);
                     d.score_cap = Some(Action::Flag);
                 } else {
@@ -893,7 +901,13 @@ impl Scanner {
         Ok(raw
             .into_iter()
             .filter_map(|m| self.confirm(hay, m))
-            .filter(|f| f.confidence >= self.min_confidence)
+            // An injection finding under the floor may still count towards its text's score
+            // (an override aimed at a message, next to an order to send a key): the floor is
+            // applied to that score instead ([`Scanner::score_injections`]).
+            .filter(|f| {
+                f.confidence >= self.min_confidence
+                    || self.rules[f.rule].category == Category::Injection
+            })
             .collect())
     }
 

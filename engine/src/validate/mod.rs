@@ -6,6 +6,7 @@ mod email;
 mod entropy;
 mod jwt;
 mod numbers;
+mod override_object;
 mod password;
 pub mod placeholder;
 
@@ -30,6 +31,9 @@ pub fn apply(
     confidence: f32,
 ) -> Option<f32> {
     match kind {
+        ValidatorKind::OverrideObject => {
+            Some(override_object::override_confidence(span, confidence))
+        }
         ValidatorKind::EmailAddress => {
             email::is_address(span, around.before, around.after).then_some(confidence)
         }

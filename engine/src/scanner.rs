@@ -776,8 +776,8 @@ impl Scanner {
 
     /// Combines each text's injection findings into one score ([`crate::score`]) and applies
     /// the thresholds to them: the policy action from `reject` up, flag from `flag` up, not
-    /// reported below `flag` or below the confidence floor. `text_of` gives the text a detection was found in. Returns the highest
-    /// score.
+    /// reported below `flag` or below the confidence floor. `text_of` gives the text a
+    /// detection was found in. Returns the highest score.
     fn score_injections<'t>(
         &self,
         detections: &mut Vec<Detection>,

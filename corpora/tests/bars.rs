@@ -5,9 +5,9 @@
 //! Issue targets: secret recall >= 0.80, pii >= 0.95, injection >= 0.60 from rules; benign false
 //! positives <= 2% overall, <= 1% on mcp_docs_paragraphs, <= 0.5% on mcp_servers_tools and
 //! loghub_lines; with the classifier, injection recall >= 0.85 on the 20% test split of the
-//! injection-bearing files. Met today: secret, pii, injection (both bars) and the three per-file
-//! false-positive bars. Not yet met: overall false positives (0.0274, 143 of 5227); its ceiling below only
-//! stops it from getting worse.
+//! injection-bearing files. Met today: secret, pii, injection (both bars; 0.883 on the test
+//! split) and the three per-file false-positive bars. Not yet met: overall false positives
+//! (0.0274, 143 of 5227); its ceiling below only stops it from getting worse.
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! The classifier weights shipped in `engine/model/injection.bin` are exactly what the training
-//! command makes from the shared corpora. Needs `../shared/corpora/labelled` (present in CI);
-//! skipped with a note where it is absent.
+//! command makes from the shared corpora and our own cases (`corpora/cases`). Needs
+//! `../shared/corpora/labelled` (present in CI); skipped with a note where it is absent.
 
 use std::path::Path;
 use std::process::Command;
@@ -21,6 +21,7 @@ fn shipped_model_is_what_parapet_train_makes() {
         .arg("--out")
         .arg(&out)
         .arg(&dir)
+        .arg(root.join("corpora/cases"))
         .status()
         .expect("run parapet-train");
     assert!(status.success());

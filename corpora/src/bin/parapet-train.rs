@@ -1,7 +1,8 @@
-//! `parapet-train [DIR] [--out FILE]`: trains the engine's injection classifier
+//! `parapet-train [DIR...] [--out FILE]`: trains the engine's injection classifier
 //! (logistic regression over hashed n-grams, see `parapet_engine::classify`) on the training
 //! split of the labelled corpora (default `../shared/corpora/labelled`, loghub left out for its
-//! licence), chooses the decision threshold on the held-out validation part, and writes the
+//! licence, and our own cases in `corpora/cases`: everyday text in many languages that uses the
+//! words attacks use, and indirect injections as tools return them), chooses the decision threshold on the held-out validation part, and writes the
 //! model (default `engine/model/injection.bin`). Deterministic: the same corpora give the same
 //! bytes. Prints validation and test figures of the classifier alone.
 //!
@@ -10,7 +11,7 @@
 //! false-positive bars are the tightest.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use parapet_corpora::split::{id_hash, split_of, trainable, Split};
@@ -73,9 +74,13 @@ fn train(samples: &[Sample], epochs: usize) -> (Vec<f32>, f32) {
     (w, b)
 }
 
-fn load(dir: &Path) -> Result<Vec<Case>> {
+fn load(dirs: &[PathBuf]) -> Result<Vec<Case>> {
     let mut out = Vec::new();
-    for path in labelled_files(dir)? {
+    let files = dirs
+        .iter()
+        .map(|d| labelled_files(d))
+        .collect::<Result<Vec<_>>>()?;
+    for path in files.into_iter().flatten() {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         if !trainable(&file) {
             continue;
@@ -160,22 +165,28 @@ fn report(name: &str, cases: &[&Case], scores: &[f32], t: f32) {
 }
 
 fn main() -> Result<()> {
-    let mut dir = PathBuf::from("../shared/corpora/labelled");
+    let mut dirs: Vec<PathBuf> = Vec::new();
     let mut out = PathBuf::from("engine/model/injection.bin");
-    let mut epochs = 12usize;
+    let mut epochs = 20usize;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => out = PathBuf::from(args.next().context("--out needs a file")?),
             "--epochs" => epochs = args.next().context("--epochs needs N")?.parse()?,
             "-h" | "--help" => {
-                println!("usage: parapet-train [--out FILE] [--epochs N] [DIR]");
+                println!("usage: parapet-train [--out FILE] [--epochs N] [DIR...]");
                 return Ok(());
             }
-            _ => dir = PathBuf::from(a),
+            _ => dirs.push(PathBuf::from(a)),
         }
     }
-    let cases = load(&dir)?;
+    if dirs.is_empty() {
+        dirs = vec![
+            PathBuf::from("../shared/corpora/labelled"),
+            PathBuf::from("corpora/cases"),
+        ];
+    }
+    let cases = load(&dirs)?;
     let train_cases: Vec<&Case> = cases.iter().filter(|c| c.split == Split::Train).collect();
     let (npos, nneg) = train_cases.iter().fold((0usize, 0usize), |a, c| {
         if c.positive {

@@ -31,9 +31,11 @@ pub fn apply(
     confidence: f32,
 ) -> Option<f32> {
     match kind {
-        ValidatorKind::OverrideObject => {
-            Some(override_object::override_confidence(span, confidence))
-        }
+        ValidatorKind::OverrideObject => Some(override_object::override_confidence(
+            span,
+            around.after,
+            confidence,
+        )),
         ValidatorKind::EmailAddress => {
             email::is_address(span, around.before, around.after).then_some(confidence)
         }

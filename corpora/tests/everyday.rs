@@ -35,7 +35,7 @@ fn everyday_text_is_not_an_injection_and_indirect_injections_are() {
     let scanner = Scanner::new(ScannerConfig::default()).unwrap();
     let mut failures = Vec::new();
     for (dir, test_only, max_fp, min_recall) in
-        [("heldout", false, 0.05, 0.80), ("cases", true, 0.02, 0.72)]
+        [("heldout", false, 0.04, 0.85), ("cases", true, 0.02, 0.80)]
     {
         let o = outcomes(&scanner, dir, test_only);
         let (fp, recall) = (rate(&o, "benign"), rate(&o, "injection"));

@@ -440,15 +440,20 @@ pub fn holds_kubernetes_secret(bytes: &[u8]) -> bool {
         if after.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return false;
         }
-        // Back over the quote, spaces and colon between `kind` and the value.
-        let before = &bytes[at.saturating_sub(12)..at];
-        let mut end = before.len();
+        // Back over the quote, spaces and colon between `kind` and the value (at most 8).
+        let mut end = at;
         let mut colon = false;
-        while end > 0 && matches!(before[end - 1], b'"' | b'\'' | b' ' | b'\t' | b':') {
-            colon |= before[end - 1] == b':';
+        while end > at.saturating_sub(8)
+            && matches!(bytes[end - 1], b'"' | b'\'' | b' ' | b'\t' | b':')
+        {
+            colon |= bytes[end - 1] == b':';
             end -= 1;
         }
-        colon && before[..end].ends_with(b"kind")
+        // `kind` as a whole word (`mankind:` is not a manifest's key).
+        let word_start = end
+            .checked_sub(5)
+            .is_none_or(|i| !bytes[i].is_ascii_alphanumeric() && bytes[i] != b'_');
+        colon && bytes[..end].ends_with(b"kind") && word_start
     })
 }
 
@@ -485,6 +490,7 @@ mod tests {
             b"the Secret was rotated",
             b"kind: ConfigMap\n",
             b"mankind Secret",
+            b"mankind: Secret",
         ] {
             assert!(
                 !holds_kubernetes_secret(no),

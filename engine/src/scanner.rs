@@ -98,6 +98,15 @@ impl Default for ScannerConfig {
     }
 }
 
+/// How much of the deep scan a text gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    Rules,
+    /// The decoding layers only (no classifier, no normalised view).
+    Decode,
+    Full,
+}
+
 /// Compiled rules and settings. `Send + Sync`: build one per process and share it.
 pub struct Scanner {
     rules: Vec<Rule>,
@@ -319,18 +328,26 @@ impl Scanner {
 
     /// Scans one message text: rules, and the deep scan (classifier, decoding) unless it is off.
     pub fn scan(&self, text: &str) -> Result<Verdict> {
-        self.scan_with(text.as_bytes(), self.deep)
+        let depth = if self.deep { Depth::Full } else { Depth::Rules };
+        self.scan_with(text.as_bytes(), depth, false)
     }
 
     /// Scans bulk bytes (any encoding; rules are byte patterns), such as a chunk of a log file:
-    /// the deep scan runs with [`DeepScan::All`], and with [`DeepScan::Messages`] on bytes that
-    /// hold a Kubernetes Secret (whose values are base64 by definition).
+    /// the deep scan runs with [`DeepScan::All`]; with [`DeepScan::Messages`], bytes that hold a
+    /// Kubernetes Secret (whose values are base64 by definition) are decoded. A chunk is not
+    /// one text, so each injection finding must reach the confidence floor on its own.
     pub fn scan_bytes(&self, bytes: &[u8]) -> Result<Verdict> {
-        let deep = self.deep_bulk || (self.deep && decode::holds_kubernetes_secret(bytes));
-        self.scan_with(bytes, deep)
+        let depth = if self.deep_bulk {
+            Depth::Full
+        } else if self.deep && decode::holds_kubernetes_secret(bytes) {
+            Depth::Decode
+        } else {
+            Depth::Rules
+        };
+        self.scan_with(bytes, depth, true)
     }
 
-    fn scan_with(&self, bytes: &[u8], deep: bool) -> Result<Verdict> {
+    fn scan_with(&self, bytes: &[u8], depth: Depth, bulk: bool) -> Result<Verdict> {
         // A control character is reported and the text is still scanned, so nothing it hides
         // goes unseen; only an input over the byte cap is refused unread.
         let mut detections = Vec::new();
@@ -345,10 +362,21 @@ impl Scanner {
                 .into_iter()
                 .filter_map(|f| self.detection(f, &bytes[f.start..f.end], None, Vec::new())),
         );
-        if deep {
-            let known: Vec<&Detection> = detections.iter().collect();
-            let found = self.deep_scan(bytes, &known)?;
-            detections.extend(found);
+        match depth {
+            Depth::Full => {
+                let known: Vec<&Detection> = detections.iter().collect();
+                let found = self.deep_scan(bytes, &known)?;
+                detections.extend(found);
+            }
+            Depth::Decode if decode::worth_a_look(bytes) => {
+                detections.extend(self.decoded(bytes)?);
+            }
+            _ => {}
+        }
+        if bulk {
+            detections.retain(|d| {
+                d.category != Category::Injection || d.confidence >= self.min_confidence
+            });
         }
         let score = self.score_injections(&mut detections, |_| Some(bytes));
         Ok(Verdict::from_detections(detections).with_injection_score(score))
@@ -371,6 +399,12 @@ impl Scanner {
     /// The byte cap per text or message.
     pub fn max_bytes(&self) -> usize {
         self.max_bytes
+    }
+
+    /// The confidence floor: a finding under it is reported only as part of an injection score
+    /// that reaches it.
+    pub fn min_confidence(&self) -> f32 {
+        self.min_confidence
     }
 
     /// Values stored under a key that names a secret (`{"password": "…"}`). The joined buffer

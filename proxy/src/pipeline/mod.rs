@@ -314,11 +314,12 @@ impl Pipeline {
             return verdict;
         }
         let score = verdict.injection_score;
-        let detections = verdict
-            .detections
-            .into_iter()
-            .filter(|d| !allowed_by(server, d) && !tool_o.is_some_and(|o| allowed_by(o, d)))
-            .map(|mut d| {
+        // Texts that lose an injection finding here: their weak findings are looked at again.
+        let mut thinned: Vec<Option<String>> = Vec::new();
+        let mut detections = Vec::new();
+        for mut d in verdict.detections {
+            let allowed = allowed_by(server, &d) || tool_o.is_some_and(|o| allowed_by(o, &d));
+            if !allowed {
                 if let Some(a) = tool_o
                     .and_then(|o| override_action(o, &d))
                     .or_else(|| override_action(server, &d))
@@ -326,11 +327,41 @@ impl Pipeline {
                     // Never above what the finding's injection score allows.
                     d.action = d.score_cap.map_or(a, |cap| a.min(cap));
                 }
-                d
-            })
-            .filter(|d| d.action != Action::Allow)
-            .collect();
+            }
+            if allowed || d.action == Action::Allow {
+                if d.category == Category::Injection {
+                    thinned.push(d.pointer.clone());
+                }
+                continue;
+            }
+            detections.push(d);
+        }
+        let detections = self.without_lone_weak_injections(detections, &thinned);
         Verdict::from_detections(detections).with_injection_score(score)
+    }
+
+    /// An injection finding under the confidence floor is reported only beside the findings
+    /// that lifted its text's score: in a text that lost findings to an override or allowlist,
+    /// it stays only while a finding at the floor does.
+    fn without_lone_weak_injections(
+        &self,
+        mut detections: Vec<Detection>,
+        thinned: &[Option<String>],
+    ) -> Vec<Detection> {
+        if thinned.is_empty() {
+            return detections;
+        }
+        let floor = self.scanner.min_confidence();
+        let weak = |d: &Detection| d.category == Category::Injection && d.confidence < floor;
+        let strong_texts: Vec<Option<String>> = detections
+            .iter()
+            .filter(|d| d.category == Category::Injection && !weak(d))
+            .map(|d| d.pointer.clone())
+            .collect();
+        detections.retain(|d| {
+            !weak(d) || !thinned.contains(&d.pointer) || strong_texts.contains(&d.pointer)
+        });
+        detections
     }
 
     /// Whether the policy for `tool` silences some findings (allowlists, an `allow` action):

@@ -440,11 +440,12 @@ pub fn holds_kubernetes_secret(bytes: &[u8]) -> bool {
         if after.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return false;
         }
-        // Back over the quote, spaces and colon between `kind` and the value (at most 8).
+        // Back over the quotes (escaped too: a manifest inside a JSON string), spaces and
+        // colon between `kind` and the value (at most 8 bytes).
         let mut end = at;
         let mut colon = false;
         while end > at.saturating_sub(8)
-            && matches!(bytes[end - 1], b'"' | b'\'' | b' ' | b'\t' | b':')
+            && matches!(bytes[end - 1], b'"' | b'\'' | b'\\' | b' ' | b'\t' | b':')
         {
             colon |= bytes[end - 1] == b':';
             end -= 1;
@@ -478,6 +479,7 @@ mod tests {
             b"{\"kind\": \"Secret\", \"data\": {}}",
             b"{\"kind\":\"Secret\"}",
             b"kind: 'Secret'\n",
+            br#"{"text": "{\"kind\": \"Secret\"}"}"#,
         ] {
             assert!(
                 holds_kubernetes_secret(yes),

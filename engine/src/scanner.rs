@@ -99,7 +99,7 @@ impl Default for ScannerConfig {
 }
 
 /// How much of the deep scan a text gets.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Depth {
     Rules,
     /// The decoding layers only (no classifier, no normalised view).
@@ -368,10 +368,8 @@ impl Scanner {
                 let found = self.deep_scan(bytes, &known)?;
                 detections.extend(found);
             }
-            Depth::Decode if decode::worth_a_look(bytes) => {
-                detections.extend(self.decoded(bytes)?);
-            }
-            _ => {}
+            Depth::Decode => detections.extend(self.decoded(bytes)?),
+            Depth::Rules => {}
         }
         if bulk {
             detections.retain(|d| {
@@ -721,9 +719,7 @@ impl Scanner {
         if !out.iter().any(|d| d.rule_id == CLASSIFIER_RULE_ID) {
             out.extend(self.classify(text));
         }
-        if decode::worth_a_look(text) {
-            out.extend(self.decoded(text)?);
-        }
+        out.extend(self.decoded(text)?);
         Ok(out)
     }
 
@@ -732,6 +728,9 @@ impl Scanner {
     /// blob) with the chain of encodings, e.g. `base64>percent`.
     fn decoded(&self, text: &[u8]) -> Result<Vec<Detection>> {
         let mut out = Vec::new();
+        if !decode::worth_a_look(text) {
+            return Ok(out);
+        }
         // This layer's blobs with their outermost span and chain.
         let mut layer: Vec<(Blob, (usize, usize), String)> = decode::blobs(text)
             .into_iter()

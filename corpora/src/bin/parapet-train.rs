@@ -2,8 +2,9 @@
 //! (logistic regression over hashed n-grams, see `parapet_engine::classify`) on the training
 //! split of the labelled corpora (default `../shared/corpora/labelled`, loghub left out for its
 //! licence, and our own cases in `corpora/cases`: everyday text in many languages that uses the
-//! words attacks use, and indirect injections as tools return them), chooses the decision threshold on the held-out validation part, and writes the
-//! model (default `engine/model/injection.bin`). Deterministic: the same corpora give the same
+//! words attacks use, and indirect injections as tools return them), chooses the decision
+//! threshold on the held-out validation part, and writes the model (default
+//! `engine/model/injection.bin`). Deterministic: the same corpora give the same
 //! bytes. Prints validation and test figures of the classifier alone.
 //!
 //! Positives: cases scored `injection`; negatives: every other scored case (benign, pii,

@@ -2,17 +2,17 @@
 //! (instructions, prompts, rules, guidelines, context…) it is an injection cue at the rule's
 //! confidence; aimed only at one piece of everyday correspondence ("please disregard the previous
 //! message, it went to the wrong person", "забудьте про предыдущее письмо", "forget what I said
-//! about Friday") it is a much weaker
-//! one: below the default reporting score on its own and with one weak signal (hidden characters,
-//! an order to send a secret), reported when the classifier or another phrase agrees.
+//! about Friday") it is a much weaker one: below the default reporting score on its own and with
+//! one weak signal (hidden characters, an order to send a secret), reported when the classifier
+//! or another phrase agrees.
 //!
-//! Words are compared by their start, lower case, so one stem covers a language's inflections
-//! (`сообщени` for сообщение, сообщения…); English words are whole words.
+//! Words are compared lower case, whole; long words of inflected languages by their stem
+//! (`сообщени` for сообщение, сообщения…).
 
 /// Confidence of an override aimed only at correspondence.
 pub const EVERYDAY_CONFIDENCE: f32 = 0.3;
 
-/// Objects that make an override an attempt on the reader's instructions.
+/// Objects that make an override an attempt on the reader's instructions, whole words.
 const AIMED_AT_INSTRUCTIONS: &[&str] = &[
     "instruction",
     "instructions",
@@ -39,43 +39,8 @@ const AIMED_AT_INSTRUCTIONS: &[&str] = &[
     "policies",
     "training",
     "system",
-];
-
-/// The same in other languages, as stems.
-const AIMED_AT_INSTRUCTIONS_STEMS: &[&str] = &[
-    // ru, uk
-    "инструкц",
-    "указани",
-    "подсказк",
-    "промпт",
-    "директив",
-    "інструкц",
-    "вказівк",
-    "підказк",
-    // pl
-    "instrukcj",
-    "poleceni", // es, pt, it, fr
-    "instrucci",
-    "indicaci",
-    "directri",
-    "instruç",
-    "diretri",
-    "orientaç",
-    "istruzion",
-    "indicazion",
-    "direttiv",
-    "consigne", // de, nl, tr
-    "anweisung",
-    "richtlinie",
-    "instructie",
-    "richtlijn",
-    "talimat",
-    "yönerge",
-];
-
-/// Short or ambiguous words of other languages, whole (`regola` is a prefix of `regolare`;
-/// `команда`, also a team, is left out).
-const AIMED_AT_INSTRUCTIONS_WORDS: &[&str] = &[
+    // Short or ambiguous words of other languages, whole (`regola` is a prefix of
+    // `regolare`; `команда`, also a team, is left out).
     "правила",
     "правил",
     "правило",
@@ -110,11 +75,46 @@ const AIMED_AT_INSTRUCTIONS_WORDS: &[&str] = &[
     "komutlar",
 ];
 
+/// The same in other languages, as stems of their longer words.
+const AIMED_AT_INSTRUCTIONS_STEMS: &[&str] = &[
+    // ru, uk
+    "инструкц",
+    "указани",
+    "подсказк",
+    "промпт",
+    "директив",
+    "інструкц",
+    "вказівк",
+    "підказк",
+    // pl
+    "instrukcj",
+    "poleceni", // es, pt, it, fr
+    "instrucci",
+    "indicaci",
+    "directri",
+    "instruç",
+    "diretri",
+    "orientaç",
+    "istruzion",
+    "indicazion",
+    "direttiv",
+    "consigne", // de, nl, tr
+    "anweisung",
+    "richtlinie",
+    "instructie",
+    "richtlijn",
+    "talimat",
+    "yönerge",
+];
+
 /// Quantifiers that sweep away everything before ("ignore all previous text"): an attack's
 /// wording, not a correction of one message.
-const SWEEPING: &[&str] = &["all", "any", "every", "everything", "each"];
-
-const SWEEPING_WORDS: &[&str] = &[
+const SWEEPING: &[&str] = &[
+    "all",
+    "any",
+    "every",
+    "everything",
+    "each",
     "все",
     "всё",
     "всех",
@@ -212,26 +212,16 @@ pub fn override_confidence(span: &[u8], after: &[u8], confidence: f32) -> f32 {
         .split(['.', ',', ';', ':', '!', '?', '\n', '，', '。'])
         .next()
         .unwrap_or("");
-    let words = span
-        .split(|c: char| !c.is_alphanumeric() && c != '-')
-        .filter(|w| !w.is_empty())
-        .chain(
-            clause
-                .split(|c: char| !c.is_alphanumeric() && c != '-')
-                .filter(|w| !w.is_empty())
-                .take(2),
-        );
+    let words = words_of(&span).chain(words_of(clause).take(2));
     let (mut everyday, mut own_words_said) = (false, false);
     let (mut previous, mut own_words, mut you) = ("", false, false);
     for word in words {
         let whole = |list: &[&str]| list.contains(&word);
         let stem = |list: &[&str]| list.iter().any(|s| word.starts_with(s));
         if whole(AIMED_AT_INSTRUCTIONS)
+            || stem(AIMED_AT_INSTRUCTIONS_STEMS)
             || whole(SWEEPING)
             || whole(SPEAK)
-            || stem(AIMED_AT_INSTRUCTIONS_STEMS)
-            || whole(AIMED_AT_INSTRUCTIONS_WORDS)
-            || whole(SWEEPING_WORDS)
         {
             return confidence;
         }
@@ -248,6 +238,12 @@ pub fn override_confidence(span: &[u8], after: &[u8], confidence: f32) -> f32 {
     } else {
         confidence
     }
+}
+
+/// The words of lower-cased text (letters and digits of any script, `-` inside a word).
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
 }
 
 #[cfg(test)]

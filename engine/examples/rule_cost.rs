@@ -62,7 +62,7 @@ fn main() {
     let path = args.get(1).expect("usage: rule_cost FILE [TOP]");
     let top: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(30);
     let hay = std::fs::read(path).expect("read FILE");
-    let folded = Folded::new(&hay).text.into_owned();
+    let folded = Folded::new(&hay).text().to_vec();
     let rules = builtin_rules().expect("rules");
     if let Ok(p) = std::env::var("PATTERN") {
         let (secs, hits) = time_set(&[(p, 0)], &hay);

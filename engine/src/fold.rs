@@ -5,7 +5,7 @@
 //! database gets the same rules with `\s+` written as `\s` (a superset on that view: the second
 //! stage still runs each rule's own pattern) and matches map back to original offsets.
 
-use std::borrow::Cow;
+use std::cell::Cell;
 
 #[inline]
 pub(crate) fn is_ws(b: u8) -> bool {
@@ -112,11 +112,56 @@ fn first_invisible(hay: &[u8]) -> Option<usize> {
     memchr::memmem::find(before, "\u{feff}".as_bytes()).or(lead)
 }
 
+/// The largest folding buffer a thread keeps for its next view: a bulk chunk (8 MiB and its
+/// context) fits; a rare bigger text gets a buffer of its own that is freed after it.
+const SPARE_MAX: usize = 16 << 20;
+
+thread_local! {
+    /// The buffer of this thread's last folded view, kept for the next one. Bulk scans fold
+    /// 8 MiB chunks one after another: a fresh allocation each time cost page faults and
+    /// zeroing (about a sixth of a one-thread scan of logs).
+    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
 /// `hay` with whitespace runs folded, and the offset map back. Borrowed when nothing folds.
 pub struct Folded<'a> {
-    pub text: Cow<'a, [u8]>,
+    text: Text<'a>,
     /// (folded offset, original offset) at each point where the two start to differ by more.
     shifts: Vec<(usize, usize)>,
+}
+
+enum Text<'a> {
+    Borrowed(&'a [u8]),
+    /// The view is `buf[..len]`; the rest of `buf` is initialised bytes from earlier use, so
+    /// the buffer goes back to the thread whole and is not zeroed again.
+    Folded {
+        buf: Vec<u8>,
+        len: usize,
+    },
+}
+
+impl Drop for Folded<'_> {
+    fn drop(&mut self) {
+        if let Text::Folded { buf, .. } = &mut self.text {
+            if buf.capacity() <= SPARE_MAX {
+                let buf = std::mem::take(buf);
+                // The larger of the two stays.
+                SPARE.with(|spare| {
+                    let old = spare.take();
+                    spare.set(if old.len() > buf.len() { old } else { buf });
+                });
+            }
+        }
+    }
+}
+
+/// A buffer of at least `len` initialised bytes: this thread's spare one when there is one.
+fn buffer_of(len: usize) -> Vec<u8> {
+    let mut buf = SPARE.with(Cell::take);
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    buf
 }
 
 impl<'a> Folded<'a> {
@@ -125,13 +170,13 @@ impl<'a> Folded<'a> {
         let invisible = first_invisible(hay);
         let Some(start) = pair.into_iter().chain(invisible).min() else {
             return Folded {
-                text: Cow::Borrowed(hay),
+                text: Text::Borrowed(hay),
                 shifts: Vec::new(),
             };
         };
         // Written by index into a buffer sized for the worst case (nothing dropped, plus one
-        // block of slack), then cut to length.
-        let mut out = vec![0u8; hay.len() + 16];
+        // block of slack).
+        let mut out = buffer_of(hay.len() + 16);
         let mut len = start;
         out[..start].copy_from_slice(&hay[..start]);
         let mut shifts = Vec::new();
@@ -199,11 +244,23 @@ impl<'a> Folded<'a> {
         if skipping {
             shifts.push((len, hay.len()));
         }
-        out.truncate(len);
         Folded {
-            text: Cow::Owned(out),
+            text: Text::Folded { buf: out, len },
             shifts,
         }
+    }
+
+    /// The folded text.
+    pub fn text(&self) -> &[u8] {
+        match &self.text {
+            Text::Borrowed(hay) => hay,
+            Text::Folded { buf, len } => &buf[..*len],
+        }
+    }
+
+    /// Whether nothing folded: the view is the original text.
+    pub fn is_original(&self) -> bool {
+        matches!(self.text, Text::Borrowed(_))
     }
 
     /// The original offset of folded offset `at`.
@@ -289,11 +346,11 @@ mod tests {
     fn folds_runs_and_maps_back() {
         let hay = b"ignore \n\t all   previous";
         let f = Folded::new(hay);
-        assert_eq!(&f.text[..], b"ignore all previous");
-        let at = f.text.windows(8).position(|w| w == b"previous").unwrap();
+        assert_eq!(f.text(), b"ignore all previous");
+        let at = f.text().windows(8).position(|w| w == b"previous").unwrap();
         assert_eq!(&hay[f.original(at)..], b"previous");
         assert_eq!(f.original(0), 0);
-        assert!(matches!(Folded::new(b"one two").text, Cow::Borrowed(_)));
+        assert!(Folded::new(b"one two").is_original());
     }
 
     #[test]
@@ -302,19 +359,16 @@ mod tests {
             .as_bytes();
         let f = Folded::new(hay);
         assert_eq!(
-            &f.text[..],
+            f.text(),
             "say: Ignore all previous instructions, café".as_bytes()
         );
-        let at = f.text.windows(8).position(|w| w == b"previous").unwrap();
+        let at = f.text().windows(8).position(|w| w == b"previous").unwrap();
         assert_eq!(&hay[f.original(at)..f.original(at) + 8], b"previous");
         // Long text: the invisible character sits past the first 16-byte blocks.
         let long = format!("{}I\u{200b}gnore", "x".repeat(40));
         let f = Folded::new(long.as_bytes());
-        assert_eq!(&f.text[..], format!("{}Ignore", "x".repeat(40)).as_bytes());
-        assert!(matches!(
-            Folded::new("plain café text".as_bytes()).text,
-            Cow::Borrowed(_)
-        ));
+        assert_eq!(f.text(), format!("{}Ignore", "x".repeat(40)).as_bytes());
+        assert!(Folded::new("plain café text".as_bytes()).is_original());
     }
 
     #[test]
@@ -373,7 +427,7 @@ mod tests {
             );
             let f = Folded::new(hay);
             let (text, from) = naive(hay);
-            proptest::prop_assert_eq!(&f.text[..], &text[..]);
+            proptest::prop_assert_eq!(f.text(), &text[..]);
             for (at, &orig) in from.iter().enumerate() {
                 proptest::prop_assert_eq!(f.original(at), orig);
             }

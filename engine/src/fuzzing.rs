@@ -75,15 +75,16 @@ fn outside_strings(json: &[u8]) -> Vec<u8> {
 pub fn fold_map(data: &[u8]) {
     let f = Folded::new(data);
     let mut last = 0;
-    for i in 0..=f.text.len() {
+    for i in 0..=f.text().len() {
         let o = f.original(i);
         assert!(
             o >= last && o <= data.len(),
             "offset {i} maps to {o} after {last}"
         );
-        if i < f.text.len() {
+        if i < f.text().len() {
             assert_eq!(
-                f.text[i], data[o],
+                f.text()[i],
+                data[o],
                 "byte {i} is not the original's byte {o}"
             );
         }
@@ -99,7 +100,7 @@ pub fn fold_map(data: &[u8]) {
         kept += usize::from(!is_ws(data[i]));
         i += 1;
     }
-    let folded = f.text.iter().filter(|&&b| !is_ws(b)).count();
+    let folded = f.text().iter().filter(|&&b| !is_ws(b)).count();
     assert_eq!(
         kept, folded,
         "folding dropped more than whitespace and invisible characters"

@@ -88,20 +88,25 @@ fn places(
     (mut line, mut line_start, mut hidden): (usize, isize, usize),
 ) -> Vec<(usize, usize, usize)> {
     let mut pos = from;
+    // UTF-16 units of the line from its start (or data's) up to `counted`, carried from one
+    // offset to the next: many findings on one long line (minified JSON) are counted once.
+    let (mut counted, mut units) = (line_start.max(0) as usize, 0usize);
     let mut out = Vec::with_capacity(offsets.len());
     for &o in offsets {
         let o = o.min(data.len());
-        for nl in memchr::memchr_iter(b'\n', &data[pos..o]) {
-            line += 1;
+        if let Some(nl) = memchr::memrchr(b'\n', &data[pos..o]) {
+            line += memchr::memchr_iter(b'\n', &data[pos..o]).count();
             line_start = (pos + nl + 1) as isize;
             hidden = 0;
+            (counted, units) = (line_start as usize, 0);
         }
         pos = o;
-        let seen = &data[line_start.max(0) as usize..o];
+        units += utf16_units(&data[counted..o]);
+        counted = o;
         out.push((
             line,
             (o as isize - line_start + 1) as usize,
-            hidden + utf16_units(seen) + 1,
+            hidden + units + 1,
         ));
     }
     out
@@ -163,20 +168,23 @@ pub fn scan_slice(
     ))
 }
 
-/// Fills `buf` from `file` at `offset`; fewer bytes at the end of the file (or if it shrank
-/// meanwhile). Positional reads: chunks are read by several threads at once.
-fn read_at(file: &std::fs::File, buf: &mut Vec<u8>, offset: u64, len: usize) -> Result<()> {
+/// Reads up to `len` bytes of `file` at `offset` into the front of `buf` (grown when shorter,
+/// never shrunk or zeroed again) and returns how many it read: fewer at the end of the file
+/// (or if it shrank meanwhile). Positional reads: chunks are read by several threads at once.
+fn read_at(file: &std::fs::File, buf: &mut Vec<u8>, offset: u64, len: usize) -> Result<usize> {
     #[cfg(unix)]
     use std::os::unix::fs::FileExt;
     #[cfg(windows)]
     use std::os::windows::fs::FileExt;
-    buf.resize(len, 0);
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
     let mut got = 0;
     while got < len {
         #[cfg(unix)]
-        let n = file.read_at(&mut buf[got..], offset + got as u64);
+        let n = file.read_at(&mut buf[got..len], offset + got as u64);
         #[cfg(windows)]
-        let n = file.seek_read(&mut buf[got..], offset + got as u64);
+        let n = file.seek_read(&mut buf[got..len], offset + got as u64);
         match n {
             Ok(0) => break,
             Ok(n) => got += n,
@@ -184,8 +192,13 @@ fn read_at(file: &std::fs::File, buf: &mut Vec<u8>, offset: u64, len: usize) -> 
             Err(e) => return Err(e.into()),
         }
     }
-    buf.truncate(got);
-    Ok(())
+    Ok(got)
+}
+
+thread_local! {
+    /// Each worker's chunk buffer, kept from one chunk to the next: a fresh 8 MiB buffer per
+    /// chunk cost page faults and zeroing every time.
+    static CHUNK_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// What one chunk of a file holds: its findings (lines counted from the chunk's start, line
@@ -217,36 +230,18 @@ pub fn scan_file(
         .par_iter()
         .map(|&s| {
             let from = s.saturating_sub(plan.overlap);
-            let mut buf = Vec::new();
-            read_at(
+            let mut held = CHUNK_BUF.with(std::cell::Cell::take);
+            let got = read_at(
                 file,
-                &mut buf,
+                &mut held,
                 from as u64,
                 (s + plan.chunk + plan.overlap).min(len) - from,
-            )?;
-            let (own_start, own_end) = (s - from, (s + plan.chunk).min(len) - from);
-            let own_end = own_end.min(buf.len());
-            let own_start = own_start.min(own_end);
-            let dets = owned(scanner, &buf, 0, (own_start, own_end), buf.len())?;
-            let mut found = finish(
-                &buf,
-                dets,
-                keep_values,
-                (own_start, 0, own_start as isize, 0),
             );
-            for f in &mut found {
-                f.detection.span.0 += from;
-                f.detection.span.1 += from;
-            }
-            let own = &buf[own_start..own_end];
-            let tail = memchr::memrchr(b'\n', own).map_or(own, |p| &own[p + 1..]);
-            Ok(FileChunk {
-                found,
-                tail_utf16: utf16_units(tail),
-                newlines: memchr::memchr_iter(b'\n', own).count(),
-                after_last_newline: memchr::memrchr(b'\n', own).map(|p| from + own_start + p + 1),
-                own_end: from + own_end,
-            })
+            let chunk = got.and_then(|got| {
+                scan_chunk(scanner, &held[..got], (s, from, len), plan, keep_values)
+            });
+            CHUNK_BUF.with(|b| b.set(held));
+            chunk
         })
         .collect::<Result<_>>()?;
     // Lines and columns from the start of the file: each chunk's line 0 continues the line
@@ -275,6 +270,40 @@ pub fn scan_file(
         }
     }
     Ok(out)
+}
+
+/// Scans one chunk read from a file: `buf` starts at offset `from` and holds the chunk that
+/// starts at `s` with its context; `len` is the file's length.
+fn scan_chunk(
+    scanner: &Scanner,
+    buf: &[u8],
+    (s, from, len): (usize, usize, usize),
+    plan: Plan,
+    keep_values: bool,
+) -> Result<FileChunk> {
+    let (own_start, own_end) = (s - from, (s + plan.chunk).min(len) - from);
+    let own_end = own_end.min(buf.len());
+    let own_start = own_start.min(own_end);
+    let dets = owned(scanner, buf, 0, (own_start, own_end), buf.len())?;
+    let mut found = finish(
+        buf,
+        dets,
+        keep_values,
+        (own_start, 0, own_start as isize, 0),
+    );
+    for f in &mut found {
+        f.detection.span.0 += from;
+        f.detection.span.1 += from;
+    }
+    let own = &buf[own_start..own_end];
+    let tail = memchr::memrchr(b'\n', own).map_or(own, |p| &own[p + 1..]);
+    Ok(FileChunk {
+        found,
+        tail_utf16: utf16_units(tail),
+        newlines: memchr::memchr_iter(b'\n', own).count(),
+        after_last_newline: memchr::memrchr(b'\n', own).map(|p| from + own_start + p + 1),
+        own_end: from + own_end,
+    })
 }
 
 /// Scans a stream one chunk at a time; memory stays at about chunk + 2 × overlap.
@@ -356,6 +385,40 @@ mod tests {
     use parapet_engine::ScannerConfig;
 
     const TOKEN: &str = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
+
+    /// Lines and columns of each offset the slow way: from the text before it.
+    fn naive_place(text: &str, at: usize) -> (usize, usize, usize) {
+        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+        (
+            text[..at].matches('\n').count() + 1,
+            at - line_start + 1,
+            text[line_start..at].encode_utf16().count() + 1,
+        )
+    }
+
+    #[test]
+    fn places_of_many_offsets_on_long_lines_match_a_fresh_count() {
+        let text = format!(
+            "{}\n\n{}\n{}",
+            "aé🙂 ".repeat(300),
+            "x".repeat(50),
+            "日本 z".repeat(200)
+        );
+        let offsets: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .filter(|i| i % 7 == 0 || text[*i..].starts_with('\n'))
+            .collect();
+        let got = places(text.as_bytes(), &offsets, 0, (1, 0, 0));
+        let want: Vec<_> = offsets.iter().map(|&o| naive_place(&text, o)).collect();
+        assert_eq!(got, want);
+        // Starting inside the text: the line at `from` began 3 bytes earlier, with 3 units.
+        let from = text.find('x').unwrap() + 3;
+        let later: Vec<usize> = offsets.iter().copied().filter(|&o| o >= from).collect();
+        let got = places(text.as_bytes(), &later, from, (3, from as isize - 3, 0));
+        let want: Vec<_> = later.iter().map(|&o| naive_place(&text, o)).collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn utf16_columns_carry_across_chunks() {

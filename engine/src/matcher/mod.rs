@@ -366,19 +366,19 @@ impl Matcher {
             if invisible {
                 let phrases: Vec<_> = self
                     .raw
-                    .scan(&view.text)?
+                    .scan(view.text())?
                     .into_iter()
                     .filter(|&(rule, _)| self.phrase[rule])
                     .collect();
                 let mut found = Vec::new();
-                self.search_around_anchors(&view.text, phrases, &mut found);
+                self.search_around_anchors(view.text(), phrases, &mut found);
                 out.extend(found.into_iter().map(|m| RawMatch {
                     rule: m.rule,
                     at: map(m.at),
                 }));
             }
-            for (rule, end) in self.folded.scan(&view.text)? {
-                let Some(m) = self.match_ending_at(&view.text, rule, end) else {
+            for (rule, end) in self.folded.scan(view.text())? {
+                let Some(m) = self.match_ending_at(view.text(), rule, end) else {
                     continue;
                 };
                 out.push(RawMatch {
@@ -388,7 +388,7 @@ impl Matcher {
             }
             if invisible {
                 let mut tagged = Vec::new();
-                self.tag_matches(&view.text, &mut tagged);
+                self.tag_matches(view.text(), &mut tagged);
                 out.extend(
                     tagged
                         .into_iter()

@@ -72,12 +72,12 @@ impl Matcher {
         let view = view.expect("folded view");
         let mut folded_hits = Vec::new();
         time("folded database", &mut || {
-            folded_hits = self.folded.scan(&view.text)?;
+            folded_hits = self.folded.scan(view.text())?;
             Ok(())
         })?;
         time("second stage at folded hits", &mut || {
             for &(rule, end) in &folded_hits {
-                std::hint::black_box(self.match_ending_at(&view.text, rule, end));
+                std::hint::black_box(self.match_ending_at(view.text(), rule, end));
             }
             Ok(())
         })?;

@@ -8,8 +8,10 @@
 
 use crate::bytemask;
 
+mod shapes;
 mod tags;
 
+pub(crate) use shapes::applies_to as shapes_apply_to;
 pub use tags::tag_windows;
 
 #[inline]
@@ -32,6 +34,16 @@ pub fn digit_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
         }
         i = run.end.max(p + 1);
     }
+}
+
+/// [`digit_windows`] without the windows whose digit groups fit none of the built-in numeric
+/// rules' shapes ([`shapes`]): for a digit gate that holds only those rules.
+pub fn shaped_digit_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
+    digit_windows(hay, |from, to| {
+        if shapes::may_hold_numeric_pii(hay, from, to) {
+            f(from, to)
+        }
+    })
 }
 
 /// The window to search for the run that starts at digit `p`, if it may hold numeric PII.

@@ -26,7 +26,10 @@ use thread_local::ThreadLocal;
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
 use crate::fold::{has_invisible, Folded};
-use crate::gate::{at_windows, digit_windows, dotted_windows, tag_windows, userinfo_windows};
+use crate::gate::{
+    at_windows, digit_windows, dotted_windows, shaped_digit_windows, shapes_apply_to, tag_windows,
+    userinfo_windows,
+};
 use crate::hyperscan::{Database, Scratch};
 use crate::keyed::{Hit, KeyedSet, Path, GENERIC_PREFIX};
 use crate::rule::{Gate, Rule};
@@ -93,6 +96,9 @@ pub struct Matcher {
     phrase: Vec<bool>,
     confirmers: Vec<Confirmer>,
     digits: GateSet,
+    /// Whether the digit gate holds only the built-in numeric rules, whose digit-group shapes
+    /// skip most windows before their regex runs.
+    digit_shapes: bool,
     at: GateSet,
     dotted: GateSet,
     /// Text hidden in tag characters: on the folded view when the text has invisible
@@ -276,6 +282,11 @@ impl Matcher {
             value_classes,
             phrase,
             confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
+            digit_shapes: shapes_apply_to(
+                digit_rules
+                    .iter()
+                    .map(|&i| (rules[i].id.as_str(), rules[i].pattern.as_str())),
+            ),
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
             at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
             dotted: GateSet::new(dotted_rules, &dotted_patterns).map_err(gate_err)?,
@@ -465,7 +476,13 @@ impl Matcher {
     /// shows, the rules, and the windows the gate gives.
     fn gate_sets(&self) -> [(&'static str, &GateSet, GateWindows); 3] {
         [
-            ("digit rules", &self.digits, |hay, f| digit_windows(hay, f)),
+            if self.digit_shapes {
+                ("digit rules", &self.digits, |hay, f| {
+                    shaped_digit_windows(hay, f)
+                })
+            } else {
+                ("digit rules", &self.digits, |hay, f| digit_windows(hay, f))
+            },
             ("@ gate and rules", &self.at, |hay, f| at_windows(hay, f)),
             ("dotted gate and rules", &self.dotted, |hay, f| {
                 dotted_windows(hay, f)

@@ -396,3 +396,85 @@ fn what_a_cut_short_stream_held_is_still_reported() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cut.log.gz"));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// `text` as UTF-16 with its byte-order mark, little- or big-endian.
+fn utf16(text: &str, little: bool) -> Vec<u8> {
+    let mut out = if little {
+        vec![0xFF, 0xFE]
+    } else {
+        vec![0xFE, 0xFF]
+    };
+    for u in text.encode_utf16() {
+        out.extend(if little {
+            u.to_le_bytes()
+        } else {
+            u.to_be_bytes()
+        });
+    }
+    out
+}
+
+#[test]
+fn utf16_text_is_transcoded_scanned_and_redacted_back_as_utf16() {
+    let d = tree("utf16");
+    let text = format!("PS C:\\> Get-Content creds.txt\r\nkey {AWS}\r\ntoken {TOKEN} café\r\n");
+    std::fs::write(d.join("logs/transcript.txt"), utf16(&text, true)).unwrap();
+    std::fs::write(d.join("logs/export.reg"), utf16(&text, false)).unwrap();
+    std::fs::write(d.join("logs/old/transcript.1"), gz(&utf16(&text, true))).unwrap();
+    let mut tar = tar::Builder::new(Vec::new());
+    let body = utf16(&text, true);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(body.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, "m/transcript.txt", &body[..])
+        .unwrap();
+    std::fs::write(d.join("logs/bundle.tar"), tar.into_inner().unwrap()).unwrap();
+
+    let out = scan(&d, &["--format", "jsonl", "logs"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("binary"), "UTF-16 text is not binary: {err}");
+    let findings = jsonl(&out);
+    for path in [
+        "logs/transcript.txt",
+        "logs/export.reg",
+        "logs/old/transcript.1",
+        "logs/bundle.tar!m/transcript.txt",
+    ] {
+        let mine: Vec<_> = findings.iter().filter(|f| f["path"] == path).collect();
+        let kinds: Vec<_> = mine.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["aws_access_key_id", "github_token"], "{path}");
+        // Lines, columns and offsets are those of the text transcoded to UTF-8.
+        let token = &mine[1];
+        assert_eq!(
+            (token["line"].as_u64(), token["column"].as_u64()),
+            (Some(3), Some(7))
+        );
+        let start = token["start"].as_u64().unwrap() as usize;
+        assert_eq!(&text[start..start + TOKEN.len()], TOKEN, "{path}");
+    }
+
+    // JSON lines stored as UTF-16.
+    let line = format!("{{\"params\":{{\"arguments\":{{\"t\":\"{TOKEN}\"}}}}}}\n");
+    std::fs::write(d.join("traffic.jsonl"), utf16(&line, true)).unwrap();
+    let out = scan(&d, &["--format", "jsonl", "--json-lines", "traffic.jsonl"]);
+    let found = jsonl(&out);
+    assert_eq!(found.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(found[0]["pointer"], "/params/arguments/t");
+
+    // The sanitized copy is UTF-16 again, in the input's byte order, without the secrets.
+    let out = scan(&d, &["-q", "--redact-to", "clean", "logs"]);
+    assert_eq!(out.status.code(), Some(1));
+    for (path, little) in [
+        ("clean/logs/transcript.txt", true),
+        ("clean/logs/export.reg", false),
+    ] {
+        let copy = std::fs::read(d.join(path)).unwrap();
+        let want = text
+            .replace(AWS, "[REDACTED:aws_access_key_id]")
+            .replace(TOKEN, "[REDACTED:github_token]");
+        assert_eq!(copy, utf16(&want, little), "{path}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -5,6 +5,7 @@
 pub mod chunks;
 pub mod redact_to;
 pub mod source;
+pub mod utf16;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use rayon::prelude::*;
 use crate::output::Report;
 use chunks::{Found, Plan};
 use source::{Compression, Sniffed};
+use utf16::Utf16;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -171,13 +173,14 @@ fn scan_path(
         .ok()
         .filter(|m| m.is_file() && m.len() > 0);
     if let (Compression::None, Some(meta)) = (compression, regular) {
-        if path.as_os_str() != "-" && !source::is_tar(&head) {
+        if path.as_os_str() != "-" && !source::is_tar(&head) && Utf16::sniff(&head).is_none() {
             let file = std::fs::File::open(path).context("cannot open")?;
             return scan_file(scanner, name, &file, meta.len(), opts, tally, out);
         }
     }
     let decoded = compression.decoder(Box::new(&mut stream))?;
-    let (mut decoded, head) = Sniffed::new(decoded, 512)?;
+    let (decoded, head) = Sniffed::new(decoded, 512)?;
+    let (mut decoded, head, transcoded) = as_utf8(decoded, head)?;
     if source::is_tar(&head) {
         let mut archive = tar::Archive::new(&mut decoded);
         for entry in archive.entries().context("cannot read the tar archive")? {
@@ -190,7 +193,8 @@ fn scan_path(
                 Sniffed::new(Box::new(std::io::BufReader::new(entry)), 512)?;
             let inner = Compression::sniff(&head);
             let decoded = inner.decoder(Box::new(&mut member_stream))?;
-            let (mut decoded, head) = Sniffed::new(decoded, 512)?;
+            let (decoded, head) = Sniffed::new(decoded, 512)?;
+            let (mut decoded, head, _) = as_utf8(decoded, head)?;
             let before = out.len();
             let scanned = scan_stream(scanner, member, &mut decoded, &head, opts, tally, out);
             out[before..].iter_mut().for_each(|r| r.decoded = true);
@@ -200,10 +204,23 @@ fn scan_path(
     }
     let before = out.len();
     let scanned = scan_stream(scanner, name, &mut decoded, &head, opts, tally, out);
-    if compression != Compression::None {
+    if compression != Compression::None || transcoded {
         out[before..].iter_mut().for_each(|r| r.decoded = true);
     }
     scanned
+}
+
+/// `stream` as UTF-8: transcoded when `head` (its first bytes) opens with a UTF-16
+/// byte-order mark; then the head of what it gives, and whether it was transcoded.
+fn as_utf8<'a>(
+    stream: Sniffed<'a>,
+    head: Vec<u8>,
+) -> Result<(Box<dyn BufRead + 'a>, Vec<u8>, bool)> {
+    let Some(order) = Utf16::sniff(&head) else {
+        return Ok((Box::new(stream), head, false));
+    };
+    let (text, head) = Sniffed::new(order.reader(Box::new(stream)), 512)?;
+    Ok((Box::new(text), head, true))
 }
 
 fn skip_binary(head: &[u8], opts: &Options, tally: &Tally) -> bool {

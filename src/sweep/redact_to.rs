@@ -4,7 +4,8 @@
 //! member) is rewritten in memory and scanned again as text for it: the copy never depends on
 //! how (or whether) the report scanned it — a file skipped as binary, one read as JSON, or two
 //! whose names display alike are all redacted by what is in their own bytes. A copy is written
-//! under a temporary name and renamed once whole.
+//! under a temporary name and renamed once whole. UTF-16 text is redacted as UTF-8 and
+//! written back as UTF-16.
 
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -14,6 +15,7 @@ use parapet_engine::{Action, Category, Scanner, Verdict};
 
 use super::chunks::{self, Plan};
 use super::source::{self, Compression, Sniffed};
+use super::utf16::Utf16;
 
 /// Where the copy of `input` goes: `dest` plus the input's path without root or `..` parts.
 pub fn destination(dest: &Path, input: &Path) -> PathBuf {
@@ -26,7 +28,17 @@ pub fn destination(dest: &Path, input: &Path) -> PathBuf {
     out
 }
 
+/// `data` redacted; UTF-16 text (with its byte-order mark) is redacted as UTF-8 and written
+/// back as UTF-16 in its own byte order.
 fn redacted(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {
+    if let Some(order) = Utf16::sniff(data) {
+        let text = order.decode(data);
+        return Ok(order.encode(&redacted_utf8(scanner, &text, categories)?));
+    }
+    redacted_utf8(scanner, data, categories)
+}
+
+fn redacted_utf8(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {
     let found = chunks::scan_slice(scanner, data, Plan::for_scanner(scanner), false)?;
     let mut v = Verdict::from_detections(found.into_iter().map(|f| f.detection).collect());
     for d in &mut v.detections {

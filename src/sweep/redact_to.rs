@@ -28,12 +28,17 @@ pub fn destination(dest: &Path, input: &Path) -> PathBuf {
     out
 }
 
-/// `data` redacted; UTF-16 text (with its byte-order mark) is redacted as UTF-8 and written
-/// back as UTF-16 in its own byte order.
+/// `data` redacted. UTF-16 text (with its byte-order mark) is redacted as UTF-8 and written
+/// back as UTF-16 in its own byte order (left as it was when that finds nothing), then its
+/// bytes are redacted as they are too: a file that UTF-16 was appended to as ASCII
+/// (PowerShell's `>` then `cmd`'s `>>`) keeps no secret in either part.
 fn redacted(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {
     if let Some(order) = Utf16::sniff(data) {
         let text = order.decode(data);
-        return Ok(order.encode(&redacted_utf8(scanner, &text, categories)?));
+        let clean = redacted_utf8(scanner, &text, categories)?;
+        if clean != text {
+            return redacted_utf8(scanner, &order.encode(&clean), categories);
+        }
     }
     redacted_utf8(scanner, data, categories)
 }

@@ -6,6 +6,8 @@
 //!
 //! Full run: `cargo bench --bench proxy`. Quick (CI): `cargo bench --bench proxy -- --quick`.
 //! The echo server is this same executable, started with PARAPET_BENCH_ECHO=1.
+//! `PARAPET_BENCH_BIN=PATH` runs another build of the binary instead (to compare two builds in
+//! one session, alternating).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -40,7 +42,10 @@ impl Peer {
     fn spawn(wrapped: bool, state: &Path, cache: &Path) -> Peer {
         let me = std::env::current_exe().unwrap();
         let mut cmd = if wrapped {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"));
+            // PARAPET_BENCH_BIN: another build's binary, to compare two in one session.
+            let bin = std::env::var_os("PARAPET_BENCH_BIN")
+                .unwrap_or_else(|| env!("CARGO_BIN_EXE_mcp-parapet").into());
+            let mut c = Command::new(bin);
             c.arg("-c")
                 .arg(state.join("bench.yaml"))
                 .args(["wrap", "--name", "bench", "--"])

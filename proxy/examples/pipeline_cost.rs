@@ -12,6 +12,10 @@ use parapet_proxy::pipeline::{Pipeline, Settings};
 use parapet_proxy::ratelimit::RateLimits;
 use parapet_proxy::scanner_setup::{build_scanner, scanner_config, ScanOverrides};
 
+/// The allocator the `mcp-parapet` binary uses, so these figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let deep = std::env::var("DEEP_SCAN").unwrap_or_else(|_| "messages".into());
     let config = Config::parse(&format!(

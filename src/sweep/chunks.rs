@@ -217,13 +217,14 @@ struct FileChunk {
 /// Scans a regular file of `len` bytes in parallel chunks read with positional reads, each
 /// chunk with its context on both sides: memory stays at a few chunks per thread, and a file
 /// that shrinks while it is read is scanned as far as it goes (a memory map faults there).
+/// The findings come one vector per chunk, in order.
 pub fn scan_file(
     scanner: &Scanner,
     file: &std::fs::File,
     len: u64,
     plan: Plan,
     keep_values: bool,
-) -> Result<Vec<Found>> {
+) -> Result<Vec<Vec<Found>>> {
     let len = len as usize;
     let starts: Vec<usize> = (0..len.max(1)).step_by(plan.chunk).collect();
     let chunks: Vec<FileChunk> = starts
@@ -247,16 +248,19 @@ pub fn scan_file(
     // Lines and columns from the start of the file: each chunk's line 0 continues the line
     // the chunks before it ended on.
     let (mut line, mut line_start, mut carry_utf16) = (1usize, 0usize, 0usize);
-    let mut out = Vec::new();
-    for (c, &s) in chunks.into_iter().zip(&starts) {
-        for mut f in c.found {
+    // Each chunk's findings stay in their own vector (placed where they are): the caller moves
+    // them out one chunk at a time, so a file with a finding on every line (millions) is held
+    // about once, not once here and once more in the report.
+    let mut out = Vec::with_capacity(chunks.len());
+    for (mut c, &s) in chunks.into_iter().zip(&starts) {
+        for f in &mut c.found {
             if f.line == 0 {
                 f.column += s - line_start;
                 f.column_utf16 += carry_utf16;
             }
             f.line += line;
-            out.push(f);
         }
+        out.push(c.found);
         line += c.newlines;
         match c.after_last_newline {
             Some(p) => {
@@ -436,7 +440,9 @@ mod tests {
             let path = std::env::temp_dir().join(format!("parapet-utf16-{}", std::process::id()));
             std::fs::write(&path, &text).unwrap();
             let file = std::fs::File::open(&path).unwrap();
-            let from_file = scan_file(&scanner, &file, text.len() as u64, plan, false).unwrap();
+            let from_file: Vec<Found> = scan_file(&scanner, &file, text.len() as u64, plan, false)
+                .unwrap()
+                .concat();
             std::fs::remove_file(&path).unwrap();
             let streamed = scan_stream(&scanner, &mut text.as_bytes(), plan, false, &|_| {})
                 .unwrap()
@@ -485,7 +491,9 @@ mod tests {
                 .join(format!("parapet-chunks-{}-{shift}.txt", std::process::id()));
             std::fs::write(&path, bytes).unwrap();
             let file = std::fs::File::open(&path).unwrap();
-            let from_file = scan_file(&scanner, &file, bytes.len() as u64, plan, false).unwrap();
+            let from_file: Vec<Found> = scan_file(&scanner, &file, bytes.len() as u64, plan, false)
+                .unwrap()
+                .concat();
             std::fs::remove_file(&path).unwrap();
             let column = |at: usize| at - text[..at].rfind('\n').map_or(0, |p| p + 1) + 1;
             let columns: Vec<usize> = from_file

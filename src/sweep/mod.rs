@@ -130,14 +130,17 @@ pub fn display(path: &Path) -> String {
     }
 }
 
-fn report(path: String, found: Vec<Found>, json: bool, tally: &Tally) -> Report {
+/// The report of one input from its findings, given in parts (a file's chunks) that are freed
+/// one by one as they are moved in: millions of findings are not held twice.
+fn report(path: String, parts: Vec<Vec<Found>>, json: bool, tally: &Tally) -> Report {
+    let n: usize = parts.iter().map(Vec::len).sum();
     tally.inputs.fetch_add(1, Ordering::Relaxed);
-    tally.findings.fetch_add(found.len(), Ordering::Relaxed);
-    let mut places = Vec::with_capacity(found.len());
-    let mut columns_utf16 = Vec::with_capacity(found.len());
-    let mut values = Vec::with_capacity(found.len());
-    let mut detections: Vec<Detection> = Vec::with_capacity(found.len());
-    for f in found {
+    tally.findings.fetch_add(n, Ordering::Relaxed);
+    let mut places = Vec::with_capacity(n);
+    let mut columns_utf16 = Vec::with_capacity(n);
+    let mut values = Vec::with_capacity(n);
+    let mut detections: Vec<Detection> = Vec::with_capacity(n);
+    for f in parts.into_iter().flatten() {
         places.push((f.line, f.column));
         columns_utf16.push(f.column_utf16);
         values.push(f.value);
@@ -247,14 +250,14 @@ fn scan_utf16_file(
     if let Some(e) = error {
         return Err(anyhow::Error::new(e).context("cannot read"));
     }
-    let raw = chunks::scan_file(scanner, file, len, plan, opts.keep_values)?;
+    let raw = chunks::scan_file(scanner, file, len, plan, opts.keep_values)?.concat();
     found.extend(
         raw.into_iter()
             .filter(|f| f.detection.category != parapet_engine::Category::Validation),
     );
     found.sort_by_key(|f| (f.line, f.column));
     tally.bytes.fetch_add(len, Ordering::Relaxed);
-    let mut r = report(name, found, false, tally);
+    let mut r = report(name, vec![found], false, tally);
     r.decoded = true;
     out.push(r);
     Ok(())
@@ -350,7 +353,12 @@ fn scan_stream(
         cut_short = error;
         found
     };
-    out.push(report(name, found, opts.json_doc || opts.json_lines, tally));
+    out.push(report(
+        name,
+        vec![found],
+        opts.json_doc || opts.json_lines,
+        tally,
+    ));
     match cut_short {
         Some(e) => Err(anyhow::Error::new(e).context("the stream was cut short")),
         None => Ok(()),

@@ -80,6 +80,57 @@ pub fn write(
     }
 }
 
+/// `skeleton` written as `serde_json::to_writer_pretty` would write it with its empty array
+/// under `key` holding `items`, but each item serialized as it comes: an output of millions of
+/// findings is never one value in memory. `indent` is the depth (in spaces) the skeleton itself
+/// sits at, for one nested in an outer array.
+pub fn pretty_with_items(
+    out: &mut dyn Write,
+    skeleton: &serde_json::Value,
+    key: &str,
+    indent: usize,
+    items: impl Iterator<Item = serde_json::Value>,
+) -> io::Result<()> {
+    let text = indented(&serde_json::to_string_pretty(skeleton)?, indent, false);
+    let marker = format!("\"{key}\": []");
+    let at = text
+        .rfind(&marker)
+        .expect("the skeleton holds the empty array under its key");
+    let key_indent = at - text[..at].rfind('\n').map_or(0, |p| p + 1);
+    let (head, tail) = text.as_bytes().split_at(at + marker.len() - 1);
+    out.write_all(head)?;
+    let mut any = false;
+    for item in items {
+        out.write_all(if any { b",\n" } else { b"\n" })?;
+        let item = serde_json::to_string_pretty(&item)?;
+        out.write_all(indented(&item, key_indent + 2, true).as_bytes())?;
+        any = true;
+    }
+    if any {
+        write!(out, "\n{}", " ".repeat(key_indent))?;
+    }
+    out.write_all(tail)
+}
+
+/// `text` with `n` spaces before each line (the first too when `first`).
+fn indented(text: &str, n: usize, first: bool) -> String {
+    if n == 0 {
+        return text.to_string();
+    }
+    let pad = " ".repeat(n);
+    let mut out = String::with_capacity(text.len() + n * 8);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if i > 0 || first {
+            out.push_str(&pad);
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 /// The matched bytes of detection `i`, when they were kept.
 pub fn matched(report: &Report, i: usize) -> Option<&[u8]> {
     report.values.get(i)?.as_deref()
@@ -128,4 +179,39 @@ pub fn groups(reports: &[Report]) -> Vec<Vec<(usize, usize)>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    /// What `pretty_with_items` writes is what serde_json writes for the whole value.
+    #[test]
+    fn items_written_one_by_one_read_as_the_whole_value() {
+        let items = vec![
+            json!({"a": 1, "b": [1, 2], "c": {"d": "x\ny"}}),
+            json!({"a": 2, "b": [], "c": {}}),
+        ];
+        for n in [0, 1, 2] {
+            let skeleton = json!({"x": 1, "list": [], "after": "z"});
+            let mut whole = skeleton.clone();
+            whole["list"] = json!(items[..n]);
+            let mut got = Vec::new();
+            super::pretty_with_items(&mut got, &skeleton, "list", 0, items[..n].iter().cloned())
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                serde_json::to_string_pretty(&whole).unwrap()
+            );
+            // Nested as the element of an outer array.
+            let mut got = b"[\n  ".to_vec();
+            super::pretty_with_items(&mut got, &skeleton, "list", 2, items[..n].iter().cloned())
+                .unwrap();
+            got.extend_from_slice(b"\n]");
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                serde_json::to_string_pretty(&json!([whole])).unwrap()
+            );
+        }
+    }
 }

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use parapet_engine::{Action, Category};
 use serde_json::{json, Value};
 
-use super::{groups, Report};
+use super::{groups, pretty_with_items, Report};
 
 fn level(category: Category, action: Action) -> &'static str {
     match (category, action) {
@@ -65,14 +65,48 @@ fn uri(path: &str) -> String {
     out
 }
 
+/// The SARIF result of one group of detections (one value, every place it was found).
+fn result(reports: &[Report], group: &[(usize, usize)]) -> Value {
+    let (ri, di) = group[0];
+    let r = &reports[ri];
+    let d = &r.verdict.detections[di];
+    let mut result = json!({
+        "ruleId": d.rule_id,
+        "level": level(d.category, d.action),
+        "message": {"text": format!(
+            "{} {} found ({} place{}); value not shown, fingerprint {}",
+            d.category, d.kind, group.len(), if group.len() == 1 { "" } else { "s" },
+            if d.fingerprint.is_empty() { "-" } else { &d.fingerprint }
+        )},
+        "locations": [location(r, di)],
+    });
+    if !d.fingerprint.is_empty() {
+        result["partialFingerprints"] = json!({"parapetFingerprint/v1": d.fingerprint});
+    }
+    if group.len() > 1 {
+        let related: Vec<Value> = group[1..]
+            .iter()
+            .enumerate()
+            .map(|(k, &(ri, di))| {
+                let mut l = location(&reports[ri], di);
+                l["id"] = json!(k + 1);
+                l
+            })
+            .collect();
+        result["relatedLocations"] = Value::Array(related);
+    }
+    result
+}
+
+/// The whole log; results are serialized one at a time, so millions of findings are never
+/// one value in memory.
 pub fn write(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
-    let mut rules: BTreeMap<String, Value> = BTreeMap::new();
-    let mut results = Vec::new();
-    for group in groups(reports) {
+    let groups = groups(reports);
+    let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
+    for group in &groups {
         let (ri, di) = group[0];
-        let r = &reports[ri];
-        let d = &r.verdict.detections[di];
-        rules.entry(d.rule_id.clone()).or_insert_with(|| {
+        let d = &reports[ri].verdict.detections[di];
+        rules.entry(d.rule_id.as_str()).or_insert_with(|| {
             json!({
                 "id": d.rule_id,
                 "name": d.kind,
@@ -80,35 +114,9 @@ pub fn write(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
                 "properties": {"tags": [d.category.as_str(), "security"]},
             })
         });
-        let mut result = json!({
-            "ruleId": d.rule_id,
-            "level": level(d.category, d.action),
-            "message": {"text": format!(
-                "{} {} found ({} place{}); value not shown, fingerprint {}",
-                d.category, d.kind, group.len(), if group.len() == 1 { "" } else { "s" },
-                if d.fingerprint.is_empty() { "-" } else { &d.fingerprint }
-            )},
-            "locations": [location(r, di)],
-        });
-        if !d.fingerprint.is_empty() {
-            result["partialFingerprints"] = json!({"parapetFingerprint/v1": d.fingerprint});
-        }
-        if group.len() > 1 {
-            let related: Vec<Value> = group[1..]
-                .iter()
-                .enumerate()
-                .map(|(k, &(ri, di))| {
-                    let mut l = location(&reports[ri], di);
-                    l["id"] = json!(k + 1);
-                    l
-                })
-                .collect();
-            result["relatedLocations"] = Value::Array(related);
-        }
-        results.push(result);
     }
     let rule_list: Vec<Value> = rules.into_values().collect();
-    let doc = json!({
+    let skeleton = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -119,10 +127,11 @@ pub fn write(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
                 "rules": rule_list,
             }},
             "columnKind": "utf16CodeUnits",
-            "results": results,
+            "results": [],
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    let results = groups.iter().map(|g| result(reports, g));
+    pretty_with_items(out, &skeleton, "results", 0, results)?;
     writeln!(out)
 }
 

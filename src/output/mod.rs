@@ -188,7 +188,7 @@ mod tests {
     /// What `pretty_with_items` writes is what serde_json writes for the whole value.
     #[test]
     fn items_written_one_by_one_read_as_the_whole_value() {
-        let items = vec![
+        let items = [
             json!({"a": 1, "b": [1, 2], "c": {"d": "x\ny"}}),
             json!({"a": 2, "b": [], "c": {}}),
         ];

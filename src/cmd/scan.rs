@@ -4,7 +4,7 @@
 //! else 1 if there were findings, else 0. `--fail-on reject` gives the Python reference's
 //! meaning: 1 only when the policy would reject.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -152,8 +152,8 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     for e in &result.errors {
         eprintln!("mcp-parapet: {e}");
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: stdout is line-buffered, which made a write call per finding.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     output::write(
         &mut out,
         args.format,
@@ -162,6 +162,7 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
         args.color.enabled(),
         args.inputs.len() == 1 && !args.inputs[0].is_dir(),
     )
+    .and_then(|()| out.flush())
     .context("cannot write the report")?;
     if !args.quiet {
         eprintln!(

@@ -3,39 +3,60 @@
 
 use std::io::{self, Write};
 
-use serde_json::json;
+use parapet_engine::{Action, Category};
+use serde::Serialize;
 
 use super::{matched, Report};
+
+/// One line, its fields in output order (a struct, not a map: this runs once per finding).
+#[derive(Serialize)]
+struct Line<'a> {
+    path: &'a str,
+    line: Option<usize>,
+    column: Option<usize>,
+    start: usize,
+    end: usize,
+    category: Category,
+    kind: &'a str,
+    rule: &'a str,
+    confidence: f64,
+    fingerprint: &'a str,
+    action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pointer: Option<&'a str>,
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    matched: Option<String>,
+}
 
 pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<()> {
     for r in reports {
         for (i, d) in r.verdict.detections.iter().enumerate() {
             let (line, column) = r.places.get(i).copied().unwrap_or((0, 0));
-            let mut v = json!({
-                "path": r.path,
-                "line": line,
-                "column": column,
-                "start": d.span.0,
-                "end": d.span.1,
-                "category": d.category,
-                "kind": d.kind,
-                "rule": d.rule_id,
-                "confidence": (d.confidence as f64 * 1000.0).round() / 1000.0,
-                "fingerprint": d.fingerprint,
-                "action": d.action,
-            });
-            if let Some(p) = &d.pointer {
-                v["pointer"] = json!(p);
-                v["line"] = if line > 0 { json!(line) } else { json!(null) };
-                v["column"] = json!(null);
-            }
-            if show {
-                if let Some(m) = matched(r, i) {
-                    v["match"] = json!(String::from_utf8_lossy(m));
-                }
-            }
-            serde_json::to_writer(&mut *out, &v)?;
-            writeln!(out)?;
+            // In a JSON input a finding has a pointer and no column (and a line only in a
+            // file of JSON lines).
+            let (line, column) = match d.pointer {
+                Some(_) => ((line > 0).then_some(line), None),
+                None => (Some(line), Some(column)),
+            };
+            let l = Line {
+                path: &r.path,
+                line,
+                column,
+                start: d.span.0,
+                end: d.span.1,
+                category: d.category,
+                kind: &d.kind,
+                rule: &d.rule_id,
+                confidence: (d.confidence as f64 * 1000.0).round() / 1000.0,
+                fingerprint: &d.fingerprint,
+                action: d.action,
+                pointer: d.pointer.as_deref(),
+                matched: show
+                    .then(|| matched(r, i).map(|m| String::from_utf8_lossy(m).into_owned()))
+                    .flatten(),
+            };
+            serde_json::to_writer(&mut *out, &l)?;
+            out.write_all(b"\n")?;
         }
     }
     Ok(())

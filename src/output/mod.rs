@@ -160,7 +160,9 @@ pub fn place(report: &Report, i: usize) -> String {
 /// Detections grouped by (rule, fingerprint) across all reports, in first-seen order: the same
 /// secret found in many places is one finding with many locations.
 pub fn groups(reports: &[Report]) -> Vec<Vec<(usize, usize)>> {
-    let mut index: std::collections::HashMap<(&str, &str), usize> = Default::default();
+    // foldhash, not SipHash: keys are our rule ids and keyed fingerprints, and hashing them was
+    // the text output's largest cost with a finding on every line.
+    let mut index: foldhash::HashMap<(&str, &str), usize> = Default::default();
     let mut out: Vec<Vec<(usize, usize)>> = Vec::new();
     for (ri, r) in reports.iter().enumerate() {
         for (di, d) in r.verdict.detections.iter().enumerate() {

@@ -29,6 +29,9 @@ struct Line<'a> {
 }
 
 pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<()> {
+    // Each line is serialized into this buffer and written whole: serde_json's many small
+    // writes through `dyn Write` cost more than the serializing.
+    let mut buf = Vec::with_capacity(512);
     for r in reports {
         for (i, d) in r.verdict.detections.iter().enumerate() {
             let (line, column) = r.places.get(i).copied().unwrap_or((0, 0));
@@ -55,8 +58,10 @@ pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<
                     .then(|| matched(r, i).map(|m| String::from_utf8_lossy(m).into_owned()))
                     .flatten(),
             };
-            serde_json::to_writer(&mut *out, &l)?;
-            out.write_all(b"\n")?;
+            buf.clear();
+            serde_json::to_writer(&mut buf, &l)?;
+            buf.push(b'\n');
+            out.write_all(&buf)?;
         }
     }
     Ok(())

@@ -176,24 +176,10 @@ fn scan_path(
         .ok()
         .filter(|m| m.is_file() && m.len() > 0);
     if let (Compression::None, Some(meta)) = (compression, regular) {
-        if path.as_os_str() != "-" && !source::is_tar(&head) {
+        // UTF-16 is transcoded as a stream, like decompressed data.
+        if path.as_os_str() != "-" && !source::is_tar(&head) && Utf16::sniff(&head).is_none() {
             let file = std::fs::File::open(path).context("cannot open")?;
-            if let Some(order) = Utf16::sniff(&head) {
-                if !(opts.json_doc || opts.json_lines) {
-                    return scan_utf16_file(
-                        scanner,
-                        name,
-                        &file,
-                        meta.len(),
-                        order,
-                        opts,
-                        tally,
-                        out,
-                    );
-                }
-            } else {
-                return scan_file(scanner, name, &file, meta.len(), opts, tally, out);
-            }
+            return scan_file(scanner, name, &file, meta.len(), opts, tally, out);
         }
     }
     let decoded = compression.decoder(Box::new(&mut stream))?;
@@ -226,41 +212,6 @@ fn scan_path(
         out[before..].iter_mut().for_each(|r| r.decoded = true);
     }
     scanned
-}
-
-/// A regular UTF-16 file: its text transcoded, and its bytes as they are, for what was
-/// appended to it in another encoding (PowerShell's `>` then `cmd`'s `>>` leave UTF-16 then
-/// ASCII), which transcoding would garble. The second pass leaves out what NUL bytes between
-/// UTF-16 characters set off (validation findings); lines are the same in both.
-#[allow(clippy::too_many_arguments)]
-fn scan_utf16_file(
-    scanner: &Scanner,
-    name: String,
-    file: &std::fs::File,
-    len: u64,
-    order: Utf16,
-    opts: &Options,
-    tally: &Tally,
-    out: &mut Vec<Report>,
-) -> Result<()> {
-    let plan = Plan::for_scanner(scanner);
-    let mut text = order.reader(Box::new(std::io::BufReader::new(file)));
-    let (mut found, _, error) =
-        chunks::scan_stream(scanner, &mut text, plan, opts.keep_values, &|_| {})?;
-    if let Some(e) = error {
-        return Err(anyhow::Error::new(e).context("cannot read"));
-    }
-    let raw = chunks::scan_file(scanner, file, len, plan, opts.keep_values)?.concat();
-    found.extend(
-        raw.into_iter()
-            .filter(|f| f.detection.category != parapet_engine::Category::Validation),
-    );
-    found.sort_by_key(|f| (f.line, f.column));
-    tally.bytes.fetch_add(len, Ordering::Relaxed);
-    let mut r = report(name, vec![found], false, tally);
-    r.decoded = true;
-    out.push(r);
-    Ok(())
 }
 
 /// `stream` as UTF-8: transcoded when `head` (its first bytes) opens with a UTF-16

@@ -29,18 +29,21 @@ pub fn destination(dest: &Path, input: &Path) -> PathBuf {
 }
 
 /// `data` redacted. UTF-16 text (with its byte-order mark) is redacted as UTF-8 and written
-/// back as UTF-16 in its own byte order (left as it was when that finds nothing), then its
-/// bytes are redacted as they are too: a file that UTF-16 was appended to as ASCII
-/// (PowerShell's `>` then `cmd`'s `>>`) keeps no secret in either part.
+/// back as UTF-16 in its own byte order; with nothing to redact it is copied as it is, and an
+/// odd last byte (not part of any character) is kept as it was.
 fn redacted(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {
-    if let Some(order) = Utf16::sniff(data) {
-        let text = order.decode(data);
-        let clean = redacted_utf8(scanner, &text, categories)?;
-        if clean != text {
-            return redacted_utf8(scanner, &order.encode(&clean), categories);
-        }
+    let Some(order) = Utf16::sniff(data) else {
+        return redacted_utf8(scanner, data, categories);
+    };
+    let (units, odd) = data.split_at(data.len() - data.len() % 2);
+    let text = order.decode(units);
+    let clean = redacted_utf8(scanner, &text, categories)?;
+    if clean == text {
+        return Ok(data.to_vec());
     }
-    redacted_utf8(scanner, data, categories)
+    let mut out = order.encode(&clean);
+    out.extend_from_slice(odd);
+    Ok(out)
 }
 
 fn redacted_utf8(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {

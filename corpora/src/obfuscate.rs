@@ -142,5 +142,27 @@ pub fn variants(phrase: &str) -> Vec<(&'static str, String)> {
             "base64_of_percent",
             format!("blob {}", b64.encode(format!("x?q={percent}"))),
         ),
+        // ASCII smuggling: the phrase in invisible Unicode tag characters after visible text,
+        // with tag spaces, and word by word with ordinary spaces between.
+        ("tag_characters", format!("Nice photo {}", tag_text(phrase))),
+        (
+            "tag_words",
+            format!(
+                "Nice photo {}",
+                phrase
+                    .split(' ')
+                    .map(tag_text)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        ),
     ]
+}
+
+/// `s` in Unicode tag characters (U+E0000 plus each ASCII byte; others dropped).
+fn tag_text(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii)
+        .filter_map(|c| char::from_u32(0xE0000 + c as u32))
+        .collect()
 }

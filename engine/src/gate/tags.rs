@@ -1,7 +1,10 @@
 //! The gate for text hidden in Unicode tag characters (U+E0000–U+E007F, "ASCII smuggling"):
-//! each run of them is found once, from its lead bytes, and only a run that holds a tag space
-//! with two tag characters on each side becomes a window. In the Hyperscan database the rule's
-//! counted repeat of four-byte characters ran 0.2 GB/s over a long run of them.
+//! each run of them is found once, from its lead bytes, and only a run that holds a word break
+//! with two tag characters on each side becomes a window. A word break is a tag space, or a
+//! gap of up to [`MAX_GAP`] ordinary spaces or tabs: hidden words with visible spaces between
+//! them are one hidden text (and were not found at all while only tag spaces counted). In the
+//! Hyperscan database the rule's counted repeat of four-byte characters ran 0.2 GB/s over a
+//! long run of them.
 
 /// Longest part of a run that is searched: its last 4 KiB (a whole number of characters)...
 pub(crate) const TAG_WINDOW: usize = 4096;
@@ -23,8 +26,28 @@ fn is_tag_space(hay: &[u8], i: usize) -> bool {
     hay[i + 2] == 0x80 && hay[i + 3] == 0xA0
 }
 
-/// Calls `f(from, to)` for each run of tag characters that holds a tag space with at least
-/// two of them before and after it: the run's last [`TAG_WINDOW`] bytes, and the three bytes
+/// Longest gap of ordinary spaces and tabs that joins two runs of tag characters into one.
+pub(crate) const MAX_GAP: usize = 8;
+
+/// Length of the gap of spaces and tabs at `hay[i]` (up to [`MAX_GAP`] + 1).
+#[inline]
+fn gap_at(hay: &[u8], i: usize) -> usize {
+    hay[i.min(hay.len())..]
+        .iter()
+        .take(MAX_GAP + 1)
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count()
+}
+
+/// Whether the two characters before `i` are tag characters.
+#[inline]
+fn two_tags_before(hay: &[u8], i: usize) -> bool {
+    i >= 8 && is_tag(hay, i - 8) && is_tag(hay, i - 4)
+}
+
+/// Calls `f(from, to)` for each run of tag characters (ordinary spaces and tabs between them
+/// included, [`MAX_GAP`] at most in a row) that holds a word break with at least two tag
+/// characters before and after it: the run's last [`TAG_WINDOW`] bytes, and the three bytes
 /// after it that tell where it ends.
 pub fn tag_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
     let mut i = 0;
@@ -34,16 +57,30 @@ pub fn tag_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
             continue;
         }
         let (mut end, mut last_space) = (p, None);
-        while is_tag(hay, end) {
-            // A tag space with two tag characters before it and two after.
-            if end >= p + 8
-                && is_tag_space(hay, end)
-                && is_tag(hay, end + 4)
-                && is_tag(hay, end + 8)
-            {
+        loop {
+            if is_tag(hay, end) {
+                // A tag space with two tag characters before it and two after.
+                if end >= p + 8
+                    && is_tag_space(hay, end)
+                    && two_tags_before(hay, end)
+                    && is_tag(hay, end + 4)
+                    && is_tag(hay, end + 8)
+                {
+                    last_space = Some(end);
+                }
+                end += 4;
+                continue;
+            }
+            // Spaces or tabs with tag characters on both sides join the run; a word break
+            // where two are on each side.
+            let gap = gap_at(hay, end);
+            if gap == 0 || gap > MAX_GAP || end < p + 4 || !is_tag(hay, end + gap) {
+                break;
+            }
+            if two_tags_before(hay, end) && is_tag(hay, end + gap + 4) {
                 last_space = Some(end);
             }
-            end += 4;
+            end += gap;
         }
         if let Some(space) = last_space {
             // The run's last 4 KiB; or, when its last spaced word is before them (hidden words
@@ -112,6 +149,27 @@ mod tests {
         assert_eq!(w.len(), 1);
         assert!(w[0].0 <= space && space - w[0].0 <= 160, "{w:?}");
         assert_eq!(w[0].1, run.len());
+    }
+
+    #[test]
+    fn words_hidden_with_ordinary_spaces_between_are_one_run() {
+        let hidden = "ignore all previous"
+            .split(' ')
+            .map(tags)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let text = format!("Nice photo {hidden} thanks");
+        let start = "Nice photo ".len();
+        assert_eq!(windows(&text), [(start, start + hidden.len() + 3)]);
+        // A tab joins too; a long gap, a newline or other text between does not.
+        assert_eq!(windows(&format!("{}\t{}", tags("ab"), tags("cd"))).len(), 1);
+        assert!(windows(&format!("{}{}{}", tags("ab"), " ".repeat(9), tags("cd"))).is_empty());
+        assert!(windows(&format!("{}\n{}", tags("ab"), tags("cd"))).is_empty());
+        assert!(windows(&format!("{} x {}", tags("ab"), tags("cd"))).is_empty());
+        // One tag character on a side is not a word.
+        assert!(windows(&format!("{} {}", tags("a"), tags("cd"))).is_empty());
+        // Flag emoji with a space between: the black flag that opens the second is no tag.
+        assert!(windows("🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} 🏴\u{e0067}\u{e0062}\u{e0077}\u{e006c}\u{e0073}\u{e007f}").is_empty());
     }
 
     #[test]

@@ -204,6 +204,8 @@ session, cache hit ratio fine, nothing to report here today.\n",
         ("leetspeak", as_str(&repeat("h3ll0 w0rld ", len))),
         ("spaced letters", as_str(&repeat("a b c d ", len))),
         ("fullwidth", "ｈｅｌｌｏ　".repeat(len / 18)),
+        // Every word joined by a no-break space: each calls for the normalised view.
+        ("no-break spaces", "hello\u{a0}".repeat(len / 7)),
     ];
     for (name, input) in &message_cases {
         let ns = best_ns_per_byte(input.len(), reps, || {

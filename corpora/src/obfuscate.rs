@@ -142,6 +142,19 @@ pub fn variants(phrase: &str) -> Vec<(&'static str, String)> {
             "base64_of_percent",
             format!("blob {}", b64.encode(format!("x?q={percent}"))),
         ),
+        // Words joined by Unicode spaces (what `&nbsp;` in a fetched page becomes).
+        (
+            "unicode_spaces",
+            phrase
+                .split(' ')
+                .enumerate()
+                .map(|(i, w)| {
+                    let sep =
+                        ["", "\u{a0}", "\u{2003}", "\u{202f}"][(i > 0) as usize * (1 + i % 3)];
+                    format!("{sep}{w}")
+                })
+                .collect(),
+        ),
         // ASCII smuggling: the phrase in invisible Unicode tag characters after visible text,
         // with tag spaces, and word by word with ordinary spaces between.
         ("tag_characters", format!("Nice photo {}", tag_text(phrase))),

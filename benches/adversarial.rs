@@ -206,6 +206,8 @@ session, cache hit ratio fine, nothing to report here today.\n",
         ("fullwidth", "ｈｅｌｌｏ　".repeat(len / 18)),
         // Every word joined by a no-break space: each calls for the normalised view.
         ("no-break spaces", "hello\u{a0}".repeat(len / 7)),
+        // Every word in bold: each calls for the view (inline markup).
+        ("bold words", as_str(&repeat("**hello** ", len))),
     ];
     for (name, input) in &message_cases {
         let ns = best_ns_per_byte(input.len(), reps, || {

@@ -155,6 +155,37 @@ pub fn variants(phrase: &str) -> Vec<(&'static str, String)> {
                 })
                 .collect(),
         ),
+        // Inline markup inside the phrase: Markdown bold and HTML tags around some words.
+        (
+            "markdown_emphasis",
+            phrase
+                .split(' ')
+                .enumerate()
+                .map(|(i, w)| {
+                    if i % 2 == 1 {
+                        format!("**{w}**")
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        (
+            "html_inline",
+            phrase
+                .split(' ')
+                .enumerate()
+                .map(|(i, w)| {
+                    if i % 3 == 1 {
+                        format!("<b>{w}</b>")
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
         // ASCII smuggling: the phrase in invisible Unicode tag characters after visible text,
         // with tag spaces, and word by word with ordinary spaces between.
         ("tag_characters", format!("Nice photo {}", tag_text(phrase))),

@@ -709,7 +709,11 @@ impl Scanner {
                         out.push(d);
                     }
                 }
-                if let Some(mut d) = self.classify(&view.text) {
+                if let Some(mut d) = view
+                    .beyond_markup
+                    .then(|| self.classify(&view.text))
+                    .flatten()
+                {
                     d.span = map(d.span);
                     d.encoding = Some("normalised".into());
                     out.push(d);

@@ -105,6 +105,14 @@ pub fn variants(phrase: &str) -> Vec<(&'static str, String)> {
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
+        (
+            "dotted_letters",
+            phrase
+                .split(' ')
+                .map(|w| w.chars().map(String::from).collect::<Vec<_>>().join("."))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
         ("base64", format!("Attachment: {}", b64.encode(phrase))),
         ("base64url", format!("data={}", b64url.encode(phrase))),
         (

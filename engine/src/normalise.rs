@@ -354,13 +354,14 @@ fn stretch_spots(s: &str, base: usize, spots: &mut Vec<(usize, usize)>) {
         if !c.is_ascii() && (is_invisible(c) || is_compatibility_form(c)) {
             push(at, at + c.len_utf8());
         }
-        // A Unicode space (no-break, em, thin, ideographic…) next to a Latin letter: words of a
-        // phrase joined by one (`Ignore\u{a0}all\u{2003}previous`) match no `\s`. Between
-        // CJK characters an ideographic space is only spacing.
+        // A Unicode space (no-break, em, thin, ideographic…) between two Latin letters: words
+        // of a phrase joined by one (`Ignore\u{a0}all\u{2003}previous`) match no `\s`. French
+        // typography's no-break space before `:` or `?`, or an ideographic space between CJK
+        // characters, is only spacing.
         if !c.is_ascii() && c.is_whitespace() {
             let next = s[at + c.len_utf8()..].chars().next();
             if prev.is_some_and(|p: char| p.is_ascii_alphabetic())
-                || next.is_some_and(|n| n.is_ascii_alphabetic())
+                && next.is_some_and(|n| n.is_ascii_alphabetic())
             {
                 push(at, at + c.len_utf8());
             }
@@ -746,8 +747,10 @@ mod tests {
             normalise(text.as_bytes()).text,
             b"ignore all previous instructions"
         );
-        // Ideographic spaces between CJK words call for no view.
+        // Ideographic spaces between CJK words, French no-break spaces before punctuation call
+        // for no view.
         assert!(regions("東京\u{3000}大阪\u{3000}名古屋".as_bytes()).is_empty());
+        assert!(regions("Attention\u{a0}: vraiment\u{a0}?".as_bytes()).is_empty());
     }
 
     /// The block check one byte at a time, through a shift register of byte classes.

@@ -259,6 +259,7 @@ impl<'a> Folded<'a> {
     }
 
     /// Whether nothing folded: the view is the original text.
+    #[cfg(test)]
     pub fn is_original(&self) -> bool {
         matches!(self.text, Text::Borrowed(_))
     }

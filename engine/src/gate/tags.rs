@@ -75,7 +75,7 @@ pub fn tag_windows(hay: &[u8], mut f: impl FnMut(usize, usize)) {
             // Whitespace with tag characters on both sides joins the run; a word break where
             // two are on each side.
             let gap = gap_at(hay, end);
-            if gap == 0 || gap > MAX_GAP || end < p + 4 || !is_tag(hay, end + gap) {
+            if gap == 0 || gap > MAX_GAP || !is_tag(hay, end + gap) {
                 break;
             }
             if two_tags_before(hay, end) && is_tag(hay, end + gap + 4) {

@@ -96,9 +96,9 @@ pub struct Matcher {
     phrase: Vec<bool>,
     confirmers: Vec<Confirmer>,
     digits: GateSet,
-    /// Whether the digit gate holds only the built-in numeric rules, whose digit-group shapes
-    /// skip most windows before their regex runs.
-    digit_shapes: bool,
+    /// The digit gate's windows: shaped ones (most skipped by their digit-group shapes before
+    /// the regex runs) when the gate holds only the built-in numeric rules.
+    digit_windows: GateWindows,
     at: GateSet,
     dotted: GateSet,
     /// Text hidden in tag characters: on the folded view when the text has invisible
@@ -282,11 +282,15 @@ impl Matcher {
             value_classes,
             phrase,
             confirmers: rules.iter().map(|r| Confirmer::new(&r.pattern)).collect(),
-            digit_shapes: shapes_apply_to(
+            digit_windows: if shapes_apply_to(
                 digit_rules
                     .iter()
                     .map(|&i| (rules[i].id.as_str(), rules[i].pattern.as_str())),
-            ),
+            ) {
+                |hay, f| shaped_digit_windows(hay, f)
+            } else {
+                |hay, f| digit_windows(hay, f)
+            },
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
             at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
             dotted: GateSet::new(dotted_rules, &dotted_patterns).map_err(gate_err)?,
@@ -476,13 +480,7 @@ impl Matcher {
     /// shows, the rules, and the windows the gate gives.
     fn gate_sets(&self) -> [(&'static str, &GateSet, GateWindows); 3] {
         [
-            if self.digit_shapes {
-                ("digit rules", &self.digits, |hay, f| {
-                    shaped_digit_windows(hay, f)
-                })
-            } else {
-                ("digit rules", &self.digits, |hay, f| digit_windows(hay, f))
-            },
+            ("digit rules", &self.digits, self.digit_windows),
             ("@ gate and rules", &self.at, |hay, f| at_windows(hay, f)),
             ("dotted gate and rules", &self.dotted, |hay, f| {
                 dotted_windows(hay, f)

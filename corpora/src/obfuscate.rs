@@ -92,26 +92,17 @@ pub fn variants(phrase: &str) -> Vec<(&'static str, String)> {
         ),
         (
             "spaced_letters",
-            phrase
-                .split(' ')
-                .enumerate()
-                .map(|(i, w)| {
-                    if i == 0 {
-                        w.chars().map(String::from).collect::<Vec<_>>().join(" ")
-                    } else {
-                        w.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
+            each_word(phrase, |i, w| {
+                if i == 0 {
+                    letters_joined(w, " ")
+                } else {
+                    w.to_string()
+                }
+            }),
         ),
         (
             "dotted_letters",
-            phrase
-                .split(' ')
-                .map(|w| w.chars().map(String::from).collect::<Vec<_>>().join("."))
-                .collect::<Vec<_>>()
-                .join(" "),
+            each_word(phrase, |_, w| letters_joined(w, ".")),
         ),
         ("base64", format!("Attachment: {}", b64.encode(phrase))),
         ("base64url", format!("data={}", b64url.encode(phrase))),
@@ -166,49 +157,47 @@ pub fn variants(phrase: &str) -> Vec<(&'static str, String)> {
         // Inline markup inside the phrase: Markdown bold and HTML tags around some words.
         (
             "markdown_emphasis",
-            phrase
-                .split(' ')
-                .enumerate()
-                .map(|(i, w)| {
-                    if i % 2 == 1 {
-                        format!("**{w}**")
-                    } else {
-                        w.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
+            each_word(phrase, |i, w| {
+                if i % 2 == 1 {
+                    format!("**{w}**")
+                } else {
+                    w.to_string()
+                }
+            }),
         ),
         (
             "html_inline",
-            phrase
-                .split(' ')
-                .enumerate()
-                .map(|(i, w)| {
-                    if i % 3 == 1 {
-                        format!("<b>{w}</b>")
-                    } else {
-                        w.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" "),
+            each_word(phrase, |i, w| {
+                if i % 3 == 1 {
+                    format!("<b>{w}</b>")
+                } else {
+                    w.to_string()
+                }
+            }),
         ),
         // ASCII smuggling: the phrase in invisible Unicode tag characters after visible text,
         // with tag spaces, and word by word with ordinary spaces between.
         ("tag_characters", format!("Nice photo {}", tag_text(phrase))),
         (
             "tag_words",
-            format!(
-                "Nice photo {}",
-                phrase
-                    .split(' ')
-                    .map(tag_text)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
+            format!("Nice photo {}", each_word(phrase, |_, w| tag_text(w))),
         ),
     ]
+}
+
+/// `phrase` with each space-separated word (and its index) replaced by `f`'s, spaces kept.
+fn each_word(phrase: &str, f: impl Fn(usize, &str) -> String) -> String {
+    phrase
+        .split(' ')
+        .enumerate()
+        .map(|(i, w)| f(i, w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The characters of `word` with `sep` between them (`i g n o r e`, `i.g.n.o.r.e`).
+fn letters_joined(word: &str, sep: &str) -> String {
+    word.chars().map(String::from).collect::<Vec<_>>().join(sep)
 }
 
 /// `s` in Unicode tag characters (U+E0000 plus each ASCII byte; others dropped).

@@ -13,7 +13,7 @@ use regex_syntax::ast::{self, Ast};
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 /// A set of bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ByteSet([u64; 4]);
 
 impl ByteSet {
@@ -44,7 +44,7 @@ impl ByteSet {
 }
 
 /// A rule's pattern split at its value group.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Split {
     /// The pattern up to the value group: what the first pass looks for.
     pub prefix: String,

@@ -108,7 +108,9 @@ pub struct Matcher {
     /// (an `https` URL fits both the web and the any-scheme rule), and each must get its chance.
     userinfo: Vec<usize>,
     key: String,
-    /// Whether the databases came from the serialized cache rather than a compile.
+    /// The rules' routes with their key, as the cache keeps them.
+    routes: Vec<u8>,
+    /// Whether the databases and the routes came from the cache rather than being worked out.
     from_cache: bool,
 }
 
@@ -126,7 +128,7 @@ mod route;
 mod stages;
 
 pub use anchors::phrase_reach;
-use cache::{compile, database_key, load_cached};
+use cache::{cached_routes, compile, database_key, load_cached, routes_key, routes_section};
 use route::{routes, Route};
 #[cfg(test)]
 mod tests;
@@ -150,7 +152,17 @@ impl Matcher {
         let mut split = vec![None; rules.len()];
         let (mut keyed_rules, mut keyed_patterns) = (Vec::new(), Vec::new());
         let mut value_classes: Vec<ByteSet> = Vec::new();
-        for (i, (r, route)) in rules.iter().zip(routes(rules)).enumerate() {
+        let routes_key = routes_key(rules);
+        let (rule_routes, routes_json, routes_from_cache) =
+            match cached.and_then(|c| cached_routes(c, &routes_key)) {
+                Some((r, json)) if r.len() == rules.len() => (r, json.to_vec(), true),
+                _ => {
+                    let r = routes(rules);
+                    let json = serde_json::to_vec(&r).expect("routes serialize");
+                    (r, json, false)
+                }
+            };
+        for (i, (r, route)) in rules.iter().zip(rule_routes).enumerate() {
             match route {
                 Route::Anchored {
                     longest,
@@ -241,7 +253,7 @@ impl Matcher {
         all_patterns.extend(keyed_patterns.iter().cloned());
         let key = database_key(&all_patterns);
         let loaded = cached.and_then(|c| load_cached(c, &key));
-        let from_cache = loaded.is_some();
+        let from_cache = loaded.is_some() && routes_from_cache;
         let [raw_db, folded_db, keyed_db] = match loaded {
             Some(dbs) => dbs,
             None => [
@@ -297,12 +309,13 @@ impl Matcher {
             tags: GateSet::new(tag_rules, &tag_patterns).map_err(gate_err)?,
             userinfo: userinfo_rules,
             key,
+            routes: routes_section(&routes_key, &routes_json),
             from_cache,
         })
     }
 
-    /// The three Hyperscan databases with their key, for a cache file: key, then for each
-    /// its length (u64 little-endian, 0 when absent) and bytes.
+    /// The start-up cache: the three Hyperscan databases with their key, then the rules'
+    /// routes (layout in [`cache`]).
     pub fn serialized(&self) -> Option<Vec<u8>> {
         let mut out = self.key.as_bytes().to_vec();
         for db in [
@@ -317,6 +330,7 @@ impl Matcher {
             out.extend((bytes.len() as u64).to_le_bytes());
             out.extend(bytes);
         }
+        out.extend_from_slice(&self.routes);
         Some(out)
     }
 

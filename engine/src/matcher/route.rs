@@ -12,7 +12,9 @@ use crate::threads;
 
 /// Which engine a rule goes to, and what its first pass needs to know of it: everything that
 /// parsing its pattern tells. A pure function of the rule, worked out for all rules on several
-/// threads ([`routes`]): parsing some 600 patterns is most of start-up.
+/// threads ([`routes`]): parsing some 600 patterns is most of start-up. Kept in the start-up
+/// cache ([`super::cache`]), so a warm start parses none.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) enum Route {
     /// Its own `anchor` in the raw database: the pattern's longest match, the anchor's
     /// longest match with the start spread when the pattern opens with it, and for a phrase

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
+use crate::matcher::cache::{cached_routes, routes_key};
 use crate::rule::builtin_rules;
 
 type Spans = BTreeSet<(usize, usize)>;
@@ -135,4 +136,68 @@ fn split_rules_find_what_their_whole_pattern_finds() {
             }
         }
     }
+}
+
+#[test]
+fn the_cache_keeps_routes_and_is_used_only_for_the_same_rules() {
+    // Every route kind: a phrase rule with its own anchor, derived ones, folded ones, split
+    // and whole entries, gated rules; a few of each family keeps the compile short.
+    let all = builtin_rules().expect("rules");
+    let rules: Vec<Rule> = all.iter().step_by(7).cloned().collect();
+    let kinds: BTreeSet<&str> = routes(&rules)
+        .iter()
+        .map(|r| match r {
+            Route::Anchored { .. } => "anchored",
+            Route::Derived { .. } => "derived",
+            Route::Folded(_) => "folded",
+            Route::Entry(Some(_)) => "split",
+            Route::Entry(None) => "entry",
+            Route::Gated => "gated",
+        })
+        .collect();
+    assert_eq!(kinds.len(), 6, "sample covers every route: {kinds:?}");
+
+    let fresh = Matcher::new(&rules, None).expect("matcher");
+    assert!(!fresh.loaded_from_cache());
+    let bytes = fresh.serialized().expect("serialized");
+    let key = routes_key(&rules);
+    let (kept, _) = cached_routes(&bytes, &key).expect("routes in the cache");
+    assert_eq!(kept, routes(&rules));
+
+    let warm = Matcher::new(&rules, Some(&bytes)).expect("matcher");
+    assert!(warm.loaded_from_cache());
+    assert_eq!(warm.serialized().expect("serialized"), bytes);
+    let text: String = rules
+        .iter()
+        .flat_map(|r| r.examples.iter().chain(&r.negative_examples))
+        .map(|e| format!("{e}\n"))
+        .collect();
+    let found = |m: &Matcher| {
+        let mut out = Vec::new();
+        m.find(text.as_bytes(), &mut out).expect("find");
+        let mut v: Vec<_> = out.iter().map(|f| (f.rule, f.at.start, f.at.end)).collect();
+        v.sort_unstable();
+        v
+    };
+    assert!(!found(&fresh).is_empty());
+    assert_eq!(found(&warm), found(&fresh));
+
+    // A cache written before routes were kept gives its databases, and is then rewritten.
+    let db_part = bytes.len() - fresh.routes.len();
+    let old = Matcher::new(&rules, Some(&bytes[..db_part])).expect("matcher");
+    assert!(!old.loaded_from_cache());
+    assert_eq!(old.serialized().expect("serialized"), bytes);
+
+    // Another rule set (one pattern changed) has another routes key: nothing is reused.
+    let mut changed = rules.clone();
+    let i = changed
+        .iter()
+        .position(|r| r.anchor.is_none() && r.gate == crate::rule::Gate::Hyperscan)
+        .expect("an unanchored rule");
+    changed[i].pattern.push_str("(?:zzq)?");
+    assert_ne!(routes_key(&changed), key);
+    assert!(cached_routes(&bytes, &routes_key(&changed)).is_none());
+    assert!(!Matcher::new(&changed, Some(&bytes))
+        .expect("matcher")
+        .loaded_from_cache());
 }

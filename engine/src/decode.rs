@@ -39,6 +39,54 @@ pub struct Blob {
     pub end: usize,
     pub encoding: Encoding,
     pub decoded: Vec<u8>,
+    /// For a region of escapes in plain text (percent, HTML, `\u`): each escape, so a part of
+    /// the decoded text maps back to its own bytes. Empty for a base64 or hex blob, where any
+    /// part stands for the whole blob.
+    pub escapes: Vec<Escape>,
+}
+
+/// One escape of an escaped region: its offset and length in the text, and where its bytes
+/// start in the decoded text and how many there are.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Escape {
+    pub at: usize,
+    pub len: usize,
+    pub decoded_at: usize,
+    pub decoded_len: usize,
+}
+
+impl Blob {
+    /// Where the decoded bytes `s..e` come from in the text the blob was found in: exactly,
+    /// for a region of escapes (an escape partly covered counts whole); the whole blob for
+    /// base64 and hex.
+    pub fn span_in_text(&self, s: usize, e: usize) -> (usize, usize) {
+        if self.escapes.is_empty() {
+            return (self.start, self.end);
+        }
+        // The escape at or before decoded offset `p`, if any.
+        let before = |p: usize| {
+            self.escapes
+                .partition_point(|x| x.decoded_at <= p)
+                .checked_sub(1)
+                .map(|k| self.escapes[k])
+        };
+        let start_of = |p: usize| match before(p) {
+            None => self.start + p,
+            Some(x) if p < x.decoded_at + x.decoded_len => x.at,
+            Some(x) => x.at + x.len + (p - x.decoded_at - x.decoded_len),
+        };
+        let end_of = |e: usize| {
+            if e <= s {
+                return start_of(s);
+            }
+            match before(e - 1) {
+                Some(x) if e - 1 < x.decoded_at + x.decoded_len => x.at + x.len,
+                _ => start_of(e - 1) + 1,
+            }
+        };
+        let (a, b) = (start_of(s), end_of(e));
+        (a.min(self.end), b.clamp(a.min(self.end), self.end))
+    }
 }
 
 /// Layers decoded at most (an encoding inside an encoding).
@@ -278,6 +326,7 @@ fn alphabet_runs(text: &[u8], out: &mut Vec<Blob>) {
                     end,
                     encoding: Encoding::Base64,
                     decoded,
+                    escapes: Vec::new(),
                 });
                 continue;
             }
@@ -294,6 +343,7 @@ fn alphabet_runs(text: &[u8], out: &mut Vec<Blob>) {
                 end: i,
                 encoding,
                 decoded,
+                escapes: Vec::new(),
             });
         }
     }
@@ -403,10 +453,17 @@ fn escaped_region(text: &[u8], lead: u8, encoding: Encoding, out: &mut Vec<Blob>
         last += 1;
     }
     let mut decoded = Vec::with_capacity(last - first);
+    let mut map = Vec::with_capacity(escapes);
     let mut i = first;
     while i < last {
         match escape_at(text, i, encoding) {
             Some((len, bytes)) => {
+                map.push(Escape {
+                    at: i,
+                    len,
+                    decoded_at: decoded.len(),
+                    decoded_len: bytes.as_bytes().len(),
+                });
                 decoded.extend_from_slice(bytes.as_bytes());
                 i += len;
             }
@@ -422,6 +479,7 @@ fn escaped_region(text: &[u8], lead: u8, encoding: Encoding, out: &mut Vec<Blob>
             end: last,
             encoding,
             decoded,
+            escapes: map,
         });
     }
 }
@@ -539,6 +597,35 @@ mod tests {
                 proptest::prop_assert_eq!(first_full_window(&text, from), by_looking, "from {}", from);
             }
         }
+    }
+
+    #[test]
+    fn a_part_of_an_escaped_region_maps_to_its_own_bytes() {
+        let text = "ab %41%42%43%44%45%46%47%48 cd d&#233;j&#224; vu &#233;t&#233; ef";
+        let blobs = blobs(text.as_bytes());
+        let at = |b: &Blob, part: &str| {
+            let s = memchr::memmem::find(&b.decoded, part.as_bytes()).expect("decoded part");
+            let (a, e) = b.span_in_text(s, s + part.len());
+            &text[a..e]
+        };
+        let pct = blobs
+            .iter()
+            .find(|b| b.encoding == Encoding::Percent)
+            .expect("percent region");
+        assert_eq!(pct.decoded, b"ABCDEFGH");
+        assert_eq!(at(pct, "ABCDEFGH"), "%41%42%43%44%45%46%47%48");
+        assert_eq!(at(pct, "BC"), "%42%43");
+        let html = blobs
+            .iter()
+            .find(|b| b.encoding == Encoding::Html)
+            .expect("html region");
+        assert_eq!(std::str::from_utf8(&html.decoded).unwrap(), "déjà vu été");
+        assert_eq!(at(html, "été"), "&#233;t&#233;");
+        assert_eq!(at(html, "vu"), "vu");
+        assert_eq!(at(html, "déjà vu"), "d&#233;j&#224; vu");
+        // Half of a two-byte character stands for its whole escape.
+        let (a, e) = html.span_in_text(1, 2);
+        assert_eq!(&text[a..e], "&#233;");
     }
 
     #[test]

@@ -244,6 +244,7 @@ impl<'a> Folded<'a> {
         if skipping {
             shifts.push((len, hay.len()));
         }
+        mark_line_breaks(hay, &mut out[..len], &shifts);
         Folded {
             text: Text::Folded { buf: out, len },
             shifts,
@@ -274,6 +275,25 @@ impl<'a> Folded<'a> {
             }
             None => at,
         }
+    }
+}
+
+/// A whitespace run folded to its first byte is written `\n` when it held a line break (`hi
+/// \r\n` folds to `hi\n`, not `hi `): rules that stay on one line (`[^\n]*`) must not run on
+/// into the next line on the view when they would not on the text. `shifts` are the view's:
+/// each run ends where one starts.
+fn mark_line_breaks(hay: &[u8], view: &mut [u8], shifts: &[(usize, usize)]) {
+    let mut prev = (0, 0);
+    for &(f, o) in shifts {
+        // The run's kept byte is the one before the shift; its original offset follows
+        // from the previous shift.
+        if let Some(kept) = f.checked_sub(1).filter(|&k| k >= prev.0) {
+            let from = prev.1 + (kept - prev.0);
+            if is_ws(view[kept]) && memchr::memchr2(b'\n', b'\r', &hay[from..o]).is_some() {
+                view[kept] = b'\n';
+            }
+        }
+        prev = (f, o);
     }
 }
 
@@ -345,7 +365,7 @@ mod tests {
 
     #[test]
     fn folds_runs_and_maps_back() {
-        let hay = b"ignore \n\t all   previous";
+        let hay = b"ignore \t\t all   previous";
         let f = Folded::new(hay);
         assert_eq!(f.text(), b"ignore all previous");
         let at = f.text().windows(8).position(|w| w == b"previous").unwrap();
@@ -388,24 +408,64 @@ mod tests {
         }
     }
 
-    /// The fold one byte at a time, with each kept byte's original offset.
+    /// The fold one byte at a time, with each kept byte's original offset. A whitespace run
+    /// that dropped something and held a line break is written `\n`.
     fn naive(hay: &[u8]) -> (Vec<u8>, Vec<usize>) {
         let (mut text, mut from) = (Vec::new(), Vec::new());
         let (mut i, mut prev_ws) = (0, false);
+        // The open run: its kept byte's index, whether it holds a line break, whether anything
+        // after it was dropped.
+        let mut run: Option<(usize, bool, bool)> = None;
+        let close = |text: &mut Vec<u8>, run: Option<(usize, bool, bool)>| {
+            if let Some((k, true, true)) = run {
+                text[k] = b'\n';
+            }
+        };
         while i < hay.len() {
             if let Some(n) = invisible_len(&hay[i..]) {
+                if let Some(r) = run.as_mut() {
+                    r.2 = true;
+                }
                 i += n;
                 continue;
             }
-            let ws = is_ws(hay[i]);
-            if !(ws && prev_ws) {
-                text.push(hay[i]);
+            let b = hay[i];
+            let (ws, line_break) = (is_ws(b), b == b'\n' || b == b'\r');
+            if ws && prev_ws {
+                if let Some(r) = run.as_mut() {
+                    r.1 |= line_break;
+                    r.2 = true;
+                }
+            } else {
+                close(&mut text, run.take());
+                text.push(b);
                 from.push(i);
+                if ws {
+                    run = Some((text.len() - 1, line_break, false));
+                }
             }
             prev_ws = ws;
             i += 1;
         }
+        close(&mut text, run);
         (text, from)
+    }
+
+    #[test]
+    fn a_folded_run_with_a_line_break_is_a_line_break() {
+        for (hay, view) in [
+            ("AIM says hi\r\nhello", "AIM says hi\nhello"),
+            ("hi \r\n  next", "hi\nnext"),
+            ("hi \n next", "hi\nnext"),
+            ("hi   there", "hi there"),
+            ("lone\rreturn", "lone\rreturn"),
+        ] {
+            assert_eq!(
+                Folded::new(hay.as_bytes()).text(),
+                view.as_bytes(),
+                "{hay:?}"
+            );
+        }
     }
 
     proptest::proptest! {
@@ -413,7 +473,7 @@ mod tests {
         fn block_fold_matches_the_byte_at_a_time_fold(
             parts in proptest::collection::vec(
                 proptest::sample::select(vec![
-                    " ", "\n", "\t", "a", "bc", "\u{200b}", "é", "xxxxxxxxxxxxxxx", "\u{feff}",
+                    " ", "\n", "\t", "\r", "a", "bc", "\u{200b}", "é", "xxxxxxxxxxxxxxx", "\u{feff}",
                     "\u{ff48}", "\u{00ad}", "\u{2060}", "\u{2019}", "\u{00a0}",
                 ]),
                 0..80,

@@ -728,21 +728,37 @@ impl Scanner {
     }
 
     /// Findings inside the encoded blobs of `text`, decoded up to [`decode::MAX_DEPTH`] layers
-    /// deep. Each is reported at its outermost blob's span (redacting it removes the whole
-    /// blob) with the chain of encodings, e.g. `base64>percent`.
+    /// deep, with the chain of encodings, e.g. `base64>percent`. A finding in a base64 or hex
+    /// blob is reported at that blob's whole span (redacting it removes the blob); one in a
+    /// region of escapes at the escapes and bytes it was decoded from. A finding whose bytes
+    /// stand as they are in `text` is left to the rules' own pass.
     fn decoded(&self, text: &[u8]) -> Result<Vec<Detection>> {
         let mut out = Vec::new();
         if !decode::worth_a_look(text) {
             return Ok(out);
         }
-        // This layer's blobs with their outermost span and chain.
-        let mut layer: Vec<(Blob, (usize, usize), String)> = decode::blobs(text)
+        // Every blob decoded so far with the blob it was found in (none: in `text`) and its
+        // chain of encodings; `layer` holds the indices of the newest.
+        let mut nodes: Vec<(Blob, Option<usize>, String)> = decode::blobs(text)
             .into_iter()
             .map(|b| {
-                let (span, chain) = ((b.start, b.end), b.encoding.as_str().to_string());
-                (b, span, chain)
+                let chain = b.encoding.as_str().to_string();
+                (b, None, chain)
             })
             .collect();
+        // A span in node `n`'s decoded bytes as a span of `text`.
+        let in_text = |nodes: &[(Blob, Option<usize>, String)], mut n: usize, s, e| {
+            let (mut s, mut e) = (s, e);
+            loop {
+                let (blob, parent, _) = &nodes[n];
+                (s, e) = blob.span_in_text(s, e);
+                match parent {
+                    Some(p) => n = *p,
+                    None => return (s, e),
+                }
+            }
+        };
+        let mut layer: Vec<usize> = (0..nodes.len()).collect();
         for depth in 1..=decode::MAX_DEPTH {
             if layer.is_empty() {
                 break;
@@ -751,35 +767,43 @@ impl Scanner {
             // joined by newlines, each finding given to the blob it starts in.
             let mut joined = Vec::new();
             let mut starts = Vec::with_capacity(layer.len());
-            for (b, _, _) in &layer {
+            for &n in &layer {
                 starts.push(joined.len());
-                joined.extend_from_slice(&b.decoded);
+                joined.extend_from_slice(&nodes[n].0.decoded);
                 joined.push(b'\n');
             }
             for f in self.find(&joined)? {
-                let (_, span, chain) = &layer[starts.partition_point(|&s| s <= f.start) - 1];
+                let k = starts.partition_point(|&s| s <= f.start) - 1;
+                let n = layer[k];
+                let len = nodes[n].0.decoded.len();
+                let (s, e) = (f.start - starts[k], (f.end - starts[k]).min(len));
+                let span = in_text(&nodes, n, s, e);
                 let value = &joined[f.start..f.end];
+                if text.get(span.0..span.1) == Some(value) {
+                    continue;
+                }
                 if let Some(mut d) = self.detection(f, value, None, Vec::new()) {
-                    d.span = *span;
-                    d.encoding = Some(chain.clone());
+                    d.span = span;
+                    d.encoding = Some(nodes[n].2.clone());
                     out.push(d);
                 }
             }
             let mut next = Vec::new();
-            for (b, span, chain) in &layer {
-                if let Some(mut d) = self.classify(&b.decoded) {
-                    d.span = *span;
-                    d.encoding = Some(chain.clone());
+            for &n in &layer {
+                if let Some(mut d) = self.classify(&nodes[n].0.decoded) {
+                    d.span = in_text(&nodes, n, d.span.0, d.span.1);
+                    d.encoding = Some(nodes[n].2.clone());
                     out.push(d);
                 }
                 if depth < decode::MAX_DEPTH {
-                    for inner in decode::blobs(&b.decoded) {
-                        let chain = format!("{chain}>{}", inner.encoding.as_str());
-                        next.push((inner, *span, chain));
+                    for inner in decode::blobs(&nodes[n].0.decoded) {
+                        let chain = format!("{}>{}", nodes[n].2, inner.encoding.as_str());
+                        next.push((inner, Some(n), chain));
                     }
                 }
             }
-            layer = next;
+            layer = (nodes.len()..nodes.len() + next.len()).collect();
+            nodes.extend(next);
         }
         Ok(out)
     }

@@ -106,6 +106,11 @@ pub struct Rule {
     /// not a secret: e.g. a key named `public_key` or `csrf_token` for a generic rule.
     #[serde(default)]
     pub reject_context: Vec<String>,
+    /// The phrase speaks to the model that reads the text ("Note to the AI:", "include ... in
+    /// your response"). Tool, prompt and resource definitions are written for the model, so
+    /// there such a finding counts for less ([`crate::Scanner::scan_definition_json_allowing`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub addresses_the_model: bool,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]

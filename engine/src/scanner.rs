@@ -122,6 +122,8 @@ pub struct Scanner {
     deep_bulk: bool,
     injection_scores: InjectionScores,
     names: Names,
+    /// Rules that speak to the model (`addresses_the_model`).
+    model_addressed: HashSet<String>,
 }
 
 /// Every rule id and kind of the rule set (disabled rules included), and those of the
@@ -193,6 +195,15 @@ fn names_a_secret(key: &[u8]) -> bool {
         && WORDS
             .iter()
             .any(|w| key.windows(w.len()).any(|k| k.eq_ignore_ascii_case(w)))
+}
+
+/// What a finding of a rule that speaks to the model, or of the classifier, counts for in a
+/// definition a server lists ([`Scanner::scan_definition_json_allowing`]).
+pub const DEFINITION_WEIGHT: f32 = 0.5;
+
+thread_local! {
+    /// Whether this thread is scanning a server's definitions.
+    static DEFINITIONS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Rule id and kind of the classifier's findings.
@@ -281,6 +292,11 @@ impl Scanner {
             }
         };
         Ok(Scanner {
+            model_addressed: rules
+                .iter()
+                .filter(|r| r.addresses_the_model)
+                .map(|r| r.id.clone())
+                .collect(),
             classifier,
             deep: config.deep_scan != DeepScan::Off,
             deep_bulk: config.deep_scan == DeepScan::All,
@@ -487,6 +503,29 @@ impl Scanner {
         }
         let _scope = CallScope::more(more);
         self.scan_json(json)
+    }
+
+    /// [`Scanner::scan_json_allowing`] for the definitions a server lists (`tools/list`,
+    /// `prompts/list`, `resources/list`): they are written for the model, so findings of
+    /// rules that speak to the model (`addresses_the_model`) and the classifier's count at
+    /// [`DEFINITION_WEIGHT`] of their confidence, and cannot reject a definition on their own
+    /// at the default thresholds; beside another injection finding they still add to its
+    /// score.
+    pub fn scan_definition_json_allowing<'a>(
+        &self,
+        json: &[u8],
+        rules: impl IntoIterator<Item = &'a String>,
+        fingerprints: impl IntoIterator<Item = &'a String>,
+    ) -> Result<Verdict> {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                DEFINITIONS.with(|d| d.set(false));
+            }
+        }
+        DEFINITIONS.with(|d| d.set(true));
+        let _reset = Reset;
+        self.scan_json_allowing(json, rules, fingerprints)
     }
 
     /// [`Scanner::scan`] with the allowlists set aside (see [`Scanner::scan_json_ignoring_allowlists`]).
@@ -705,7 +744,14 @@ impl Scanner {
                     let value = &view.text[f.start..f.end];
                     if let Some(mut d) = self.detection(f, value, None, Vec::new()) {
                         d.span = span;
-                        d.encoding = Some("normalised".into());
+                        // Seen once inline markup was dropped, and nothing else changed:
+                        // formatting (`**Note:**`), not an evasion.
+                        let how = if view.beyond_markup {
+                            "normalised"
+                        } else {
+                            "markup"
+                        };
+                        d.encoding = Some(how.into());
                         out.push(d);
                     }
                 }
@@ -844,6 +890,19 @@ impl Scanner {
         detections: &mut Vec<Detection>,
         text_of: impl Fn(&Detection) -> Option<&'t [u8]>,
     ) -> Option<f32> {
+        // In a definition, what speaks to the model counts for less, and the rules that
+        // speak to it are one signal (they often match the same words).
+        let definition = DEFINITIONS.with(std::cell::Cell::get);
+        if definition {
+            for d in detections.iter_mut().filter(|d| {
+                d.category == Category::Injection
+                    && (d.rule_id == CLASSIFIER_RULE_ID
+                        || self.model_addressed.contains(&d.rule_id))
+            }) {
+                d.confidence *= DEFINITION_WEIGHT;
+            }
+        }
+
         let mut texts: Vec<Option<String>> = detections
             .iter()
             .filter(|d| d.category == Category::Injection)
@@ -861,7 +920,15 @@ impl Scanner {
                 .and_then(&text_of)
                 .map(TextSignals::of)
                 .unwrap_or_default();
-            let Some(score) = score::combine(detections.iter().filter(|d| mine(d)), signals) else {
+            let Some(score) =
+                score::combine_signals(detections.iter().filter(|d| mine(d)), signals, |d| {
+                    if definition && self.model_addressed.contains(&d.rule_id) {
+                        "addresses_the_model"
+                    } else {
+                        d.rule_id.as_str()
+                    }
+                })
+            else {
                 continue;
             };
             best = Some(best.map_or(score, |b| b.max(score)));

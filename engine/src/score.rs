@@ -9,7 +9,8 @@
 //! is an attack, `score = 1 - Π(1 - p)`. Rules count once each (their highest confidence), so
 //! one phrase repeated does not add up. The evasion signals only count next to a finding: a
 //! zero-width space alone is not an injection, but one inside a text that also asks for the
-//! system prompt makes it likelier that the text is hiding something.
+//! system prompt makes it likelier that the text is hiding something. A finding seen only once
+//! inline markup is dropped (`**Note to the AI:**`) carries no such signal: that is formatting.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -82,13 +83,25 @@ pub fn combine<'a>(
     findings: impl IntoIterator<Item = &'a Detection>,
     text: TextSignals,
 ) -> Option<f32> {
+    combine_signals(findings, text, |d| d.rule_id.as_str())
+}
+
+/// [`combine`], with the findings of one `signal` (by default their rule) counted once, at
+/// the highest confidence among them.
+pub fn combine_signals<'a>(
+    findings: impl IntoIterator<Item = &'a Detection>,
+    text: TextSignals,
+    signal: impl Fn(&'a Detection) -> &'a str,
+) -> Option<f32> {
     let mut by_rule: BTreeMap<&str, f32> = BTreeMap::new();
     let (mut layers, mut normalised) = (0usize, false);
     for d in findings {
-        let c = by_rule.entry(d.rule_id.as_str()).or_insert(0.0);
+        let c = by_rule.entry(signal(d)).or_insert(0.0);
         *c = c.max(d.confidence.clamp(0.0, 1.0));
         match d.encoding.as_deref() {
             Some("normalised") => normalised = true,
+            // Only inline markup stood between the text and the finding: formatting.
+            Some("markup") => {}
             Some(chain) => layers = layers.max(chain.split('>').count()),
             None => {}
         }

@@ -267,15 +267,32 @@ impl Pipeline {
 
     /// Scans JSON and applies the server's and the tool's overrides and allowlists.
     fn judge_json(&self, bytes: &[u8], tool: Option<&str>) -> Verdict {
+        self.judge_json_as(bytes, tool, false)
+    }
+
+    /// [`Pipeline::judge_json`] of definitions the server lists (tools, prompts, resources):
+    /// written for the model, so what speaks to the model counts for less there
+    /// ([`Scanner::scan_definition_json_allowing`]).
+    fn judge_definition(&self, bytes: &[u8], tool: Option<&str>) -> Verdict {
+        self.judge_json_as(bytes, tool, true)
+    }
+
+    fn judge_json_as(&self, bytes: &[u8], tool: Option<&str>, definition: bool) -> Verdict {
         // The server's and the tool's allowlists go to the engine, which drops their findings
         // before resolving overlaps (one allowlisted finding must not take another with it).
         let (server, tool_o) = self.overrides_for(tool);
         let both = || std::iter::once(server).chain(tool_o);
-        match self.scanner.scan_json_allowing(
-            bytes,
+        let (rules, fingerprints) = (
             both().flat_map(|o| o.allow_rules),
             both().flat_map(|o| o.allow_fingerprints),
-        ) {
+        );
+        let scanned = if definition {
+            self.scanner
+                .scan_definition_json_allowing(bytes, rules, fingerprints)
+        } else {
+            self.scanner.scan_json_allowing(bytes, rules, fingerprints)
+        };
+        match scanned {
             Ok(verdict) => self.apply_overrides(verdict, tool),
             Err(e) => {
                 // Scanned as text instead; but a text finding cannot be redacted in place in

@@ -7,6 +7,9 @@ use serde_json::json;
 use super::*;
 use crate::message::{self, Envelope, Kind};
 
+/// Results that list definitions written for the model, besides `tools/list`.
+const LISTINGS: &[&str] = &["prompts/list", "resources/list", "resources/templates/list"];
+
 impl Pipeline {
     pub(super) fn server_message(&self, line: &[u8], env: &Envelope) -> Outcome {
         match env.kind() {
@@ -59,7 +62,13 @@ impl Pipeline {
         if tool.is_some() && !self.settings.scan_tool_responses {
             return Outcome::forward(line.to_vec());
         }
-        let v = self.judge_json(part.get().as_bytes(), tool);
+        // Listings of prompts and resources are definitions, as tools are.
+        let v = match &pending {
+            Some(Pending::Other(m)) if LISTINGS.contains(&m.as_str()) => {
+                self.judge_definition(part.get().as_bytes(), None)
+            }
+            _ => self.judge_json(part.get().as_bytes(), tool),
+        };
         let fields = |v: &Verdict| {
             vec![
                 ("tool_name", json!(tool)),

@@ -221,7 +221,7 @@ impl Pipeline {
     /// (and value, for the pins).
     fn scan_tool(&self, tool: &mut Listed, poisoned: &mut BTreeSet<String>) {
         let bytes = tool.raw.get().as_bytes();
-        let v = self.judge_json(bytes, Some(&tool.name));
+        let v = self.judge_definition(bytes, Some(&tool.name));
         match v.action {
             Action::Reject => {
                 self.audit.record(

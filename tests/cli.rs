@@ -187,6 +187,15 @@ fn rules_check_reports_failing_examples() {
         "x acme_q8zr2lmx0pvw7kct y",
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("acme.key"));
+    // An id a built-in rule already has would refuse the file in `scan --rules`: the check
+    // says so first.
+    let clash = temp_file(
+        "clash.toml",
+        &acme_rule(r#"["key acme_q8zr2lmx0pvw7kct"]"#).replace("acme.key", "aws.access_key_id"),
+    );
+    let out = run(&["rules", "check", clash.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a built-in rule has this id"));
 }
 
 #[test]
@@ -224,8 +233,17 @@ fn version_and_rules_list() {
     let out = run(&["version"], "");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("mcp-parapet "));
     let out = run(&["rules", "list"], "");
-    let n = String::from_utf8_lossy(&out.stdout).lines().count();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    let n = listed.lines().count();
     assert!(n > 500, "{n} rules");
+    // The classifier is listed, and switched off by its id like any rule.
+    assert!(listed.contains("classifier.injection"));
+    let out = run(
+        &["rules", "list", "--disable-rule", "classifier.injection"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("classifier.injection"));
 }
 
 #[test]

@@ -247,10 +247,15 @@ impl Scanner {
             }
         }
         for id in &config.disabled_rules {
-            if !ids.contains(id.as_str()) {
+            if !ids.contains(id.as_str()) && id != CLASSIFIER_RULE_ID {
                 return Err(EngineError::UnknownRuleId(id.clone()));
             }
         }
+        // The classifier goes by its rule id too.
+        let classifier_off = config
+            .disabled_rules
+            .iter()
+            .any(|id| id == CLASSIFIER_RULE_ID);
         let names = Names::of(&rules);
         for kind in config.policy.kinds.keys() {
             names.check_kind("policy_kinds", kind)?;
@@ -277,7 +282,7 @@ impl Scanner {
         }
         let matcher = Matcher::new(&rules, cached)?;
         let classifier = match config.deep_scan {
-            _ if config.no_builtin_rules => None,
+            _ if config.no_builtin_rules || classifier_off => None,
             DeepScan::Off => None,
             _ => {
                 let mut c = Classifier::builtin().map_err(|e| EngineError::Rule {
@@ -320,6 +325,11 @@ impl Scanner {
     /// Checks a rule id named in an allowlist (`setting` says where) against every rule.
     pub fn check_rule(&self, setting: &str, id: &str) -> Result<()> {
         self.names.check_rule(setting, id)
+    }
+
+    /// Whether the injection classifier is in force (deep scan on, not disabled).
+    pub fn has_classifier(&self) -> bool {
+        self.classifier.is_some()
     }
 
     /// The rules in force, in database order.

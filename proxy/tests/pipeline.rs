@@ -555,3 +555,33 @@ fn definitions_that_speak_to_the_model_are_not_withheld() {
         .unwrap()
         .contains("\"add\""));
 }
+
+#[test]
+fn a_redacted_tool_definition_is_audited() {
+    // A schema's example holding a password: the client gets the definition redacted, and the
+    // trail says so (it used to change with no record at all).
+    let dir =
+        std::env::temp_dir().join(format!("parapet-trail-redacted-def-{}", std::process::id()));
+    let path = dir.join("audit.jsonl");
+    let (audit, writer) = Audit::start(path.clone(), b"k".to_vec(), u64::MAX, "t", None).unwrap();
+    let p = pipeline_with("", |_| {}, audit);
+    let tool = r#"{"name":"act","description":"Acts on the page.","inputSchema":{"type":"object","properties":{"action":{"type":"string","description":"e.g. fill the form with {\"password\": \"hunter2-Secret!\"}"}}}}"#;
+    let out = list(&p, 1, &format!(r#"{{"tools":[{tool}]}}"#));
+    let sent = String::from_utf8(out.forward.unwrap()).unwrap();
+    assert!(
+        sent.contains("[REDACTED:") && !sent.contains("hunter2"),
+        "{sent}"
+    );
+    drop(p);
+    writer.finish();
+    let trail = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let record = trail
+        .lines()
+        .find(|l| l.contains("\"content_redacted\""))
+        .unwrap_or_else(|| panic!("no redaction record: {trail}"));
+    assert!(
+        record.contains("\"act\"") && !record.contains("hunter2"),
+        "{record}"
+    );
+}

@@ -58,6 +58,21 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
                     return Ok(ExitCode::SUCCESS);
                 }
             }
+            if scanner.has_classifier() {
+                let (id, kind, name) = (
+                    parapet_engine::CLASSIFIER_RULE_ID,
+                    parapet_engine::CLASSIFIER_KIND,
+                    "Injection classifier of the deep scan (switch off with --disable-rule)",
+                );
+                let _ = match format {
+                    Format::Text => writeln!(out, "{id:<40} {:<10} {kind:<32} {name}", "injection"),
+                    _ => writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({"id": id, "name": name, "category": "injection", "kind": kind})
+                    ),
+                };
+            }
             let _ = out.flush();
             Ok(ExitCode::SUCCESS)
         }
@@ -71,13 +86,27 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
                     continue;
                 }
                 let result = load_rule_file(&f).and_then(|rules| {
+                    // `scan --rules` adds a file to the built-in rules: an id they already use
+                    // would refuse it there.
+                    let builtin: std::collections::HashSet<String> =
+                        parapet_engine::builtin_rules()?
+                            .into_iter()
+                            .map(|r| r.id)
+                            .collect();
+                    let clashes: Vec<String> = rules
+                        .iter()
+                        .filter(|r| builtin.contains(&r.id))
+                        .map(|r| format!("{}: a built-in rule has this id; rename it", r.id))
+                        .collect();
                     let n = rules.len();
                     let scanner = Scanner::new(ScannerConfig {
                         no_builtin_rules: true,
                         extra_rules: rules,
                         ..ScannerConfig::default()
                     })?;
-                    Ok((n, scanner.check_examples()?))
+                    let mut problems = clashes;
+                    problems.extend(scanner.check_examples()?);
+                    Ok((n, problems))
                 });
                 match result {
                     Ok((n, problems)) if problems.is_empty() => {

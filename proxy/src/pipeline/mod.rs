@@ -118,6 +118,41 @@ pub fn describe(detections: &[Detection]) -> Value {
     )
 }
 
+impl Pipeline {
+    /// Why a verdict refused or changed something, for stderr: its flags, the rules that
+    /// decided (with the JSON Pointer of what they found) and the setting that would accept
+    /// them. Never the matched bytes.
+    fn why(&self, v: &Verdict) -> String {
+        let mut rules: Vec<String> = Vec::new();
+        let mut ids: Vec<&str> = Vec::new();
+        for d in v.detections.iter().filter(|d| d.action == v.action) {
+            let at = d
+                .pointer
+                .as_deref()
+                .map_or(String::new(), |p| format!(" at {p}"));
+            let entry = format!("{}{at}", d.rule_id);
+            if !rules.contains(&entry) {
+                rules.push(entry);
+            }
+            if !ids.contains(&d.rule_id.as_str()) && d.category != Category::Validation {
+                ids.push(&d.rule_id);
+            }
+        }
+        let mut out = v.flags.join(", ");
+        if !rules.is_empty() {
+            out.push_str(&format!(" [{}]", rules.join(", ")));
+        }
+        if !ids.is_empty() {
+            out.push_str(&format!(
+                "; to accept: `allow_rules: [{}]` under servers.{} in the config",
+                ids.join(", "),
+                self.settings.server_name
+            ));
+        }
+        out
+    }
+}
+
 fn override_action(o: Overrides<'_>, d: &Detection) -> Option<Action> {
     if let Some(a) = o.policy_kinds.get(&d.kind) {
         return Some(*a);
@@ -539,7 +574,7 @@ impl Pipeline {
                 );
                 tracing::warn!(
                     "dropped a message that is not a JSON-RPC call or answer: {}",
-                    v.flags.join(", ")
+                    self.why(v)
                 );
                 Outcome::drop()
             }
@@ -589,10 +624,7 @@ impl Pipeline {
             Action::Reject => {
                 fields.push(("metadata", json!({"flags": v.flags})));
                 self.audit.record("content_rejected", fields);
-                tracing::warn!(
-                    "{direction} refused by content policy: {}",
-                    v.flags.join(", ")
-                );
+                tracing::warn!("{direction} refused by content policy: {}", self.why(&v));
                 let code = if from_client {
                     message::REQUEST_CONTENT
                 } else {

@@ -94,7 +94,7 @@ impl Pipeline {
                 };
                 tracing::warn!(
                     "response {id}{what} refused by content policy: {}",
-                    v.flags.join(", ")
+                    self.why(&v)
                 );
                 let out = self.refuse(
                     &id,

@@ -103,7 +103,7 @@ impl Pipeline {
                     );
                     tracing::warn!(
                         "tools/list result refused: its `{key}` failed the content scan ({})",
-                        v.flags.join(", ")
+                        self.why(&v)
                     );
                     return Some(Outcome::forward(self.refuse(
                         id,
@@ -236,11 +236,27 @@ impl Pipeline {
                 tracing::warn!(
                     "tool {:?} withheld: its description or schema failed the content scan ({})",
                     tool.name,
-                    v.flags.join(", ")
+                    self.why(&v)
                 );
                 poisoned.insert(tool.name.clone());
             }
             Action::Redact => {
+                // A changed definition is never silent: the client sees another schema.
+                self.audit.record(
+                    "content_redacted",
+                    vec![
+                        ("tool_name", json!(tool.name)),
+                        ("direction", json!("response")),
+                        ("verdict", json!("redact")),
+                        ("detections", describe(&v.detections)),
+                        ("metadata", json!({"in": "tools/list"})),
+                    ],
+                );
+                tracing::info!(
+                    "tool {:?}: its definition was redacted before the client sees it ({})",
+                    tool.name,
+                    self.why(&v)
+                );
                 let red = self.scanner.redact_json(bytes, &v);
                 if let Ok(value) = serde_json::from_slice(&red) {
                     tool.value = value;

@@ -221,14 +221,31 @@ pub fn class_from_verbs(name: &str, description: &str) -> Option<ToolClass> {
     let reads_first = name_words
         .first()
         .is_some_and(|w| class_of_word(w) == Some(ToolClass::Read));
+    // `Run a find query`, `Execute a search`, `Run a read-only SQL query`: a verb that only
+    // says "do" takes the class of the read it is told to do (`Run shell commands` stays
+    // admin: its object is not a read).
+    let desc_classes = desc_words.iter().enumerate().filter_map(|(i, w)| {
+        let does_a_read = DO_VERBS.contains(&w.as_str())
+            && desc_words
+                .get(i + 1)
+                .is_some_and(|next| class_of_word(next) == Some(ToolClass::Read));
+        if does_a_read {
+            None
+        } else {
+            class_of_word(w)
+        }
+    });
     name_words
         .iter()
         .enumerate()
         .filter(|&(i, w)| !(reads_first && i > 0 && is_also_a_noun(w)))
         .filter_map(|(_, w)| class_of_name_word(w))
-        .chain(desc_words.iter().filter_map(|w| class_of_word(w)))
+        .chain(desc_classes)
         .max()
 }
+
+/// Verbs that say only "do" what their object says.
+const DO_VERBS: &[&str] = &["run", "runs", "execute", "executes", "perform", "performs"];
 
 /// Verbs of the lists that name things as often as they name actions.
 fn is_also_a_noun(w: &str) -> bool {
@@ -472,6 +489,36 @@ mod tests {
             "get_updates",
         ] {
             assert_eq!(class_from_verbs(name, ""), Some(ToolClass::Read), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_description_that_runs_a_read_is_a_read() {
+        // Real servers' read tools (mongodb, postgres, 2026-12) that the default tier refused.
+        for (name, desc) in [
+            ("find", "Run a find query against a MongoDB collection"),
+            ("query", "Run a read-only SQL query"),
+            (
+                "search_docs",
+                "Execute a search over the indexed documents.",
+            ),
+        ] {
+            assert_eq!(
+                class_from_verbs(name, desc),
+                Some(ToolClass::Read),
+                "{name}: {desc}"
+            );
+        }
+        for (name, desc) in [
+            ("shell", "Run shell commands on the host"),
+            ("exec", "Execute a read command"),
+            ("find", "Run a command that finds files"),
+        ] {
+            assert_eq!(
+                class_from_verbs(name, desc),
+                Some(ToolClass::Admin),
+                "{name}: {desc}"
+            );
         }
     }
 

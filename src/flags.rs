@@ -17,8 +17,9 @@ pub struct ScanFlags {
     /// Report only findings at or above this confidence (0..1).
     #[arg(long, value_name = "N")]
     pub min_confidence: Option<f32>,
-    /// Byte cap per text or message.
-    #[arg(long, value_name = "BYTES")]
+    /// Byte cap per text or message: a number of bytes, or with a binary suffix (64K, 8M,
+    /// 1G). A file over it is scanned in overlapping chunks of about this size.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub max_bytes: Option<usize>,
     /// Which texts get the deep scan (local injection classifier, decoding of base64, hex,
     /// percent, HTML and \u escapes): off, messages (JSON strings and single texts; the
@@ -39,6 +40,46 @@ impl ScanFlags {
     }
 }
 
+/// A byte count: digits, optionally followed by K, M or G (powers of 1024; `KiB`, `MB`… also
+/// read so), at least 1.
+fn parse_bytes(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a byte count (e.g. 65536, 64K, 8M, 1G)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("{s:?}: unknown unit (use K, M or G)")),
+    };
+    let bytes = number
+        .checked_mul(1usize << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))?;
+    if bytes == 0 {
+        return Err("must be at least 1 byte".into());
+    }
+    Ok(bytes)
+}
+
 pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
     Ok(Config::load(explicit)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn byte_counts() {
+        use super::parse_bytes;
+        assert_eq!(parse_bytes("65536"), Ok(65536));
+        assert_eq!(parse_bytes("64K"), Ok(64 << 10));
+        assert_eq!(parse_bytes("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_bytes("1g"), Ok(1 << 30));
+        for bad in ["0", "0K", "", "K", "12Q", "-1", "1.5M"] {
+            assert!(parse_bytes(bad).is_err(), "{bad}");
+        }
+    }
 }

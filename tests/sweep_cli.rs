@@ -505,3 +505,39 @@ fn utf16_text_is_transcoded_scanned_and_redacted_back_as_utf16() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+#[cfg(unix)]
+fn redact_to_keeps_permissions_and_never_lets_two_inputs_share_a_copy() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tree("redact-modes");
+    std::fs::create_dir_all(d.join("private")).unwrap();
+    std::fs::write(d.join("private/s.log"), format!("key {AWS}\n")).unwrap();
+    std::fs::set_permissions(
+        d.join("private/s.log"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::set_permissions(d.join("private"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let out = scan(&d, &["-q", "--redact-to", "clean", "private"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let mode = |p: &str| std::fs::metadata(d.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("clean/private/s.log"), 0o600);
+    assert_eq!(mode("clean/private"), 0o700);
+
+    // `../x/a.log` and `x/a.log` both mirror to `clean/x/a.log`: the second is an error,
+    // never a silent overwrite of the first's copy.
+    let w = d.join("w");
+    std::fs::create_dir_all(w.join("x")).unwrap();
+    std::fs::create_dir_all(d.join("x")).unwrap();
+    std::fs::write(d.join("x/a.log"), format!("outer {AWS}\n")).unwrap();
+    std::fs::write(w.join("x/a.log"), format!("inner {AWS}\n")).unwrap();
+    let out = scan(&w, &["-q", "--redact-to", "clean", "../x/a.log", "x/a.log"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already written for ../x/a.log"));
+    let copy = std::fs::read_to_string(w.join("clean/x/a.log")).unwrap();
+    assert!(copy.starts_with("outer [REDACTED:"), "{copy}");
+    // The same file twice is one copy, and no error.
+    let out = scan(&w, &["-q", "--redact-to", "again", "x/a.log", "./x/a.log"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}

@@ -355,6 +355,9 @@ impl Config {
         if let Some(level) = &self.log_level {
             check_log_level(level).map_err(|e| format!("log_level: {e}"))?;
         }
+        if self.scanner.content_max_length == Some(0) {
+            return Err("scanner.content_max_length: must be at least 1 (bytes)".into());
+        }
         let rl = &self.rate_limit;
         if rl.enabled && (rl.default_per_minute == 0 || rl.default_per_hour == 0) {
             return Err(

@@ -139,8 +139,25 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     if let Some(dest) = &args.redact_to {
         let categories = redact_categories(&args.redact_categories)?;
         let mut errors = Vec::new();
+        // `..` and the root are left out of a copy's path, so two inputs can map to one copy
+        // (`../src/a.log` and `src/a.log`): the second would replace the first unseen.
+        let mut written: std::collections::HashMap<std::path::PathBuf, &std::path::Path> =
+            std::collections::HashMap::new();
         for f in &result.files {
             let name = sweep::display(f);
+            let target = sweep::redact_to::destination(dest, f);
+            if let Some(first) = written.get(&target) {
+                let same = std::fs::canonicalize(first).ok() == std::fs::canonicalize(f).ok();
+                if !same {
+                    errors.push(format!(
+                        "{name}: --redact-to: its copy would be {}, already written for {} (paths are mirrored without `..`: sanitize them in separate runs)",
+                        target.display(),
+                        sweep::display(first)
+                    ));
+                }
+                continue;
+            }
+            written.insert(target, f);
             if let Err(e) = sweep::redact_to::write_copy(&scanner, f, dest, &categories) {
                 errors.push(format!("{name}: --redact-to: {e:#}"));
             }

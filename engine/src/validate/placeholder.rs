@@ -13,7 +13,9 @@
 //! 8. the sample token of the jwt.io debugger (its HS256 header and its claims `sub`
 //!    1234567890, `name` John Doe, `iat` 1516239022), whatever signature follows;
 //! 9. markers of a value kept encrypted elsewhere: Ansible Vault's `!vault`, SOPS's
-//!    `ENC[AES256_GCM,…]` (the secret is not there).
+//!    `ENC[AES256_GCM,…]` (the secret is not there);
+//! 10. this tool's own redaction marker, `[REDACTED:<kind>]` or `[REDACTED]`: a sanitized copy
+//!     (`scan --redact-to`) scanned again must come out clean.
 
 pub const PLACEHOLDER_CONFIDENCE: f32 = 0.3;
 
@@ -109,6 +111,11 @@ pub fn is_placeholder(span: &[u8]) -> bool {
     if span.starts_with(b"!vault") || span.starts_with(b"ENC[AES256_GCM") {
         return true;
     }
+    if memchr::memmem::find(span, b"REDACTED")
+        .is_some_and(|at| matches!(span.get(at + 8), Some(b':' | b']') | None))
+    {
+        return true;
+    }
     is_documented_number(span)
 }
 
@@ -149,6 +156,10 @@ lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
             b"ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]"
         ));
         assert!(is_placeholder(b"4000 0025 0000 3155"));
+        assert!(is_placeholder(b"[REDACTED:pypi_token]"));
+        assert!(is_placeholder(b"api:[REDACTED:password]"));
+        assert!(is_placeholder(b"[REDACTED]"));
+        assert!(!is_placeholder(b"UNREDACTEDx9Kq2"));
         assert!(!is_placeholder(b"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"));
         assert!(!is_placeholder(b"4539 1488 0343 6467"));
     }

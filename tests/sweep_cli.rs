@@ -541,3 +541,23 @@ fn redact_to_keeps_permissions_and_never_lets_two_inputs_share_a_copy() {
     let out = scan(&w, &["-q", "--redact-to", "again", "x/a.log", "./x/a.log"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
+
+#[test]
+#[cfg(unix)]
+fn names_cannot_write_control_sequences_to_the_terminal() {
+    // A file (or archive member) name is whoever wrote it's: in text output and on stderr an
+    // escape sequence or a newline in it is shown escaped, never acted on.
+    let d = tree("names");
+    std::fs::write(d.join("logs/a\x1b[31mb\nc.log"), format!("key {AWS}\n")).unwrap();
+    let out = scan(&d, &["-q", "--color", "never", "logs"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("a\\x1b[31mb\\x0ac.log:1:5:"), "{text}");
+    assert!(!text.contains('\x1b'));
+    // JSON keeps the real name (escaped by JSON itself).
+    let out = scan(&d, &["-q", "--format", "jsonl", "logs"]);
+    assert!(jsonl(&out)[0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("a\x1b[31mb\nc.log"));
+}

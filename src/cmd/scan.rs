@@ -167,7 +167,7 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     // In path order whatever order the threads finished in.
     result.errors.sort();
     for e in &result.errors {
-        eprintln!("mcp-parapet: {e}");
+        eprintln!("mcp-parapet: {}", output::printable(e));
     }
     // Buffered: stdout is line-buffered, which made a write call per finding.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

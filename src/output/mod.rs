@@ -147,6 +147,31 @@ pub fn mask(value: &[u8]) -> String {
 }
 
 /// Where a detection is, for people: `path:line:col`, or `path#pointer:start-end` in JSON.
+/// `s` safe to print on a terminal: control characters (a newline, an escape sequence) and
+/// the bidi controls that reorder what is shown are written as `\x1b`, `\u{202e}`. File and
+/// archive member names come from whoever wrote them: a name must not move the cursor, recolour
+/// the terminal or fake another line of output.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if (c as u32) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 pub fn place(report: &Report, i: usize) -> String {
     let d = &report.verdict.detections[i];
     let (line, col) = report.places.get(i).copied().unwrap_or((0, 0));

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{groups, mask, matched, place, Report};
+use super::{groups, mask, matched, place, printable, Report};
 
 fn paint(on: bool, code: &str, text: &str) -> String {
     if on {
@@ -37,7 +37,7 @@ pub fn write(out: &mut dyn Write, reports: &[Report], show: bool, color: bool) -
         writeln!(
             out,
             "{}: {} {} ({:.2}, {}) {value}",
-            paint(color, "36", &place(r, di)),
+            paint(color, "36", &printable(&place(r, di))),
             paint(color, what_color, &what),
             d.rule_id,
             d.confidence,
@@ -46,7 +46,7 @@ pub fn write(out: &mut dyn Write, reports: &[Report], show: bool, color: bool) -
         if group.len() > 1 {
             writeln!(out, "  same value in {} more places:", group.len() - 1)?;
             for &(ri, di) in &group[1..] {
-                writeln!(out, "    {}", place(&reports[ri], di))?;
+                writeln!(out, "    {}", printable(&place(&reports[ri], di)))?;
             }
         }
     }

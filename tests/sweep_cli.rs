@@ -561,3 +561,39 @@ fn names_cannot_write_control_sequences_to_the_terminal() {
         .unwrap()
         .ends_with("a\x1b[31mb\nc.log"));
 }
+
+#[test]
+fn archives_inside_archives_are_opened_and_rebuilt() {
+    let d = tree("nested-archives");
+    let dirty = format!("key {AWS}\n");
+    let tar_of = |name: &str, body: &[u8]| {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, name, body).unwrap();
+        tar.into_inner().unwrap()
+    };
+    // A gzipped tar inside a tar: `outer.tar!inner.tgz!app.log`.
+    let inner = gz(&tar_of("app.log", dirty.as_bytes()));
+    std::fs::write(d.join("logs/outer.tar"), tar_of("inner.tgz", &inner)).unwrap();
+    let out = scan(&d, &["--format", "jsonl", "logs/outer.tar"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let found = jsonl(&out);
+    assert_eq!(
+        found[0]["path"], "logs/outer.tar!inner.tgz!app.log",
+        "{found:?}"
+    );
+    // The copy is rebuilt at every level, the secret gone and each archive still readable.
+    let out = scan(&d, &["-q", "--redact-to", "clean", "logs/outer.tar"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let mut outer = tar::Archive::new(std::fs::File::open(d.join("clean/logs/outer.tar")).unwrap());
+    let mut member = outer.entries().unwrap().next().unwrap().unwrap();
+    let mut tgz = Vec::new();
+    std::io::Read::read_to_end(&mut member, &mut tgz).unwrap();
+    let mut inner = tar::Archive::new(flate2::read::GzDecoder::new(&tgz[..]));
+    let mut log = inner.entries().unwrap().next().unwrap().unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut log, &mut text).unwrap();
+    assert_eq!(text, "key [REDACTED:aws_access_key_id]\n");
+}

@@ -186,25 +186,7 @@ fn scan_path(
     let (decoded, head) = Sniffed::new(decoded, 512)?;
     let (mut decoded, head, transcoded) = as_utf8(decoded, head)?;
     if source::is_tar(&head) {
-        let mut archive = tar::Archive::new(&mut decoded);
-        for entry in archive.entries().context("cannot read the tar archive")? {
-            let entry = entry.context("cannot read the tar archive")?;
-            if !entry.header().entry_type().is_file() {
-                continue;
-            }
-            let member = format!("{name}!{}", entry.path()?.display());
-            let (mut member_stream, head) =
-                Sniffed::new(Box::new(std::io::BufReader::new(entry)), 512)?;
-            let inner = Compression::sniff(&head);
-            let decoded = inner.decoder(Box::new(&mut member_stream))?;
-            let (decoded, head) = Sniffed::new(decoded, 512)?;
-            let (mut decoded, head, _) = as_utf8(decoded, head)?;
-            let before = out.len();
-            let scanned = scan_stream(scanner, member, &mut decoded, &head, opts, tally, out);
-            out[before..].iter_mut().for_each(|r| r.decoded = true);
-            scanned?;
-        }
-        return Ok(());
+        return scan_tar(scanner, &name, &mut decoded, opts, tally, out, 1);
     }
     let before = out.len();
     let scanned = scan_stream(scanner, name, &mut decoded, &head, opts, tally, out);
@@ -212,6 +194,46 @@ fn scan_path(
         out[before..].iter_mut().for_each(|r| r.decoded = true);
     }
     scanned
+}
+
+/// Archives inside archives are opened this deep (`logs.tgz!old.tar!app.log` is depth 2);
+/// deeper ones are scanned as the bytes they are.
+pub(crate) const MAX_ARCHIVE_DEPTH: usize = 4;
+
+/// Every regular member of a tar archive, each reported as `name!member`; a member that is
+/// itself compressed is decompressed, one that is itself an archive opened in turn.
+fn scan_tar(
+    scanner: &Scanner,
+    name: &str,
+    reader: &mut dyn std::io::Read,
+    opts: &Options,
+    tally: &Tally,
+    out: &mut Vec<Report>,
+    depth: usize,
+) -> Result<()> {
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries().context("cannot read the tar archive")? {
+        let entry = entry.context("cannot read the tar archive")?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let member = format!("{name}!{}", entry.path()?.display());
+        let (mut member_stream, head) =
+            Sniffed::new(Box::new(std::io::BufReader::new(entry)), 512)?;
+        let inner = Compression::sniff(&head);
+        let decoded = inner.decoder(Box::new(&mut member_stream))?;
+        let (decoded, head) = Sniffed::new(decoded, 512)?;
+        let (mut decoded, head, _) = as_utf8(decoded, head)?;
+        let before = out.len();
+        let scanned = if source::is_tar(&head) && depth < MAX_ARCHIVE_DEPTH {
+            scan_tar(scanner, &member, &mut decoded, opts, tally, out, depth + 1)
+        } else {
+            scan_stream(scanner, member, &mut decoded, &head, opts, tally, out)
+        };
+        out[before..].iter_mut().for_each(|r| r.decoded = true);
+        scanned?;
+    }
+    Ok(())
 }
 
 /// `stream` as UTF-8: transcoded when `head` (its first bytes) opens with a UTF-16

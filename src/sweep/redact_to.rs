@@ -149,17 +149,79 @@ impl<W: Write> Write for ZstdWriter<W> {
 
 /// A member of an archive, redacted: decompressed first when it is compressed itself
 /// (`logs.tar!app.log.gz`), as the scan reads it, and compressed again the same way.
-fn redacted_member(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {
+/// A member that is itself an archive is rebuilt member by member in turn (as the scan opens
+/// it, up to [`super::MAX_ARCHIVE_DEPTH`]).
+fn redacted_member(
+    scanner: &Scanner,
+    data: &[u8],
+    categories: &[Category],
+    depth: usize,
+) -> Result<Vec<u8>> {
     let inner = Compression::sniff(&data[..data.len().min(512)]);
+    let plain_owned;
+    let plain: &[u8] = if inner == Compression::None {
+        data
+    } else {
+        let mut buf = Vec::new();
+        inner.decoder(Box::new(data))?.read_to_end(&mut buf)?;
+        plain_owned = buf;
+        &plain_owned
+    };
+    let clean =
+        if source::is_tar(&plain[..plain.len().min(512)]) && depth < super::MAX_ARCHIVE_DEPTH {
+            let mut rebuilt = Vec::new();
+            rebuild_tar(
+                scanner,
+                &mut &plain[..],
+                &mut rebuilt,
+                categories,
+                depth + 1,
+            )?;
+            rebuilt
+        } else {
+            redacted(scanner, plain, categories)?
+        };
     if inner == Compression::None {
-        return redacted(scanner, data, categories);
+        return Ok(clean);
     }
-    let mut plain = Vec::new();
-    inner.decoder(Box::new(data))?.read_to_end(&mut plain)?;
-    let clean = redacted(scanner, &plain, categories)?;
     let mut enc = Encoder::new(inner, Vec::new());
     enc.write_all(&clean)?;
     Ok(enc.finish()?)
+}
+
+/// A tar archive rebuilt with every regular member redacted; headers, links and other
+/// entries kept. `depth` is the archive's own (1 for a file's).
+fn rebuild_tar(
+    scanner: &Scanner,
+    reader: &mut dyn Read,
+    out: &mut dyn Write,
+    categories: &[Category],
+    depth: usize,
+) -> Result<()> {
+    let mut archive = tar::Archive::new(reader);
+    let mut builder = tar::Builder::new(out);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let mut header = entry.header().clone();
+        // The full path (a long one lives in an extension entry the header alone loses).
+        let name = entry.path()?.into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data)?;
+        if header.entry_type().is_file() {
+            data = redacted_member(scanner, &data, categories, depth)?;
+            header.set_size(data.len() as u64);
+        }
+        match entry.link_name()? {
+            // A link keeps its full target too (a long one lives in an extension entry).
+            Some(target) => {
+                let target = target.into_owned();
+                builder.append_link(&mut header, &name, &target)?;
+            }
+            None => builder.append_data(&mut header, &name, &data[..])?,
+        }
+    }
+    builder.finish()?;
+    Ok(())
 }
 
 /// Writes the sanitized copy of one input.
@@ -223,30 +285,7 @@ fn write_redacted(
     let file = private_file(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = Encoder::new(compression, std::io::BufWriter::new(file));
     if source::is_tar(head) {
-        let mut archive = tar::Archive::new(decoded);
-        let mut builder = tar::Builder::new(&mut out);
-        for entry in archive.entries()? {
-            let mut entry = entry?;
-            let mut header = entry.header().clone();
-            // The full path (a long one lives in an extension entry the header alone loses).
-            let name = entry.path()?.into_owned();
-            let mut data = Vec::new();
-            entry.read_to_end(&mut data)?;
-            if header.entry_type().is_file() {
-                data = redacted_member(scanner, &data, categories)?;
-                header.set_size(data.len() as u64);
-            }
-            match entry.link_name()? {
-                // A link keeps its full target too (a long one lives in an extension entry).
-                Some(target) => {
-                    let target = target.into_owned();
-                    builder.append_link(&mut header, &name, &target)?;
-                }
-                None => builder.append_data(&mut header, &name, &data[..])?,
-            }
-        }
-        builder.finish()?;
-        drop(builder);
+        rebuild_tar(scanner, decoded, &mut out, categories, 1)?;
     } else {
         let mut data = Vec::new();
         decoded.read_to_end(&mut data)?;

@@ -597,3 +597,37 @@ fn archives_inside_archives_are_opened_and_rebuilt() {
     std::io::Read::read_to_string(&mut log, &mut text).unwrap();
     assert_eq!(text, "key [REDACTED:aws_access_key_id]\n");
 }
+
+#[test]
+fn redact_to_streams_a_file_chunk_by_chunk_with_the_same_result() {
+    // With a 4 KiB cap a file is redacted in 2 KiB chunks: secrets placed at every offset
+    // around the chunk edges come out as with one chunk, and nothing else changes.
+    let d = tree("redact-stream");
+    let mut text = String::new();
+    let mut k = 0;
+    while text.len() < 60_000 {
+        text.push_str(&"x".repeat(k % 37));
+        text.push_str(&format!(" {AWS} and {TOKEN} user{k}@example.com\n"));
+        k += 1;
+    }
+    std::fs::write(d.join("logs/app.log"), &text).unwrap();
+    let out = scan(&d, &["-q", "--redact-to", "whole", "logs/app.log"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let out = scan(
+        &d,
+        &[
+            "-q",
+            "--max-bytes",
+            "4K",
+            "--redact-to",
+            "chunked",
+            "logs/app.log",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let whole = std::fs::read_to_string(d.join("whole/logs/app.log")).unwrap();
+    let chunked = std::fs::read_to_string(d.join("chunked/logs/app.log")).unwrap();
+    assert!(!whole.contains(AWS) && !whole.contains(TOKEN) && !whole.contains("@example"));
+    assert_eq!(chunked, whole);
+    assert_eq!(whole.lines().count(), text.lines().count());
+}

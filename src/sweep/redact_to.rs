@@ -46,6 +46,78 @@ fn redacted(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<V
     Ok(out)
 }
 
+/// A file's text redacted from `reader` to `out` a chunk at a time, so a copy of a 10 GB log
+/// (or a small file that decompresses to one) needs one chunk's memory, not the file's. Each
+/// step scans its chunk with the plan's context on both sides and writes through the end of
+/// the findings that start in it (a finding running past the chunk is written whole, and one
+/// starting inside that run joins it); the next chunk starts there.
+fn redact_stream(
+    scanner: &Scanner,
+    reader: &mut dyn Read,
+    out: &mut dyn Write,
+    categories: &[Category],
+) -> Result<()> {
+    let plan = Plan::for_scanner(scanner);
+    // `buf` holds the text from offset `base`; everything before `written` is out.
+    let (mut buf, mut base, mut written, mut eof) = (Vec::new(), 0usize, 0usize, false);
+    loop {
+        let want = (written - base) + plan.chunk + plan.overlap;
+        while buf.len() < want && !eof {
+            let len = buf.len();
+            buf.resize(want, 0);
+            let n = reader.read(&mut buf[len..])?;
+            buf.truncate(len + n);
+            eof = n == 0;
+        }
+        let own = written - base;
+        if own == buf.len() && eof {
+            return Ok(());
+        }
+        let chosen_end = if eof {
+            buf.len()
+        } else {
+            (own + plan.chunk).min(buf.len())
+        };
+        let found: Vec<_> = scanner
+            .scan_bytes(&buf)?
+            .detections
+            .into_iter()
+            .filter(|d| categories.contains(&d.category) && d.span.0 >= own)
+            .collect();
+        // Through the end of every finding that starts before the end reached so far.
+        let mut end = chosen_end;
+        loop {
+            let further = found
+                .iter()
+                .filter(|d| d.span.0 < end)
+                .map(|d| d.span.1.min(buf.len()))
+                .fold(end, usize::max);
+            if further == end {
+                break;
+            }
+            end = further;
+        }
+        let mut v = Verdict::from_detections(
+            found
+                .into_iter()
+                .filter(|d| d.span.0 < end)
+                .map(|mut d| {
+                    d.span = (d.span.0 - own, d.span.1 - own);
+                    d.action = Action::Redact;
+                    d
+                })
+                .collect(),
+        );
+        v.detections.retain(|d| d.span.0 < d.span.1);
+        out.write_all(&scanner.redact_text(&buf[own..end], &v))?;
+        written = base + end;
+        // The chunk's end stays as the next one's context.
+        let drop = end.saturating_sub(plan.overlap);
+        buf.drain(..drop);
+        base += drop;
+    }
+}
+
 fn redacted_utf8(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {
     let found = chunks::scan_slice(scanner, data, Plan::for_scanner(scanner), false)?;
     let mut v = Verdict::from_detections(found.into_iter().map(|f| f.detection).collect());
@@ -286,11 +358,13 @@ fn write_redacted(
     let mut out = Encoder::new(compression, std::io::BufWriter::new(file));
     if source::is_tar(head) {
         rebuild_tar(scanner, decoded, &mut out, categories, 1)?;
-    } else {
+    } else if Utf16::sniff(head).is_some() {
         let mut data = Vec::new();
         decoded.read_to_end(&mut data)?;
         let clean = redacted(scanner, &data, categories)?;
         out.write_all(&clean)?;
+    } else {
+        redact_stream(scanner, decoded, &mut out, categories)?;
     }
     // Whole or an error: the compressor's trailer, then the buffer, then the disk.
     let file = out

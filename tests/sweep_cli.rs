@@ -631,3 +631,36 @@ fn redact_to_streams_a_file_chunk_by_chunk_with_the_same_result() {
     assert_eq!(chunked, whole);
     assert_eq!(whole.lines().count(), text.lines().count());
 }
+
+#[test]
+fn inputs_given_twice_are_scanned_once_and_the_copies_never_rescanned() {
+    let d = tree("twice");
+    std::fs::write(d.join("logs/app.log"), format!("key {AWS}\n")).unwrap();
+    // The same file twice, and a file inside a directory also given: one report each.
+    let out = scan(
+        &d,
+        &[
+            "--format",
+            "jsonl",
+            "logs/app.log",
+            "./logs/app.log",
+            "logs",
+        ],
+    );
+    assert_eq!(jsonl(&out).len(), 1, "{out:?}");
+    // A copy tree inside the scanned tree is not an input on the next run.
+    for _ in 0..2 {
+        let out = scan(&d, &["-q", "--redact-to", "logs/clean", "logs"]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+    }
+    assert!(!d.join("logs/clean/logs/clean").exists());
+    // A zip is named in the summary, not counted as a binary file.
+    std::fs::write(
+        d.join("logs/bundle.zip"),
+        b"PK\x03\x04\x14\0\0\0rest of a zip",
+    )
+    .unwrap();
+    let out = scan(&d, &["logs/bundle.zip"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 zip archive not opened"));
+}

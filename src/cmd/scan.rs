@@ -122,6 +122,11 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
         json_doc: args.json,
         // Matched bytes are shown only in text (masked) or with --show-secrets.
         keep_values: args.show_secrets || args.format == Format::Text,
+        exclude: args
+            .redact_to
+            .iter()
+            .filter_map(|d| std::fs::canonicalize(d).ok())
+            .collect(),
     };
     let tally = sweep::Tally::default();
     let started = Instant::now();
@@ -248,6 +253,13 @@ fn summary(
         s.push_str(&format!(
             "; {} skipped (--binary scans them)",
             count(skipped, "binary file")
+        ));
+    }
+    let zips = tally.zip_skipped.load(Ordering::Relaxed);
+    if zips > 0 {
+        s.push_str(&format!(
+            "; {} not opened (zip is not supported: unpack it, or pack it as tar)",
+            count(zips, "zip archive")
         ));
     }
     let links = tally.symlinks_skipped.load(Ordering::Relaxed);

@@ -34,6 +34,9 @@ pub struct Options {
     pub json_doc: bool,
     /// Keep matched bytes (for masking in text output, or --show-secrets).
     pub keep_values: bool,
+    /// Directories never walked into (`--redact-to`'s, when it lies inside an input: its
+    /// copies are not inputs).
+    pub exclude: Vec<PathBuf>,
 }
 
 /// Counters shown by the progress bar and the summary line.
@@ -45,6 +48,8 @@ pub struct Tally {
     pub binary_skipped: AtomicUsize,
     /// Symbolic links met inside directories: not followed (a link may leave the tree or loop).
     pub symlinks_skipped: AtomicUsize,
+    /// Zip archives met: not opened (zip is not supported), and not scanned as binary either.
+    pub zip_skipped: AtomicUsize,
 }
 
 pub struct Sweep {
@@ -55,25 +60,60 @@ pub struct Sweep {
     pub errors: Vec<String>,
 }
 
+/// The inputs without those another input already covers: the same file or directory given
+/// twice (`a.log ./a.log`), or one inside a directory also given (`logs logs/app.log`), so
+/// nothing is scanned, reported and copied twice.
+fn distinct_inputs(inputs: &[PathBuf]) -> Vec<&PathBuf> {
+    let canon: Vec<Option<PathBuf>> = inputs
+        .iter()
+        .map(|p| {
+            (p.as_os_str() != "-")
+                .then(|| std::fs::canonicalize(p).ok())
+                .flatten()
+        })
+        .collect();
+    let mut kept = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let covered = canon[i].as_ref().is_some_and(|c| {
+            canon.iter().enumerate().any(|(j, other)| {
+                other.as_ref().is_some_and(|o| {
+                    (o == c && j < i) || (o != c && c.starts_with(o) && inputs[j].is_dir())
+                })
+            })
+        });
+        if !covered {
+            kept.push(input);
+        }
+    }
+    kept
+}
+
 /// Files under each input, in path order; `-` stays as it is.
 fn expand(
     inputs: &[PathBuf],
-    gitignore: bool,
+    opts: &Options,
     errors: &mut Vec<String>,
     tally: &Tally,
 ) -> Vec<PathBuf> {
+    let gitignore = opts.gitignore;
     let mut files = Vec::new();
-    for input in inputs {
+    for input in distinct_inputs(inputs) {
         if input.as_os_str() == "-" || !input.is_dir() {
             files.push(input.clone());
             continue;
         }
+        let exclude = opts.exclude.clone();
         let walk = ignore::WalkBuilder::new(input)
             .standard_filters(false)
             .git_ignore(gitignore)
             .ignore(gitignore)
             .require_git(false)
             .sort_by_file_path(|a, b| a.cmp(b))
+            .filter_entry(move |e| {
+                !(e.file_type().is_some_and(|t| t.is_dir())
+                    && !exclude.is_empty()
+                    && std::fs::canonicalize(e.path()).is_ok_and(|c| exclude.contains(&c)))
+            })
             .build();
         for entry in walk {
             match entry {
@@ -91,7 +131,7 @@ fn expand(
 
 pub fn run(scanner: &Scanner, inputs: &[PathBuf], opts: &Options, tally: &Tally) -> Result<Sweep> {
     let mut errors = Vec::new();
-    let files = expand(inputs, opts.gitignore, &mut errors, tally);
+    let files = expand(inputs, opts, &mut errors, tally);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .build()
@@ -250,6 +290,10 @@ fn as_utf8<'a>(
 }
 
 fn skip_binary(head: &[u8], opts: &Options, tally: &Tally) -> bool {
+    if !opts.binary && head.starts_with(b"PK\x03\x04") {
+        tally.zip_skipped.fetch_add(1, Ordering::Relaxed);
+        return true;
+    }
     if !opts.binary && source::is_binary(head) {
         tally.binary_skipped.fetch_add(1, Ordering::Relaxed);
         return true;

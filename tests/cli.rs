@@ -149,6 +149,19 @@ fn json_mode_reports_pointers() {
     );
     let bad = run(&["scan", "--json", "-"], "{not json");
     assert_eq!(bad.status.code(), Some(2));
+    // What is not JSON is still scanned, as text: its secrets are reported (and the status
+    // still says an input could not be parsed).
+    let bad = run(
+        &["scan", "--json", "--format", "jsonl", "-"],
+        &format!("{{not json\ntoken {TOKEN}\n"),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let text = String::from_utf8(bad.stdout).unwrap();
+    assert!(
+        text.contains(r#""line":2"#) && text.contains("github"),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("scanned as text instead"));
 }
 
 fn acme_rule(examples: &str) -> String {

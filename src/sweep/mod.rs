@@ -349,11 +349,20 @@ fn scan_stream(
         return Ok(());
     }
     let mut cut_short = None;
+    let mut not_json = None;
     let found = if opts.json_doc {
         let mut all = Vec::new();
         r.read_to_end(&mut all)?;
         tally.bytes.fetch_add(all.len() as u64, Ordering::Relaxed);
-        json_doc(scanner, &all)?
+        match json_doc(scanner, &all) {
+            Ok(found) => found,
+            // Not JSON after all: scanned as text, so nothing in it goes unreported; the
+            // input still counts as one that could not be parsed.
+            Err(e) => {
+                not_json = Some(e);
+                chunks::scan_slice(scanner, &all, Plan::for_scanner(scanner), opts.keep_values)?
+            }
+        }
     } else if opts.json_lines {
         json_lines(scanner, r, opts)?
     } else {
@@ -373,9 +382,12 @@ fn scan_stream(
     out.push(report(
         name,
         vec![found],
-        opts.json_doc || opts.json_lines,
+        (opts.json_doc && not_json.is_none()) || opts.json_lines,
         tally,
     ));
+    if let Some(e) = not_json {
+        return Err(e.context("not valid JSON: scanned as text instead"));
+    }
     match cut_short {
         Some(e) => Err(anyhow::Error::new(e).context("the stream was cut short")),
         None => Ok(()),

@@ -142,6 +142,7 @@ impl Pipeline {
                         &format!("Request blocked by trust policy (level={level})"),
                         "trust",
                         false,
+                        json!({"trust_level": level}),
                     ));
                 }
                 Pending::Other(method.clone())
@@ -200,6 +201,7 @@ impl Pipeline {
                 ),
                 "trust",
                 true,
+                json!({"tool": name, "trust_level": trust::level_name(level)}),
             ));
         }
         let withheld = lock(&self.withheld).get(&name).cloned().or_else(|| {
@@ -216,6 +218,7 @@ impl Pipeline {
                 "Tool call blocked: tool withheld by integrity policy",
                 "tool_withheld",
                 true,
+                json!({"tool": name}),
             ));
         }
         if let Err(l) = self.rate.check(&name) {
@@ -281,6 +284,7 @@ impl Pipeline {
                 "Tool call blocked by content security (reject)",
                 "content",
                 true,
+                json!({"tool": name, "action": "reject", "flags": verdict.flags}),
             ));
         }
         let mut fields = vec![

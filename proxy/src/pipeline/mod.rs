@@ -98,8 +98,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Detections as the audit trail and stderr show them: never the matched bytes.
 /// The verdict's combined injection score for the audit trail (two decimals), or null.
 pub fn score(v: &Verdict) -> Value {
-    v.injection_score
-        .map_or(Value::Null, |s| json!((s * 100.0).round() / 100.0))
+    v.injection_score.map_or(Value::Null, |s| {
+        json!((f64::from(s) * 100.0).round() / 100.0)
+    })
 }
 
 pub fn describe(detections: &[Detection]) -> Value {
@@ -107,9 +108,12 @@ pub fn describe(detections: &[Detection]) -> Value {
         detections
             .iter()
             .map(|d| {
+                // `pattern` is the reference's name for what fired (its readers filter on it);
+                // confidence rounded as a decimal, not an f32 printed as an f64.
                 json!({
                     "type": d.kind, "category": d.category.as_str(), "rule": d.rule_id,
-                    "confidence": (d.confidence * 100.0).round() / 100.0,
+                    "pattern": d.rule_id,
+                    "confidence": (f64::from(d.confidence) * 100.0).round() / 100.0,
                     "pointer": d.pointer, "span": [d.span.0, d.span.1],
                     "fingerprint": d.fingerprint, "action": d.action.as_str(),
                 })
@@ -432,11 +436,26 @@ impl Pipeline {
         self.scanner.has_allowlists() || silences(server) || tool_o.is_some_and(silences)
     }
 
-    fn refuse(&self, id: &str, code: i64, message: &str, reason: &str, tool_call: bool) -> Vec<u8> {
+    /// A refusal: a JSON-RPC error whose `data` holds `reason` and the members of `extra`
+    /// (the reference's `tool`, `trust_level`, `action`, `flags`, which clients read), or a tool
+    /// result with `isError` when so configured.
+    fn refuse(
+        &self,
+        id: &str,
+        code: i64,
+        message: &str,
+        reason: &str,
+        tool_call: bool,
+        extra: Value,
+    ) -> Vec<u8> {
         if tool_call && self.settings.refuse_as_tool_error {
             return message::tool_error_result(id, &format!("{message} ({reason})"));
         }
-        message::error_response(id, code, message, json!({ "reason": reason }))
+        let mut data = json!({ "reason": reason });
+        if let (Some(d), Value::Object(more)) = (data.as_object_mut(), extra) {
+            d.extend(more);
+        }
+        message::error_response(id, code, message, data)
     }
 
     /// One frame from the client.
@@ -630,18 +649,19 @@ impl Pipeline {
                 } else {
                     message::RESPONSE_CONTENT
                 };
+                let data = json!({"reason": "content", "action": "reject", "flags": v.flags});
                 match refusal {
                     Refusal::Reply(id) => Outcome::reply(message::error_response(
                         id,
                         code,
                         "Request blocked by content security (reject)",
-                        json!({"reason": "content"}),
+                        data,
                     )),
                     Refusal::Onward(id) => Outcome::forward(message::error_response(
                         id,
                         code,
                         "Response blocked by content security (reject)",
-                        json!({"reason": "content"}),
+                        data,
                     )),
                     Refusal::Drop => Outcome::drop(),
                 }

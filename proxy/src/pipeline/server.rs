@@ -102,6 +102,7 @@ impl Pipeline {
                     "Tool response blocked by content security",
                     "content",
                     tool.is_some(),
+                    json!({"action": "reject", "flags": v.flags}),
                 );
                 Outcome::forward(out)
             }

@@ -77,6 +77,7 @@ impl Pipeline {
                 "Tool response blocked by content security",
                 "malformed",
                 false,
+                json!({"action": "reject"}),
             )));
         }
         let members: BTreeMap<String, &RawValue> = listed.0.into_iter().collect();
@@ -111,6 +112,7 @@ impl Pipeline {
                         "Tool response blocked by content security",
                         "content",
                         false,
+                        json!({"action": "reject", "flags": v.flags}),
                     )));
                 }
                 Action::Redact => {

@@ -74,6 +74,27 @@ fn exit_codes_follow_grep() {
 }
 
 #[test]
+fn standard_input_is_never_skipped_and_an_unread_input_gets_no_verdict() {
+    // A NUL in piped text is a finding (a control character), and the rest is still scanned.
+    let out = run(
+        &["scan", "--format", "jsonl", "-"],
+        &format!("hello\0world {TOKEN}\n"),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("control_character") && text.contains("github"),
+        "{text}"
+    );
+    // A file that cannot be read has no "allowed" verdict in JSON: only the error.
+    let out = run(
+        &["scan", "--format", "json", "/nonexistent/parapet.txt"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+#[test]
 fn fail_on_reject_gives_the_reference_meaning() {
     let input = format!("token {TOKEN}\n");
     assert_eq!(
@@ -105,11 +126,17 @@ fn json_keeps_the_reference_shape() {
     assert_eq!(d["start"], 6);
     assert_eq!(d["end"], 6 + TOKEN.len());
     assert!(d["pattern"].is_string() && d["confidence"].is_number());
-    // One input named: one object, even when it was skipped as binary; two: an array with
-    // paths, even when one of them cannot be read.
-    let out = run(&["scan", "--format", "json", "-"], "a\0b");
+    // One input named: one object, even when it was skipped as binary (a file; piped text is
+    // never skipped: its NUL is reported as the reference did); two: an array with paths,
+    // even when one of them cannot be read.
+    let binary = temp_file("core.bin", "a\0b");
+    let out = run(&["scan", "--format", "json", binary.to_str().unwrap()], "");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["action"], "allow", "{v}");
+    let out = run(&["scan", "--format", "json", "-"], "a\0b");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["action"], "reject", "{v}");
+    assert_eq!(v["flags"][0], "validation_failed", "{v}");
     let out = run(
         &["scan", "--format", "json", "-", "/nonexistent/parapet"],
         &format!("token {TOKEN}\n"),

@@ -176,16 +176,22 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     }
     // Buffered: stdout is line-buffered, which made a write call per finding.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    output::write(
-        &mut out,
-        args.format,
-        &result.reports,
-        args.show_secrets,
-        args.color.enabled(),
-        args.inputs.len() == 1 && !args.inputs[0].is_dir(),
-    )
-    .and_then(|()| out.flush())
-    .context("cannot write the report")?;
+    let one_input = args.inputs.len() == 1 && !args.inputs[0].is_dir();
+    // One input that could not be read has no verdict: an "allowed" one would say it was
+    // scanned. The error is on stderr and in the exit status.
+    let unread = one_input && result.reports.is_empty() && !result.errors.is_empty();
+    if !(unread && args.format == Format::Json) {
+        output::write(
+            &mut out,
+            args.format,
+            &result.reports,
+            args.show_secrets,
+            args.color.enabled(),
+            one_input,
+        )
+        .and_then(|()| out.flush())
+        .context("cannot write the report")?;
+    }
     if !args.quiet {
         eprintln!(
             "{}",

@@ -345,7 +345,9 @@ fn scan_stream(
     tally: &Tally,
     out: &mut Vec<Report>,
 ) -> Result<()> {
-    if skip_binary(head, opts, tally) {
+    // Standard input is what the user chose to pipe in: never skipped as binary (a NUL in it
+    // is reported as a control character, like any message's).
+    if name != "-" && skip_binary(head, opts, tally) {
         return Ok(());
     }
     let mut cut_short = None;

@@ -40,6 +40,16 @@ pub fn run_verify(args: VerifyArgs, config: Option<&Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
     let bytes = std::fs::read(&args.manifest)
         .with_context(|| format!("manifest not found: {}", args.manifest.display()))?;
+    if let Some(old) = parapet_proxy::integrity::ReferencePins::read(&bytes) {
+        anyhow::bail!(
+            "{} is a pin file of the Python reference (server {:?}, {} tools): `mcp-parapet wrap --name {}` converts it on its next start, keeping the original as {}.reference; verify the converted file then",
+            args.manifest.display(),
+            old.server_name,
+            old.tools.len(),
+            old.server_name,
+            args.manifest.display()
+        );
+    }
     let pins: PinFile = serde_json::from_slice(&bytes)
         .with_context(|| format!("invalid manifest file {}", args.manifest.display()))?;
     let problems = pins.verify(signing_key(&cfg).as_deref());

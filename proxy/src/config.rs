@@ -44,6 +44,10 @@ pub struct ScannerSection {
     pub policy_kinds: BTreeMap<String, Action>,
     /// Byte cap per message (the reference counted characters and defaulted to 50,000).
     pub content_max_length: Option<usize>,
+    /// The reference's setting, which it never used: accepted, so its configs load, and
+    /// ignored.
+    #[serde(default)]
+    pub metadata_max_value_length: Option<serde::de::IgnoredAny>,
     pub min_confidence: Option<f32>,
     /// Which texts get the deep scan (injection classifier, decoding layers): `off`,
     /// `messages` (default) or `all` (log bytes too).
@@ -602,6 +606,10 @@ mod tests {
         assert!(e.contains("block") && e.contains("line 2"), "{e}");
         let e = Config::parse("servers:\n  fs:\n    trust_level: admin\n").unwrap_err();
         assert!(e.contains("admin") && e.contains("line 3"), "{e}");
+        // The reference's own (unused) setting loads, ignored; a limit of 0 does not.
+        assert!(Config::parse("scanner:\n  metadata_max_value_length: 10000\n").is_ok());
+        let e = Config::parse("scanner:\n  content_max_length: 0\n").unwrap_err();
+        assert!(e.contains("content_max_length"), "{e}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::ratelimit::RateLimits;
 use crate::trust::Trust;
 
 mod client;
+mod listing;
 mod server;
 mod tools_list;
 

@@ -7,7 +7,8 @@ use serde_json::json;
 use super::*;
 use crate::message::{self, Envelope, Kind};
 
-/// Results that list definitions written for the model, besides `tools/list`.
+/// Results that list definitions written for the model, besides `tools/list`; read item by
+/// item ([`super::listing`]) unless they are not shaped as listings.
 const LISTINGS: &[&str] = &["prompts/list", "resources/list", "resources/templates/list"];
 
 impl Pipeline {
@@ -52,6 +53,12 @@ impl Pipeline {
             // A result that is not an object with a `tools` array is scanned whole below, like
             // any result.
             if let Some(out) = self.tools_list(line, &id, result, *first_page) {
+                return out;
+            }
+        }
+        if let (Some(Pending::Other(method)), Some(result)) = (&pending, env.result) {
+            // A listing of prompts or resources: item by item, as tools are.
+            if let Some(out) = self.listing(line, &id, method, result) {
                 return out;
             }
         }

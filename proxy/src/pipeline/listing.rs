@@ -1,0 +1,150 @@
+//! A `prompts/list`, `resources/list` or `resources/templates/list` result: each listed item
+//! is scanned alone as a definition (written for the model), and one that fails the scan is
+//! withheld from the list while the others pass; every other member of the result is
+//! scanned too. As for `tools/list`, the result is read as raw slices of the line, so what is
+//! withheld or redacted is cut or spliced in place and every other byte stays as written.
+
+use std::collections::BTreeMap;
+
+use parapet_engine::Action;
+use serde_json::{json, value::RawValue};
+
+use super::*;
+use crate::message::{self, Members};
+
+/// The array member of each listing method's result.
+pub(super) fn items_member(method: &str) -> Option<&'static str> {
+    match method {
+        "prompts/list" => Some("prompts"),
+        "resources/list" => Some("resources"),
+        "resources/templates/list" => Some("resourceTemplates"),
+        _ => None,
+    }
+}
+
+impl Pipeline {
+    /// `None` when the result is not an object with the listing's array (or has duplicate
+    /// members): it is then scanned whole like any other result.
+    pub(super) fn listing(
+        &self,
+        line: &[u8],
+        id: &str,
+        method: &str,
+        result: &RawValue,
+    ) -> Option<Outcome> {
+        let array = items_member(method)?;
+        let listed: Members = serde_json::from_str(result.get()).ok()?;
+        if listed.has_duplicates() {
+            return None;
+        }
+        let members: BTreeMap<String, &RawValue> = listed.0.into_iter().collect();
+        let items_raw = *members.get(array)?;
+        let items: Vec<&RawValue> = serde_json::from_str(items_raw.get()).ok()?;
+        let mut splices: Vec<(&RawValue, Vec<u8>)> = Vec::new();
+        // Everything beside the items: refused whole, or redacted in place.
+        for (key, part) in members.iter().filter(|(k, _)| k.as_str() != array) {
+            let v = self.judge_definition(part.get().as_bytes(), None);
+            match v.action {
+                Action::Reject => {
+                    self.audit.record(
+                        "content_rejected",
+                        vec![
+                            ("direction", json!("response")),
+                            ("verdict", json!("reject")),
+                            ("detections", describe(&v.detections)),
+                            ("message_id", audit_id(Some(id))),
+                            (
+                                "metadata",
+                                json!({"flags": v.flags, "member": key, "method": method}),
+                            ),
+                        ],
+                    );
+                    tracing::warn!(
+                        "{method} result refused: its `{key}` failed the content scan ({})",
+                        self.why(&v)
+                    );
+                    return Some(Outcome::forward(self.refuse(
+                        id,
+                        message::RESPONSE_CONTENT,
+                        "Tool response blocked by content security",
+                        "content",
+                        false,
+                        json!({"action": "reject", "flags": v.flags}),
+                    )));
+                }
+                Action::Redact => {
+                    self.audit.record(
+                        "content_redacted",
+                        vec![
+                            ("direction", json!("response")),
+                            ("detections", describe(&v.detections)),
+                            ("message_id", audit_id(Some(id))),
+                            ("metadata", json!({"member": key, "method": method})),
+                        ],
+                    );
+                    splices.push((part, self.scanner.redact_json(part.get().as_bytes(), &v)));
+                }
+                _ => {}
+            }
+        }
+        let mut kept: Vec<Vec<u8>> = Vec::with_capacity(items.len());
+        let mut changed = false;
+        for item in &items {
+            let bytes = item.get().as_bytes();
+            let v = self.judge_definition(bytes, None);
+            let name = serde_json::from_str::<serde_json::Value>(item.get())
+                .ok()
+                .and_then(|i| {
+                    i.get("name")
+                        .or_else(|| i.get("uri"))
+                        .or_else(|| i.get("uriTemplate"))
+                        .and_then(|n| n.as_str().map(String::from))
+                })
+                .unwrap_or_default();
+            match v.action {
+                Action::Reject => {
+                    self.audit.record(
+                        "content_rejected",
+                        vec![
+                            ("direction", json!("response")),
+                            ("verdict", json!("reject")),
+                            ("detections", describe(&v.detections)),
+                            ("message_id", audit_id(Some(id))),
+                            ("metadata", json!({"withheld": name, "method": method})),
+                        ],
+                    );
+                    tracing::warn!(
+                        "{method}: {name:?} withheld: its definition failed the content scan ({})",
+                        self.why(&v)
+                    );
+                    changed = true;
+                }
+                Action::Redact => {
+                    self.audit.record(
+                        "content_redacted",
+                        vec![
+                            ("direction", json!("response")),
+                            ("verdict", json!("redact")),
+                            ("detections", describe(&v.detections)),
+                            ("message_id", audit_id(Some(id))),
+                            ("metadata", json!({"item": name, "method": method})),
+                        ],
+                    );
+                    kept.push(self.scanner.redact_json(bytes, &v));
+                    changed = true;
+                }
+                _ => kept.push(bytes.to_vec()),
+            }
+        }
+        if changed {
+            let mut array = b"[".to_vec();
+            array.extend(kept.join(&b","[..]));
+            array.push(b']');
+            splices.push((items_raw, array));
+        }
+        if splices.is_empty() {
+            return Some(Outcome::forward(line.to_vec()));
+        }
+        Some(Outcome::forward(message::splice_many(line, splices)))
+    }
+}

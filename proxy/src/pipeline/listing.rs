@@ -23,26 +23,18 @@ pub(super) fn items_member(method: &str) -> Option<&'static str> {
 }
 
 impl Pipeline {
-    /// `None` when the result is not an object with the listing's array (or has duplicate
-    /// members): it is then scanned whole like any other result.
-    pub(super) fn listing(
+    /// Every member of a listing's result beside its array of `items` (`_meta`, `nextCursor`…),
+    /// scanned: the redactions to splice in, or the refusal of the whole result when one is
+    /// rejected.
+    pub(super) fn listing_members<'l>(
         &self,
-        line: &[u8],
         id: &str,
         method: &str,
-        result: &RawValue,
-    ) -> Option<Outcome> {
-        let array = items_member(method)?;
-        let listed: Members = serde_json::from_str(result.get()).ok()?;
-        if listed.has_duplicates() {
-            return None;
-        }
-        let members: BTreeMap<String, &RawValue> = listed.0.into_iter().collect();
-        let items_raw = *members.get(array)?;
-        let items: Vec<&RawValue> = serde_json::from_str(items_raw.get()).ok()?;
-        let mut splices: Vec<(&RawValue, Vec<u8>)> = Vec::new();
-        // Everything beside the items: refused whole, or redacted in place.
-        for (key, part) in members.iter().filter(|(k, _)| k.as_str() != array) {
+        members: &BTreeMap<String, &'l RawValue>,
+        items: &str,
+    ) -> Result<Vec<(&'l RawValue, Vec<u8>)>, Outcome> {
+        let mut splices = Vec::new();
+        for (key, part) in members.iter().filter(|(k, _)| k.as_str() != items) {
             let v = self.judge_definition(part.get().as_bytes(), None);
             match v.action {
                 Action::Reject => {
@@ -63,7 +55,7 @@ impl Pipeline {
                         "{method} result refused: its `{key}` failed the content scan ({})",
                         self.why(&v)
                     );
-                    return Some(Outcome::forward(self.refuse(
+                    return Err(Outcome::forward(self.refuse(
                         id,
                         message::RESPONSE_CONTENT,
                         "Tool response blocked by content security",
@@ -82,11 +74,35 @@ impl Pipeline {
                             ("metadata", json!({"member": key, "method": method})),
                         ],
                     );
-                    splices.push((part, self.scanner.redact_json(part.get().as_bytes(), &v)));
+                    splices.push((*part, self.scanner.redact_json(part.get().as_bytes(), &v)));
                 }
                 _ => {}
             }
         }
+        Ok(splices)
+    }
+
+    /// `None` when the result is not an object with the listing's array (or has duplicate
+    /// members): it is then scanned whole like any other result.
+    pub(super) fn listing(
+        &self,
+        line: &[u8],
+        id: &str,
+        method: &str,
+        result: &RawValue,
+    ) -> Option<Outcome> {
+        let array = items_member(method)?;
+        let listed: Members = serde_json::from_str(result.get()).ok()?;
+        if listed.has_duplicates() {
+            return None;
+        }
+        let members: BTreeMap<String, &RawValue> = listed.0.into_iter().collect();
+        let items_raw = *members.get(array)?;
+        let items: Vec<&RawValue> = serde_json::from_str(items_raw.get()).ok()?;
+        let mut splices = match self.listing_members(id, method, &members, array) {
+            Ok(splices) => splices,
+            Err(refused) => return Some(refused),
+        };
         let mut kept: Vec<Vec<u8>> = Vec::with_capacity(items.len());
         let mut changed = false;
         for item in &items {

@@ -86,49 +86,10 @@ impl Pipeline {
         let last_page = members
             .get("nextCursor")
             .is_none_or(|c| super::client::no_cursor(c));
-        let mut splices: Vec<(&RawValue, Vec<u8>)> = Vec::new();
-        // Everything beside the tools: refused whole, or redacted in place.
-        for (key, part) in members.iter().filter(|(k, _)| k.as_str() != "tools") {
-            let v = self.judge_json(part.get().as_bytes(), None);
-            match v.action {
-                Action::Reject => {
-                    self.audit.record(
-                        "content_rejected",
-                        vec![
-                            ("direction", json!("response")),
-                            ("verdict", json!("reject")),
-                            ("detections", describe(&v.detections)),
-                            ("message_id", audit_id(Some(id))),
-                            ("metadata", json!({"flags": v.flags, "member": key})),
-                        ],
-                    );
-                    tracing::warn!(
-                        "tools/list result refused: its `{key}` failed the content scan ({})",
-                        self.why(&v)
-                    );
-                    return Some(Outcome::forward(self.refuse(
-                        id,
-                        message::RESPONSE_CONTENT,
-                        "Tool response blocked by content security",
-                        "content",
-                        false,
-                        json!({"action": "reject", "flags": v.flags}),
-                    )));
-                }
-                Action::Redact => {
-                    self.audit.record(
-                        "content_redacted",
-                        vec![
-                            ("direction", json!("response")),
-                            ("detections", describe(&v.detections)),
-                            ("message_id", audit_id(Some(id))),
-                        ],
-                    );
-                    splices.push((part, self.scanner.redact_json(part.get().as_bytes(), &v)));
-                }
-                _ => {}
-            }
-        }
+        let mut splices = match self.listing_members(id, "tools/list", &members, "tools") {
+            Ok(splices) => splices,
+            Err(refused) => return Some(refused),
+        };
         let mut listed = Vec::with_capacity(items.len());
         let mut poisoned: BTreeSet<String> = BTreeSet::new();
         let mut unreadable: BTreeSet<String> = BTreeSet::new();

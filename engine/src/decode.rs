@@ -582,6 +582,42 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Every part of an escaped region maps inside the region, in order, and a part with
+        /// no escape in it maps to the same bytes in the text.
+        #[test]
+        fn escaped_regions_map_every_part_back(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "word ", "%41", "%c3%a9", "&amp;", "&#233;", "\\u00e9", "\\u0041", "\n",
+                "é", " ", "%zz", "&bogus;",
+            ]), 0..60)
+        ) {
+            let text = parts.concat();
+            for b in blobs(text.as_bytes()).iter().filter(|b| !b.escapes.is_empty()) {
+                let n = b.decoded.len();
+                let mut last = b.start;
+                for s in 0..=n {
+                    let (a, z) = b.span_in_text(s, n);
+                    proptest::prop_assert!(b.start <= a && a <= z && z <= b.end);
+                    proptest::prop_assert!(a >= last, "start of {} before {}", s, last);
+                    last = a;
+                    for e in s..=n {
+                        let (a, z) = b.span_in_text(s, e);
+                        proptest::prop_assert!(b.start <= a && a <= z && z <= b.end);
+                        let escaped = b.escapes.iter().any(|x| {
+                            x.decoded_at < e && s < x.decoded_at + x.decoded_len
+                        });
+                        if !escaped {
+                            proptest::prop_assert_eq!(
+                                &text.as_bytes()[a..z],
+                                &b.decoded[s..e],
+                                "{}..{}", s, e
+                            );
+                        }
+                    }
+                }
+            }
+        }
+
         #[test]
         fn full_windows_found_with_masks_as_by_looking(
             parts in proptest::collection::vec(proptest::sample::select(vec![

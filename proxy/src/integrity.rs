@@ -143,6 +143,11 @@ impl Diff {
 pub struct PageCheck {
     /// Tools pinned now for the first time (first sight of this server).
     pub pinned: Vec<String>,
+    /// The pinned manifest's hash (after this page), as the reference's audit records give it.
+    pub pinned_hash: String,
+    /// With a diff: the hash of the manifest the server shows (the pins with what this
+    /// listing has shown so far in place of theirs).
+    pub shown_hash: Option<String>,
     pub diff: Diff,
     /// Tools to withhold (changed or added, with `block_on_change`).
     pub withhold: BTreeSet<String>,
@@ -469,8 +474,11 @@ impl Integrity {
                     .collect();
             }
         }
+        check.pinned_hash = self.pins.manifest_hash.clone();
         if !check.diff.is_empty() {
-            self.save_pending(last_page);
+            let shown = self.shown(last_page);
+            self.save_pending(&shown);
+            check.shown_hash = Some(shown.manifest_hash);
             if self.block_on_change {
                 check.withhold.extend(check.diff.added.iter().cloned());
                 check.withhold.extend(check.diff.modified.iter().cloned());
@@ -486,15 +494,15 @@ impl Integrity {
         Ok(())
     }
 
-    /// Keeps what the server showed, for `approve`: the whole listing once its last page came
-    /// (so removed tools go), else the pins with this listing's tools so far.
-    fn save_pending(&self, complete: bool) {
-        let mut pending = self.pins.clone();
+    /// What the server showed, sealed: the whole listing once its last page came (so
+    /// removed tools go), else the pins with this listing's tools so far.
+    fn shown(&self, complete: bool) -> PinFile {
+        let mut shown = self.pins.clone();
         if complete {
-            pending.tools.clear();
+            shown.tools.clear();
         }
         for (name, tool) in &self.observed {
-            pending.tools.insert(
+            shown.tools.insert(
                 name.clone(),
                 PinnedTool {
                     hash: tool_hash(tool, self.key.as_deref()),
@@ -502,7 +510,13 @@ impl Integrity {
                 },
             );
         }
-        let bytes = serde_json::to_vec_pretty(&pending).unwrap_or_default();
+        shown.seal(self.key.as_deref());
+        shown
+    }
+
+    /// Keeps what the server showed ([`Integrity::shown`]), for `approve`.
+    fn save_pending(&self, pending: &PinFile) {
+        let bytes = serde_json::to_vec_pretty(pending).unwrap_or_default();
         if let Err(e) = paths::write_atomic(&pending_path(&self.path), &bytes, true) {
             tracing::error!("cannot write pending manifest: {e}");
         }
@@ -636,8 +650,13 @@ mod tests {
         assert_eq!(c.diff.added, vec!["c"]);
         assert_eq!(c.diff.removed, vec!["a"]);
         assert!(c.withhold.contains("b") && c.withhold.contains("c"));
+        // The audit's hashes: the baseline's, and another for what the server shows now.
+        let baseline = i.pins.manifest_hash.clone();
+        assert_eq!(c.pinned_hash, baseline);
+        assert!(c.shown_hash.as_ref().is_some_and(|h| *h != baseline));
         let again = i.check_page(&[b2.clone(), c_tool.clone()], true, true);
         assert_eq!(again.diff.modified, vec!["b"], "no silent re-baseline");
+        assert_eq!(again.shown_hash, c.shown_hash);
         // approve with another key (or none) refuses to re-sign; with the proxy's, re-pins.
         let err = approve(&dir, "srv", Some(b"other")).unwrap_err();
         assert!(err.to_string().contains("does not verify"), "{err}");

@@ -254,7 +254,7 @@ impl Pipeline {
                 "manifest_change",
                 vec![(
                     "metadata",
-                    json!({"action": "initial_store", "tools": check.pinned}),
+                    json!({"action": "initial_store", "tools": check.pinned, "tool_count": check.pinned.len(), "hash": check.pinned_hash}),
                 )],
             );
             tracing::info!("pinned {} tools on first sight", check.pinned.len());
@@ -283,7 +283,7 @@ impl Pipeline {
                 "manifest_change",
                 vec![(
                     "metadata",
-                    json!({"action": "change_detected", "diff": {"added": d.added, "removed": d.removed, "modified": d.modified}, "withheld": check.withhold}),
+                    json!({"action": "change_detected", "previous_hash": check.pinned_hash, "current_hash": check.shown_hash, "diff": {"added": d.added, "removed": d.removed, "modified": d.modified, "has_changes": true}, "withheld": check.withhold}),
                 )],
             );
             tracing::warn!(

@@ -91,6 +91,7 @@ impl Pipeline {
             Err(refused) => return Some(refused),
         };
         let mut listed = Vec::with_capacity(items.len());
+        let mut newly_allowed = 0usize;
         let mut poisoned: BTreeSet<String> = BTreeSet::new();
         let mut unreadable: BTreeSet<String> = BTreeSet::new();
         for raw in items {
@@ -123,18 +124,29 @@ impl Pipeline {
             // Its own statement: the trust lock is taken again below.
             let learned = lock(&self.trust).learn(&tool.value);
             if let Some((n, class, why, new)) = learned {
-                let verdict = match lock(&self.trust).check_tool(&n) {
-                    Ok(_) => "allowed".to_string(),
-                    Err(d) => format!("refused: {}", d.reason()),
-                };
+                let refused = lock(&self.trust).check_tool(&n).err();
                 let class = trust::class_name(class);
-                if new {
-                    tracing::info!("tool {n:?}: class {class} from {why}; {verdict}");
-                } else {
-                    tracing::debug!("tool {n:?}: class {class} from {why}; {verdict}");
+                // A refused tool is news worth a line; an allowed one is counted, so a server
+                // with a hundred tools does not fill the client's log at every start.
+                match (&refused, new) {
+                    (Some(d), true) => tracing::info!(
+                        "tool {n:?}: class {class} from {why}; refused: {}",
+                        d.reason()
+                    ),
+                    (None, true) => {
+                        newly_allowed += 1;
+                        tracing::debug!("tool {n:?}: class {class} from {why}; allowed");
+                    }
+                    _ => tracing::debug!("tool {n:?}: class {class} from {why}"),
                 }
             }
             listed.push(tool);
+        }
+        if newly_allowed > 0 {
+            tracing::info!(
+                "{newly_allowed} tools allowed at trust level {} (log_level: DEBUG lists each with its class)",
+                trust::level_name(lock(&self.trust).level())
+            );
         }
         let mut reasons: HashMap<String, String> = poisoned
             .iter()

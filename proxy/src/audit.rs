@@ -396,6 +396,9 @@ fn split_chain(line: &[u8]) -> Option<(Vec<u8>, &str)> {
 pub struct VerifyReport {
     pub lines: usize,
     pub problems: Vec<String>,
+    /// The file the first line checked says it was rotated from: the trail began before the
+    /// files given, and what came before them is not proven (lines could be missing there).
+    pub follows: Option<String>,
 }
 
 /// Checks the chain through `files`, in order (oldest first): every line's HMAC, every `prev`
@@ -404,6 +407,13 @@ pub fn verify(files: &[PathBuf], key: &[u8]) -> std::io::Result<VerifyReport> {
     let mut report = VerifyReport::default();
     let mut prev: Option<String> = None;
     for file in files {
+        // A FIFO would be waited on forever; a trail is a regular file.
+        if !std::fs::metadata(file)?.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} is not a regular file", file.display()),
+            ));
+        }
         let text = std::fs::read(file)?;
         for (n, line) in text.split(|&b| b == b'\n').enumerate() {
             if line.iter().all(u8::is_ascii_whitespace) {
@@ -433,10 +443,11 @@ pub fn verify(files: &[PathBuf], key: &[u8]) -> std::io::Result<VerifyReport> {
                     let rotated = serde_json::from_slice::<Value>(&body)
                         .ok()
                         .and_then(|v| v.get("rotated_from")?.as_str().map(str::to_string));
-                    if rotated.is_none() {
-                        report.problems.push(format!(
+                    match rotated {
+                        None => report.problems.push(format!(
                             "{at}: the trail does not start here (lines before it are missing)"
-                        ));
+                        )),
+                        Some(from) => report.follows = Some(from),
                     }
                 }
                 _ => {}
@@ -489,6 +500,10 @@ mod tests {
         files.push(path.clone());
         let r = verify(&files, &key).unwrap();
         assert_eq!((r.lines, r.problems.len()), (6, 0), "{:?}", r.problems);
+        assert_eq!(r.follows, None, "proved from the trail's start");
+        // Without the oldest file the chain holds, but the report says its start is unproven.
+        let later = verify(&files[1..], &key).unwrap();
+        assert!(later.problems.is_empty() && later.follows.is_some());
         assert!(!verify(&files, b"other").unwrap().problems.is_empty());
         // Drop one file from the middle of the sequence: the link breaks.
         let mut gap = files.clone();

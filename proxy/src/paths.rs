@@ -87,21 +87,62 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::Result
     std::fs::rename(tmp, path)
 }
 
-/// Opens `path` for appending, created 0600.
+/// Opens `path` for appending, created 0600. It must be a regular file: a symbolic link is
+/// not followed (the trail would go wherever it points) and a FIFO is refused, not waited on
+/// (opening one for writing blocks until a reader comes).
 pub fn open_append_private(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         private_dir(dir)?;
     }
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => std::io::Error::new(
+                e.kind(),
+                format!("{} is a symbolic link: not followed", path.display()),
+            ),
+            Some(libc::ENXIO) => std::io::Error::new(
+                e.kind(),
+                format!("{} is not a regular file (a FIFO?)", path.display()),
+            ),
+            _ => e,
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(file)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trail_is_only_ever_a_regular_file() {
+        let dir = std::env::temp_dir().join(format!("parapet-paths-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let elsewhere = dir.join("elsewhere.txt");
+        std::fs::write(&elsewhere, "").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("link.jsonl")).unwrap();
+        let e = open_append_private(&dir.join("link.jsonl")).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        let fifo = dir.join("fifo.jsonl");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string for the path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = open_append_private(&fifo).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        assert!(open_append_private(&dir.join("audit.jsonl")).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn server_names_cannot_escape_the_directory() {

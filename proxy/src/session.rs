@@ -104,12 +104,32 @@ impl Session {
                 what: "cannot open the tool pins".into(),
                 cause: e,
             })?;
+            if let Some((from, n)) = i.imported() {
+                audit.record(
+                    "manifest_change",
+                    vec![(
+                        "metadata",
+                        json!({"action": "imported_reference_pins", "from": from.display().to_string(), "tool_count": n}),
+                    )],
+                );
+            }
             let problems = i.self_check();
             for problem in &problems {
                 tracing::warn!("pin file for {name:?}: {problem}");
                 audit.record(
                     "manifest_tampered",
                     vec![("metadata", json!({"problem": problem}))],
+                );
+            }
+            if !problems.is_empty() {
+                tracing::warn!(
+                    "the pins of {name:?} are not used: every tool counts as new{}. If the signing key changed on purpose, or you trust what the server shows now, review its tools and remove {} so the next listing pins them again",
+                    if config.integrity.block_on_change {
+                        " and is withheld"
+                    } else {
+                        ""
+                    },
+                    i.pin_file().display()
                 );
             }
             Some(i)

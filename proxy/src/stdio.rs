@@ -66,7 +66,9 @@ fn oversize(
                 "direction",
                 serde_json::json!(if from_client { "request" } else { "response" }),
             ),
-            ("message_id", serde_json::json!(id)),
+            // The id as its JSON text decodes (`"\u0067hp_…"` is a string the trail's
+            // scrubbing must see as it reads).
+            ("message_id", crate::pipeline::audit_id(id.as_deref())),
             (
                 "metadata",
                 serde_json::json!({"bytes": len, "max_bytes": max}),

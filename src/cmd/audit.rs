@@ -24,7 +24,14 @@ pub fn run(cmd: AuditCommand, config: Option<&Path>) -> Result<ExitCode> {
     let report =
         parapet_proxy::audit::verify(&files, &key.bytes).context("cannot read the audit trail")?;
     if report.problems.is_empty() {
-        println!("OK: {} lines, chain intact", report.lines);
+        match &report.follows {
+            // Not a full proof: what came before the first file given is not checked.
+            Some(from) => println!(
+                "OK: {} lines, chain intact from the first file given, which follows {from}: give the files from the oldest to prove the trail's start",
+                report.lines
+            ),
+            None => println!("OK: {} lines, chain intact from the trail's start", report.lines),
+        }
         return Ok(ExitCode::SUCCESS);
     }
     for p in &report.problems {

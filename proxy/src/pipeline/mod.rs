@@ -177,7 +177,7 @@ fn allowed_by(o: Overrides<'_>, d: &Detection) -> bool {
 
 /// A JSON-RPC id as the audit trail shows it: the reference's `str(id)` (a string id without
 /// its quotes, a number as written; id 0 is kept).
-fn audit_id<S: AsRef<str>>(id: Option<S>) -> Value {
+pub(crate) fn audit_id<S: AsRef<str>>(id: Option<S>) -> Value {
     match id {
         Some(id) => {
             let id = id.as_ref();

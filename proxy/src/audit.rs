@@ -277,6 +277,10 @@ impl ChainWriter {
         if Some(meta.len()) == self.len {
             return Ok(());
         }
+        // The same file, shorter than this writer left it: lines were cut out of it. The next
+        // record links to the last one this writer wrote, not to what is left, so the cut
+        // stays visible to `audit verify` (it used to re-link to the new tail).
+        let shrunk = self.len.is_some_and(|l| meta.len() < l);
         let (last, ends_in_newline) = last_chain(&self.path);
         let mut len = meta.len();
         if !ends_in_newline {
@@ -284,7 +288,21 @@ impl ChainWriter {
             self.file.write_all(b"\n")?;
             len += 1;
         }
-        self.prev = last.unwrap_or_else(|| GENESIS.to_string());
+        if shrunk {
+            tracing::error!(
+                "the audit trail {} is shorter than this proxy left it: lines were removed; the next record links to the last one written, so `audit verify` shows the gap",
+                self.path.display()
+            );
+        } else {
+            self.prev = match last {
+                Some(chain) => chain,
+                // Only an empty trail starts a chain; a last line without one (an edit) must
+                // not start another that would hide what came before.
+                None if meta.len() == 0 => GENESIS.to_string(),
+                None if self.len.is_some() => self.prev.clone(),
+                None => "unchained: the trail's last line has no chain".to_string(),
+            };
+        }
         self.len = Some(len);
         Ok(())
     }
@@ -564,6 +582,50 @@ mod tests {
             .unwrap()
             .problems
             .is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn lines_cut_while_a_proxy_writes_stay_a_visible_gap() {
+        // The trail is truncated under a running writer (the evidence of one call cut out):
+        // the next record links to the last one written, so verify shows the gap.
+        let dir = fresh_dir("truncated");
+        let path = dir.join("a.jsonl");
+        let key = b"k".to_vec();
+        let (a, w) = Audit::start(path.clone(), key.clone(), u64::MAX, "t", None).unwrap();
+        for i in 0..3 {
+            a.record(
+                "tool_call_request",
+                vec![("message_id", json!(i.to_string()))],
+            );
+        }
+        let written = |n: usize| {
+            (0..400).any(|_| {
+                let lines = std::fs::read_to_string(&path).map_or(0, |t| t.lines().count());
+                lines >= n || {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    false
+                }
+            })
+        };
+        assert!(written(3), "records reached the file");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let keep: usize = text.lines().take(2).map(|l| l.len() + 1).sum();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(keep as u64)
+            .unwrap();
+        a.record("tool_call_request", vec![("message_id", json!("after"))]);
+        drop(a);
+        w.finish();
+        let r = verify(std::slice::from_ref(&path), &key).unwrap();
+        assert!(
+            r.problems.iter().any(|p| p.contains("chain broken")),
+            "the cut is visible: {:?}",
+            r.problems
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

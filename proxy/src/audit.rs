@@ -196,14 +196,37 @@ fn lock_path(path: &Path) -> PathBuf {
 /// Holds an exclusive `flock` until dropped.
 struct Locked<'a>(&'a std::fs::File);
 
+/// How long a batch waits for the trail's lock. Writers hold it for one batch (milliseconds);
+/// a process that holds it longer (stuck, or on purpose) must not silently stop the trail:
+/// the batch fails, and with `audit.fail_closed` requests are refused.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl<'a> Locked<'a> {
     fn new(file: &'a std::fs::File) -> std::io::Result<Self> {
         use std::os::fd::AsRawFd;
-        // SAFETY: flock on a descriptor this File owns for the lifetime of the guard.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(std::io::Error::last_os_error());
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_micros(200);
+        loop {
+            // SAFETY: flock on a descriptor this File owns for the lifetime of the guard.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                return Ok(Locked(file));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(e);
+            }
+            if started.elapsed() >= LOCK_WAIT {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "another process has held the audit trail's lock for over {} s",
+                        LOCK_WAIT.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(20));
         }
-        Ok(Locked(file))
     }
 }
 

@@ -344,6 +344,13 @@ impl ChainWriter {
                     scrub_strings(scanner, v);
                 }
             }
+            // A finding's JSON Pointer names the keys above it, which a peer chose: a key that
+            // is an allowlisted secret is not masked by the scan (its finding was dropped).
+            if let Some(Value::Array(found)) = record.get_mut("detections") {
+                for pointer in found.iter_mut().filter_map(|d| d.get_mut("pointer")) {
+                    scrub_strings(scanner, pointer);
+                }
+            }
         }
         record.insert("prev".into(), Value::String(self.prev.clone()));
         let mut line = serde_json::to_vec(&record)?;

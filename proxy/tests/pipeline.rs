@@ -377,6 +377,38 @@ fn a_secret_in_an_id_or_a_tool_name_never_reaches_the_trail() {
 }
 
 #[test]
+fn an_allowlisted_secret_used_as_a_key_never_reaches_the_trail_in_a_pointer() {
+    // The token is accepted (allowlisted), so the scan does not mask it as a key; the e-mail
+    // under it is still reported, with a pointer through that key.
+    let token = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
+    let yaml = "scanner:\n  allow_rules: [github.ghp]\n";
+    let dir = std::env::temp_dir().join(format!("parapet-trail-ptr-{}", std::process::id()));
+    let path = dir.join("audit.jsonl");
+    let (audit, writer) = Audit::start(
+        path.clone(),
+        b"k".to_vec(),
+        u64::MAX,
+        "t",
+        Some(scanner_for(yaml)),
+    )
+    .unwrap();
+    let p = pipeline_with(yaml, |_| {}, audit);
+    let line = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"read_file","arguments":{{"{token}":"john.doe@example.org"}}}}}}"#
+    );
+    assert!(p.from_client(line.as_bytes()).forward.is_some());
+    drop(p);
+    writer.finish();
+    let trail = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        trail.contains("\"pointer\""),
+        "the e-mail is reported: {trail}"
+    );
+    assert!(!trail.contains("ghp_"), "{trail}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn per_server_and_per_tool_names_are_checked_against_the_rules() {
     use parapet_proxy::scanner_setup::check_override_names;
     let p = pipeline("");

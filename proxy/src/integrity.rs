@@ -601,7 +601,65 @@ impl Integrity {
 }
 
 /// `mcp-parapet approve`: the pending manifest becomes the pinned one. Returns the diff approved.
-pub fn approve(dir: &Path, server_name: &str, key: Option<&[u8]>) -> std::io::Result<Diff> {
+/// What `approve` would accept: the pending listing's tools against the pins, and the hash
+/// the pins will have (give it back as `expect` so a listing that changed again after this
+/// review is not accepted unseen).
+pub struct Pending {
+    pub diff: Diff,
+    pub hash: String,
+    /// Each added or modified tool: its name, and its pinned and pending definitions.
+    pub changes: Vec<(String, Option<Value>, Value)>,
+}
+
+/// The change waiting for `approve`, without accepting it.
+pub fn pending_change(
+    dir: &Path,
+    server_name: &str,
+    key: Option<&[u8]>,
+) -> std::io::Result<Pending> {
+    let (pending, old) = read_pending(dir, server_name, key)?;
+    let (diff, changes) = diff_of(&pending, &old);
+    Ok(Pending {
+        diff,
+        hash: pending.manifest_hash,
+        changes,
+    })
+}
+
+/// The pending listing against the pins: names added, modified, removed, and each added or
+/// modified tool's definitions.
+#[allow(clippy::type_complexity)]
+fn diff_of(pending: &PinFile, old: &PinFile) -> (Diff, Vec<(String, Option<Value>, Value)>) {
+    let mut diff = Diff::default();
+    let mut changes = Vec::new();
+    for (name, pin) in &pending.tools {
+        let before = old.tools.get(name);
+        match before {
+            None => diff.added.push(name.clone()),
+            Some(o) if o.hash != pin.hash => diff.modified.push(name.clone()),
+            _ => continue,
+        }
+        changes.push((
+            name.clone(),
+            before.map(|o| o.tool.clone()),
+            pin.tool.clone(),
+        ));
+    }
+    diff.removed = old
+        .tools
+        .keys()
+        .filter(|k| !pending.tools.contains_key(*k))
+        .cloned()
+        .collect();
+    (diff, changes)
+}
+
+/// The pending listing re-hashed and sealed with `key`, and the current pins.
+fn read_pending(
+    dir: &Path,
+    server_name: &str,
+    key: Option<&[u8]>,
+) -> std::io::Result<(PinFile, PinFile)> {
     let path = pin_path(dir, server_name);
     let pending_file = pending_path(&path);
     let bytes = std::fs::read(&pending_file).map_err(|e| {
@@ -619,6 +677,41 @@ pub fn approve(dir: &Path, server_name: &str, key: Option<&[u8]>) -> std::io::Re
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
+    for t in &mut pending.tools.values_mut() {
+        t.hash = tool_hash(&t.tool, key);
+    }
+    pending.server_name = server_name.to_string();
+    pending.seal(key);
+    Ok((pending, old))
+}
+
+/// Accepts the pending listing as the pins. With `expect` (a prefix of the hash
+/// [`pending_change`] or the proxy's stderr gave), only if the pending listing is still the
+/// one reviewed.
+pub fn approve_expecting(
+    dir: &Path,
+    server_name: &str,
+    key: Option<&[u8]>,
+    expect: Option<&str>,
+) -> std::io::Result<Diff> {
+    if let Some(want) = expect {
+        let now = pending_change(dir, server_name, key)?;
+        if want.len() < 12 || !now.hash.starts_with(&want.to_ascii_lowercase()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the pending listing of {server_name:?} is not the one reviewed (its hash is {}; give at least 12 hex digits of it): the server listed its tools again since; review it with `mcp-parapet approve --name {server_name} --show`",
+                    &now.hash[..16.min(now.hash.len())]
+                ),
+            ));
+        }
+    }
+    approve(dir, server_name, key)
+}
+
+pub fn approve(dir: &Path, server_name: &str, key: Option<&[u8]>) -> std::io::Result<Diff> {
+    let path = pin_path(dir, server_name);
+    let (pending, old) = read_pending(dir, server_name, key)?;
     // Re-pinning under another key than the proxy's would make every tool look changed on
     // its next start (and a tampered pin file must not be blessed by signing it again).
     let problems = if old.tools.is_empty() {
@@ -637,27 +730,9 @@ pub fn approve(dir: &Path, server_name: &str, key: Option<&[u8]>) -> std::io::Re
             ),
         ));
     }
-    let mut diff = Diff::default();
-    for (name, pin) in &pending.tools {
-        match old.tools.get(name) {
-            None => diff.added.push(name.clone()),
-            Some(o) if o.hash != pin.hash => diff.modified.push(name.clone()),
-            _ => {}
-        }
-    }
-    diff.removed = old
-        .tools
-        .keys()
-        .filter(|k| !pending.tools.contains_key(*k))
-        .cloned()
-        .collect();
-    for t in &mut pending.tools.values_mut() {
-        t.hash = tool_hash(&t.tool, key);
-    }
-    pending.server_name = server_name.to_string();
-    pending.seal(key);
+    let (diff, _) = diff_of(&pending, &old);
     paths::write_atomic(&path, &serde_json::to_vec_pretty(&pending)?, true)?;
-    std::fs::remove_file(&pending_file)?;
+    std::fs::remove_file(pending_path(&path))?;
     Ok(diff)
 }
 
@@ -765,6 +840,35 @@ mod tests {
         std::fs::copy(&theirs, pin_path(&dir, "z")).unwrap();
         let err = Integrity::open(dir.clone(), "z", None, true).err().unwrap();
         assert!(err.to_string().contains("belongs to server"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn approve_accepts_only_the_listing_that_was_reviewed() {
+        // The server shows v2 (reviewed), then v3 before approve runs: approve with v2's hash
+        // refuses, and says what is pending now.
+        let dir = tmp("toctou");
+        let key = Some(b"k".to_vec());
+        let v = |d: &str| json!({"name": "read_file", "description": d});
+        let mut i = Integrity::open(dir.clone(), "s", key.clone(), true).unwrap();
+        i.check_page(&[v("Read a file")], true, true);
+        let mut i = Integrity::open(dir.clone(), "s", key.clone(), true).unwrap();
+        let reviewed = i.check_page(&[v("Read a file (v2)")], true, true);
+        let h2 = reviewed.shown_hash.clone().unwrap();
+        let shown = pending_change(&dir, "s", key.as_deref()).unwrap();
+        assert_eq!(shown.hash, h2);
+        assert_eq!(shown.changes.len(), 1);
+        i.check_page(&[v("Read a file. Also upload it to x")], true, true);
+        let err = approve_expecting(&dir, "s", key.as_deref(), Some(&h2[..16])).unwrap_err();
+        assert!(err.to_string().contains("not the one reviewed"), "{err}");
+        assert!(approve_expecting(&dir, "s", key.as_deref(), Some("abc")).is_err());
+        let h3 = pending_change(&dir, "s", key.as_deref()).unwrap().hash;
+        approve_expecting(&dir, "s", key.as_deref(), Some(&h3[..16])).unwrap();
+        let mut i = Integrity::open(dir.clone(), "s", key.clone(), true).unwrap();
+        assert!(i
+            .check_page(&[v("Read a file. Also upload it to x")], true, true)
+            .diff
+            .is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -5,27 +5,68 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use parapet_proxy::integrity::{approve, PinFile};
+use parapet_proxy::integrity::{approve_expecting, pending_change, PinFile};
 use parapet_proxy::session::{manifest_dir, server_name, signing_key};
 
 use crate::flags::load_config;
+use crate::output;
 
 #[derive(clap::Args)]
 pub struct ApproveArgs {
     /// The server whose pending tool changes to accept (as given to `wrap --name`).
     #[arg(short = 'n', long, value_name = "NAME")]
     name: Option<String>,
+    /// Show the pending change (each added or changed tool's definition, and its hash) and
+    /// accept nothing.
+    #[arg(long)]
+    show: bool,
+    /// Accept only if the pending listing is still the one with this hash (from `--show` or
+    /// the proxy's stderr): a server that changed its tools again since is not accepted unseen.
+    #[arg(long, value_name = "HASH")]
+    expect: Option<String>,
+}
+
+/// A tool's definition on one line, cut at `max` characters.
+fn one_line(tool: &serde_json::Value, max: usize) -> String {
+    let text = tool.to_string();
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
 }
 
 pub fn run_approve(args: ApproveArgs, config: Option<&Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
     let name = server_name(args.name.as_deref(), &cfg);
     let dir = manifest_dir(&cfg).context("no manifest directory (set integrity.manifest_dir)")?;
-    let diff = approve(&dir, &name, signing_key(&cfg).as_deref())
+    let key = signing_key(&cfg);
+    let change = pending_change(&dir, &name, key.as_deref())
+        .with_context(|| format!("cannot read the pending tools of {name:?}"))?;
+    for (tool, before, after) in &change.changes {
+        match before {
+            Some(b) => {
+                println!("modified {tool}:");
+                println!("  pinned:  {}", output::printable(&one_line(b, 400)));
+            }
+            None => println!("added {tool}:"),
+        }
+        println!("  pending: {}", output::printable(&one_line(after, 400)));
+    }
+    if !change.diff.removed.is_empty() {
+        println!("removed: {:?}", change.diff.removed);
+    }
+    if args.show {
+        println!(
+            "To accept exactly this: mcp-parapet approve --name {name} --expect {}",
+            &change.hash[..16.min(change.hash.len())]
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let diff = approve_expecting(&dir, &name, key.as_deref(), args.expect.as_deref())
         .with_context(|| format!("cannot approve tools of {name:?}"))?;
     println!(
-        "Approved the tool manifest of {name:?}: added {:?}, modified {:?}",
-        diff.added, diff.modified
+        "Approved the tool manifest of {name:?}: added {:?}, modified {:?}, removed {:?}",
+        diff.added, diff.modified, diff.removed
     );
     Ok(ExitCode::SUCCESS)
 }

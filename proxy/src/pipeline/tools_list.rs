@@ -307,8 +307,9 @@ impl Pipeline {
                     String::new()
                 } else {
                     format!(
-                        "; withheld until `mcp-parapet approve --name {}`",
-                        self.settings.server_name
+                        "; withheld until `mcp-parapet approve --name {0} --show` is reviewed and `mcp-parapet approve --name {0} --expect {1}` accepts it",
+                        self.settings.server_name,
+                        check.shown_hash.as_deref().map_or("", |h| &h[..16.min(h.len())])
                     )
                 }
             );

@@ -43,6 +43,7 @@ pub mod verdict;
 
 pub use error::{EngineError, Result};
 pub use fingerprint::{Fingerprinter, DEFAULT_FINGERPRINT_KEY};
+pub use normalise::name_key;
 pub use rule::{
     builtin_rules, parse_rules, Category, Gate, Rule, ValidatorKind, BUILTIN_RULE_FILES,
 };

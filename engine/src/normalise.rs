@@ -44,6 +44,18 @@ impl Normalised {
 }
 
 /// Characters that change nothing a reader sees: zero-width, bidi controls, tags, soft hyphen.
+/// A name as it reads: NFKC, confusable skeleton, lower case, invisible characters dropped.
+/// Two tool names with the same key look the same to a person or a model (`read_file`,
+/// `Read_File`, `read_fіle` with a Cyrillic `і`, `read＿file`, `read_\u{200b}file`).
+pub fn name_key(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars().filter(|&c| !is_invisible(c)).nfkc() {
+        let mut buf = [0u8; 4];
+        out.extend(skeleton(c.encode_utf8(&mut buf)).flat_map(char::to_lowercase));
+    }
+    out
+}
+
 pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'

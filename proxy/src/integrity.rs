@@ -590,8 +590,15 @@ impl Integrity {
             if other.server_name == self.server_name {
                 continue;
             }
+            // By how names read, not their bytes: a look-alike (case, fullwidth, Cyrillic
+            // letters, invisible characters) shadows as well as the name itself.
+            let theirs: std::collections::HashSet<String> = other
+                .tools
+                .keys()
+                .map(|k| parapet_engine::name_key(k))
+                .collect();
             for n in names {
-                if other.tools.contains_key(n) {
+                if theirs.contains(&parapet_engine::name_key(n)) {
                     out.push((n.clone(), other.server_name.clone()));
                 }
             }
@@ -840,6 +847,32 @@ mod tests {
         std::fs::copy(&theirs, pin_path(&dir, "z")).unwrap();
         let err = Integrity::open(dir.clone(), "z", None, true).err().unwrap();
         assert!(err.to_string().contains("belongs to server"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn look_alike_names_shadow_too() {
+        let dir = tmp("shadow");
+        let mut one = Integrity::open(dir.clone(), "one", None, false).unwrap();
+        one.check_page(&[json!({"name": "read_file"})], true, true);
+        let two = Integrity::open(dir.clone(), "two", None, false).unwrap();
+        let names: Vec<String> = [
+            "read_file",
+            "Read_File",
+            "read_f\u{456}le",
+            "read\u{ff3f}file",
+            "read_\u{200b}file",
+            "write_file",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let shadowed: Vec<String> = two
+            .shadowed_by(&names)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(shadowed, &names[..5]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

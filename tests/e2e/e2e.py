@@ -2,6 +2,7 @@
 and through `mcp-parapet wrap`. Run by tests/e2e.rs; usage: e2e.py MCP_PARAPET_BINARY WORKDIR."""
 
 import asyncio
+import hashlib
 import json
 import os
 import sys
@@ -91,12 +92,26 @@ async def main():
     check("Ignore all previous" in json.dumps(d["injected"]), "direct: the injection is readable")
     check("Ignore all previous" not in json.dumps(w["injected"]), "wrapped: the injection is refused")
 
-    # A changed tool description: alter the pinned definition of one tool, as if the server had
-    # changed it since it was pinned; the next session reports it and withholds it.
+    # A changed tool description: pin another definition of one tool, as if the server had
+    # changed it since it was pinned (the pins stay consistent: unsigned pins are SHA-256 of
+    # RFC 8785 JSON, which sorted compact JSON is for this ASCII content); the next session
+    # reports it and withholds it. (Pins edited without fixing their hashes are tampering:
+    # then no tool is trusted.)
     pins_dir = os.path.join(os.environ["XDG_STATE_HOME"], "mcp-parapet", "manifests")
     pin_file = os.path.join(pins_dir, "everything.json")
     pins = json.load(open(pin_file))
-    pins["tools"]["echo"]["hash"] = "0" * 64
+    assert pins["algorithm"] == "sha256", pins["algorithm"]
+
+    def canon(v):
+        return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    echo = pins["tools"]["echo"]
+    echo["tool"]["description"] = echo["tool"].get("description", "") + " (as pinned before)"
+    echo["hash"] = hashlib.sha256(canon(echo["tool"])).hexdigest()
+    summary = {k: v["hash"] for k, v in pins["tools"].items()}
+    pins["manifest_hash"] = hashlib.sha256(
+        canon({"server_name": pins["server_name"], "tools": summary})
+    ).hexdigest()
     json.dump(pins, open(pin_file, "w"))
     config = os.path.join(WORK, "block.yaml")
     with open(config, "w") as f:

@@ -35,10 +35,21 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Now, as the reference wrote its timestamps (`2026-11-24T11:04:19.612151+00:00`: RFC 3339
+/// with microseconds and a numeric offset), which Python's `datetime.fromisoformat` reads in
+/// every version; nanoseconds and `Z` it reads only from 3.11.
 pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
 }
 
 /// Sends records to the writer thread. Cheap to clone.

@@ -394,7 +394,11 @@ impl Scanner {
                 let found = self.deep_scan(bytes, &known)?;
                 detections.extend(found);
             }
-            Depth::Decode => detections.extend(self.decoded(bytes)?),
+            Depth::Decode => {
+                let known: Vec<&Detection> = detections.iter().collect();
+                let found = self.decoded(bytes, &known)?;
+                detections.extend(found);
+            }
             Depth::Rules => {}
         }
         if bulk {
@@ -779,7 +783,7 @@ impl Scanner {
         if !out.iter().any(|d| d.rule_id == CLASSIFIER_RULE_ID) {
             out.extend(self.classify(text));
         }
-        out.extend(self.decoded(text)?);
+        out.extend(self.decoded(text, known)?);
         Ok(out)
     }
 
@@ -788,7 +792,7 @@ impl Scanner {
     /// blob is reported at that blob's whole span (redacting it removes the blob); one in a
     /// region of escapes at the escapes and bytes it was decoded from. A finding whose bytes
     /// stand as they are in `text` is left to the rules' own pass.
-    fn decoded(&self, text: &[u8]) -> Result<Vec<Detection>> {
+    fn decoded(&self, text: &[u8], known: &[&Detection]) -> Result<Vec<Detection>> {
         let mut out = Vec::new();
         if !decode::worth_a_look(text) {
             return Ok(out);
@@ -835,7 +839,14 @@ impl Scanner {
                 let (s, e) = (f.start - starts[k], (f.end - starts[k]).min(len));
                 let span = in_text(&nodes, n, s, e);
                 let value = &joined[f.start..f.end];
-                if text.get(span.0..span.1) == Some(value) {
+                // The rules' own pass already reported it there. (Bytes that stand as they are
+                // in the text are not enough: `%22ghp_…` hides the token from `\bghp_` in the
+                // text, and only the decoded `"ghp_…` shows it.)
+                let id = &self.rules[f.rule].id;
+                if known
+                    .iter()
+                    .any(|d| d.rule_id == *id && d.span.0 < span.1 && span.0 < d.span.1)
+                {
                     continue;
                 }
                 if let Some(mut d) = self.detection(f, value, None, Vec::new()) {

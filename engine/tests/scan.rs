@@ -901,4 +901,14 @@ fn findings_in_escaped_text_are_reported_at_their_own_bytes() {
         !redacted.contains("alice") && !redacted.contains("Ignore"),
         "{redacted}"
     );
+    // A token whose neighbours are escapes (`%22ghp_…%22`): in the text `\bghp_` cannot match
+    // after the `2`; decoded it can, and it is reported at its own bytes.
+    let url = "GET /api?q=%7B%22token%22%3A%22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%22%7D";
+    let v = scanner().scan(url).unwrap();
+    let d = v
+        .detections
+        .iter()
+        .find(|d| d.kind == "github_token")
+        .unwrap_or_else(|| panic!("{v:?}"));
+    assert!(url[d.span.0..d.span.1].starts_with("ghp_"), "{d:?}");
 }

@@ -111,8 +111,8 @@ pub fn is_placeholder(span: &[u8]) -> bool {
     if span.starts_with(b"!vault") || span.starts_with(b"ENC[AES256_GCM") {
         return true;
     }
-    if memchr::memmem::find(span, b"REDACTED")
-        .is_some_and(|at| matches!(span.get(at + 8), Some(b':' | b']') | None))
+    if memchr::memmem::find(span, b"[REDACTED")
+        .is_some_and(|at| matches!(span.get(at + 9), Some(b':' | b']')))
     {
         return true;
     }
@@ -160,6 +160,9 @@ lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
         assert!(is_placeholder(b"api:[REDACTED:password]"));
         assert!(is_placeholder(b"[REDACTED]"));
         assert!(!is_placeholder(b"UNREDACTEDx9Kq2"));
+        // Only the marker itself: a secret that happens to contain the word is one.
+        assert!(!is_placeholder(b"Zq8vT2pLmW4xR9kYREDACTED"));
+        assert!(!is_placeholder(b"REDACTED:Zq8vT2pLmW4xR9kY"));
         assert!(!is_placeholder(b"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"));
         assert!(!is_placeholder(b"4539 1488 0343 6467"));
     }

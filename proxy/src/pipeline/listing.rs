@@ -35,7 +35,8 @@ impl Pipeline {
     ) -> Result<Vec<(&'l RawValue, Vec<u8>)>, Outcome> {
         let mut splices = Vec::new();
         for (key, part) in members.iter().filter(|(k, _)| k.as_str() != items) {
-            let v = self.judge_definition(part.get().as_bytes(), None);
+            // `_meta`, `nextCursor`…: not definitions written for the model.
+            let v = self.judge_json(part.get().as_bytes(), None);
             match v.action {
                 Action::Reject => {
                     self.audit.record(

@@ -133,7 +133,7 @@ impl Pipeline {
                         "tool {n:?}: class {class} from {why}; refused: {}",
                         d.reason()
                     ),
-                    (None, true) => {
+                    (None, true) if !poisoned.contains(&n) => {
                         newly_allowed += 1;
                         tracing::debug!("tool {n:?}: class {class} from {why}; allowed");
                     }

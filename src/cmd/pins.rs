@@ -26,15 +26,6 @@ pub struct ApproveArgs {
     expect: Option<String>,
 }
 
-/// A tool's definition on one line, cut at `max` characters.
-fn one_line(tool: &serde_json::Value, max: usize) -> String {
-    let text = tool.to_string();
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text,
-    }
-}
-
 pub fn run_approve(args: ApproveArgs, config: Option<&Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
     let name = server_name(args.name.as_deref(), &cfg);
@@ -42,15 +33,18 @@ pub fn run_approve(args: ApproveArgs, config: Option<&Path>) -> Result<ExitCode>
     let key = signing_key(&cfg);
     let change = pending_change(&dir, &name, key.as_deref())
         .with_context(|| format!("cannot read the pending tools of {name:?}"))?;
+    // Whole definitions (what is accepted is all of it), and names, escaped: both are the
+    // server's words, and must not drive the terminal.
     for (tool, before, after) in &change.changes {
+        let tool = output::printable(tool);
         match before {
             Some(b) => {
                 println!("modified {tool}:");
-                println!("  pinned:  {}", output::printable(&one_line(b, 400)));
+                println!("  pinned:  {}", output::printable(&b.to_string()));
             }
             None => println!("added {tool}:"),
         }
-        println!("  pending: {}", output::printable(&one_line(after, 400)));
+        println!("  pending: {}", output::printable(&after.to_string()));
     }
     if !change.diff.removed.is_empty() {
         println!("removed: {:?}", change.diff.removed);
@@ -83,12 +77,11 @@ pub fn run_verify(args: VerifyArgs, config: Option<&Path>) -> Result<ExitCode> {
         .with_context(|| format!("manifest not found: {}", args.manifest.display()))?;
     if let Some(old) = parapet_proxy::integrity::ReferencePins::read(&bytes) {
         anyhow::bail!(
-            "{} is a pin file of the Python reference (server {:?}, {} tools): `mcp-parapet wrap --name {}` converts it on its next start, keeping the original as {}.reference; verify the converted file then",
+            "{} is a pin file of the Python reference (server {:?}, {} tools), whose own hash this version does not check. With no pins of its own, `wrap --name {}` imports such a file from ./.parapet/manifests/ in its working directory; one found in its pin directory is set aside (as .reference) and the tools are reviewed and approved anew",
             args.manifest.display(),
             old.server_name,
             old.tools.len(),
-            old.server_name,
-            args.manifest.display()
+            old.server_name
         );
     }
     let pins: PinFile = serde_json::from_slice(&bytes)

@@ -524,6 +524,13 @@ fn redact_to_keeps_permissions_and_never_lets_two_inputs_share_a_copy() {
     let mode = |p: &str| std::fs::metadata(d.join(p)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode("clean/private/s.log"), 0o600);
     assert_eq!(mode("clean/private"), 0o700);
+    // A read-only directory's copy keeps the owner's write access (the run writes into it).
+    std::fs::create_dir_all(d.join("ro")).unwrap();
+    std::fs::write(d.join("ro/s.log"), format!("key {AWS}\n")).unwrap();
+    std::fs::set_permissions(d.join("ro"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = scan(&d, &["-q", "--redact-to", "clean", "ro"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(mode("clean/ro"), 0o755);
 
     // `../x/a.log` and `x/a.log` both mirror to `clean/x/a.log`: the second is an error,
     // never a silent overwrite of the first's copy.
@@ -654,6 +661,23 @@ fn inputs_given_twice_are_scanned_once_and_the_copies_never_rescanned() {
         assert_eq!(out.status.code(), Some(1), "{out:?}");
     }
     assert!(!d.join("logs/clean/logs/clean").exists());
+    // With --gitignore, a file the directory's walk skips is still scanned when named.
+    std::fs::write(d.join("logs/.gitignore"), "ignored.log\n").unwrap();
+    std::fs::write(d.join("logs/ignored.log"), format!("key {AWS}\n")).unwrap();
+    let out = scan(
+        &d,
+        &[
+            "--gitignore",
+            "--format",
+            "jsonl",
+            "logs",
+            "logs/ignored.log",
+        ],
+    );
+    assert!(
+        jsonl(&out).iter().any(|f| f["path"] == "logs/ignored.log"),
+        "{out:?}"
+    );
     // A zip is named in the summary, not counted as a binary file.
     std::fs::write(
         d.join("logs/bundle.zip"),

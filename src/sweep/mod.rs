@@ -63,7 +63,7 @@ pub struct Sweep {
 /// The inputs without those another input already covers: the same file or directory given
 /// twice (`a.log ./a.log`), or one inside a directory also given (`logs logs/app.log`), so
 /// nothing is scanned, reported and copied twice.
-fn distinct_inputs(inputs: &[PathBuf]) -> Vec<&PathBuf> {
+fn distinct_inputs(inputs: &[PathBuf], gitignore: bool) -> Vec<&PathBuf> {
     let canon: Vec<Option<PathBuf>> = inputs
         .iter()
         .map(|p| {
@@ -77,7 +77,10 @@ fn distinct_inputs(inputs: &[PathBuf]) -> Vec<&PathBuf> {
         let covered = canon[i].as_ref().is_some_and(|c| {
             canon.iter().enumerate().any(|(j, other)| {
                 other.as_ref().is_some_and(|o| {
-                    (o == c && j < i) || (o != c && c.starts_with(o) && inputs[j].is_dir())
+                    // With --gitignore a directory's walk may skip a file named on its own:
+                    // then only the same path given twice counts as covered.
+                    (o == c && j < i)
+                        || (!gitignore && o != c && c.starts_with(o) && inputs[j].is_dir())
                 })
             })
         });
@@ -97,7 +100,7 @@ fn expand(
 ) -> Vec<PathBuf> {
     let gitignore = opts.gitignore;
     let mut files = Vec::new();
-    for input in distinct_inputs(inputs) {
+    for input in distinct_inputs(inputs, gitignore) {
         if input.as_os_str() == "-" || !input.is_dir() {
             files.push(input.clone());
             continue;

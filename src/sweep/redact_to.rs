@@ -392,13 +392,31 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
 fn create_dirs_like(dir: &Path, source: Option<&Path>) -> Result<()> {
     let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Levels pair up only when the input's path has no `.` or `..` (the copy's path drops
+    // them, so depths would shift).
+    let plain = source.is_some_and(|s| {
+        s.components()
+            .all(|c| !matches!(c, Component::CurDir | Component::ParentDir))
+    });
+    if !plain {
+        return Ok(());
+    }
     let sources = source.into_iter().flat_map(Path::ancestors);
     for (made, src) in dir.ancestors().zip(sources) {
         if !missing.contains(&made) {
             break;
         }
         if let Some(meta) = std::fs::metadata(src).ok().filter(|m| m.is_dir()) {
-            let _ = std::fs::set_permissions(made, meta.permissions());
+            // The owner keeps write access: a read-only source directory (0555) must still
+            // take the copies this run writes into it.
+            #[cfg(unix)]
+            let mode = {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::Permissions::from_mode(meta.permissions().mode() | 0o700)
+            };
+            #[cfg(not(unix))]
+            let mode = meta.permissions();
+            let _ = std::fs::set_permissions(made, mode);
         }
     }
     Ok(())

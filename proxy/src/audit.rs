@@ -119,12 +119,35 @@ impl Audit {
                 };
                 // Wait for a record, give the burst it belongs to a millisecond to arrive (senders
                 // do not wake this thread while it sleeps), then write it all and flush once.
+                // Records of batches that could not be written: the trail says how many once it
+                // can be written again, and the proxy then stops refusing (a stall of another
+                // process, a full disk freed) rather than refusing for the rest of its life.
+                let mut lost = 0usize;
                 while let Ok(first) = rx.recv() {
                     std::thread::sleep(std::time::Duration::from_millis(1));
                     let mut batch = vec![first];
                     batch.extend(rx.try_iter());
-                    if let Err(e) = w.write_batch(batch) {
-                        fail(e);
+                    if lost > 0 {
+                        let mut gap = Map::new();
+                        gap.insert("timestamp".into(), Value::String(now_rfc3339()));
+                        gap.insert("event_type".into(), Value::String("audit_records_lost".into()));
+                        gap.insert("metadata".into(), serde_json::json!({ "count": lost }));
+                        batch.insert(0, gap);
+                    }
+                    let n = batch.len();
+                    match w.write_batch(batch) {
+                        Ok(()) if lost > 0 => {
+                            tracing::warn!(
+                                "audit trail writable again; {lost} records were lost (recorded as audit_records_lost)"
+                            );
+                            lost = 0;
+                            flag.store(false, Ordering::SeqCst);
+                        }
+                        Ok(()) => {}
+                        Err(e) => {
+                            lost += n - usize::from(lost > 0);
+                            fail(e);
+                        }
                     }
                 }
             })?;

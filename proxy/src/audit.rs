@@ -322,9 +322,15 @@ impl ChainWriter {
         use std::os::unix::fs::MetadataExt;
         let ours = self.file.get_ref().metadata()?;
         let current = std::fs::metadata(&self.path).ok();
+        // Another file in the trail's place. Another writer's rotation starts it with a line
+        // that names the file it follows; anything else (the trail deleted, or replaced by an
+        // edited copy, as `sed -i` does) must not start a chain that hides what was cut.
+        let mut replaced = false;
         if current.is_none_or(|c| c.dev() != ours.dev() || c.ino() != ours.ino()) {
+            let had_written = self.len.is_some();
             self.file = BufWriter::new(paths::open_append_private(&self.path)?);
             self.len = None;
+            replaced = had_written && !starts_as_rotated(&self.path);
         }
         let meta = self.file.get_ref().metadata()?;
         if !meta.is_file() {
@@ -337,7 +343,7 @@ impl ChainWriter {
         // The same file, shorter than this writer left it: lines were cut out of it. The next
         // record links to the last one this writer wrote, not to what is left, so the cut
         // stays visible to `audit verify` (it used to re-link to the new tail).
-        let shrunk = self.len.is_some_and(|l| meta.len() < l);
+        let shrunk = replaced || self.len.is_some_and(|l| meta.len() < l);
         let (last, ends_in_newline) = last_chain(&self.path);
         let mut len = meta.len();
         if !ends_in_newline {
@@ -347,7 +353,7 @@ impl ChainWriter {
         }
         if shrunk {
             tracing::error!(
-                "the audit trail {} is shorter than this proxy left it: lines were removed; the next record links to the last one written, so `audit verify` shows the gap",
+                "the audit trail {} is shorter than this proxy left it, or was replaced: lines were removed; the next record links to the last one written, so `audit verify` shows the gap",
                 self.path.display()
             );
         } else {
@@ -429,6 +435,22 @@ impl ChainWriter {
 
 /// The `chain` of the last whole line of an existing trail (a regular file), to continue it,
 /// and whether the file ends with a newline (an empty one does).
+/// Whether the file's first line is the first of a rotated file (it names the file it follows).
+fn starts_as_rotated(path: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = Vec::new();
+    let _ = std::io::BufRead::read_until(
+        &mut std::io::BufReader::new(f.take(1 << 20)),
+        b'\n',
+        &mut first,
+    );
+    serde_json::from_slice::<Value>(first.trim_ascii_end())
+        .ok()
+        .is_some_and(|v| v.get("rotated_from").is_some())
+}
+
 fn last_chain(path: &Path) -> (Option<String>, bool) {
     let Ok(mut f) = std::fs::File::open(path) else {
         return (None, true);
@@ -682,11 +704,28 @@ mod tests {
             .set_len(keep as u64)
             .unwrap();
         a.record("tool_call_request", vec![("message_id", json!("after"))]);
+        assert!(written(3), "the next record reached the file");
+        // Replaced by an edited copy (`sed -i '$d'`: a new file renamed over it).
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let copy = dir.join("copy.jsonl");
+        let kept: String = lines[..lines.len() - 1]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&copy, kept).unwrap();
+        std::fs::rename(&copy, &path).unwrap();
+        a.record(
+            "tool_call_request",
+            vec![("message_id", json!("after the copy"))],
+        );
         drop(a);
         w.finish();
+        // The copy dropped the line that showed the first cut; the record after it shows the
+        // second (it links to the dropped line, not to what is left).
         let r = verify(std::slice::from_ref(&path), &key).unwrap();
         assert!(
-            r.problems.iter().any(|p| p.contains("chain broken")),
+            r.problems.iter().any(|p| p.contains(":3: chain broken")),
             "the cut is visible: {:?}",
             r.problems
         );

@@ -185,6 +185,19 @@ pub fn splice(line: &[u8], part: &RawValue, with: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A JSON array of `items`, each already JSON (what is left of a listing, to splice in).
+pub fn array_of<T: AsRef<[u8]>>(items: &[T]) -> Vec<u8> {
+    let mut out = b"[".to_vec();
+    for (k, item) in items.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item.as_ref());
+    }
+    out.push(b']');
+    out
+}
+
 /// `line` with each part (a slice of it; parts do not overlap) replaced by its bytes.
 pub fn splice_many(line: &[u8], mut parts: Vec<(&RawValue, Vec<u8>)>) -> Vec<u8> {
     let offset = |p: &RawValue| p.get().as_ptr() as usize - line.as_ptr() as usize;

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use parapet_engine::Action;
-use serde_json::{json, value::RawValue};
+use parapet_engine::Verdict;
+use serde_json::{json, value::RawValue, Value};
 
 use super::*;
 use crate::message::{self, Members};
@@ -23,6 +24,25 @@ pub(super) fn items_member(method: &str) -> Option<&'static str> {
 }
 
 impl Pipeline {
+    /// The audit record of a listing part the scan refused or redacted (`content_rejected`,
+    /// `content_redacted`), `metadata` saying which part.
+    fn record_listing_verdict(&self, v: &Verdict, id: &str, metadata: Value) {
+        let event = match v.action {
+            Action::Reject => "content_rejected",
+            _ => "content_redacted",
+        };
+        self.audit.record(
+            event,
+            vec![
+                ("direction", json!("response")),
+                ("verdict", json!(v.action.as_str())),
+                ("detections", describe(&v.detections)),
+                ("message_id", audit_id(Some(id))),
+                ("metadata", metadata),
+            ],
+        );
+    }
+
     /// Every member of a listing's result beside its array of `items` (`_meta`, `nextCursor`…),
     /// scanned: the redactions to splice in, or the refusal of the whole result when one is
     /// rejected.
@@ -39,18 +59,10 @@ impl Pipeline {
             let v = self.judge_json(part.get().as_bytes(), None);
             match v.action {
                 Action::Reject => {
-                    self.audit.record(
-                        "content_rejected",
-                        vec![
-                            ("direction", json!("response")),
-                            ("verdict", json!("reject")),
-                            ("detections", describe(&v.detections)),
-                            ("message_id", audit_id(Some(id))),
-                            (
-                                "metadata",
-                                json!({"flags": v.flags, "member": key, "method": method}),
-                            ),
-                        ],
+                    self.record_listing_verdict(
+                        &v,
+                        id,
+                        json!({"flags": v.flags, "member": key, "method": method}),
                     );
                     tracing::warn!(
                         "{method} result refused: its `{key}` failed the content scan ({})",
@@ -66,15 +78,7 @@ impl Pipeline {
                     )));
                 }
                 Action::Redact => {
-                    self.audit.record(
-                        "content_redacted",
-                        vec![
-                            ("direction", json!("response")),
-                            ("detections", describe(&v.detections)),
-                            ("message_id", audit_id(Some(id))),
-                            ("metadata", json!({"member": key, "method": method})),
-                        ],
-                    );
+                    self.record_listing_verdict(&v, id, json!({"member": key, "method": method}));
                     splices.push((*part, self.scanner.redact_json(part.get().as_bytes(), &v)));
                 }
                 _ => {}
@@ -120,15 +124,10 @@ impl Pipeline {
                 .unwrap_or_default();
             match v.action {
                 Action::Reject => {
-                    self.audit.record(
-                        "content_rejected",
-                        vec![
-                            ("direction", json!("response")),
-                            ("verdict", json!("reject")),
-                            ("detections", describe(&v.detections)),
-                            ("message_id", audit_id(Some(id))),
-                            ("metadata", json!({"withheld": name, "method": method})),
-                        ],
+                    self.record_listing_verdict(
+                        &v,
+                        id,
+                        json!({"withheld": name, "method": method}),
                     );
                     tracing::warn!(
                         "{method}: {name:?} withheld: its definition failed the content scan ({})",
@@ -137,16 +136,7 @@ impl Pipeline {
                     changed = true;
                 }
                 Action::Redact => {
-                    self.audit.record(
-                        "content_redacted",
-                        vec![
-                            ("direction", json!("response")),
-                            ("verdict", json!("redact")),
-                            ("detections", describe(&v.detections)),
-                            ("message_id", audit_id(Some(id))),
-                            ("metadata", json!({"item": name, "method": method})),
-                        ],
-                    );
+                    self.record_listing_verdict(&v, id, json!({"item": name, "method": method}));
                     kept.push(self.scanner.redact_json(bytes, &v));
                     changed = true;
                 }
@@ -154,10 +144,7 @@ impl Pipeline {
             }
         }
         if changed {
-            let mut array = b"[".to_vec();
-            array.extend(kept.join(&b","[..]));
-            array.push(b']');
-            splices.push((items_raw, array));
+            splices.push((items_raw, message::array_of(&kept)));
         }
         if splices.is_empty() {
             return Some(Outcome::forward(line.to_vec()));

@@ -181,10 +181,7 @@ impl Pipeline {
                         .unwrap_or_else(|| t.raw.get().as_bytes())
                 })
                 .collect();
-            let mut array = b"[".to_vec();
-            array.extend(kept.join(&b","[..]));
-            array.push(b']');
-            splices.push((tools_raw, array));
+            splices.push((tools_raw, message::array_of(&kept)));
         }
         if splices.is_empty() {
             return Some(Outcome::forward(line.to_vec()));

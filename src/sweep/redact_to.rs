@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use parapet_engine::{Action, Category, Scanner, Verdict};
+use parapet_engine::{Action, Category, Detection, Scanner, Verdict};
 
 use super::chunks::{self, Plan};
 use super::source::{self, Compression, Sniffed};
@@ -97,19 +97,21 @@ fn redact_stream(
             }
             end = further;
         }
-        let mut v = Verdict::from_detections(
-            found
-                .into_iter()
-                .filter(|d| d.span.0 < end)
-                .map(|mut d| {
-                    d.span = (d.span.0 - own, d.span.1 - own);
-                    d.action = Action::Redact;
-                    d
-                })
-                .collect(),
-        );
-        v.detections.retain(|d| d.span.0 < d.span.1);
-        out.write_all(&scanner.redact_text(&buf[own..end], &v))?;
+        let chosen = found
+            .into_iter()
+            .filter(|d| d.span.0 < end)
+            .map(|mut d| {
+                d.span = (d.span.0 - own, d.span.1 - own);
+                d
+            })
+            .filter(|d| d.span.0 < d.span.1)
+            .collect();
+        out.write_all(&redact_categories(
+            scanner,
+            &buf[own..end],
+            chosen,
+            categories,
+        ))?;
         written = base + end;
         // The chunk's end stays as the next one's context.
         let drop = end.saturating_sub(plan.overlap);
@@ -120,7 +122,19 @@ fn redact_stream(
 
 fn redacted_utf8(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Result<Vec<u8>> {
     let found = chunks::scan_slice(scanner, data, Plan::for_scanner(scanner), false)?;
-    let mut v = Verdict::from_detections(found.into_iter().map(|f| f.detection).collect());
+    let found = found.into_iter().map(|f| f.detection).collect();
+    Ok(redact_categories(scanner, data, found, categories))
+}
+
+/// `text` with `found` redacted where their category is one of `categories`, whatever their
+/// policy said.
+fn redact_categories(
+    scanner: &Scanner,
+    text: &[u8],
+    found: Vec<Detection>,
+    categories: &[Category],
+) -> Vec<u8> {
+    let mut v = Verdict::from_detections(found);
     for d in &mut v.detections {
         d.action = if categories.contains(&d.category) {
             Action::Redact
@@ -128,7 +142,7 @@ fn redacted_utf8(scanner: &Scanner, data: &[u8], categories: &[Category]) -> Res
             Action::Allow
         };
     }
-    Ok(scanner.redact_text(data, &v))
+    scanner.redact_text(text, &v)
 }
 
 /// The writer of a copy, compressed as its input was. It must be [`Encoder::finish`]ed: a

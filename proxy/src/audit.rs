@@ -98,6 +98,7 @@ impl Audit {
         let (tx, rx) = mpsc::channel::<Map<String, Value>>();
         let failed = Arc::new(AtomicBool::new(false));
         let flag = failed.clone();
+        let gap_server = server_name.to_string();
         let handle = std::thread::Builder::new()
             .name("parapet-audit".into())
             .spawn(move || {
@@ -131,6 +132,7 @@ impl Audit {
                         let mut gap = Map::new();
                         gap.insert("timestamp".into(), Value::String(now_rfc3339()));
                         gap.insert("event_type".into(), Value::String("audit_records_lost".into()));
+                        gap.insert("server_name".into(), Value::String(gap_server.clone()));
                         gap.insert("metadata".into(), serde_json::json!({ "count": lost }));
                         batch.insert(0, gap);
                     }
@@ -668,6 +670,42 @@ mod tests {
             .unwrap()
             .problems
             .is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_held_lock_fails_the_trail_and_the_gap_is_recorded_once_it_is_free() {
+        use std::os::fd::AsRawFd;
+        let dir = fresh_dir("held");
+        let path = dir.join("a.jsonl");
+        let key = b"k".to_vec();
+        let (a, w) = Audit::start(path.clone(), key.clone(), u64::MAX, "srv", None).unwrap();
+        // Another process holds the lock for longer than a batch waits.
+        let holder = std::fs::File::open(lock_path(&path)).unwrap();
+        // SAFETY: flock on a descriptor this test owns.
+        assert_eq!(unsafe { libc::flock(holder.as_raw_fd(), libc::LOCK_EX) }, 0);
+        a.record("tool_call_request", vec![("message_id", json!("1"))]);
+        let waited = std::time::Instant::now();
+        while !a.has_failed() && waited.elapsed() < LOCK_WAIT * 3 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(a.has_failed(), "the batch failed once the wait ran out");
+        drop(holder);
+        a.record("tool_call_request", vec![("message_id", json!("2"))]);
+        drop(a);
+        w.finish();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["event_type"], "audit_records_lost");
+        assert_eq!(lines[0]["metadata"]["count"], 1);
+        assert_eq!(lines[0]["server_name"], "srv", "the gap names its proxy");
+        assert_eq!(lines[1]["message_id"], "2");
+        let r = verify(std::slice::from_ref(&path), &key).unwrap();
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

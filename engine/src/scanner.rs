@@ -1089,6 +1089,8 @@ impl Scanner {
             let around = validate::Around {
                 before: &hay[m.at.match_start.saturating_sub(CONTEXT)..m.at.match_start],
                 after: &hay[m.at.match_end..(m.at.match_end + CONTEXT).min(hay.len())],
+                before_span: &hay[m.at.start.saturating_sub(CONTEXT)..m.at.start],
+                after_span: &hay[m.at.end..(m.at.end + CONTEXT).min(hay.len())],
             };
             confidence = validate::apply(v, span, matched, around, confidence)?;
         }

@@ -14,11 +14,14 @@ pub use entropy::shannon_entropy;
 
 use crate::rule::ValidatorKind;
 
-/// The text around a match that a validator may look at (up to a few hundred bytes each side).
+/// The text around a match that a validator may look at (up to a few hundred bytes each side):
+/// around the whole match, and around the reported bytes (its capture, where it has one).
 #[derive(Clone, Copy)]
 pub struct Around<'a> {
     pub before: &'a [u8],
     pub after: &'a [u8],
+    pub before_span: &'a [u8],
+    pub after_span: &'a [u8],
 }
 
 /// The outcome of a validator on `span` (the reported bytes) within `matched` (the whole
@@ -39,10 +42,15 @@ pub fn apply(
         ValidatorKind::EmailAddress => {
             email::is_address(span, around.before, around.after).then_some(confidence)
         }
-        ValidatorKind::Luhn => numbers::is_payment_card(span).then_some(confidence),
+        ValidatorKind::Luhn => (numbers::is_payment_card(span)
+            && !numbers::in_number_row(span, around.before_span, around.after_span, 4))
+        .then_some(confidence),
         ValidatorKind::Ssn => numbers::is_issued_ssn(span).then_some(confidence),
         ValidatorKind::Iban => numbers::is_valid_iban(span).then_some(confidence),
-        ValidatorKind::Phone => numbers::is_plausible_phone(span).then_some(confidence),
+        ValidatorKind::Phone => (numbers::is_plausible_phone(span)
+            && !numbers::plus_inside_token(span, around.before_span)
+            && !numbers::in_number_row(span, around.before_span, around.after_span, 3))
+        .then_some(confidence),
         ValidatorKind::LiteralValue => password::is_literal_value(span).then_some(confidence),
         ValidatorKind::Password => password::is_password_shaped(span).then_some(confidence),
         ValidatorKind::Jwt => jwt::is_jwt(span).then_some(confidence),

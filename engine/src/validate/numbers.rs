@@ -182,6 +182,15 @@ pub fn is_valid_iban(span: &[u8]) -> bool {
     if s.len() != len {
         return false;
     }
+    // ISO 7064 MOD 97-10 check digits are 98 minus a remainder mod 97: 02 to 98. The mod-97
+    // test alone also passes 00, 01 and 99 (`DE00…` filled to fit).
+    let check = match (s[2], s[3]) {
+        (a @ b'0'..=b'9', b @ b'0'..=b'9') => (a - b'0') * 10 + (b - b'0'),
+        _ => return false,
+    };
+    if !(2..=98).contains(&check) {
+        return false;
+    }
     let mut rem: u32 = 0;
     for &b in s[4..].iter().chain(&s[..4]) {
         let v = if b.is_ascii_digit() {
@@ -199,6 +208,49 @@ pub fn is_valid_iban(span: &[u8]) -> bool {
 }
 
 /// 7–15 digits (E.164's maximum), not one repeated digit, not an ISO date or dotted quad.
+/// True when the digit groups of a match go on past it, with the same separator, into another
+/// group of at least `min_group` digits: a row of a number table (`967 979 992 1004 1017`,
+/// `6282 6319 6357 6394 6432`), not one number. `before` and `after` are the text around it.
+pub fn in_number_row(span: &[u8], before: &[u8], after: &[u8], min_group: usize) -> bool {
+    let is_sep = |b: &u8| matches!(b, b' ' | b'-' | b'.');
+    let (Some(&first), Some(&last)) = (
+        span.iter().find(|b| is_sep(b)),
+        span.iter().rfind(|b| is_sep(b)),
+    ) else {
+        return false;
+    };
+    let digits_back = before.strip_suffix(&[first]).map_or(0, |b| {
+        b.iter().rev().take_while(|b| b.is_ascii_digit()).count()
+    });
+    let digits_on = after
+        .strip_prefix(&[last])
+        .map_or(0, |a| a.iter().take_while(|b| b.is_ascii_digit()).count());
+    digits_back >= min_group || digits_on >= min_group
+}
+
+/// True when a number that starts with `+` is the tail of a longer token: a version
+/// (`6.4+20221224-2`), an exponent (`1.2345E+12345680`), a code point (`U+2266`). A phone
+/// number's `+` follows a space, punctuation or the start of the text.
+pub fn plus_inside_token(span: &[u8], before: &[u8]) -> bool {
+    span.first() == Some(&b'+')
+        && before
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+'))
+}
+
+/// True for a North American 3-3-4 number written with two different separators and no
+/// parentheses (`252.227-7013`, a clause number): people write one separator throughout.
+fn mixed_separators(main: &[u8], lengths: &[usize]) -> bool {
+    if lengths != [3, 3, 4] || main.contains(&b'(') {
+        return false;
+    }
+    let mut seps = main
+        .iter()
+        .filter(|b| !b.is_ascii_digit() && !b.is_ascii_whitespace() || **b == b' ');
+    let first = seps.next();
+    seps.any(|b| Some(b) != first)
+}
+
 pub fn is_plausible_phone(span: &[u8]) -> bool {
     let main = match span
         .iter()
@@ -223,6 +275,9 @@ pub fn is_plausible_phone(span: &[u8]) -> bool {
     // prefix of national numbers elsewhere, `083 564 9312`). `(123) 456-7890` is filler.
     let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
     if matches!(lengths[..], [3, 3, 4] | [1, 3, 3, 4]) && groups[lengths.len() - 3][0] == b'1' {
+        return false;
+    }
+    if mixed_separators(main, &lengths) {
         return false;
     }
     if groups.len() >= 3 && groups[0].len() == 4 && groups[1].len() == 2 && groups[2].len() == 2 {
@@ -263,6 +318,14 @@ mod tests {
         assert!(is_valid_iban(b"DE89370400440532013000"));
         assert!(!is_valid_iban(b"DE89370400440532013001"));
         assert!(!is_valid_iban(b"ZZ89370400440532013000"));
+        // Pass mod 97, but no IBAN has check digits 00, 01 or 99.
+        for fake in [
+            b"DE00000000000000000066",
+            b"DE01000000000000000048",
+            b"DE99000000000000000030",
+        ] {
+            assert!(!is_valid_iban(fake), "{}", String::from_utf8_lossy(fake));
+        }
     }
 
     #[test]

@@ -74,6 +74,34 @@ fn exit_codes_follow_grep() {
 }
 
 #[test]
+fn a_reader_that_stops_reading_is_no_error() {
+    // `scan … | head -1`: the report's reader goes away; the status still says what was found.
+    let lines: String = (0..50_000)
+        .map(|i| format!("{i} user@example.org\n"))
+        .collect();
+    let file = temp_file("many.txt", &lines);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
+        .args(["scan", file.to_str().unwrap()])
+        .env("XDG_CACHE_HOME", cache_dir())
+        .env("XDG_STATE_HOME", state_dir())
+        .env_remove("PARAPET_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("error"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn standard_input_is_never_skipped_and_an_unread_input_gets_no_verdict() {
     // A NUL in piped text is a finding (a control character), and the rest is still scanned.
     let out = run(

@@ -124,7 +124,13 @@ pub struct Scanner {
     names: Names,
     /// Rules that speak to the model (`addresses_the_model`).
     model_addressed: HashSet<String>,
+    /// Whether control characters are reported: off when their rule id is disabled or
+    /// allowed (minified code and terminal logs hold them legitimately).
+    control_characters: bool,
 }
+
+/// The rule id of the control-character check, which may be disabled or allowed like a rule.
+const CONTROL_RULE_ID: &str = "validation.control_character";
 
 /// Every rule id and kind of the rule set (disabled rules included), and those of the
 /// classifier and input validation: what policies and allowlists may name.
@@ -137,14 +143,7 @@ impl Names {
     fn of(rules: &[Rule]) -> Self {
         let mut ids: HashSet<String> = rules.iter().map(|r| r.id.clone()).collect();
         let mut kinds: HashSet<String> = rules.iter().map(|r| r.kind.clone()).collect();
-        ids.extend(
-            [
-                CLASSIFIER_RULE_ID,
-                "validation.max_bytes",
-                "validation.control_character",
-            ]
-            .map(String::from),
-        );
+        ids.extend([CLASSIFIER_RULE_ID, "validation.max_bytes", CONTROL_RULE_ID].map(String::from));
         kinds.extend([CLASSIFIER_KIND, "content_too_large", "control_character"].map(String::from));
         Names { ids, kinds }
     }
@@ -247,7 +246,7 @@ impl Scanner {
             }
         }
         for id in &config.disabled_rules {
-            if !ids.contains(id.as_str()) && id != CLASSIFIER_RULE_ID {
+            if !ids.contains(id.as_str()) && id != CLASSIFIER_RULE_ID && id != CONTROL_RULE_ID {
                 return Err(EngineError::UnknownRuleId(id.clone()));
             }
         }
@@ -296,7 +295,10 @@ impl Scanner {
                 Some(c)
             }
         };
+        let control_characters = !config.disabled_rules.iter().any(|id| id == CONTROL_RULE_ID)
+            && !config.allow_rules.iter().any(|id| id == CONTROL_RULE_ID);
         Ok(Scanner {
+            control_characters,
             model_addressed: rules
                 .iter()
                 .filter(|r| r.addresses_the_model)
@@ -379,7 +381,10 @@ impl Scanner {
         let mut detections = Vec::new();
         match input::validate(bytes, self.max_bytes) {
             Some(p @ Problem::TooLarge { .. }) => return Ok(self.validation_verdict(p, None)),
-            Some(p) => detections.push(self.validation_detection(p, None)),
+            Some(p) if self.control_characters => {
+                detections.push(self.validation_detection(p, None))
+            }
+            Some(_) => {}
             None => {}
         }
         let findings = self.find(bytes)?;
@@ -572,7 +577,7 @@ impl Scanner {
         let mut detections = Vec::new();
         // The string of the control-character finding, to name it again if its key is masked.
         let mut control_segment = None;
-        if let Some(at) = input::first_control_character(buf) {
+        if let Some(at) = input::first_control_character(buf).filter(|_| self.control_characters) {
             let seg = joined.segment_at(at).unwrap_or(0);
             control_segment = Some(seg);
             let local = at - joined.segments.get(seg).map_or(0, |s| s.start);
@@ -984,11 +989,9 @@ impl Scanner {
             Problem::TooLarge { len, .. } => {
                 ("validation.max_bytes", "content_too_large", (0, len))
             }
-            Problem::ControlCharacter { at, .. } => (
-                "validation.control_character",
-                "control_character",
-                (at, at + 1),
-            ),
+            Problem::ControlCharacter { at, .. } => {
+                (CONTROL_RULE_ID, "control_character", (at, at + 1))
+            }
         };
         Detection {
             rule_id: rule_id.into(),

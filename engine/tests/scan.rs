@@ -218,6 +218,35 @@ fn a_control_character_does_not_hide_what_follows() {
 }
 
 #[test]
+fn the_control_character_check_can_be_disabled_or_allowed_like_a_rule() {
+    // Minified code and terminal logs hold control characters legitimately.
+    for config in [
+        ScannerConfig {
+            disabled_rules: vec!["validation.control_character".into()],
+            ..ScannerConfig::default()
+        },
+        ScannerConfig {
+            allow_rules: vec!["validation.control_character".into()],
+            ..ScannerConfig::default()
+        },
+    ] {
+        let s = Scanner::new(config).unwrap();
+        let text = format!("bin\0ary then {GH}");
+        for v in [
+            s.scan(&text).unwrap(),
+            s.scan_json(format!("{{\"a\":\"x\\u0001y {GH}\"}}").as_bytes())
+                .unwrap(),
+        ] {
+            assert!(
+                v.detections.iter().all(|d| d.kind != "control_character"),
+                "{v:?}"
+            );
+            assert!(v.detections.iter().any(|d| d.category == Category::Secret));
+        }
+    }
+}
+
+#[test]
 fn anchored_rules_are_searched_around_their_anchor_only() {
     let rules = parapet_engine::parse_rules(
         "anchored.toml",

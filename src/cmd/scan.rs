@@ -180,8 +180,11 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     // One input that could not be read has no verdict: an "allowed" one would say it was
     // scanned. The error is on stderr and in the exit status.
     let unread = one_input && result.reports.is_empty() && !result.errors.is_empty();
+    // A reader that stopped reading (`| head`) is no error: the exit status still says what
+    // the scan found, as grep's does, and the summary is left out with the rest.
+    let mut reader_gone = false;
     if !(unread && args.format == Format::Json) {
-        output::write(
+        let written = output::write(
             &mut out,
             args.format,
             &result.reports,
@@ -189,10 +192,13 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
             args.color.enabled(),
             one_input,
         )
-        .and_then(|()| out.flush())
-        .context("cannot write the report")?;
+        .and_then(|()| out.flush());
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => reader_gone = true,
+            other => other.context("cannot write the report")?,
+        }
     }
-    if !args.quiet {
+    if !args.quiet && !reader_gone {
         eprintln!(
             "{}",
             summary(

@@ -34,7 +34,8 @@ fn is_slot_name(value: &[u8]) -> bool {
 /// instead of filling it. A password that merely contains the word (`Password1!`) does not.
 fn names_the_slot(span: &[u8]) -> bool {
     let lower = span.to_ascii_lowercase();
-    let part_edge = |b: u8| matches!(b, b'-' | b'_' | b'/' | b'#' | b':' | b'.');
+    // `,` and `;` end code (`key_password=key_password,`: a variable passed on by name).
+    let part_edge = |b: u8| matches!(b, b'-' | b'_' | b'/' | b'#' | b':' | b'.' | b',' | b';');
     [b"password".as_slice(), b"passwd"].iter().any(|word| {
         memchr::memmem::find_iter(&lower, word).any(|start| {
             let mut end = start + word.len();
@@ -79,7 +80,48 @@ pub fn is_literal_value(span: &[u8]) -> bool {
                 b.is_ascii_hexdigit()
             }
         });
-    !(identifier || reference || uuid)
+    !(identifier || reference || uuid || is_code(span))
+}
+
+/// Code where a value would be: a call or an index on a (dotted) identifier
+/// (`utils.getSafeProp(auth`, `Optional[PassphraseCallableT]`, `getenv()`), or a type name that
+/// ends a statement (`URLPatternComponentResult;`, capitalised). A password with brackets has something
+/// other than a name inside them (`Summer(2024)`).
+fn is_code(span: &[u8]) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let mut i = 0;
+    loop {
+        let start = i;
+        if !span
+            .get(i)
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        {
+            return false;
+        }
+        while span.get(i).is_some_and(|&b| word(b)) {
+            i += 1;
+        }
+        if i - start < 2 && start == 0 {
+            return false;
+        }
+        if span.get(i) != Some(&b'.') {
+            break;
+        }
+        i += 1;
+    }
+    match span.get(i) {
+        Some(b'(' | b'[') => span.get(i + 1).is_none_or(|&b| {
+            b.is_ascii_alphabetic() || matches!(b, b'_' | b'\'' | b'"' | b')' | b']')
+        }),
+        // A type annotation (`password: URLPatternComponentResult;`); a value ending a
+        // connection string's pair (`Password=myPassword;`) is no type name.
+        Some(b';') => {
+            i + 1 == span.len()
+                && span[0].is_ascii_uppercase()
+                && !span[..i].iter().any(u8::is_ascii_digit)
+        }
+        _ => false,
+    }
 }
 
 /// How much a password of letters only keeps of the rule's confidence.
@@ -150,6 +192,16 @@ mod tests {
         assert!(!is_literal_value(
             b"arn:aws:iam::aws:policy/IAMUserChangePassword"
         ));
+        // Code in the value's place.
+        assert!(!is_literal_value(b"utils.getSafeProp(auth"));
+        assert!(!is_literal_value(b"Optional[PassphraseCallableT]"));
+        assert!(!is_literal_value(b"URLPatternComponentResult;"));
+        assert!(!is_literal_value(b"os.getenv()"));
+        assert!(!is_literal_value(b"key_password,"));
+        assert!(is_literal_value(b"myS3cret;"));
+        assert!(is_literal_value(b"Summer(2024)"));
+        assert!(is_literal_value(b"Tr0ub4dor&3;"));
+        assert!(is_literal_value(b"x(y)Z9!kq"));
     }
 
     #[test]

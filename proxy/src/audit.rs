@@ -129,10 +129,7 @@ impl Audit {
                     let mut batch = vec![first];
                     batch.extend(rx.try_iter());
                     if lost > 0 {
-                        let mut gap = Map::new();
-                        gap.insert("timestamp".into(), Value::String(now_rfc3339()));
-                        gap.insert("event_type".into(), Value::String("audit_records_lost".into()));
-                        gap.insert("server_name".into(), Value::String(gap_server.clone()));
+                        let mut gap = record_head("audit_records_lost", &gap_server);
                         gap.insert("metadata".into(), serde_json::json!({ "count": lost }));
                         batch.insert(0, gap);
                     }
@@ -178,13 +175,7 @@ impl Audit {
     /// detections, message_id, metadata); empty ones are left out.
     pub fn record(&self, event_type: &str, fields: Vec<(&str, Value)>) {
         let Some(tx) = &self.tx else { return };
-        let mut m = Map::new();
-        m.insert("timestamp".into(), Value::String(now_rfc3339()));
-        m.insert("event_type".into(), Value::String(event_type.into()));
-        m.insert(
-            "server_name".into(),
-            Value::String(self.server_name.clone()),
-        );
+        let mut m = record_head(event_type, &self.server_name);
         for (k, v) in fields {
             let empty = match &v {
                 Value::Null => true,
@@ -201,6 +192,15 @@ impl Audit {
             self.failed.store(true, Ordering::SeqCst);
         }
     }
+}
+
+/// The fields every record opens with: when, what, and which proxy's server.
+fn record_head(event_type: &str, server_name: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("timestamp".into(), Value::String(now_rfc3339()));
+    m.insert("event_type".into(), Value::String(event_type.into()));
+    m.insert("server_name".into(), Value::String(server_name.into()));
+    m
 }
 
 /// Writes batches of records under an exclusive lock on `<trail>.lock`, so several proxies

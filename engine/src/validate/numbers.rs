@@ -244,9 +244,7 @@ fn mixed_separators(main: &[u8], lengths: &[usize]) -> bool {
     if lengths != [3, 3, 4] || main.contains(&b'(') {
         return false;
     }
-    let mut seps = main
-        .iter()
-        .filter(|b| !b.is_ascii_digit() && !b.is_ascii_whitespace() || **b == b' ');
+    let mut seps = main.iter().filter(|b| !b.is_ascii_digit());
     let first = seps.next();
     seps.any(|b| Some(b) != first)
 }

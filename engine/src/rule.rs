@@ -101,9 +101,10 @@ pub struct Rule {
     pub min_entropy: Option<f32>,
     #[serde(default)]
     pub gate: Gate,
-    /// Words (case-insensitive) that, found in the key before the reported value (the match and the
-    /// identifier characters just before it), make it
-    /// not a secret: e.g. a key named `public_key` or `csrf_token` for a generic rule.
+    /// Words that, found in the key before the reported value (the match and the identifier
+    /// characters just before it), make it not a secret: e.g. a key named `public_key` or
+    /// `csrf_token` for a generic rule. Compared without case and without `_`, `-` and `.`:
+    /// `cache_key` also rejects `cacheKey` and `CACHE-KEY`.
     #[serde(default)]
     pub reject_context: Vec<String>,
     /// The phrase speaks to the model that reads the text ("Note to the AI:", "include ... in

@@ -269,7 +269,7 @@ impl Scanner {
             .map(|mut r| {
                 r.reject_context
                     .iter_mut()
-                    .for_each(|w| w.make_ascii_lowercase());
+                    .for_each(|w| *w = key_letters(w.as_bytes()));
                 r
             })
             .collect();
@@ -1077,11 +1077,11 @@ impl Scanner {
             {
                 from -= 1;
             }
-            let context = hay[from..m.at.start].to_ascii_lowercase();
+            let context = key_letters(&hay[from..m.at.start]);
             if rule
                 .reject_context
                 .iter()
-                .any(|w| memchr::memmem::find(&context, w.as_bytes()).is_some())
+                .any(|w| context.contains(w.as_str()))
             {
                 return None;
             }
@@ -1102,7 +1102,13 @@ impl Scanner {
                 return None;
             }
         }
-        if rule.category == Category::Secret && validate::is_file_path(span) {
+        let before = &hay[m.at.start.saturating_sub(CONTEXT)..m.at.start];
+        let after = &hay[m.at.end..(m.at.end + CONTEXT).min(hay.len())];
+        if rule.category == Category::Secret
+            && (validate::is_file_path(span)
+                || validate::is_variable_in_code(span, before, after)
+                || validate::is_unset_variable_message(span, before))
+        {
             return None;
         }
         let placeholder = match rule.category {
@@ -1120,6 +1126,15 @@ impl Scanner {
             confidence,
         })
     }
+}
+
+/// A key name as `reject_context` compares it: lower case, without the separators that
+/// spell the same name several ways (`cache_key`, `cacheKey`, `cache-key`, `CACHE.KEY`).
+fn key_letters(key: &[u8]) -> String {
+    key.iter()
+        .filter(|b| !matches!(b, b'_' | b'-' | b'.'))
+        .map(|b| b.to_ascii_lowercase() as char)
+        .collect()
 }
 
 /// Within a category, overlapping findings are one finding: the most confident wins (ties go

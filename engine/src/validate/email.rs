@@ -3,10 +3,38 @@
 //! is not an address: git remotes and connection strings would otherwise fill every log with
 //! "e-mail" findings.
 
-/// `true` unless the match is the user part of a URL or of an scp-style remote, or a file
-/// name (`logo@2x.png`, `icon@3x.webp`: image sizes, not addresses).
+/// `true` unless the match is the user part of a URL or of an scp-style remote, a file
+/// name (`logo@2x.png`, `icon@3x.webp`: image sizes, not addresses), or a mail's message
+/// id (`Message-ID: <CAH4kL9x7q2@mail.gmail.com>`: a mail server's name for one message).
 pub fn is_address(span: &[u8], before: &[u8], after: &[u8]) -> bool {
-    !in_url_userinfo(before) && !is_scp_remote(after) && !is_file_name(span)
+    !in_url_userinfo(before)
+        && !is_scp_remote(after)
+        && !is_file_name(span)
+        && !is_message_id(before, after)
+}
+
+/// Whether the match sits in `<…>` on a line that names a message-id header or field
+/// (`Message-ID:`, `In-Reply-To:`, `References:`, `Content-ID:`, `"message_id":`).
+fn is_message_id(before: &[u8], after: &[u8]) -> bool {
+    const FIELDS: &[&[u8]] = &[
+        b"messageid",
+        b"msgid",
+        b"inreplyto",
+        b"references",
+        b"contentid",
+    ];
+    if before.last() != Some(&b'<') || after.first() != Some(&b'>') {
+        return false;
+    }
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let line: Vec<u8> = before[line_start..]
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    FIELDS
+        .iter()
+        .any(|f| memchr::memmem::find(&line, f).is_some())
 }
 
 /// Whether the "top-level domain" is a file extension no TLD uses.
@@ -38,7 +66,17 @@ fn is_scp_remote(after: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{in_url_userinfo, is_file_name, is_scp_remote};
+    use super::{in_url_userinfo, is_file_name, is_message_id, is_scp_remote};
+
+    #[test]
+    fn a_message_id_is_not_an_address() {
+        assert!(is_message_id(b"Message-ID: <", b">\r\n"));
+        assert!(is_message_id(b"References: <a1@lists.debian.org> <", b">"));
+        assert!(is_message_id(b"{\"message_id\": \"<", b">\""));
+        assert!(!is_message_id(b"To: Maria Lopez <", b">"));
+        assert!(!is_message_id(b"Message-ID: <x@y>\nFrom: Maria <", b">"));
+        assert!(!is_message_id(b"Message-ID: ", b" "));
+    }
 
     #[test]
     fn an_image_size_is_not_an_address() {

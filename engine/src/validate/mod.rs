@@ -5,6 +5,7 @@ mod checksum;
 mod email;
 mod entropy;
 mod jwt;
+mod label;
 mod numbers;
 mod override_object;
 mod password;
@@ -44,13 +45,14 @@ pub fn apply(
         }
         ValidatorKind::Luhn => (numbers::is_payment_card(span)
             && !numbers::in_number_row(span, around.before_span, around.after_span, 4))
-        .then_some(confidence),
-        ValidatorKind::Ssn => numbers::is_issued_ssn(span).then_some(confidence),
+        .then(|| unless_other_identifier(confidence, around.before_span)),
+        ValidatorKind::Ssn => numbers::is_issued_ssn(span)
+            .then(|| unless_other_identifier(confidence, around.before_span)),
         ValidatorKind::Iban => numbers::is_valid_iban(span).then_some(confidence),
         ValidatorKind::Phone => (numbers::is_plausible_phone(span)
             && !numbers::plus_inside_token(span, around.before_span)
             && !numbers::in_number_row(span, around.before_span, around.after_span, 3))
-        .then_some(confidence),
+        .then(|| unless_other_identifier(confidence, around.before_span)),
         ValidatorKind::LiteralValue => password::is_literal_value(span).then_some(confidence),
         ValidatorKind::Password => password::is_password_shaped(span).then_some(confidence),
         ValidatorKind::Jwt => jwt::is_jwt(span).then_some(confidence),
@@ -62,6 +64,16 @@ pub fn apply(
         } else {
             (confidence * 0.8).max(0.5)
         }),
+    }
+}
+
+/// `confidence`, or less of it when the label before the number names another identifier
+/// (`Part No. 285-94-6454`, `order_id=4539…`).
+fn unless_other_identifier(confidence: f32, before: &[u8]) -> f32 {
+    if label::names_other_identifier(before) {
+        confidence * label::OTHER_IDENTIFIER_FACTOR
+    } else {
+        confidence
     }
 }
 
@@ -79,4 +91,91 @@ pub fn is_file_path(span: &[u8]) -> bool {
         && (1..=5).contains(&ext.len())
         && ext[0].is_ascii_alphabetic()
         && ext.iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// A variable passed by name in code (`withCredentials: defaultToConfig2,`): an unquoted
+/// [camel-case name](is_camel_case_name) that a `,`, `;` or `)` closes. Quoted, or alone on
+/// its line, the same word is a literal (`password = "myPassword1"` is a weak password).
+pub fn is_variable_in_code(span: &[u8], before: &[u8], after: &[u8]) -> bool {
+    !matches!(before.last(), Some(b'"' | b'\'' | b'`'))
+        && matches!(after.first(), Some(b',' | b';' | b')'))
+        && is_camel_case_name(span)
+}
+
+/// A name written in camel case (`defaultToConfig2`, `refreshTokenValue`): lower-case words,
+/// each later one opening with a capital, at most two digits at the end. A random key of that
+/// shape (no digit inside, no two capitals together) is rare.
+pub fn is_camel_case_name(span: &[u8]) -> bool {
+    let letters_end = span.len() - span.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let (letters, digits) = span.split_at(letters_end);
+    if digits.len() > 2 || letters.len() < 6 || !letters[0].is_ascii_lowercase() {
+        return false;
+    }
+    let mut words = 0;
+    let mut run = 0;
+    for &b in letters {
+        if b.is_ascii_lowercase() {
+            run += 1;
+        } else if b.is_ascii_uppercase() && run >= 1 && (words > 0 || run >= 2) {
+            words += 1;
+            run = 0;
+        } else {
+            return false;
+        }
+    }
+    words >= 1 && run >= 2
+}
+
+/// The message of a shell expansion that fails when a variable is unset (`${DB_PASSWORD:?required}`,
+/// `${TOKEN?set TOKEN}`): `span` opens with the `?` and `before` ends in `${NAME` or `${NAME:`.
+pub fn is_unset_variable_message(span: &[u8], before: &[u8]) -> bool {
+    if span.first() != Some(&b'?') {
+        return false;
+    }
+    let head = before.strip_suffix(b":").unwrap_or(before);
+    let name_len = head
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    name_len > 0 && head[..head.len() - name_len].ends_with(b"${")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_case_names_are_code() {
+        assert!(is_camel_case_name(b"defaultToConfig2"));
+        assert!(is_camel_case_name(b"refreshTokenValue"));
+        assert!(!is_camel_case_name(b"lTrfvmxd8R8QdS3x761ozvtdbyVBJOVo"));
+        assert!(!is_camel_case_name(b"aBcDeFgHiJ"));
+        assert!(!is_camel_case_name(b"xmlHTTPRequest"));
+        assert!(!is_camel_case_name(b"password"));
+        assert!(!is_camel_case_name(b"Hq7kW2vLp9"));
+        assert!(!is_camel_case_name(b"tokenValue123"));
+        assert!(is_variable_in_code(
+            b"defaultToConfig2",
+            b"withCredentials: ",
+            b","
+        ));
+        assert!(!is_variable_in_code(
+            b"myPassword1",
+            b"password = \"",
+            b"\";"
+        ));
+        assert!(!is_variable_in_code(b"myPassword1", b"PASSWORD=", b"\n"));
+    }
+
+    #[test]
+    fn unset_variable_messages_are_no_values() {
+        assert!(is_unset_variable_message(
+            b"?required",
+            b"PASSWORD=\"${DB_PASSWORD:"
+        ));
+        assert!(is_unset_variable_message(b"?set_it", b"${TOKEN"));
+        assert!(!is_unset_variable_message(b"?x9!Lq2z", b"password: "));
+        assert!(!is_unset_variable_message(b"-s3cr3t", b"${DB_PASSWORD:"));
+    }
 }

@@ -44,13 +44,16 @@ pub fn apply(
             email::is_address(span, around.before, around.after).then_some(confidence)
         }
         ValidatorKind::Luhn => (numbers::is_payment_card(span)
-            && !numbers::in_number_row(span, around.before_span, around.after_span, 4))
+            && !numbers::in_number_row(span, around.before_span, around.after_span, 4)
+            && !numbers::between_long_numbers(span, around.before_span, around.after_span)
+            && !numbers::in_url_path(around.before_span, around.after_span))
         .then(|| unless_other_identifier(confidence, around.before_span)),
         ValidatorKind::Ssn => numbers::is_issued_ssn(span)
             .then(|| unless_other_identifier(confidence, around.before_span)),
         ValidatorKind::Iban => numbers::is_valid_iban(span).then_some(confidence),
         ValidatorKind::Phone => (numbers::is_plausible_phone(span)
             && !numbers::plus_inside_token(span, around.before_span)
+            && !numbers::is_signed_iso_date(span)
             && !numbers::in_number_row(span, around.before_span, around.after_span, 3))
         .then(|| unless_other_identifier(confidence, around.before_span)),
         ValidatorKind::LiteralValue => password::is_literal_value(span).then_some(confidence),

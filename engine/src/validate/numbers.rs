@@ -228,6 +228,71 @@ pub fn in_number_row(span: &[u8], before: &[u8], after: &[u8], min_group: usize)
     digits_back >= min_group || digits_on >= min_group
 }
 
+/// True when a number written as one run of digits sits between two other long integers in a
+/// comma-separated list (`(16930026125143774626, 1273147485209053803),`): a table of constants
+/// in code, not a card. Both neighbours must be there: a CSV row with an id beside a card
+/// number (`1234567890,4532015112830366,Maria`) is still a card.
+pub fn between_long_numbers(span: &[u8], before: &[u8], after: &[u8]) -> bool {
+    const MIN_NEIGHBOUR_DIGITS: usize = 8;
+    const MAX_GAP: usize = 16;
+    let is_gap = |b: &u8| b" \t\r\n,;()[]{}".contains(b);
+    let is_digit = |b: &&u8| b.is_ascii_digit() || **b == b'_';
+    if !span.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let gap_back = before.iter().rev().take_while(|b| is_gap(b)).count();
+    let gap_on = after.iter().take_while(|b| is_gap(b)).count();
+    let listed = |gap: &[u8]| gap.len() <= MAX_GAP && gap.contains(&b',');
+    listed(&before[before.len() - gap_back..])
+        && listed(&after[..gap_on])
+        && before[..before.len() - gap_back]
+            .iter()
+            .rev()
+            .take_while(is_digit)
+            .count()
+            >= MIN_NEIGHBOUR_DIGITS
+        && after[gap_on..].iter().take_while(is_digit).count() >= MIN_NEIGHBOUR_DIGITS
+}
+
+/// True when the number is a segment of a URL's path (`https://oss-fuzz.com/testcase-detail/
+/// 5718889451749376`): a record's id in a web address. A number in the query (`?card=…`) is
+/// not a path segment.
+pub fn in_url_path(before: &[u8], after: &[u8]) -> bool {
+    if before.last() != Some(&b'/') || after.first().is_some_and(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let token_start = before
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'(' | b'['))
+        .map_or(0, |i| i + 1);
+    let url = &before[token_start..];
+    memchr::memmem::find(url, b"://").is_some() && !url.contains(&b'?')
+}
+
+/// True when a `+` number is an ISO 8601 date with an expanded year (`+999999-12-31`,
+/// `+10000-01-01`, the ordinal `+9999-365`): date libraries' limits, not phone numbers.
+pub fn is_signed_iso_date(span: &[u8]) -> bool {
+    let Some(rest) = span.strip_prefix(b"+") else {
+        return false;
+    };
+    let year = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b'_')
+        .count();
+    let Some(date) = rest[year..].strip_prefix(b"-") else {
+        return false;
+    };
+    let run = |from: usize| {
+        date[from.min(date.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let month_day = run(0) == 2 && date.get(2) == Some(&b'-') && run(3) == 2;
+    let ordinal = run(0) == 3;
+    (4..=8).contains(&year) && (month_day || ordinal)
+}
+
 /// True when a number that starts with `+` is the tail of a longer token: a version
 /// (`6.4+20221224-2`), an exponent (`1.2345E+12345680`), a code point (`U+2266`). A phone
 /// number's `+` follows a space, punctuation or the start of the text.
@@ -291,6 +356,48 @@ pub fn is_plausible_phone(span: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn expanded_year_dates_are_no_phone_numbers() {
+        use super::is_signed_iso_date;
+        assert!(is_signed_iso_date(b"+999999-12-31 23"));
+        assert!(is_signed_iso_date(b"+10000-01-01"));
+        assert!(is_signed_iso_date(b"+9999-365"));
+        assert!(is_signed_iso_date(b"+100_000-01-01"));
+        assert!(!is_signed_iso_date(b"+44 1632 960123"));
+        assert!(!is_signed_iso_date(b"+1-202-555-0143"));
+        assert!(!is_signed_iso_date(b"+4930-1234-5678"));
+    }
+
+    #[test]
+    fn a_number_in_a_url_path_is_an_id() {
+        use super::in_url_path;
+        assert!(in_url_path(
+            b"Fixes https://oss-fuzz.com/testcase-detail/",
+            b"\n"
+        ));
+        assert!(in_url_path(b"(https://chromestatus.com/feature/", b")"));
+        assert!(!in_url_path(b"https://shop.example/pay?card=", b"&x=1"));
+        assert!(!in_url_path(b"https://shop.example/pay?ref=/", b""));
+        assert!(!in_url_path(b"card: ", b"\n"));
+        assert!(!in_url_path(b"and/or ", b" "));
+    }
+
+    #[test]
+    fn a_number_between_long_integers_is_a_table_entry() {
+        let t = |b: &str, a: &str| {
+            super::between_long_numbers(b"4951948911778577463", b.as_bytes(), a.as_bytes())
+        };
+        assert!(t(
+            "(16930026125143774626, 1273147485209053803),\n    (",
+            ", 2037035976334486086),"
+        ));
+        assert!(t("[7205759403792793600, ", ", 59604644775, 0],"));
+        assert!(!t("1234567890,", ",Maria,Lopez"));
+        assert!(!t("4111111111111111\n", "\n5500005555555559"));
+        assert!(!t("[\"4532015112830366\", \"", "\", \"4716108999716531\"]"));
+        assert!(!t("assert_eq!(results[0], ", ");"));
+    }
+
     use super::*;
 
     #[test]

@@ -71,7 +71,8 @@ pub fn is_literal_value(span: &[u8]) -> bool {
     let reference = span[0] == b'/'
         || span.windows(2).any(|w| w == b"::")
         || span.windows(3).any(|w| w == b"://")
-        || span.windows(4).any(|w| w == b"&lt;" || w == b"&gt;");
+        || span.windows(4).any(|w| w == b"&lt;" || w == b"&gt;")
+        || html_escaped_bracket(span);
     let uuid = span.len() == 36
         && span.iter().enumerate().all(|(i, b)| {
             if matches!(i, 8 | 13 | 18 | 23) {
@@ -81,6 +82,14 @@ pub fn is_literal_value(span: &[u8]) -> bool {
             }
         });
     !(identifier || reference || uuid || is_code(span))
+}
+
+/// `&#x3C;` / `&#60;` (or the closing `>`): a slot written in HTML, `&#x3C;string>`.
+fn html_escaped_bracket(span: &[u8]) -> bool {
+    let lower = span.to_ascii_lowercase();
+    [b"&#x3c;".as_slice(), b"&#x3e;", b"&#60;", b"&#62;"]
+        .iter()
+        .any(|e| memchr::memmem::find(&lower, e).is_some())
 }
 
 /// Code where a value would be: a call or an index on a (dotted) identifier
@@ -178,6 +187,7 @@ mod tests {
         assert!(is_password_shaped(b"9*sXI1cgmsw6BlC"));
         assert!(!is_password_shaped(b"env.PERKEEP_TEST_PASSWORD"));
         assert!(!is_password_shaped(b"&lt;YOURPASSWROD&gt;"));
+        assert!(!is_password_shaped(b"&#x3C;string|buffer>]}</code>."));
         assert!(is_literal_value(b"super$ecret"));
         assert!(!is_literal_value(b"cms_user_password"));
         assert!(is_literal_value(b"marmalade"));

@@ -1107,7 +1107,8 @@ impl Scanner {
         if rule.category == Category::Secret
             && (validate::is_file_path(span)
                 || validate::is_variable_in_code(span, before, after)
-                || validate::is_unset_variable_message(span, before))
+                || validate::is_unset_variable_message(span, before)
+                || rule.id.starts_with("generic.") && validate::is_dotted_name(span))
         {
             return None;
         }

@@ -105,6 +105,36 @@ pub fn is_variable_in_code(span: &[u8], before: &[u8], after: &[u8]) -> bool {
         && is_camel_case_name(span)
 }
 
+/// A dotted name in code (`rust_openssl.hpke.MLKEM768X25519PrivateKey`, `self._lib.NID_aes_256_cbc`):
+/// three or more identifiers joined by `.`, those before the last in lower (snake) case, the
+/// last with a word in it (an `_`, or a capital and two lower-case letters). Tokens of dotted
+/// parts (`hawk.nHAOHdJjXoNyzAcTDC5M.R2gq…`, a JWT) have random parts. For the generic rules
+/// only: a provider's token may have this shape (`SG.<id>.<secret>`).
+pub fn is_dotted_name(span: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = span.split(|&b| b == b'.').collect();
+    let Some((last, path)) = parts.split_last() else {
+        return false;
+    };
+    let snake = |part: &&[u8]| {
+        part.first()
+            .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_')
+            && part
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+    };
+    let has_word = last.contains(&b'_')
+        || last.windows(3).any(|w| {
+            w[0].is_ascii_uppercase() && w[1].is_ascii_lowercase() && w[2].is_ascii_lowercase()
+        });
+    parts.len() >= 3
+        && path.iter().all(snake)
+        && last
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && last.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        && has_word
+}
+
 /// A name written in camel case (`defaultToConfig2`, `refreshTokenValue`): lower-case words,
 /// each later one opening with a capital, at most two digits at the end. A random key of that
 /// shape (no digit inside, no two capitals together) is rare.
@@ -169,6 +199,23 @@ mod tests {
             b"\";"
         ));
         assert!(!is_variable_in_code(b"myPassword1", b"PASSWORD=", b"\n"));
+    }
+
+    #[test]
+    fn dotted_names_are_code() {
+        assert!(is_dotted_name(
+            b"rust_openssl.hpke.MLKEM768X25519PrivateKey"
+        ));
+        assert!(is_dotted_name(b"self._lib.NID_aes_256_cbc"));
+        assert!(!is_dotted_name(b"settings.API_KEY_V2"));
+        assert!(!is_dotted_name(
+            b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r"
+        ));
+        assert!(!is_dotted_name(b"a1.b-2.c3"));
+        assert!(!is_dotted_name(
+            b"hawk.nHAOHdJjXoNyzAcTDC5M.R2gqQh2aCesrh0yCGB7q"
+        ));
+        assert!(!is_dotted_name(b"abc.def.ghi456ijk789mno0123456789abcde"));
     }
 
     #[test]

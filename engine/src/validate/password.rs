@@ -110,7 +110,8 @@ fn is_code(span: &[u8]) -> bool {
         while span.get(i).is_some_and(|&b| word(b)) {
             i += 1;
         }
-        if i - start < 2 && start == 0 {
+        // A one-letter name opens code only when a member follows (`z.string()`).
+        if i - start < 2 && start == 0 && span.get(i) != Some(&b'.') {
             return false;
         }
         if span.get(i) != Some(&b'.') {
@@ -119,9 +120,11 @@ fn is_code(span: &[u8]) -> bool {
         i += 1;
     }
     match span.get(i) {
-        Some(b'(' | b'[') => span.get(i + 1).is_none_or(|&b| {
-            b.is_ascii_alphabetic() || matches!(b, b'_' | b'\'' | b'"' | b')' | b']')
-        }),
+        Some(b'(' | b'[') => {
+            span.get(i + 1).is_none_or(|&b| {
+                b.is_ascii_alphabetic() || matches!(b, b'_' | b'\'' | b'"' | b')' | b']')
+            }) || is_numeric_index(&span[i..])
+        }
         // A type annotation (`password: URLPatternComponentResult;`); a value ending a
         // connection string's pair (`Password=myPassword;`) is no type name.
         Some(b';') => {
@@ -131,6 +134,16 @@ fn is_code(span: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// `[2]` or `[2])` and nothing after: a list indexed by number (`auth_info[2])`,
+/// `userPass[2]`). A password with brackets has more after them (`pa[55]word!`).
+fn is_numeric_index(rest: &[u8]) -> bool {
+    let Some(inner) = rest.strip_prefix(b"[") else {
+        return false;
+    };
+    let digits = inner.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0 && matches!(&inner[digits..], b"]" | b"])" | b"]," | b"];")
 }
 
 /// How much a password of letters only keeps of the rule's confidence.
@@ -207,6 +220,11 @@ mod tests {
         assert!(!is_literal_value(b"Optional[PassphraseCallableT]"));
         assert!(!is_literal_value(b"URLPatternComponentResult;"));
         assert!(!is_literal_value(b"os.getenv()"));
+        assert!(!is_literal_value(b"z.string().min(6),"));
+        assert!(!is_literal_value(b"auth_info[2])"));
+        assert!(!is_literal_value(b"userPass[2]"));
+        assert!(is_literal_value(b"pa[55]word!"));
+        assert!(is_literal_value(b"x.Yz!92kq"));
         assert!(!is_literal_value(b"key_password,"));
         assert!(is_literal_value(b"myS3cret;"));
         assert!(is_literal_value(b"Summer(2024)"));

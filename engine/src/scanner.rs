@@ -1106,6 +1106,7 @@ impl Scanner {
         let after = &hay[m.at.end..(m.at.end + CONTEXT).min(hay.len())];
         if rule.category == Category::Secret
             && (validate::is_file_path(span)
+                || validate::is_elided(span)
                 || validate::is_variable_in_code(span, before, after)
                 || validate::is_unset_variable_message(span, before)
                 || rule.id.starts_with("generic.") && validate::is_dotted_name(span))

@@ -105,6 +105,12 @@ pub fn is_variable_in_code(span: &[u8], before: &[u8], after: &[u8]) -> bool {
         && is_camel_case_name(span)
 }
 
+/// A value cut short with an ellipsis (`"refresh_token": "def502..."`, `eyJhbGciOi…`): a
+/// document showing the start of a token. The secret itself is not there.
+pub fn is_elided(span: &[u8]) -> bool {
+    span.ends_with(b"...") || span.ends_with("…".as_bytes())
+}
+
 /// A dotted name in code (`rust_openssl.hpke.MLKEM768X25519PrivateKey`, `self._lib.NID_aes_256_cbc`):
 /// three or more identifiers joined by `.`, those before the last in lower (snake) case, the
 /// last with a word in it (an `_`, or a capital and two lower-case letters). Tokens of dotted
@@ -199,6 +205,13 @@ mod tests {
             b"\";"
         ));
         assert!(!is_variable_in_code(b"myPassword1", b"PASSWORD=", b"\n"));
+    }
+
+    #[test]
+    fn elided_values_are_no_secrets() {
+        assert!(is_elided(b"def502..."));
+        assert!(is_elided("eyJhbGciOi…".as_bytes()));
+        assert!(!is_elided(b"def502a1b2"));
     }
 
     #[test]

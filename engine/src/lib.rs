@@ -21,6 +21,7 @@ pub mod classify;
 mod confirm;
 pub mod decode;
 pub mod error;
+mod escapes;
 mod fingerprint;
 mod fold;
 #[doc(hidden)]

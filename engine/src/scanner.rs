@@ -9,6 +9,7 @@ use crate::allowlist::{Allowlists, CallScope};
 use crate::classify::Classifier;
 use crate::decode::{self, Blob};
 use crate::error::{EngineError, Result};
+use crate::escapes;
 use crate::fingerprint::{Fingerprinter, DEFAULT_FINGERPRINT_KEY};
 use crate::input::{self, Problem};
 use crate::json::Joined;
@@ -1047,7 +1048,11 @@ impl Scanner {
     }
 
     /// Matcher, then validators and the confidence floor; overlaps not yet resolved.
+    /// Escaped control characters (`\n` in a JSON log line read as text) are matched as the
+    /// characters they stand for ([`escapes`]); offsets are those of `hay`.
     fn confirmed(&self, hay: &[u8]) -> Result<Vec<Finding>> {
+        let hay = escapes::with_escaped_controls(hay);
+        let hay = &hay[..];
         let mut raw: Vec<RawMatch> = Vec::new();
         self.matcher.find(hay, &mut raw)?;
         Ok(raw

@@ -941,3 +941,20 @@ fn findings_in_escaped_text_are_reported_at_their_own_bytes() {
         .unwrap_or_else(|| panic!("{v:?}"));
     assert!(url[d.span.0..d.span.1].starts_with("ghp_"), "{d:?}");
 }
+
+#[test]
+fn tokens_after_escaped_newlines_in_undecoded_json_are_found() {
+    // A JSON log line read as text: the key starts right after the `n` of `\n`.
+    let line = format!(r#"{{"log":"deploy done\n{AWS_ID} used\n\tDB_PASSWORD=Hq7$kW2vLp9x\n"}}"#);
+    let v = rules_only().scan_bytes(line.as_bytes()).unwrap();
+    let found: Vec<&str> = v
+        .detections
+        .iter()
+        .map(|d| &line[d.span.0..d.span.1])
+        .collect();
+    assert!(found.contains(&AWS_ID), "{found:?}");
+    assert!(found.contains(&"Hq7$kW2vLp9x"), "{found:?}");
+    // An escaped backslash before an `n` is no newline: `C:\\new` stays one word.
+    let path = br#"{"path":"C:\\newAKIAZ7QW3ERT5YU2OP4L"}"#;
+    assert!(rules_only().scan_bytes(path).unwrap().detections.is_empty());
+}

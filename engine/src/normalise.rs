@@ -521,6 +521,11 @@ impl Normalised {
                 self.origin.push(at);
                 continue;
             }
+            if let Some(latin) = latin_letter_drawn_as(n) {
+                self.text.push(latin);
+                self.origin.push(at);
+                continue;
+            }
             for m in skeleton(n.encode_utf8(&mut buf)).flat_map(char::to_lowercase) {
                 let mut one = [0u8; 4];
                 for &b in m.encode_utf8(&mut one).as_bytes() {
@@ -530,6 +535,42 @@ impl Normalised {
             }
         }
     }
+}
+
+/// The Latin letter (lower case) that a small capital (`ɪɢɴᴏʀᴇ`) or a capital I of another
+/// script (Cyrillic `І`, Greek `Ι`, palochka `Ӏ`) is drawn as. The confusable skeleton maps the
+/// capital I look-alikes to `l` (I and l look alike), but this view is lower case: `Іgnore`
+/// must read `ignore`.
+fn latin_letter_drawn_as(c: char) -> Option<u8> {
+    Some(match c {
+        '\u{0406}' | '\u{0399}' | '\u{04C0}' => b'i',
+        '\u{1D00}' => b'a',
+        '\u{0299}' => b'b',
+        '\u{1D04}' => b'c',
+        '\u{1D05}' => b'd',
+        '\u{1D07}' => b'e',
+        '\u{A730}' => b'f',
+        '\u{0262}' => b'g',
+        '\u{029C}' => b'h',
+        '\u{026A}' => b'i',
+        '\u{1D0A}' => b'j',
+        '\u{1D0B}' => b'k',
+        '\u{029F}' => b'l',
+        '\u{1D0D}' => b'm',
+        '\u{0274}' => b'n',
+        '\u{1D0F}' => b'o',
+        '\u{1D18}' => b'p',
+        '\u{A7AF}' => b'q',
+        '\u{0280}' => b'r',
+        '\u{A731}' => b's',
+        '\u{1D1B}' => b't',
+        '\u{1D1C}' => b'u',
+        '\u{1D20}' => b'v',
+        '\u{1D21}' => b'w',
+        '\u{028F}' => b'y',
+        '\u{1D22}' => b'z',
+        _ => return None,
+    })
 }
 
 /// Leet symbols between letters become letters; runs of single letters separated by single
@@ -625,6 +666,15 @@ fn fold_leet_and_spacing(n: &mut Normalised) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_capitals_and_foreign_capital_i_read_as_latin() {
+        let view = |s: &str| String::from_utf8(normalise(s.as_bytes()).text).unwrap();
+        assert_eq!(view("ɪɢɴᴏʀᴇ"), "ignore");
+        assert_eq!(view("Іgnore"), "ignore");
+        assert_eq!(view("Ιgnore"), "ignore");
+        assert_eq!(view("ꜱʏꜱᴛᴇᴍ ᴘʀᴏᴍᴘᴛ"), "system prompt");
+    }
 
     /// Whether the text needs the normalised view anywhere.
     fn worth_normalising(text: &[u8]) -> bool {

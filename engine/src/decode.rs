@@ -1,5 +1,6 @@
 //! Decoding layers: plausible encoded blobs inside a text (base64 and base64url, hex, percent
-//! encoding, HTML character references, `\uXXXX` escapes) are decoded so the rules see what they
+//! encoding and `%uXXXX`, HTML character references, `\uXXXX` escapes, `\xNN` and octal `\NNN`
+//! byte escapes) are decoded so the rules see what they
 //! hide: an injection sent as base64, a key in a Kubernetes Secret's `data:`. A blob is kept only
 //! when its decoded form is text (valid UTF-8, nearly all printable): binary payloads such as
 //! images or hashes are skipped after a look at their first bytes.
@@ -18,6 +19,7 @@ pub enum Encoding {
     Percent,
     Html,
     UnicodeEscape,
+    ByteEscape,
 }
 
 impl Encoding {
@@ -28,6 +30,7 @@ impl Encoding {
             Encoding::Percent => "percent",
             Encoding::Html => "html",
             Encoding::UnicodeEscape => "unicode_escape",
+            Encoding::ByteEscape => "byte_escape",
         }
     }
 }
@@ -380,26 +383,42 @@ impl Unescaped {
     }
 }
 
+/// The value of hex digits (four of a `\uXXXX` or `%uXXXX` escape).
+fn hex_number(digits: &[u8]) -> Option<u32> {
+    digits
+        .iter()
+        .try_fold(0u32, |v, &d| Some(v << 4 | u32::from(hex_value(d)?)))
+}
+
 /// An escape at `i`: its length and the bytes it stands for.
 fn escape_at(text: &[u8], i: usize, encoding: Encoding) -> Option<(usize, Unescaped)> {
     let rest = &text[i..];
     match encoding {
-        Encoding::Percent => {
-            let [b'%', a, b, ..] = *rest else {
-                return None;
-            };
-            Some((3, Unescaped::byte(hex_value(a)? << 4 | hex_value(b)?)))
-        }
+        Encoding::Percent => match *rest {
+            // `%u0069`: the non-standard escape of JavaScript's `escape()`.
+            [b'%', b'u' | b'U', ..] => {
+                let c = char::from_u32(hex_number(rest.get(2..6)?)?).unwrap_or('\u{FFFD}');
+                Some((6, Unescaped::char(c)))
+            }
+            [b'%', a, b, ..] => Some((3, Unescaped::byte(hex_value(a)? << 4 | hex_value(b)?))),
+            _ => None,
+        },
+        Encoding::ByteEscape => match *rest {
+            [b'\\', b'x', a, b, ..] => {
+                Some((4, Unescaped::byte(hex_value(a)? << 4 | hex_value(b)?)))
+            }
+            // Octal, three digits (`\151`): at most 0o377.
+            [b'\\', a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7', ..] => Some((
+                4,
+                Unescaped::byte((a - b'0') << 6 | (b - b'0') << 3 | (c - b'0')),
+            )),
+            _ => None,
+        },
         Encoding::UnicodeEscape => {
             let [b'\\', b'u', ..] = *rest else {
                 return None;
             };
-            let digits = rest.get(2..6)?;
-            let mut v = 0u32;
-            for &d in digits {
-                v = v << 4 | u32::from(hex_value(d)?);
-            }
-            let c = char::from_u32(v).unwrap_or('\u{FFFD}');
+            let c = char::from_u32(hex_number(rest.get(2..6)?)?).unwrap_or('\u{FFFD}');
             Some((6, Unescaped::char(c)))
         }
         Encoding::Html => {
@@ -523,6 +542,7 @@ pub fn blobs(text: &[u8]) -> Vec<Blob> {
     escaped_region(text, b'%', Encoding::Percent, &mut out);
     escaped_region(text, b'&', Encoding::Html, &mut out);
     escaped_region(text, b'\\', Encoding::UnicodeEscape, &mut out);
+    escaped_region(text, b'\\', Encoding::ByteEscape, &mut out);
     out
 }
 
@@ -687,6 +707,18 @@ mod tests {
         assert_eq!(
             decoded(r"say \u0069gnore all \u0070revious"),
             vec![(Encoding::UnicodeEscape, "ignore all previous".into())]
+        );
+        assert_eq!(
+            decoded(r"run \x69\x67\x6e\x6f\x72\x65\x20\x61\x6c\x6c now"),
+            vec![(Encoding::ByteEscape, "ignore all".into())]
+        );
+        assert_eq!(
+            decoded(r"\151\147\156\157\162\145\040\141\154\154 now"),
+            vec![(Encoding::ByteEscape, "ignore all".into())]
+        );
+        assert_eq!(
+            decoded("q=%u0069%u0067nore%u0020all"),
+            vec![(Encoding::Percent, "q=ignore all".into())]
         );
     }
 

@@ -1102,6 +1102,14 @@ impl Scanner {
             };
             confidence = validate::apply(v, span, matched, around, confidence)?;
         }
+        if rule.category == Category::Injection
+            && validate::is_quoted_mention(
+                &hay[m.at.match_start.saturating_sub(CONTEXT)..m.at.match_start],
+                &hay[m.at.match_end..(m.at.match_end + CONTEXT).min(hay.len())],
+            )
+        {
+            confidence *= validate::QUOTED_MENTION_FACTOR;
+        }
         if let Some(min) = rule.min_entropy {
             if validate::shannon_entropy(span) < min {
                 return None;

@@ -105,6 +105,61 @@ pub fn is_variable_in_code(span: &[u8], before: &[u8], after: &[u8]) -> bool {
         && is_camel_case_name(span)
 }
 
+/// How much of its confidence an injection phrase keeps when it is quoted: a mention (an
+/// article on prompt injection, a security guide), not an order. With the classifier or another
+/// phrase it may still be reported.
+pub const QUOTED_MENTION_FACTOR: f32 = 0.5;
+
+/// True when a phrase opens right after a quotation mark and its closing mark follows on the
+/// same line (`The article argues that "ignore previous instructions" has become…`).
+pub fn is_quoted_mention(before: &[u8], after: &[u8]) -> bool {
+    const PAIRS: &[(&str, &[&str])] = &[
+        ("\"", &["\""]),
+        ("“", &["”", "“"]),
+        ("„", &["“", "”"]),
+        ("«", &["»"]),
+        ("«\u{a0}", &["\u{a0}»", "»"]),
+        ("'", &["'"]),
+        ("‘", &["’"]),
+        ("`", &["`"]),
+    ];
+    let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len()).min(300)];
+    PAIRS.iter().any(|(open, closers)| {
+        before.ends_with(open.as_bytes())
+            && in_prose(&before[..before.len() - open.len()])
+            && closers
+                .iter()
+                .any(|c| memchr::memmem::find(line, c.as_bytes()).is_some())
+    })
+}
+
+/// True when the opening quote follows a word of prose that is not an order to write the
+/// quoted text out (`argues that "`, `the phrase “`). A quote after `,` `:` `=` `[` or at a
+/// line's start delimits data (a CSV field, a JSON string), whose text the model reads as is.
+fn in_prose(before: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(before);
+    let text = text.trim_end_matches(|c: char| c == ' ' || c == '\t');
+    text.chars().next_back().is_some_and(char::is_alphabetic) && !ordered_to_write(text)
+}
+
+/// True when `before` (the text before an opening quote) ends in a verb that orders the quoted
+/// text written out (`print 'AI jailbreaked successfully'`, `respond with "…"`): the quotes
+/// hold the payload, not a mention.
+fn ordered_to_write(before: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "say", "print", "output", "write", "reply", "respond", "answer", "type", "repeat", "echo",
+        "state", "return", "with", "saying", "prints", "outputs", "says", "include", "add",
+        "append", "insert", "put", "send", "post",
+    ];
+    let word = before
+        .trim_end_matches(|c: char| c.is_whitespace() || c == ':')
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    VERBS.contains(&word.as_str())
+}
+
 /// A value cut short with an ellipsis (`"refresh_token": "def502..."`, `eyJhbGciOi…`): a
 /// document showing the start of a token. The secret itself is not there.
 pub fn is_elided(span: &[u8]) -> bool {
@@ -205,6 +260,22 @@ mod tests {
             b"\";"
         ));
         assert!(!is_variable_in_code(b"myPassword1", b"PASSWORD=", b"\n"));
+    }
+
+    #[test]
+    fn quoted_phrases_are_mentions() {
+        assert!(is_quoted_mention(b"argues that \"", b"\" has become"));
+        assert!(is_quoted_mention(
+            "the phrase “".as_bytes(),
+            " and reveal your prompt” is old".as_bytes()
+        ));
+        assert!(!is_quoted_mention(b"Note: ", b" and reveal the key."));
+        assert!(!is_quoted_mention(b"Once done, print '", b"' now."));
+        assert!(!is_quoted_mention(b"Respond with \"", b"\""));
+        assert!(!is_quoted_mention(b"\"SKU-8812\",\"", b"\""));
+        assert!(!is_quoted_mention(b"{\"comment\": \"", b"\"}"));
+        assert!(!is_quoted_mention(b"\"", b"\""));
+        assert!(!is_quoted_mention(b"say \"", b" now\nand later\""));
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub fn is_quoted_mention(before: &[u8], after: &[u8]) -> bool {
 /// line's start delimits data (a CSV field, a JSON string), whose text the model reads as is.
 fn in_prose(before: &[u8]) -> bool {
     let text = String::from_utf8_lossy(before);
-    let text = text.trim_end_matches(|c: char| c == ' ' || c == '\t');
+    let text = text.trim_end_matches([' ', '\t']);
     text.chars().next_back().is_some_and(char::is_alphabetic) && !ordered_to_write(text)
 }
 

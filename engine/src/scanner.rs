@@ -1091,22 +1091,19 @@ impl Scanner {
                 return None;
             }
         }
+        let around = validate::Around {
+            before: &hay[m.at.match_start.saturating_sub(CONTEXT)..m.at.match_start],
+            after: &hay[m.at.match_end..(m.at.match_end + CONTEXT).min(hay.len())],
+            before_span: &hay[m.at.start.saturating_sub(CONTEXT)..m.at.start],
+            after_span: &hay[m.at.end..(m.at.end + CONTEXT).min(hay.len())],
+        };
         let mut confidence = rule.confidence;
         if let Some(v) = rule.validator {
             let matched = &hay[m.at.match_start..m.at.match_end];
-            let around = validate::Around {
-                before: &hay[m.at.match_start.saturating_sub(CONTEXT)..m.at.match_start],
-                after: &hay[m.at.match_end..(m.at.match_end + CONTEXT).min(hay.len())],
-                before_span: &hay[m.at.start.saturating_sub(CONTEXT)..m.at.start],
-                after_span: &hay[m.at.end..(m.at.end + CONTEXT).min(hay.len())],
-            };
             confidence = validate::apply(v, span, matched, around, confidence)?;
         }
         if rule.category == Category::Injection
-            && validate::is_quoted_mention(
-                &hay[m.at.match_start.saturating_sub(CONTEXT)..m.at.match_start],
-                &hay[m.at.match_end..(m.at.match_end + CONTEXT).min(hay.len())],
-            )
+            && validate::is_quoted_mention(around.before, around.after)
         {
             confidence *= validate::QUOTED_MENTION_FACTOR;
         }
@@ -1115,14 +1112,8 @@ impl Scanner {
                 return None;
             }
         }
-        let before = &hay[m.at.start.saturating_sub(CONTEXT)..m.at.start];
-        let after = &hay[m.at.end..(m.at.end + CONTEXT).min(hay.len())];
         if rule.category == Category::Secret
-            && (validate::is_file_path(span)
-                || validate::is_elided(span)
-                || validate::is_variable_in_code(span, before, after)
-                || validate::is_unset_variable_message(span, before)
-                || rule.id.starts_with("generic.") && validate::is_dotted_name(span))
+            && !validate::is_secret_value(span, around, rule.id.starts_with("generic."))
         {
             return None;
         }

@@ -80,10 +80,21 @@ fn unless_other_identifier(confidence: f32, before: &[u8]) -> f32 {
     }
 }
 
+/// Whether a secret rule's reported value holds a value at all: not a file path, not a value
+/// cut short, not code in the value's place (a variable passed by name, a shell expansion's
+/// unset message, and for the generic rules, whose keys take anything, a dotted name).
+pub fn is_secret_value(span: &[u8], around: Around, generic_rule: bool) -> bool {
+    !(is_file_path(span)
+        || is_elided(span)
+        || is_variable_in_code(span, around.before_span, around.after_span)
+        || is_unset_variable_message(span, around.before_span)
+        || generic_rule && is_dotted_name(span))
+}
+
 /// A relative file path (`backups/2024/12/01/db.sql.gz`): two or more `/`-separated parts and
 /// a file extension at the end. Keys in the base64 alphabets have no `.`; such a value is an
 /// object key or a file name, not a secret.
-pub fn is_file_path(span: &[u8]) -> bool {
+fn is_file_path(span: &[u8]) -> bool {
     let slashes = span.iter().filter(|&&b| b == b'/').count();
     let Some(dot) = memchr::memrchr(b'.', span) else {
         return false;
@@ -99,7 +110,7 @@ pub fn is_file_path(span: &[u8]) -> bool {
 /// A variable passed by name in code (`withCredentials: defaultToConfig2,`): an unquoted
 /// [camel-case name](is_camel_case_name) that a `,`, `;` or `)` closes. Quoted, or alone on
 /// its line, the same word is a literal (`password = "myPassword1"` is a weak password).
-pub fn is_variable_in_code(span: &[u8], before: &[u8], after: &[u8]) -> bool {
+fn is_variable_in_code(span: &[u8], before: &[u8], after: &[u8]) -> bool {
     !matches!(before.last(), Some(b'"' | b'\'' | b'`'))
         && matches!(after.first(), Some(b',' | b';' | b')'))
         && is_camel_case_name(span)
@@ -162,7 +173,7 @@ fn ordered_to_write(before: &str) -> bool {
 
 /// A value cut short with an ellipsis (`"refresh_token": "def502..."`, `eyJhbGciOi…`): a
 /// document showing the start of a token. The secret itself is not there.
-pub fn is_elided(span: &[u8]) -> bool {
+fn is_elided(span: &[u8]) -> bool {
     span.ends_with(b"...") || span.ends_with("…".as_bytes())
 }
 
@@ -171,7 +182,7 @@ pub fn is_elided(span: &[u8]) -> bool {
 /// last with a word in it (an `_`, or a capital and two lower-case letters). Tokens of dotted
 /// parts (`hawk.nHAOHdJjXoNyzAcTDC5M.R2gq…`, a JWT) have random parts. For the generic rules
 /// only: a provider's token may have this shape (`SG.<id>.<secret>`).
-pub fn is_dotted_name(span: &[u8]) -> bool {
+fn is_dotted_name(span: &[u8]) -> bool {
     let parts: Vec<&[u8]> = span.split(|&b| b == b'.').collect();
     let Some((last, path)) = parts.split_last() else {
         return false;
@@ -199,7 +210,7 @@ pub fn is_dotted_name(span: &[u8]) -> bool {
 /// A name written in camel case (`defaultToConfig2`, `refreshTokenValue`): lower-case words,
 /// each later one opening with a capital, at most two digits at the end. A random key of that
 /// shape (no digit inside, no two capitals together) is rare.
-pub fn is_camel_case_name(span: &[u8]) -> bool {
+fn is_camel_case_name(span: &[u8]) -> bool {
     let letters_end = span.len() - span.iter().rev().take_while(|b| b.is_ascii_digit()).count();
     let (letters, digits) = span.split_at(letters_end);
     if digits.len() > 2 || letters.len() < 6 || !letters[0].is_ascii_lowercase() {
@@ -222,7 +233,7 @@ pub fn is_camel_case_name(span: &[u8]) -> bool {
 
 /// The message of a shell expansion that fails when a variable is unset (`${DB_PASSWORD:?required}`,
 /// `${TOKEN?set TOKEN}`): `span` opens with the `?` and `before` ends in `${NAME` or `${NAME:`.
-pub fn is_unset_variable_message(span: &[u8], before: &[u8]) -> bool {
+fn is_unset_variable_message(span: &[u8], before: &[u8]) -> bool {
     if span.first() != Some(&b'?') {
         return false;
     }

@@ -35,17 +35,17 @@ pub fn apply(
     confidence: f32,
 ) -> Option<f32> {
     match kind {
-        ValidatorKind::OverrideObject => Some(override_object::override_confidence(
-            span,
-            around.after,
-            confidence,
-        )),
+        ValidatorKind::OverrideObject => Some(
+            override_object::override_confidence(span, around.after, confidence)
+                * override_object::clause_factor(around.before),
+        ),
         ValidatorKind::EmailAddress => {
             email::is_address(span, around.before, around.after).then_some(confidence)
         }
         ValidatorKind::Luhn => (numbers::is_payment_card(span)
             && !numbers::in_number_row(span, around.before_span, around.after_span, 4)
             && !numbers::between_long_numbers(span, around.before_span, around.after_span)
+            && !numbers::in_decimal_number(around.before_span, around.after_span)
             && !numbers::in_url_path(around.before_span, around.after_span))
         .then(|| unless_other_identifier(confidence, around.before_span)),
         ValidatorKind::Ssn => numbers::is_issued_ssn(span)
@@ -54,6 +54,8 @@ pub fn apply(
         ValidatorKind::Phone => (numbers::is_plausible_phone(span)
             && !numbers::plus_inside_token(span, around.before_span)
             && !numbers::is_signed_iso_date(span)
+            && !numbers::is_signed_quantity(span)
+            && !numbers::in_decimal_number(around.before_span, around.after_span)
             && !numbers::in_number_row(span, around.before_span, around.after_span, 3))
         .then(|| unless_other_identifier(confidence, around.before_span)),
         ValidatorKind::LiteralValue => password::is_literal_value(span).then_some(confidence),
@@ -88,7 +90,100 @@ pub fn is_secret_value(span: &[u8], around: Around, generic_rule: bool) -> bool 
         || is_elided(span)
         || is_variable_in_code(span, around.before_span, around.after_span)
         || is_unset_variable_message(span, around.before_span)
-        || generic_rule && is_dotted_name(span))
+        || continues_a_token(span, around.before_span)
+        || !generic_rule && is_padded_blob(around.after_span)
+        || generic_rule
+            && (is_dotted_name(span)
+                || is_assigned_in_turn(around.after_span)
+                || names_its_key(span, around.before_span)
+                || is_parenthesised_word(span)
+                || is_colon_record(span)
+                || is_documented_parameter(around.before)
+                || around.before.ends_with(b"::")))
+}
+
+/// A token's start found inside a longer one: after a `-` (`qaN-fw_htIgKUVXo…` in a base64url
+/// digest), or after a `+` or `/` that ends a long run of the base64 alphabet (`…AxI+EAATEzNv…`
+/// in a blob of data): the bytes before it belong to the same token, so it is not the
+/// provider's. A path's `/` after a short word (`/services/`, `.org/`) is no such run.
+fn continues_a_token(span: &[u8], before: &[u8]) -> bool {
+    const BLOB_RUN: usize = 20;
+    if !span.first().is_some_and(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let run =
+        |head: &[u8], part: &dyn Fn(&u8) -> bool| head.iter().rev().take_while(|b| part(b)).count();
+    match before.split_last() {
+        Some((b'-', head)) => run(head, &|b| b.is_ascii_alphanumeric() || *b == b'_') >= 3,
+        Some((b'+' | b'/', head)) => {
+            run(head, &|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/')
+            }) >= BLOB_RUN
+        }
+        _ => false,
+    }
+}
+
+/// A value followed by base64 padding (`…AAAA=` then a quote): a blob of data that happens to
+/// open like a provider's token, whose own alphabet has no `=`.
+pub fn is_padded_blob(after: &[u8]) -> bool {
+    let pad = after.iter().take_while(|&&b| b == b'=').count();
+    (1..=2).contains(&pad) && !after.get(pad).is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// A record of colon-separated fields (`account:password:UID:GID`, `eli:x:2098:1000:Eli`) in
+/// a value's place: three or more parts, each letters and digits only.
+fn is_colon_record(span: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = span.split(|&b| b == b':').collect();
+    parts.len() >= 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.iter().all(u8::is_ascii_alphanumeric))
+}
+
+/// A value that is itself assigned to (`exports.TOKEN = exports.STRICT_TOKEN = …`): a chain
+/// of assignments between names, not a literal.
+fn is_assigned_in_turn(after: &[u8]) -> bool {
+    let rest = after.trim_ascii_start();
+    rest.len() < after.len()
+        && rest.first() == Some(&b'=')
+        && !matches!(rest.get(1), Some(b'=' | b'>'))
+}
+
+/// A value that spells its own key (`CHALLENGE_PASSWORD: "challengePassword"`, `API_KEY =
+/// 'api_key'`): a table of names, compared without case and separators.
+fn names_its_key(span: &[u8], before: &[u8]) -> bool {
+    let letters = |s: &[u8]| -> Vec<u8> {
+        s.iter()
+            .filter(|b| b.is_ascii_alphanumeric())
+            .map(u8::to_ascii_lowercase)
+            .collect()
+    };
+    let closing = before
+        .iter()
+        .rev()
+        .take(6)
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'"' | b'\'' | b':' | b'=' | b'>'))
+        .count();
+    let head = &before[..before.len() - closing];
+    let key_len = head
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .count();
+    let (key, value) = (letters(&head[head.len() - key_len..]), letters(span));
+    value.len() >= 4 && key.ends_with(&value)
+}
+
+/// A word in brackets (`(Optional)`, `(required)`) where a value would be: a note in prose.
+fn is_parenthesised_word(span: &[u8]) -> bool {
+    matches!(span, [b'(', word @ .., b')'] if !word.is_empty() && word.iter().all(u8::is_ascii_alphabetic))
+}
+
+/// The key is a parameter documented in a docstring (`:param password:`, `@param token`).
+fn is_documented_parameter(before: &[u8]) -> bool {
+    let head = before.trim_ascii_end();
+    head.len() < before.len() && (head.ends_with(b":param") || head.ends_with(b"@param"))
 }
 
 /// A relative file path (`backups/2024/12/01/db.sql.gz`): two or more `/`-separated parts and
@@ -113,7 +208,19 @@ fn is_file_path(span: &[u8]) -> bool {
 fn is_variable_in_code(span: &[u8], before: &[u8], after: &[u8]) -> bool {
     !matches!(before.last(), Some(b'"' | b'\'' | b'`'))
         && matches!(after.first(), Some(b',' | b';' | b')'))
-        && is_camel_case_name(span)
+        && (is_camel_case_name(span) || is_constant_name(span))
+}
+
+/// A constant's name in upper snake case (`GNUTLS_PKCS11_OBJ_FLAG_PUBKEY`): three or more
+/// parts of capitals and digits, each opening with a capital. Random keys have no such parts.
+fn is_constant_name(span: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = span.split(|&b| b == b'_').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            p.first().is_some_and(u8::is_ascii_uppercase)
+                && p.iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
 }
 
 /// How much of its confidence an injection phrase keeps when it is quoted: a mention (an
@@ -249,6 +356,76 @@ fn is_unset_variable_message(span: &[u8], before: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn around<'a>(before: &'a [u8], after: &'a [u8]) -> Around<'a> {
+        Around {
+            before,
+            after,
+            before_span: before,
+            after_span: after,
+        }
+    }
+
+    #[test]
+    fn names_and_notes_in_a_values_place_are_no_values() {
+        let generic = |before: &str, span: &str, after: &str| {
+            is_secret_value(
+                span.as_bytes(),
+                around(before.as_bytes(), after.as_bytes()),
+                true,
+            )
+        };
+        assert!(!generic(
+            "  FLAG_NO_STORE = ",
+            "GNUTLS_PKCS11_OBJ_FLAG_PUBKEY",
+            ","
+        ));
+        assert!(!generic(
+            "exports2.TOKEN = ",
+            "exports2.STRICT_TOKEN",
+            " = exports2.HEX"
+        ));
+        assert!(!generic(
+            "AttributeOID.CHALLENGE_PASSWORD: \"",
+            "challengePassword",
+            "\","
+        ));
+        assert!(!generic(
+            ":param passphrase: ",
+            "(Optional)",
+            " The password"
+        ));
+        assert!(!generic("    :param ", "x9Kq2LmZ", ": the key"));
+        assert!(!generic("    'Test2::Event::", "1.302138", "',"));
+        // Literals stay values.
+        assert!(generic("API_KEY = ", "Q7mZ2xK9pL4vB8nR", "\n"));
+        assert!(generic("password = \"", "hunter2Password", "\";"));
+        assert!(generic("TOKEN=", "AB_CD", "\n"));
+        assert!(generic("if (token == ", "Q7mZ2xK9pL4vB8nR", ") {"));
+        // A provider token inside a longer one, after a `-`.
+        let token = |before: &str| {
+            is_secret_value(
+                b"fw_htIgKUVXoAuAEVgKxQu3tZ9qE2eiKkWIS7LA",
+                around(before.as_bytes(), b","),
+                false,
+            )
+        };
+        assert!(!token("version.py,sha256=qaN-"));
+        assert!(token("FIREWORKS_API_KEY="));
+        assert!(token("--key "));
+        assert!(!token("AxI2RocwUBwgEAkOMjkOUjaHNrA7AxI+"));
+        assert!(token("https://hooks.example.org/"));
+        assert!(token("key: abc/"));
+        assert!(!generic(
+            "account:password:",
+            "UID:GID:GECOS:directory:shell",
+            "\n"
+        ));
+        assert!(generic("password: ", "s3cr3t:Pa55", "\n"));
+        assert!(is_padded_blob(b"=\",\"AAAA"));
+        assert!(!is_padded_blob(b"\n"));
+        assert!(!is_padded_blob(b"=abc"));
+    }
 
     #[test]
     fn camel_case_names_are_code() {

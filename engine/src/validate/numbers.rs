@@ -32,7 +32,8 @@ fn luhn(d: &[u8]) -> bool {
 
 /// (lowest prefix, highest prefix, prefix digits, shortest length, longest length).
 const IIN_RANGES: &[(u32, u32, u32, usize, usize)] = &[
-    (4, 4, 1, 13, 19),   // Visa (13, 16, 19; 18 and 17 exist for Electron-era cards)
+    (4, 4, 1, 13, 13),           // Visa, old 13-digit cards
+    (4, 4, 1, 16, 19), // Visa (16, 19; 17 and 18 exist for Electron-era cards; never 14 or 15)
     (51, 55, 2, 16, 16), // Mastercard
     (2221, 2720, 4, 16, 16), // Mastercard 2-series
     (34, 34, 2, 15, 15), // American Express
@@ -63,7 +64,12 @@ pub fn is_payment_card(span: &[u8]) -> bool {
     if !(12..=19).contains(&d.len()) || !luhn(&d) {
         return false;
     }
-    if d.iter().all(|&x| x == d[0]) {
+    // One pair of digits over and over (`5454 5454 5454 5454`): a fill pattern or a test
+    // number; issued numbers are not periodic. The published test cards among them stay
+    // placeholders (reported below the floor), as the placeholder list says.
+    if d.iter().skip(2).zip(&d).all(|(a, b)| a == b)
+        && !super::placeholder::is_documented_number(span)
+    {
         return false;
     }
     IIN_RANGES.iter().any(|&(lo, hi, n, min, max)| {
@@ -219,13 +225,45 @@ pub fn in_number_row(span: &[u8], before: &[u8], after: &[u8], min_group: usize)
     ) else {
         return false;
     };
-    let digits_back = before.strip_suffix(&[first]).map_or(0, |b| {
-        b.iter().rev().take_while(|b| b.is_ascii_digit()).count()
+    // A neighbouring group counts when it has the length of a group and a digit: hex code
+    // tables (`6700 51F1 5272 5274 5275 5269 52DE`) hold letters too.
+    let group = |g: &[u8]| g.len() >= min_group && g.iter().any(u8::is_ascii_digit);
+    let back = before.strip_suffix(&[first]).map_or(&[][..], |b| {
+        &b[b.len() - b.iter().rev().take_while(|b| b.is_ascii_hexdigit()).count()..]
     });
-    let digits_on = after
-        .strip_prefix(&[last])
-        .map_or(0, |a| a.iter().take_while(|b| b.is_ascii_digit()).count());
-    digits_back >= min_group || digits_on >= min_group
+    let on = after.strip_prefix(&[last]).map_or(&[][..], |a| {
+        &a[..a.iter().take_while(|b| b.is_ascii_hexdigit()).count()]
+    });
+    group(back) || group(on)
+}
+
+/// True when a signed number is a quantity, not a phone: a decimal (`+35236450.6`,
+/// `+3.140000`: one `.` and nothing else between the digits) or a round number written without
+/// separators (`+3600000` milliseconds: five zeros at the end). The domain registries' phone
+/// format, a country code of one to three digits, a `.` and seven or more digits
+/// (`+1.8005550123`), is a phone.
+pub fn is_signed_quantity(span: &[u8]) -> bool {
+    let body = span.strip_prefix(b"+").unwrap_or(span);
+    let dots = body.iter().filter(|&&b| b == b'.').count();
+    let digits_or_dot = body.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+    let registry_phone = span.starts_with(b"+")
+        && memchr::memchr(b'.', body).is_some_and(|d| (1..=3).contains(&d) && body.len() - d > 7);
+    let decimal = dots == 1
+        && digits_or_dot
+        && !registry_phone
+        && body.first() != Some(&b'.')
+        && body.last() != Some(&b'.');
+    let round =
+        dots == 0 && digits_or_dot && body.iter().rev().take_while(|&&b| b == b'0').count() >= 5;
+    decimal || round
+}
+
+/// True when the number is the whole or the fractional part of a decimal number
+/// (`5733723619916794.0083540`, `Decimal('+35236450.6')`, `3.4111111111111111`): a constant
+/// in code or a measurement, not a card or a phone.
+pub fn in_decimal_number(before: &[u8], after: &[u8]) -> bool {
+    matches!(after, [b'.', d, ..] if d.is_ascii_digit())
+        || matches!(before, [.., d, b'.'] if d.is_ascii_digit())
 }
 
 /// True when a number written as one run of digits sits between two other long integers in a
@@ -406,6 +444,66 @@ mod tests {
         assert!(is_payment_card(b"371449635398431"));
         assert!(!is_payment_card(b"4539 1488 0343 6468")); // Luhn fails
         assert!(!is_payment_card(b"1234567812345670")); // Luhn passes, no brand starts with 1
+        assert!(!is_payment_card(b"5454 5454 5454 5454")); // a pair of digits repeated
+        assert!(is_payment_card(b"4242424242424242")); // a published test card: a placeholder
+    }
+
+    #[test]
+    fn visa_numbers_have_visa_lengths() {
+        assert!(is_payment_card(b"4222222222222")); // 13 digits
+        assert!(!is_payment_card(b"48146308100036")); // 14 digits: a company id (SIRET)
+    }
+
+    #[test]
+    fn hex_code_tables_are_rows() {
+        assert!(in_number_row(
+            b"5272 5274 5275 5269",
+            b"6700 51F1 ",
+            b" 52DE",
+            4
+        ));
+        assert!(in_number_row(
+            b"5414 5415 5416 5417",
+            b"",
+            b" 20BBF 20BC6",
+            4
+        ));
+        // A word without digits after a card is no group of a table.
+        assert!(!in_number_row(
+            b"4539 1488 0343 6467",
+            b"card ",
+            b" face value",
+            4
+        ));
+        assert!(!in_number_row(
+            b"4539 1488 0343 6467",
+            b"card ",
+            b" exp 12/29",
+            4
+        ));
+    }
+
+    #[test]
+    fn decimal_numbers_are_no_cards_or_phones() {
+        assert!(in_decimal_number(b"(", b".008354021149856937812556Q,"));
+        assert!(in_decimal_number(b"Decimal('", b".6')"));
+        assert!(in_decimal_number(b"x = 3.", b";"));
+        assert!(!in_decimal_number(b"card ", b". Thanks"));
+        assert!(!in_decimal_number(b"card ", b"."));
+        assert!(!in_decimal_number(b"No. ", b" "));
+    }
+
+    #[test]
+    fn signed_quantities_are_no_phones() {
+        assert!(is_signed_quantity(b"+35236450.6"));
+        assert!(is_signed_quantity(b"+3.140000"));
+        assert!(is_signed_quantity(b"+3600000"));
+        assert!(!is_signed_quantity(b"+442079460958"));
+        assert!(!is_signed_quantity(b"+1.8005550123"));
+        assert!(!is_signed_quantity(b"+44.2079460958"));
+        assert!(!is_signed_quantity(b"+1.415.555.0132"));
+        assert!(!is_signed_quantity(b"+44 20 7946 0000"));
+        assert!(!is_signed_quantity(b"+1-800-500-0000"));
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub fn apply(
             && !numbers::plus_inside_token(span, around.before_span)
             && !numbers::is_signed_iso_date(span)
             && !numbers::is_signed_quantity(span)
+            && !numbers::impossible_international(span)
+            && !numbers::mirrors_a_negative(span, around.before_span)
             && !numbers::in_decimal_number(around.before_span, around.after_span)
             && !numbers::in_number_row(span, around.before_span, around.after_span, 3))
         .then(|| unless_other_identifier(confidence, around.before_span)),

@@ -352,6 +352,48 @@ fn mixed_separators(main: &[u8], lengths: &[usize]) -> bool {
     seps.any(|b| Some(b) != first)
 }
 
+/// Country calling codes the ITU has not assigned (spare), as prefixes of the digits after `+`.
+/// A `+` number opening with one is a quantity or an id (`+2147483647`), not a phone.
+const SPARE_COUNTRY_CODES: &[&str] = &[
+    "210", "214", "215", "217", "219", "259", "28", "292", "293", "294", "295", "296", "384",
+    "422", "424", "425", "426", "427", "428", "429", "671", "684", "693", "694", "695", "696",
+    "697", "698", "699", "801", "802", "803", "804", "805", "806", "807", "809", "83", "851",
+    "854", "857", "858", "859", "871", "872", "873", "874", "875", "876", "877", "879", "884",
+    "885", "887", "889", "89", "969", "978", "990", "997", "999",
+];
+
+/// True when an international number cannot be one: a spare country code, or `+1` followed by
+/// an area code that opens with 0 or 1 (North American area codes never do: `+1073741824`).
+pub fn impossible_international(span: &[u8]) -> bool {
+    let Some(rest) = span.strip_prefix(b"+") else {
+        return false;
+    };
+    let d: Vec<u8> = digits(rest).iter().map(|x| x + b'0').collect();
+    let spare = SPARE_COUNTRY_CODES
+        .iter()
+        .any(|c| d.starts_with(c.as_bytes()));
+    let nanp_area = d.first() == Some(&b'1') && matches!(d.get(1), Some(b'0' | b'1'));
+    spare || nanp_area
+}
+
+/// True when the number repeats, with a `+`, a negative number just before it: the two ends of
+/// a range (`(-32768000, +32768000)`).
+pub fn mirrors_a_negative(span: &[u8], before: &[u8]) -> bool {
+    let Some(body) = span.strip_prefix(b"+") else {
+        return false;
+    };
+    let head = before
+        .iter()
+        .rev()
+        .take_while(|b| matches!(b, b' ' | b',' | b';'))
+        .count();
+    let head = &before[..before.len() - head];
+    head.len() < before.len()
+        && head
+            .strip_suffix(body)
+            .is_some_and(|h| h.last() == Some(&b'-'))
+}
+
 pub fn is_plausible_phone(span: &[u8]) -> bool {
     let main = match span
         .iter()
@@ -504,6 +546,20 @@ mod tests {
         assert!(!is_signed_quantity(b"+1.415.555.0132"));
         assert!(!is_signed_quantity(b"+44 20 7946 0000"));
         assert!(!is_signed_quantity(b"+1-800-500-0000"));
+    }
+
+    #[test]
+    fn impossible_international_numbers() {
+        assert!(impossible_international(b"+2147483647"));
+        assert!(impossible_international(b"+4294967295"));
+        assert!(impossible_international(b"+1073741824"));
+        assert!(!impossible_international(b"+1 415-555-0132"));
+        assert!(!impossible_international(b"+44 20 7946 0958"));
+        assert!(!impossible_international(b"+420 601 123 456"));
+        assert!(!impossible_international(b"415-555-0132"));
+        assert!(mirrors_a_negative(b"+32768000", b"range (\\-32768000, "));
+        assert!(!mirrors_a_negative(b"+32768000", b"call "));
+        assert!(!mirrors_a_negative(b"+3276800", b"(-32768000, "));
     }
 
     #[test]

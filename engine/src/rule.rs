@@ -57,6 +57,9 @@ pub enum ValidatorKind {
     /// An override phrase: less sure when it is aimed only at correspondence (a message, an
     /// e-mail) rather than at instructions.
     OverrideObject,
+    /// An address to the AI reading a text: not "AI agents:" right after a preposition or
+    /// conjunction, which names a product's audience ("Gmail for AI agents: search, read").
+    Vocative,
 }
 
 /// Which first-pass engine finds a rule's candidates. Most rules carry a literal and go to

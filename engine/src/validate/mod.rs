@@ -39,6 +39,7 @@ pub fn apply(
             override_object::override_confidence(span, around.after, confidence)
                 * override_object::clause_factor(around.before),
         ),
+        ValidatorKind::Vocative => (!names_an_audience(span, around.before)).then_some(confidence),
         ValidatorKind::EmailAddress => {
             email::is_address(span, around.before, around.after).then_some(confidence)
         }
@@ -46,6 +47,7 @@ pub fn apply(
             && !numbers::in_number_row(span, around.before_span, around.after_span, 4)
             && !numbers::between_long_numbers(span, around.before_span, around.after_span)
             && !numbers::in_decimal_number(around.before_span, around.after_span)
+            && !numbers::in_column_of_other_numbers(span, around.before_span, around.after_span)
             && !numbers::in_url_path(around.before_span, around.after_span))
         .then(|| unless_other_identifier(confidence, around.before_span)),
         ValidatorKind::Ssn => numbers::is_issued_ssn(span)
@@ -74,6 +76,32 @@ pub fn apply(
     }
 }
 
+/// True when a phrase that opens with `AI …`/`LLM …` ("AI agents: search, …") follows a
+/// preposition or conjunction ("… for AI agents: search, scrape, crawl"): the audience a
+/// product is written for, not a vocative.
+fn names_an_audience(span: &[u8], before: &[u8]) -> bool {
+    const LINKS: &[&str] = &[
+        "for", "to", "with", "by", "of", "from", "about", "on", "in", "into", "and", "or", "&",
+    ];
+    let opens_with_ai = ["ai", "llm"].iter().any(|w| {
+        span.len() > w.len()
+            && span[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+            && span[w.len()].is_ascii_whitespace()
+    });
+    let head = before.trim_ascii_end();
+    let word_len = head
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic() || **b == b'&')
+        .count();
+    let word = &head[head.len() - word_len..];
+    opens_with_ai
+        && head.len() < before.len()
+        && LINKS
+            .iter()
+            .any(|l| word.eq_ignore_ascii_case(l.as_bytes()))
+}
+
 /// `confidence`, or less of it when the label before the number names another identifier
 /// (`Part No. 285-94-6454`, `order_id=4539…`).
 fn unless_other_identifier(confidence: f32, before: &[u8]) -> f32 {
@@ -100,6 +128,7 @@ pub fn is_secret_value(span: &[u8], around: Around, generic_rule: bool) -> bool 
                 || names_its_key(span, around.before_span)
                 || is_parenthesised_word(span)
                 || is_colon_record(span)
+                || is_key_fingerprint(span)
                 || is_documented_parameter(around.before)
                 || around.before.ends_with(b"::")))
 }
@@ -175,6 +204,18 @@ fn names_its_key(span: &[u8], before: &[u8]) -> bool {
         .count();
     let (key, value) = (letters(&head[head.len() - key_len..]), letters(span));
     value.len() >= 4 && key.ends_with(&value)
+}
+
+/// An OpenPGP key's fingerprint or long id as gpg prints them
+/// (`19882D92DDA4C400C22C0D56CC2AF4472167BE03`): 40 or 16 upper-case hex digits. It names a
+/// public key; it is published on purpose.
+fn is_key_fingerprint(span: &[u8]) -> bool {
+    matches!(span.len(), 16 | 40)
+        && span
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+        && span.iter().any(u8::is_ascii_digit)
+        && span.iter().any(u8::is_ascii_uppercase)
 }
 
 /// A word in brackets (`(Optional)`, `(required)`) where a value would be: a note in prose.
@@ -423,10 +464,36 @@ mod tests {
             "UID:GID:GECOS:directory:shell",
             "\n"
         ));
+        assert!(!generic(
+            "signing key ",
+            "19882D92DDA4C400C22C0D56CC2AF4472167BE03",
+            "\n"
+        ));
+        assert!(generic(
+            "signing key ",
+            "19882d92dda4c400c22c0d56cc2af4472167be03",
+            "\n"
+        ));
         assert!(generic("password: ", "s3cr3t:Pa55", "\n"));
         assert!(is_padded_blob(b"=\",\"AAAA"));
         assert!(!is_padded_blob(b"\n"));
         assert!(!is_padded_blob(b"=abc"));
+    }
+
+    #[test]
+    fn an_audience_is_no_vocative() {
+        assert!(names_an_audience(b"AI agents: search", b"Gmail for "));
+        assert!(names_an_audience(b"AI agents: open", b"data for bots and "));
+        assert!(!names_an_audience(
+            b"AI assistant: before",
+            b"Thanks for your order! "
+        ));
+        assert!(!names_an_audience(b"AI summarizer, state", b"page 47. "));
+        assert!(!names_an_audience(
+            b"Note to the model: call",
+            b"Adds two. "
+        ));
+        assert!(!names_an_audience(b"AI agents: search", b""));
     }
 
     #[test]

@@ -237,6 +237,47 @@ pub fn in_number_row(span: &[u8], before: &[u8], after: &[u8], min_group: usize)
     group(back) || group(on)
 }
 
+/// True when the number stands in a column of numbers of its length and that neighbour is no
+/// card: the line above or below holds, after the same two bytes (`# `, `, `), a number of the
+/// same length that fails the card checks. A table of ids or codes (`… # 4111251125234` in a
+/// locale's stroke table, where one number in ten passes Luhn by chance), not a card; a list
+/// of card numbers keeps its cards, since their neighbours are cards too.
+pub fn in_column_of_other_numbers(span: &[u8], before: &[u8], after: &[u8]) -> bool {
+    if !span.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let Some(line_start) = memchr::memrchr(b'\n', before).map(|p| p + 1) else {
+        return false;
+    };
+    let lead = &before[line_start..];
+    let field = &lead[lead.len().saturating_sub(2)..];
+    if field.iter().any(u8::is_ascii_digit) {
+        return false;
+    }
+    let other_number_in = |line: &[u8]| {
+        let digit_at = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
+        let number_at = |at: usize| {
+            line.get(at..at + span.len())
+                .is_some_and(|n| n.iter().all(u8::is_ascii_digit) && !is_payment_card(n))
+                && !digit_at(at + span.len())
+                && (at == 0 || !digit_at(at - 1))
+        };
+        if field.is_empty() {
+            return number_at(0);
+        }
+        memchr::memmem::find_iter(line, field).any(|i| number_at(i + field.len()))
+    };
+    let prev_end = line_start - 1;
+    let above = memchr::memrchr(b'\n', &before[..prev_end])
+        .map(|p| &before[p + 1..prev_end])
+        .is_some_and(other_number_in);
+    let below = memchr::memchr(b'\n', after).is_some_and(|p| {
+        let next = &after[p + 1..];
+        other_number_in(&next[..memchr::memchr(b'\n', next).unwrap_or(next.len())])
+    });
+    above || below
+}
+
 /// True when a signed number is a quantity, not a phone: a decimal (`+35236450.6`,
 /// `+3.140000`: one `.` and nothing else between the digits) or a round number written without
 /// separators (`+3600000` milliseconds: five zeros at the end). The domain registries' phone
@@ -332,13 +373,14 @@ pub fn is_signed_iso_date(span: &[u8]) -> bool {
 }
 
 /// True when a number that starts with `+` is the tail of a longer token: a version
-/// (`6.4+20221224-2`), an exponent (`1.2345E+12345680`), a code point (`U+2266`). A phone
+/// (`6.4+20221224-2`, Debian's `1:10~+20191229111838`), an exponent (`1.2345E+12345680`), a
+/// code point (`U+2266`). A phone
 /// number's `+` follows a space, punctuation or the start of the text.
 pub fn plus_inside_token(span: &[u8], before: &[u8]) -> bool {
     span.first() == Some(&b'+')
         && before
             .last()
-            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+'))
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'~'))
 }
 
 /// True for a North American 3-3-4 number written with two different separators and no
@@ -546,6 +588,52 @@ mod tests {
         assert!(!is_signed_quantity(b"+1.415.555.0132"));
         assert!(!is_signed_quantity(b"+44 20 7946 0000"));
         assert!(!is_signed_quantity(b"+1-800-500-0000"));
+    }
+
+    #[test]
+    fn a_number_in_a_column_of_other_numbers_is_a_table_entry() {
+        let row = |n: &str| format!("<U8A3F> <U8A3F>;IGNORE;IGNORE;IGNORE # {n}\n");
+        let before = format!(
+            "x\n{}<U8A83> <U8A83>;IGNORE;IGNORE;IGNORE # ",
+            row("4111251212116")
+        );
+        let after = format!("\n{}", row("4111251354355"));
+        let t = |b: &str, a: &str| {
+            in_column_of_other_numbers(b"4111251125234", b.as_bytes(), a.as_bytes())
+        };
+        assert!(t(&before, &after));
+        assert!(t(&before, ""));
+        // Neighbours that are cards: a list of cards.
+        assert!(!in_column_of_other_numbers(
+            b"4111111111111111",
+            b"cards\n5555555555554444\n",
+            b"\n4012888888881881\n"
+        ));
+        // No line above, nothing below: unknown.
+        assert!(!t("# ", ""));
+        // A number of another length above.
+        assert!(!t("x\n12345\n", "\n"));
+        // Fields of different widths before the number: the same two bytes still open it.
+        assert!(t(
+            "x\n<U000279F3>;IGNORE # 4111251134115\n<U8A87>;IGNORE # ",
+            "\n"
+        ));
+        // A CSV row of a card next to a row whose field holds another card.
+        assert!(!in_column_of_other_numbers(
+            b"4111111111111111",
+            b"name,card\nBob,5555555555554444\nAlice,",
+            b"\n"
+        ));
+    }
+
+    #[test]
+    fn a_plus_inside_a_version_is_no_phone() {
+        assert!(plus_inside_token(
+            b"+20191229111838",
+            b"llvm-toolchain-snapshot (1:10~"
+        ));
+        assert!(plus_inside_token(b"+20221224", b"6.4"));
+        assert!(!plus_inside_token(b"+44 20 7946 0958", b"call "));
     }
 
     #[test]

@@ -76,12 +76,30 @@ pub fn apply(
     }
 }
 
-/// True when a phrase that opens with `AI …`/`LLM …` ("AI agents: search, …") follows a
-/// preposition or conjunction ("… for AI agents: search, scrape, crawl"): the audience a
-/// product is written for, not a vocative.
+/// True when a phrase that opens with `AI …`/`LLM …` ("AI agents: search, …", "AI models,
+/// create …") has a word right before it ("Gmail for AI agents: search, read", "Run AI models,
+/// create deployments"): the audience or object of a sentence, not a vocative, which opens its
+/// sentence or follows a greeting ("Hey, AI assistant: …", ". AI summarizer, state …").
 fn names_an_audience(span: &[u8], before: &[u8]) -> bool {
-    const LINKS: &[&str] = &[
-        "for", "to", "with", "by", "of", "from", "about", "on", "in", "into", "and", "or", "&",
+    const OPENERS: &[&str] = &[
+        "hey",
+        "hi",
+        "hello",
+        "dear",
+        "psst",
+        "btw",
+        "ps",
+        "attention",
+        "note",
+        "notice",
+        "reminder",
+        "important",
+        "urgent",
+        "warning",
+        "also",
+        "now",
+        "so",
+        "then",
     ];
     let opens_with_ai = ["ai", "llm"].iter().any(|w| {
         span.len() > w.len()
@@ -89,17 +107,19 @@ fn names_an_audience(span: &[u8], before: &[u8]) -> bool {
             && span[w.len()].is_ascii_whitespace()
     });
     let head = before.trim_ascii_end();
-    let word_len = head
-        .iter()
+    let text = String::from_utf8_lossy(head);
+    let word: String = text
+        .chars()
         .rev()
-        .take_while(|b| b.is_ascii_alphabetic() || **b == b'&')
-        .count();
-    let word = &head[head.len() - word_len..];
+        .take_while(|c| c.is_alphabetic() || *c == '&')
+        .collect::<Vec<char>>()
+        .into_iter()
+        .rev()
+        .collect();
     opens_with_ai
         && head.len() < before.len()
-        && LINKS
-            .iter()
-            .any(|l| word.eq_ignore_ascii_case(l.as_bytes()))
+        && !word.is_empty()
+        && !OPENERS.iter().any(|o| word.eq_ignore_ascii_case(o))
 }
 
 /// `confidence`, or less of it when the label before the number names another identifier
@@ -494,6 +514,14 @@ mod tests {
             b"Adds two. "
         ));
         assert!(!names_an_audience(b"AI agents: search", b""));
+        assert!(names_an_audience(b"AI models, create", b"Run "));
+        assert!(names_an_audience(
+            "AI agents: search".as_bytes(),
+            "API для ".as_bytes()
+        ));
+        assert!(!names_an_audience(b"AI assistant: forward", b"Hey, "));
+        assert!(!names_an_audience(b"AI assistant: forward", b"Hello "));
+        assert!(!names_an_audience(b"AI agents: forward", b"text.\n\n"));
     }
 
     #[test]

@@ -465,6 +465,10 @@ pub fn is_plausible_phone(span: &[u8]) -> bool {
     if mixed_separators(main, &lengths) {
         return false;
     }
+    // Three or more one-digit groups: a version (`18.0.1.0.1.3`), not a phone.
+    if lengths.iter().filter(|&&l| l == 1).count() >= 3 {
+        return false;
+    }
     if groups.len() >= 3 && groups[0].len() == 4 && groups[1].len() == 2 && groups[2].len() == 2 {
         let year = groups[0]
             .iter()
@@ -686,5 +690,6 @@ mod tests {
         assert!(!is_plausible_phone(b"+1 123-456-7890"));
         assert!(is_plausible_phone(b"083 564 9312"));
         assert!(is_plausible_phone(b"+1 (212) 123-4567"));
+        assert!(!is_plausible_phone(b"18.0.1.0.1.3"));
     }
 }

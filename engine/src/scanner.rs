@@ -752,7 +752,8 @@ impl Scanner {
                         from + view.original_end(e, part.len()),
                     )
                 };
-                for f in self.find(&view.text)? {
+                // Only injection findings are taken from the view: its other rules are not run.
+                for f in self.find_with(&view.text, true)? {
                     let rule = &self.rules[f.rule];
                     let span = map((f.start, f.end));
                     let seen = known
@@ -1038,7 +1039,12 @@ impl Scanner {
     /// Allowlisted findings go before overlaps are resolved: one that would have won an
     /// overlap must not take the findings it overlaps with it.
     fn find(&self, hay: &[u8]) -> Result<Vec<Finding>> {
-        let mut findings = self.confirmed(hay)?;
+        self.find_with(hay, false)
+    }
+
+    /// [`Scanner::find`] of the injection rules alone (`phrases_only`), or of every rule.
+    fn find_with(&self, hay: &[u8], phrases_only: bool) -> Result<Vec<Finding>> {
+        let mut findings = self.confirmed_with(hay, phrases_only)?;
         self.allowlists.retain(
             &mut findings,
             |f| &self.rules[f.rule].id,
@@ -1051,10 +1057,18 @@ impl Scanner {
     /// Escaped control characters (`\n` in a JSON log line read as text) are matched as the
     /// characters they stand for ([`escapes`]); offsets are those of `hay`.
     fn confirmed(&self, hay: &[u8]) -> Result<Vec<Finding>> {
+        self.confirmed_with(hay, false)
+    }
+
+    fn confirmed_with(&self, hay: &[u8], phrases_only: bool) -> Result<Vec<Finding>> {
         let hay = escapes::with_escaped_controls(hay);
         let hay = &hay[..];
         let mut raw: Vec<RawMatch> = Vec::new();
-        self.matcher.find(hay, &mut raw)?;
+        if phrases_only {
+            self.matcher.find_phrases(hay, &mut raw)?;
+        } else {
+            self.matcher.find(hay, &mut raw)?;
+        }
         Ok(raw
             .into_iter()
             .filter_map(|m| self.confirm(hay, m))

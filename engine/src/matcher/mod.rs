@@ -351,13 +351,23 @@ impl Matcher {
 
     /// Every candidate in `hay`, appended to `out` in no particular order.
     pub fn find(&self, hay: &[u8], out: &mut Vec<RawMatch>) -> Result<()> {
+        self.find_rules(hay, false, out)
+    }
+
+    /// Candidate matches of the injection (phrase) rules only: what the deep scan's normalised
+    /// view needs. The generic, value-run, byte-gated and URL user-part stages are skipped.
+    pub fn find_phrases(&self, hay: &[u8], out: &mut Vec<RawMatch>) -> Result<()> {
+        self.find_rules(hay, true, out)
+    }
+
+    fn find_rules(&self, hay: &[u8], phrases_only: bool, out: &mut Vec<RawMatch>) -> Result<()> {
         // Invisible characters can split a phrase's words: then phrase rules are matched on
         // the folded view, which drops them. Plain text (nearly all of it) never copies.
         let invisible = has_invisible(hay);
         let mut anchors = Vec::new();
         let mut value_starts = Vec::new();
         for (rule, end) in self.raw.scan(hay)? {
-            if self.phrase[rule] && invisible {
+            if self.phrase[rule] && invisible || phrases_only && !self.phrase[rule] {
                 continue;
             }
             if self.anchored[rule] {
@@ -369,7 +379,9 @@ impl Matcher {
             }
         }
         let mut keyed = Vec::new();
-        self.keyed.scan(hay, self.keyed_path, &mut keyed)?;
+        if !phrases_only {
+            self.keyed.scan(hay, self.keyed_path, &mut keyed)?;
+        }
         for hit in keyed {
             match hit {
                 Hit::Entry(rule, end) if self.split[rule].is_some() => {
@@ -429,9 +441,13 @@ impl Matcher {
         if !invisible {
             self.tag_matches(hay, &mut gated);
         }
-        self.gated_matches(hay, &mut gated);
+        if !phrases_only {
+            self.gated_matches(hay, &mut gated);
+        }
         out.extend(gated.into_iter().map(|(rule, at)| RawMatch { rule, at }));
-        self.userinfo_matches(hay, out);
+        if !phrases_only {
+            self.userinfo_matches(hay, out);
+        }
         Ok(())
     }
 

@@ -76,8 +76,8 @@ pub fn apply(
     }
 }
 
-/// True when a phrase that opens with `AI …`/`LLM …` ("AI agents: search, …", "AI models,
-/// create …") has a word right before it ("Gmail for AI agents: search, read", "Run AI models,
+/// True when a phrase that opens with `AI …`/`LLM …`/`agent …` ("AI agents: search, …", "AI
+/// models, create …") is the end of a compound ("multi-agent AI:") or has a word right before it ("Gmail for AI agents: search, read", "Run AI models,
 /// create deployments"): the audience or object of a sentence, not a vocative, which opens its
 /// sentence or follows a greeting ("Hey, AI assistant: …", ". AI summarizer, state …").
 fn names_an_audience(span: &[u8], before: &[u8]) -> bool {
@@ -101,11 +101,17 @@ fn names_an_audience(span: &[u8], before: &[u8]) -> bool {
         "so",
         "then",
     ];
-    let opens_with_ai = ["ai", "llm"].iter().any(|w| {
-        span.len() > w.len()
-            && span[..w.len()].eq_ignore_ascii_case(w.as_bytes())
-            && span[w.len()].is_ascii_whitespace()
-    });
+    let opens_with_ai = ["ai", "llm", "agent", "agen", "asystent", "asisten"]
+        .iter()
+        .any(|w| {
+            span.len() > w.len()
+                && span[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+                && span[w.len()].is_ascii_whitespace()
+        });
+    // The last part of a compound ("multi-agent AI:") names a kind of system.
+    if opens_with_ai && before.last() == Some(&b'-') {
+        return true;
+    }
     let head = before.trim_ascii_end();
     let text = String::from_utf8_lossy(head);
     let word: String = text
@@ -522,6 +528,11 @@ mod tests {
         assert!(!names_an_audience(b"AI assistant: forward", b"Hey, "));
         assert!(!names_an_audience(b"AI assistant: forward", b"Hello "));
         assert!(!names_an_audience(b"AI agents: forward", b"text.\n\n"));
+        assert!(names_an_audience(
+            b"agent AI: cone-bounded",
+            b"harness for multi-"
+        ));
+        assert!(!names_an_audience(b"agent AI: prze\xc5\x9blij", b"Uwaga, "));
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub fn apply(
             && !numbers::is_signed_iso_date(span)
             && !numbers::is_signed_quantity(span)
             && !numbers::impossible_international(span)
+            && !numbers::wrong_national_length(span)
             && !numbers::mirrors_a_negative(span, around.before_span)
             && !numbers::in_decimal_number(around.before_span, around.after_span)
             && !numbers::in_number_row(span, around.before_span, around.after_span, 3))

@@ -418,6 +418,46 @@ pub fn impossible_international(span: &[u8]) -> bool {
     spare || nanp_area
 }
 
+/// Lengths of the national significant number (the digits after the country code, a trunk
+/// `0` not counted) in numbering plans that fix it: (country code, shortest, longest).
+const NATIONAL_LENGTHS: &[(&str, usize, usize)] = &[
+    ("1", 10, 10),  // North America
+    ("7", 10, 10),  // Russia, Kazakhstan
+    ("31", 9, 9),   // Netherlands
+    ("33", 9, 9),   // France
+    ("34", 9, 9),   // Spain
+    ("44", 9, 10),  // United Kingdom
+    ("52", 10, 10), // Mexico
+    ("55", 10, 11), // Brazil
+    ("61", 9, 9),   // Australia
+    ("81", 9, 10),  // Japan
+    ("86", 10, 11), // China
+    ("91", 10, 10), // India
+];
+
+/// True when a `+` number has a country code whose numbering plan fixes the length of its
+/// numbers and the digits after it are too few or too many (`+44 1234567`: seven digits, where
+/// British numbers have nine or ten). A trunk `0` after the code (`+44 (0)20 …`) is not counted.
+pub fn wrong_national_length(span: &[u8]) -> bool {
+    let Some(rest) = span.strip_prefix(b"+") else {
+        return false;
+    };
+    let main = match rest
+        .iter()
+        .position(|&b| b == b'x' || b == b'X' || b == b'e')
+    {
+        Some(i) => &rest[..i],
+        None => rest,
+    };
+    let d: Vec<u8> = digits(main).iter().map(|x| x + b'0').collect();
+    NATIONAL_LENGTHS.iter().any(|&(cc, min, max)| {
+        d.strip_prefix(cc.as_bytes()).is_some_and(|nsn| {
+            let nsn = nsn.strip_prefix(b"0").unwrap_or(nsn);
+            !(min..=max).contains(&nsn.len())
+        })
+    })
+}
+
 /// True when the number repeats, with a `+`, a negative number just before it: the two ends of
 /// a range (`(-32768000, +32768000)`).
 pub fn mirrors_a_negative(span: &[u8], before: &[u8]) -> bool {
@@ -628,6 +668,19 @@ mod tests {
             b"name,card\nBob,5555555555554444\nAlice,",
             b"\n"
         ));
+    }
+
+    #[test]
+    fn national_numbers_have_their_plans_length() {
+        assert!(wrong_national_length(b"+44 1234567"));
+        assert!(wrong_national_length(b"+1 555 0123"));
+        assert!(!wrong_national_length(b"+44 20 7946 0958"));
+        assert!(!wrong_national_length(b"+44 (0)20 7946 0958"));
+        assert!(!wrong_national_length(b"+1-415-555-0132"));
+        assert!(!wrong_national_length(b"+33 1 42 68 53 00"));
+        assert!(!wrong_national_length(b"+49 30 901820"));
+        assert!(!wrong_national_length(b"+8801670105219"));
+        assert!(!wrong_national_length(b"415-555-0132"));
     }
 
     #[test]

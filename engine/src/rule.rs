@@ -110,6 +110,12 @@ pub struct Rule {
     /// `cache_key` also rejects `cacheKey` and `CACHE-KEY`.
     #[serde(default)]
     pub reject_context: Vec<String>,
+    /// Words of which at least one must stand, as a whole word and in any case, in the
+    /// statement before the reported value (back to a `;`, a blank line or 256 bytes): e.g.
+    /// `user`, `role` or `grant` for a SQL password, so that "commits identified by "fixup"" in
+    /// prose is not one. Empty: no such condition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub require_context: Vec<String>,
     /// The phrase speaks to the model that reads the text ("Note to the AI:", "include ... in
     /// your response"). Tool, prompt and resource definitions are written for the model, so
     /// there such a finding counts for less ([`crate::Scanner::scan_definition_json_allowing`]).

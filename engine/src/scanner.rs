@@ -1105,6 +1105,14 @@ impl Scanner {
                 return None;
             }
         }
+        if !rule.require_context.is_empty()
+            && !statement_names_any(
+                &hay[m.at.start.saturating_sub(CONTEXT)..m.at.start],
+                &rule.require_context,
+            )
+        {
+            return None;
+        }
         let around = validate::Around {
             before: &hay[m.at.match_start.saturating_sub(CONTEXT)..m.at.match_start],
             after: &hay[m.at.match_end..(m.at.match_end + CONTEXT).min(hay.len())],
@@ -1146,6 +1154,22 @@ impl Scanner {
             confidence,
         })
     }
+}
+
+/// Whether the statement that ends `before` (back to its last `;` or blank line) holds one of
+/// `words` as a whole word, in any case (a rule's `require_context`).
+fn statement_names_any(before: &[u8], words: &[String]) -> bool {
+    let from = [
+        memchr::memrchr(b';', before).map(|p| p + 1),
+        memchr::memmem::rfind(before, b"\n\n").map(|p| p + 2),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(0);
+    before[from..]
+        .split(|b| !b.is_ascii_alphanumeric() && *b != b'_')
+        .any(|w| words.iter().any(|x| w.eq_ignore_ascii_case(x.as_bytes())))
 }
 
 /// A key name as `reject_context` compares it: lower case, without the separators that

@@ -113,20 +113,25 @@ fn names_an_audience(span: &[u8], before: &[u8]) -> bool {
     if opens_with_ai && before.last() == Some(&b'-') {
         return true;
     }
-    let head = before.trim_ascii_end();
-    let text = String::from_utf8_lossy(head);
-    let word: String = text
-        .chars()
-        .rev()
-        .take_while(|c| c.is_alphabetic() || *c == '&')
-        .collect::<Vec<char>>()
-        .into_iter()
-        .rev()
-        .collect();
     opens_with_ai
-        && head.len() < before.len()
-        && !word.is_empty()
-        && !OPENERS.iter().any(|o| word.eq_ignore_ascii_case(o))
+        && word_before(before).is_some_and(|w| !OPENERS.iter().any(|o| w.eq_ignore_ascii_case(o)))
+}
+
+/// The word (letters of any script, or `&`) that ends `before`, when whitespace separates it
+/// from what follows: `None` when `before` does not end in whitespace or no word precedes it.
+pub(crate) fn word_before(before: &[u8]) -> Option<String> {
+    let head = before.trim_ascii_end();
+    if head.len() == before.len() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(head);
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphabetic() || *c == '&')
+        .last()
+        .map(|(i, _)| i)?;
+    Some(text[start..].to_string())
 }
 
 /// `confidence`, or less of it when the label before the number names another identifier

@@ -407,15 +407,38 @@ const SPARE_COUNTRY_CODES: &[&str] = &[
 /// True when an international number cannot be one: a spare country code, or `+1` followed by
 /// an area code that opens with 0 or 1 (North American area codes never do: `+1073741824`).
 pub fn impossible_international(span: &[u8]) -> bool {
-    let Some(rest) = span.strip_prefix(b"+") else {
+    let Some(d) = international_digits(span) else {
         return false;
     };
-    let d: Vec<u8> = digits(rest).iter().map(|x| x + b'0').collect();
     let spare = SPARE_COUNTRY_CODES
         .iter()
         .any(|c| d.starts_with(c.as_bytes()));
     let nanp_area = d.first() == Some(&b'1') && matches!(d.get(1), Some(b'0' | b'1'));
     spare || nanp_area
+}
+
+/// The digits (ASCII) of a `+` number, country code first, without its extension; `None`
+/// for a number without `+`.
+fn international_digits(span: &[u8]) -> Option<Vec<u8>> {
+    let rest = span.strip_prefix(b"+")?;
+    Some(
+        without_extension(rest)
+            .iter()
+            .copied()
+            .filter(u8::is_ascii_digit)
+            .collect(),
+    )
+}
+
+/// A phone number without its extension (`x123`, `ext. 4`, `e…`).
+fn without_extension(span: &[u8]) -> &[u8] {
+    match span
+        .iter()
+        .position(|&b| b == b'x' || b == b'X' || b == b'e')
+    {
+        Some(i) => &span[..i],
+        None => span,
+    }
 }
 
 /// Lengths of the national significant number (the digits after the country code, a trunk
@@ -439,17 +462,9 @@ const NATIONAL_LENGTHS: &[(&str, usize, usize)] = &[
 /// numbers and the digits after it are too few or too many (`+44 1234567`: seven digits, where
 /// British numbers have nine or ten). A trunk `0` after the code (`+44 (0)20 …`) is not counted.
 pub fn wrong_national_length(span: &[u8]) -> bool {
-    let Some(rest) = span.strip_prefix(b"+") else {
+    let Some(d) = international_digits(span) else {
         return false;
     };
-    let main = match rest
-        .iter()
-        .position(|&b| b == b'x' || b == b'X' || b == b'e')
-    {
-        Some(i) => &rest[..i],
-        None => rest,
-    };
-    let d: Vec<u8> = digits(main).iter().map(|x| x + b'0').collect();
     NATIONAL_LENGTHS.iter().any(|&(cc, min, max)| {
         d.strip_prefix(cc.as_bytes()).is_some_and(|nsn| {
             let nsn = nsn.strip_prefix(b"0").unwrap_or(nsn);
@@ -477,13 +492,7 @@ pub fn mirrors_a_negative(span: &[u8], before: &[u8]) -> bool {
 }
 
 pub fn is_plausible_phone(span: &[u8]) -> bool {
-    let main = match span
-        .iter()
-        .position(|&b| b == b'x' || b == b'X' || b == b'e')
-    {
-        Some(i) => &span[..i],
-        None => span,
-    };
+    let main = without_extension(span);
     let d = digits(main);
     if !(7..=15).contains(&d.len()) || d.iter().all(|&x| x == d[0]) {
         return false;

@@ -265,17 +265,12 @@ pub const DESCRIBED_FACTOR: f32 = 0.5;
 
 /// [`DESCRIBED_FACTOR`] when the word just before the phrase is `that`, `which` or `who`, else 1.
 pub fn clause_factor(before: &[u8]) -> f32 {
-    let head = before.trim_ascii_end();
-    let word_len = head
-        .iter()
-        .rev()
-        .take_while(|b| b.is_ascii_alphabetic())
-        .count();
-    let word = &head[head.len() - word_len..];
-    let relative = ["that", "which", "who"]
-        .iter()
-        .any(|w| word.eq_ignore_ascii_case(w.as_bytes()));
-    if relative && head.len() < before.len() {
+    let relative = super::word_before(before).is_some_and(|w| {
+        ["that", "which", "who"]
+            .iter()
+            .any(|r| w.eq_ignore_ascii_case(r))
+    });
+    if relative {
         DESCRIBED_FACTOR
     } else {
         1.0

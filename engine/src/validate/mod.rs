@@ -160,15 +160,16 @@ pub fn is_secret_value(span: &[u8], around: Around, generic_rule: bool) -> bool 
                 || names_its_key(span, around.before_span)
                 || is_parenthesised_word(span)
                 || is_colon_record(span)
-                || is_key_fingerprint(span)
+                || is_key_fingerprint(span) && names_a_signing_key(around.before_span)
                 || is_documented_parameter(around.before)
                 || around.before.ends_with(b"::")))
 }
 
 /// A token's start found inside a longer one: after a `-` (`qaN-fw_htIgKUVXo…` in a base64url
-/// digest), or after a `+` or `/` that ends a long run of the base64 alphabet (`…AxI+EAATEzNv…`
-/// in a blob of data): the bytes before it belong to the same token, so it is not the
-/// provider's. A path's `/` after a short word (`/services/`, `.org/`) is no such run.
+/// digest), or after a `+` that ends a long run of the base64 alphabet (`…AxI+EAATEzNv…` in a
+/// blob of data): the bytes before it belong to the same token, so it is not the provider's.
+/// A `/` is no such sign: a URL's path holds tokens after long segments
+/// (`/projects/1234567890123456789012/glpat-…`).
 fn continues_a_token(span: &[u8], before: &[u8]) -> bool {
     const BLOB_RUN: usize = 20;
     if !span.first().is_some_and(u8::is_ascii_alphanumeric) {
@@ -178,7 +179,7 @@ fn continues_a_token(span: &[u8], before: &[u8]) -> bool {
         |head: &[u8], part: &dyn Fn(&u8) -> bool| head.iter().rev().take_while(|b| part(b)).count();
     match before.split_last() {
         Some((b'-', head)) => run(head, &|b| b.is_ascii_alphanumeric() || *b == b'_') >= 3,
-        Some((b'+' | b'/', head)) => {
+        Some((b'+', head)) => {
             run(head, &|b| {
                 b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/')
             }) >= BLOB_RUN
@@ -248,6 +249,16 @@ fn is_key_fingerprint(span: &[u8]) -> bool {
             .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
         && span.iter().any(u8::is_ascii_digit)
         && span.iter().any(u8::is_ascii_uppercase)
+}
+
+/// The text before a value speaks of signing keys (`signing key`, `gpg`, `pgp`, `fingerprint`,
+/// `keyid`): a 16- or 40-digit upper-case hex value there is a key's id, not an API key.
+fn names_a_signing_key(before: &[u8]) -> bool {
+    let line = &before[memchr::memrchr(b'\n', before).map_or(0, |p| p + 1)..];
+    let lower = line.to_ascii_lowercase();
+    ["sign", "gpg", "pgp", "fingerprint", "keyid", "key id"]
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
 }
 
 /// A word in brackets (`(Optional)`, `(required)`) where a value would be: a note in prose.
@@ -491,6 +502,9 @@ mod tests {
         assert!(!token("AxI2RocwUBwgEAkOMjkOUjaHNrA7AxI+"));
         assert!(token("https://hooks.example.org/"));
         assert!(token("key: abc/"));
+        assert!(token(
+            "https://gitlab.com/api/v4/projects/1234567890123456789012/"
+        ));
         assert!(!generic(
             "account:password:",
             "UID:GID:GECOS:directory:shell",
@@ -506,6 +520,7 @@ mod tests {
             "19882d92dda4c400c22c0d56cc2af4472167be03",
             "\n"
         ));
+        assert!(generic("API_KEY=", "A1B2C3D4E5F60718", "\n"));
         assert!(generic("password: ", "s3cr3t:Pa55", "\n"));
         assert!(is_padded_blob(b"=\",\"AAAA"));
         assert!(!is_padded_blob(b"\n"));

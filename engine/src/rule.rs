@@ -57,8 +57,9 @@ pub enum ValidatorKind {
     /// An override phrase: less sure when it is aimed only at correspondence (a message, an
     /// e-mail) rather than at instructions.
     OverrideObject,
-    /// An address to the AI reading a text: not "AI agents:" right after a preposition or
-    /// conjunction, which names a product's audience ("Gmail for AI agents: search, read").
+    /// An address to the AI reading a text: not "AI agents:" right after a word other than a
+    /// greeting, nor as the end of a compound ("Gmail for AI agents: search, read", "multi-agent
+    /// AI:"), which names a product's audience or a kind of system.
     Vocative,
 }
 

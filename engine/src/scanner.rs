@@ -1105,20 +1105,17 @@ impl Scanner {
                 return None;
             }
         }
-        if !rule.require_context.is_empty()
-            && !statement_names_any(
-                &hay[m.at.start.saturating_sub(CONTEXT)..m.at.start],
-                &rule.require_context,
-            )
-        {
-            return None;
-        }
         let around = validate::Around {
             before: &hay[m.at.match_start.saturating_sub(CONTEXT)..m.at.match_start],
             after: &hay[m.at.match_end..(m.at.match_end + CONTEXT).min(hay.len())],
             before_span: &hay[m.at.start.saturating_sub(CONTEXT)..m.at.start],
             after_span: &hay[m.at.end..(m.at.end + CONTEXT).min(hay.len())],
         };
+        if !rule.require_context.is_empty()
+            && !statement_names_any(around.before_span, &rule.require_context)
+        {
+            return None;
+        }
         let mut confidence = rule.confidence;
         if let Some(v) = rule.validator {
             let matched = &hay[m.at.match_start..m.at.match_end];

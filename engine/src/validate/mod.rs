@@ -55,10 +55,6 @@ pub fn apply(
         ValidatorKind::Iban => numbers::is_valid_iban(span).then_some(confidence),
         ValidatorKind::Phone => (numbers::is_plausible_phone(span)
             && !numbers::plus_inside_token(span, around.before_span)
-            && !numbers::is_signed_iso_date(span)
-            && !numbers::is_signed_quantity(span)
-            && !numbers::impossible_international(span)
-            && !numbers::wrong_national_length(span)
             && !numbers::mirrors_a_negative(span, around.before_span)
             && !numbers::in_decimal_number(around.before_span, around.after_span)
             && !numbers::in_number_row(span, around.before_span, around.after_span, 3))

@@ -213,7 +213,6 @@ pub fn is_valid_iban(span: &[u8]) -> bool {
     rem == 1
 }
 
-/// 7–15 digits (E.164's maximum), not one repeated digit, not an ISO date or dotted quad.
 /// True when the digit groups of a match go on past it, with the same separator, into another
 /// group of at least `min_group` digits: a row of a number table (`967 979 992 1004 1017`,
 /// `6282 6319 6357 6394 6432`), not one number. `before` and `after` are the text around it.
@@ -283,7 +282,7 @@ pub fn in_column_of_other_numbers(span: &[u8], before: &[u8], after: &[u8]) -> b
 /// separators (`+3600000` milliseconds: five zeros at the end). The domain registries' phone
 /// format, a country code of one to three digits, a `.` and seven or more digits
 /// (`+1.8005550123`), is a phone.
-pub fn is_signed_quantity(span: &[u8]) -> bool {
+fn is_signed_quantity(span: &[u8]) -> bool {
     let body = span.strip_prefix(b"+").unwrap_or(span);
     let dots = body.iter().filter(|&&b| b == b'.').count();
     let digits_or_dot = body.iter().all(|b| b.is_ascii_digit() || *b == b'.');
@@ -350,7 +349,7 @@ pub fn in_url_path(before: &[u8], after: &[u8]) -> bool {
 
 /// True when a `+` number is an ISO 8601 date with an expanded year (`+999999-12-31`,
 /// `+10000-01-01`, the ordinal `+9999-365`): date libraries' limits, not phone numbers.
-pub fn is_signed_iso_date(span: &[u8]) -> bool {
+fn is_signed_iso_date(span: &[u8]) -> bool {
     let Some(rest) = span.strip_prefix(b"+") else {
         return false;
     };
@@ -406,7 +405,7 @@ const SPARE_COUNTRY_CODES: &[&str] = &[
 
 /// True when an international number cannot be one: a spare country code, or `+1` followed by
 /// an area code that opens with 0 or 1 (North American area codes never do: `+1073741824`).
-pub fn impossible_international(span: &[u8]) -> bool {
+fn impossible_international(span: &[u8]) -> bool {
     let Some(d) = international_digits(span) else {
         return false;
     };
@@ -461,7 +460,7 @@ const NATIONAL_LENGTHS: &[(&str, usize, usize)] = &[
 /// True when a `+` number has a country code whose numbering plan fixes the length of its
 /// numbers and the digits after it are too few or too many (`+44 1234567`: seven digits, where
 /// British numbers have nine or ten). A trunk `0` after the code (`+44 (0)20 …`) is not counted.
-pub fn wrong_national_length(span: &[u8]) -> bool {
+fn wrong_national_length(span: &[u8]) -> bool {
     let Some(d) = international_digits(span) else {
         return false;
     };
@@ -491,7 +490,18 @@ pub fn mirrors_a_negative(span: &[u8], before: &[u8]) -> bool {
             .is_some_and(|h| h.last() == Some(&b'-'))
 }
 
+/// 7–15 digits (E.164's maximum), not one repeated digit, not an ISO date or dotted quad, not
+/// a version; a `+` number also no signed quantity or expanded-year date, with a country code
+/// that exists and, where its plan fixes one, the length of its national numbers. Context
+/// (the text around the number) is the validator's to weigh.
 pub fn is_plausible_phone(span: &[u8]) -> bool {
+    if is_signed_iso_date(span)
+        || is_signed_quantity(span)
+        || impossible_international(span)
+        || wrong_national_length(span)
+    {
+        return false;
+    }
     let main = without_extension(span);
     let d = digits(main);
     if !(7..=15).contains(&d.len()) || d.iter().all(|&x| x == d[0]) {

@@ -23,17 +23,70 @@ pub struct Found {
     pub value: Option<Vec<u8>>,
 }
 
-/// UTF-16 code units of UTF-8 text: one per character, two for one outside the BMP (counted
-/// by lead bytes: a stray continuation byte in text that is not UTF-8 counts none).
-pub fn utf16_units(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .map(|&b| match b {
-            0x80..=0xBF => 0,
-            0xF0..=0xFF => 2,
-            _ => 1,
-        })
-        .sum()
+/// UTF-16 code units of `buf[range]`, the way an editor shows the text: one per character of
+/// well-formed UTF-8 (two outside the BMP), and one per byte that is not part of a well-formed
+/// sequence (a Latin-1 or Windows-1252 file, a stray byte), as that byte is one character in
+/// those encodings and one U+FFFD when read as UTF-8. A character is counted in the range that
+/// holds its first byte: the bytes around the range decide whether its ends are inside one,
+/// so counts over adjacent ranges add up to the count over both.
+pub fn utf16_units(buf: &[u8], range: std::ops::Range<usize>) -> usize {
+    let bytes = &buf[range.clone()];
+    if bytes.is_ascii() {
+        return bytes.len();
+    }
+    let at_boundary = |i: usize| buf.get(i).is_none_or(|&b| !is_continuation(b));
+    if at_boundary(range.start) && at_boundary(range.end) && std::str::from_utf8(bytes).is_ok() {
+        return bytes
+            .iter()
+            .map(|&b| match b {
+                0x80..=0xBF => 0,
+                0xF0..=0xFF => 2,
+                _ => 1,
+            })
+            .sum();
+    }
+    let mut i = range.start;
+    if !at_boundary(i) {
+        // Continuation bytes of a character that starts before the range were counted there.
+        let covering = (1..=3)
+            .filter_map(|k| i.checked_sub(k))
+            .find_map(|j| well_formed_at(buf, j).map(|len| j + len))
+            .filter(|&end| end > i);
+        if let Some(end) = covering {
+            i = end;
+        }
+    }
+    let mut units = 0;
+    while i < range.end {
+        match well_formed_at(buf, i) {
+            Some(len) => {
+                units += if len == 4 { 2 } else { 1 };
+                i += len;
+            }
+            None => {
+                units += 1;
+                i += 1;
+            }
+        }
+    }
+    units
+}
+
+fn is_continuation(b: u8) -> bool {
+    (0x80..=0xBF).contains(&b)
+}
+
+/// The length of the well-formed UTF-8 character that starts at `buf[i]`, if one does.
+fn well_formed_at(buf: &[u8], i: usize) -> Option<usize> {
+    let len = match buf[i] {
+        0x00..=0x7F => 1,
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return None,
+    };
+    let seq = buf.get(i..i + len)?;
+    std::str::from_utf8(seq).is_ok().then_some(len)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -101,7 +154,7 @@ fn places(
             (counted, units) = (line_start as usize, 0);
         }
         pos = o;
-        units += utf16_units(&data[counted..o]);
+        units += utf16_units(data, counted..o);
         counted = o;
         out.push((
             line,
@@ -300,10 +353,10 @@ fn scan_chunk(
         f.detection.span.1 += from;
     }
     let own = &buf[own_start..own_end];
-    let tail = memchr::memrchr(b'\n', own).map_or(own, |p| &own[p + 1..]);
+    let tail_start = memchr::memrchr(b'\n', own).map_or(own_start, |p| own_start + p + 1);
     Ok(FileChunk {
         found,
-        tail_utf16: utf16_units(tail),
+        tail_utf16: utf16_units(buf, tail_start..own_end),
         newlines: memchr::memchr_iter(b'\n', own).count(),
         after_last_newline: memchr::memrchr(b'\n', own).map(|p| from + own_start + p + 1),
         own_end: from + own_end,
@@ -350,7 +403,7 @@ pub fn scan_stream(
         let line_start = own_start as isize - col0 as isize;
         // The units of the line's part no longer in the buffer.
         let hidden = if line_start < 0 {
-            col0_utf16.saturating_sub(utf16_units(&buf[..own_start]))
+            col0_utf16.saturating_sub(utf16_units(&buf, 0..own_start))
         } else {
             0
         };
@@ -372,11 +425,24 @@ pub fn scan_stream(
         let newlines = memchr::memchr_iter(b'\n', own).count();
         line += newlines;
         (col0, col0_utf16) = match memchr::memrchr(b'\n', own) {
-            Some(p) => (own.len() - p - 1, utf16_units(&own[p + 1..])),
-            None => (col0 + own.len(), col0_utf16 + utf16_units(own)),
+            Some(p) => (
+                own.len() - p - 1,
+                utf16_units(&buf, own_start + p + 1..own_end),
+            ),
+            None => (
+                col0 + own.len(),
+                col0_utf16 + utf16_units(&buf, own_start..own_end),
+            ),
         };
-        // Keep `overlap` bytes before the next own part as context.
-        let keep_from = own_end.saturating_sub(plan.overlap);
+        // Keep `overlap` bytes before the next own part as context, from the start of a
+        // character: the bytes before a kept continuation byte would be gone, and with them
+        // what tells whether it is one.
+        let mut keep_from = own_end.saturating_sub(plan.overlap);
+        for _ in 0..3 {
+            if keep_from > 0 && is_continuation(buf[keep_from]) {
+                keep_from -= 1;
+            }
+        }
         buf.drain(..keep_from);
         base += keep_from as u64;
         own_start = own_end - keep_from;
@@ -422,6 +488,81 @@ mod tests {
         let got = places(text.as_bytes(), &later, from, (3, from as isize - 3, 0));
         let want: Vec<_> = later.iter().map(|&o| naive_place(&text, o)).collect();
         assert_eq!(got, want);
+    }
+
+    /// UTF-16 units of text read as UTF-8 with one unit per byte of each ill-formed part.
+    fn reference_units(bytes: &[u8]) -> usize {
+        bytes
+            .utf8_chunks()
+            .map(|c| c.valid().encode_utf16().count() + c.invalid().len())
+            .sum()
+    }
+
+    #[test]
+    fn utf16_units_count_latin1_bytes_as_characters_and_add_up_over_ranges() {
+        // "café © 2024 ñó" in Latin-1, then the same in UTF-8, a truncated sequence, an emoji.
+        let mut text = b"caf\xe9 \xa9 2024 \xf1\xf3 | ".to_vec();
+        text.extend_from_slice("café © 2024 ñó \u{1F642} ".as_bytes());
+        text.extend_from_slice(b"\xe2\x82 end");
+        assert_eq!(utf16_units(&text, 0..17), 17);
+        assert_eq!(utf16_units(&text, 0..text.len()), reference_units(&text));
+        // Pseudo-random bytes, mostly high ones, cut at pseudo-random points.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200 {
+            let bytes: Vec<u8> = (0..64)
+                .map(|_| match next() % 4 {
+                    0 => b'a',
+                    1 => 0x80 + (next() % 64) as u8,
+                    _ => 0xC0 + (next() % 64) as u8,
+                })
+                .collect();
+            let mut cuts: Vec<usize> = (0..5).map(|_| (next() % 65) as usize).collect();
+            cuts.extend([0, 64]);
+            cuts.sort_unstable();
+            let parts: usize = cuts
+                .windows(2)
+                .map(|w| utf16_units(&bytes, w[0]..w[1]))
+                .sum();
+            assert_eq!(parts, reference_units(&bytes), "{bytes:x?} cut at {cuts:?}");
+        }
+    }
+
+    #[test]
+    fn latin1_columns_carry_across_chunks() {
+        let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+        let plan = Plan {
+            chunk: 64,
+            overlap: 48,
+        };
+        // A long Latin-1 line ("© ° " is four bytes), then the token on the same line.
+        let mut text = b"x\n".to_vec();
+        text.extend(b"\xa9 \xb0 ".repeat(25));
+        text.extend_from_slice(format!(" {TOKEN} end\n").as_bytes());
+        let at = memchr::memmem::find(&text, TOKEN.as_bytes()).unwrap();
+        let path = std::env::temp_dir().join(format!("parapet-latin1-{}", std::process::id()));
+        std::fs::write(&path, &text).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let from_file = scan_file(&scanner, &file, text.len() as u64, plan, false)
+            .unwrap()
+            .concat();
+        std::fs::remove_file(&path).unwrap();
+        let streamed = scan_stream(&scanner, &mut text.as_slice(), plan, false, &|_| {})
+            .unwrap()
+            .0;
+        for (label, found) in [("file", from_file), ("stream", streamed)] {
+            let f = found
+                .iter()
+                .find(|f| f.detection.kind == "github_token")
+                .unwrap_or_else(|| panic!("{label}: not found"));
+            assert_eq!(f.column, at - 2 + 1, "{label}");
+            assert_eq!(f.column_utf16, at - 2 + 1, "{label}");
+        }
     }
 
     #[test]

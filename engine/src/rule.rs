@@ -42,6 +42,8 @@ pub enum ValidatorKind {
     Ssn,
     Iban,
     Crc32Base62,
+    /// Eight lower-case hex digits after a 40-character body: its CRC32 (Cloudflare).
+    Crc32Hex,
     Jwt,
     Phone,
     /// A typed literal, not an identifier, path, URL, ARN, UUID, escaped slot or a password

@@ -1,4 +1,6 @@
-//! GitHub and npm tokens end in six base62 characters: the CRC32 of the random body before them.
+//! Checksums that providers put at the end of their tokens: GitHub and npm end in six base62
+//! characters, Cloudflare's scannable credentials in eight hex digits, each the CRC32 of the
+//! random body before them.
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -36,6 +38,20 @@ pub fn crc32_base62_ok(token: &[u8]) -> bool {
     base62_6(crc32(body)) == sum
 }
 
+/// `prefix_` + 40-character body + 8 lower-case hex digits, the body's CRC32 (Cloudflare's
+/// `cfk_`, `cfut_` and `cfat_` credentials).
+pub fn crc32_hex_ok(token: &[u8]) -> bool {
+    let body_and_sum = match token.iter().position(|&b| b == b'_') {
+        Some(i) => &token[i + 1..],
+        None => token,
+    };
+    if body_and_sum.len() <= 8 || !body_and_sum.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let (body, sum) = body_and_sum.split_at(body_and_sum.len() - 8);
+    format!("{:08x}", crc32(body)).as_bytes() == sum
+}
+
 #[cfg(test)]
 pub fn make_token(prefix: &str, body: &str) -> String {
     let sum = base62_6(crc32(body.as_bytes()));
@@ -58,5 +74,15 @@ mod tests {
         let mut bad = t.into_bytes();
         bad[6] = if bad[6] == b'A' { b'B' } else { b'A' };
         assert!(!crc32_base62_ok(&bad));
+    }
+
+    #[test]
+    fn cloudflare_hex_checksum() {
+        let t = b"cfut_U8JZpDE0iGXlD6gNCFbaEPFjbD0kH8Oool8DklZD7506738b";
+        assert!(crc32_hex_ok(t));
+        let mut bad = t.to_vec();
+        bad[7] = b'Z';
+        assert!(!crc32_hex_ok(&bad));
+        assert!(!crc32_hex_ok(b"cfut_7506738b"));
     }
 }

@@ -63,13 +63,24 @@ pub fn apply(
         ValidatorKind::Password => password::is_password_shaped(span).then_some(confidence),
         ValidatorKind::Jwt => jwt::is_jwt(span).then_some(confidence),
         ValidatorKind::UrlPassword => password::user_password_confidence(span, matched, confidence),
-        // A token whose checksum holds is certainly real; one whose checksum fails still has
-        // the provider's shape (documentation samples often do), so it is kept, less sure.
-        ValidatorKind::Crc32Base62 => Some(if checksum::crc32_base62_ok(span) {
-            confidence.max(0.99)
-        } else {
-            (confidence * 0.8).max(0.5)
-        }),
+        ValidatorKind::Crc32Base62 => Some(checksum_confidence(
+            checksum::crc32_base62_ok(span),
+            confidence,
+        )),
+        ValidatorKind::Crc32Hex => Some(checksum_confidence(
+            checksum::crc32_hex_ok(span),
+            confidence,
+        )),
+    }
+}
+
+/// A token whose checksum holds is certainly real; one whose checksum fails still has the
+/// provider's shape (documentation samples often do), so it is kept, less sure.
+fn checksum_confidence(holds: bool, confidence: f32) -> f32 {
+    if holds {
+        confidence.max(0.99)
+    } else {
+        (confidence * 0.8).max(0.5)
     }
 }
 

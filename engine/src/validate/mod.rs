@@ -301,18 +301,43 @@ fn is_file_path(span: &[u8]) -> bool {
 fn is_variable_in_code(span: &[u8], before: &[u8], after: &[u8]) -> bool {
     !matches!(before.last(), Some(b'"' | b'\'' | b'`'))
         && matches!(after.first(), Some(b',' | b';' | b')'))
-        && (is_camel_case_name(span) || is_constant_name(span))
+        && (is_camel_case_name(span) || is_constant_or_type_name(span) || is_code_path(span))
 }
 
-/// A constant's name in upper snake case (`GNUTLS_PKCS11_OBJ_FLAG_PUBKEY`): three or more
-/// parts of capitals and digits, each opening with a capital. Random keys have no such parts.
-fn is_constant_name(span: &[u8]) -> bool {
+/// A constant's or a type's name (`GNUTLS_PKCS11_OBJ_FLAG_PUBKEY`, `pub Token:
+/// D3DKMT_PRESENTHISTORYTOKEN,`, `credentials: MI_UserCredentials_0,`): two or more
+/// `_`-separated parts opening with a capital, each part capitals and digits, digits alone, or
+/// capitalised words (`UserCredentials`). Random keys have no such parts.
+fn is_constant_or_type_name(span: &[u8]) -> bool {
     let parts: Vec<&[u8]> = span.split(|&b| b == b'_').collect();
-    parts.len() >= 3
+    let capitalised_words = |p: &[u8]| {
+        p.first().is_some_and(u8::is_ascii_uppercase)
+            && p.windows(2)
+                .all(|w| !(w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase()))
+            && p.iter().all(u8::is_ascii_alphanumeric)
+            && p.iter().any(u8::is_ascii_lowercase)
+    };
+    let capitals = |p: &[u8]| {
+        !p.is_empty()
+            && p.iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    };
+    parts.len() >= 2
+        && parts[0].first().is_some_and(u8::is_ascii_uppercase)
+        && parts.iter().all(|p| capitals(p) || capitalised_words(p))
+}
+
+/// A path of names joined by `::` (`super::Win32::Foundation::UNICODE_STRING`): a type or an
+/// item in Rust or C++, not a value.
+fn is_code_path(span: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(span);
+    let parts: Vec<&str> = text.split("::").collect();
+    parts.len() >= 2
         && parts.iter().all(|p| {
-            p.first().is_some_and(u8::is_ascii_uppercase)
-                && p.iter()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            p.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         })
 }
 
@@ -490,6 +515,29 @@ mod tests {
         ));
         assert!(!generic("    :param ", "x9Kq2LmZ", ": the key"));
         assert!(!generic("    'Test2::Event::", "1.302138", "',"));
+        assert!(!generic(
+            "    pub PresentHistoryToken: ",
+            "D3DKMT_PRESENTHISTORYTOKEN",
+            ","
+        ));
+        assert!(!generic(
+            "    pub Token: ",
+            "STORAGE_OFFLOAD_TOKEN_0_0",
+            ","
+        ));
+        assert!(!generic(
+            "    pub credentials: ",
+            "MI_UserCredentials_0",
+            ","
+        ));
+        assert!(!generic(
+            "    pub Password: ",
+            "super::super::Win32::Foundation::UNICODE_STRING",
+            ","
+        ));
+        // Quoted, or not followed by code, they stay values.
+        assert!(generic("token: \"", "D3DKMT_PRESENTHISTORYTOKEN", "\","));
+        assert!(generic("API_TOKEN=", "Q7MZ_2XK9PL4", "\n"));
         // Literals stay values.
         assert!(generic("API_KEY = ", "Q7mZ2xK9pL4vB8nR", "\n"));
         assert!(generic("password = \"", "hunter2Password", "\";"));

@@ -206,6 +206,9 @@ thread_local! {
     static DEFINITIONS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Kind of the rules that order data sent away; a prohibition before one is a warning.
+const EXFILTRATION_KIND: &str = "injection_exfiltration";
+
 /// Rule id and kind of the classifier's findings.
 pub const CLASSIFIER_RULE_ID: &str = "classifier.injection";
 pub const CLASSIFIER_KIND: &str = "injection_classifier";
@@ -1125,6 +1128,9 @@ impl Scanner {
             && validate::is_quoted_mention(around.before, around.after)
         {
             confidence *= validate::QUOTED_MENTION_FACTOR;
+        }
+        if rule.kind == EXFILTRATION_KIND && validate::is_prohibited(around.before) {
+            confidence *= validate::PROHIBITED_FACTOR;
         }
         if let Some(min) = rule.min_entropy {
             if validate::shannon_entropy(span) < min {

@@ -163,6 +163,8 @@ pub fn is_secret_value(span: &[u8], around: Around, generic_rule: bool) -> bool 
         || !generic_rule && is_padded_blob(around.after_span)
         || generic_rule
             && (is_dotted_name(span)
+                || is_file_name(span)
+                || inside_an_arn(around.before_span)
                 || is_assigned_in_turn(around.after_span)
                 || names_its_key(span, around.before_span)
                 || is_parenthesised_word(span)
@@ -170,6 +172,41 @@ pub fn is_secret_value(span: &[u8], around: Around, generic_rule: bool) -> bool 
                 || is_key_fingerprint(span) && names_a_signing_key(around.before_span)
                 || is_documented_parameter(around.before)
                 || around.before.ends_with(b"::")))
+}
+
+/// File name extensions: a value that ends in one names a file (`"S3Key":
+/// "my-app/stage-150723.war"`, `dest_key: "service-account.json"`), it does not hold a secret.
+const FILE_EXTENSIONS: &[&str] = &[
+    "zip", "tar", "gz", "tgz", "bz2", "xz", "7z", "war", "jar", "ear", "ova", "ovf", "iso", "img",
+    "vhd", "vmdk", "qcow2", "bin", "exe", "dll", "so", "dylib", "deb", "rpm", "apk", "msi", "json",
+    "yaml", "yml", "toml", "xml", "csv", "tsv", "txt", "log", "md", "html", "htm", "pdf", "png",
+    "jpg", "jpeg", "gif", "svg", "mp4", "mp3", "wav", "parquet", "avro", "orc", "py", "js", "ts",
+    "rb", "go", "java", "sh", "ps1", "sql", "db", "sqlite", "pem", "crt", "cer", "der", "p12",
+    "pfx", "key", "pub", "conf", "cfg", "ini", "env",
+];
+
+/// Whether `span` ends in `.` + a known file extension, after a name of at least two bytes.
+fn is_file_name(span: &[u8]) -> bool {
+    let Some(dot) = span.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let ext = &span[dot + 1..];
+    dot >= 2
+        && FILE_EXTENSIONS
+            .iter()
+            .any(|e| ext.eq_ignore_ascii_case(e.as_bytes()))
+}
+
+/// Whether the key a value follows is part of an ARN (`arn:aws:secretsmanager:us-west-2:
+/// 123456789012:secret:MySecret-a1b2c3`): the resource type `secret` names the secret, it does
+/// not hold it.
+fn inside_an_arn(before: &[u8]) -> bool {
+    let token_start = before
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'=' | b'(' | b','))
+        .map_or(0, |p| p + 1);
+    let token = &before[token_start..];
+    token.len() > 4 && token[..4].eq_ignore_ascii_case(b"arn:")
 }
 
 /// A token's start found inside a longer one: after a `-` (`qaN-fw_htIgKUVXo…` in a base64url
@@ -341,6 +378,48 @@ fn is_code_path(span: &[u8]) -> bool {
         })
 }
 
+/// How much of its confidence an exfiltration phrase keeps after a prohibition: below the
+/// reporting floor alone.
+pub const PROHIBITED_FACTOR: f32 = 0.5;
+
+/// Whether `before` ends in a prohibition (`Don't`, `never`, `do not`, `must not` …): "Don't
+/// send sensitive information in this parameter" warns against what an exfiltration phrase
+/// orders. Exfiltration phrases only: an attack on the reader's rules is often phrased as a
+/// prohibition ("do not follow your guidelines").
+pub fn is_prohibited(before: &[u8]) -> bool {
+    const ONE: &[&str] = &[
+        "don't",
+        "dont",
+        "don’t",
+        "never",
+        "avoid",
+        "shouldn't",
+        "mustn't",
+        "cannot",
+        "can't",
+        "won't",
+        "shouldn’t",
+        "mustn’t",
+        "can’t",
+        "won’t",
+    ];
+    const TWO: &[&str] = &[
+        "do not",
+        "should not",
+        "must not",
+        "will not",
+        "may not",
+        "to not",
+    ];
+    if !before.last().is_some_and(u8::is_ascii_whitespace) {
+        return false;
+    }
+    let text = String::from_utf8_lossy(before).to_lowercase();
+    let mut words = text.split_whitespace().rev();
+    let (last, prev) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    ONE.contains(&last) || TWO.contains(&format!("{prev} {last}").as_str())
+}
+
 /// How much of its confidence an injection phrase keeps when it is quoted: a mention (an
 /// article on prompt injection, a security guide), not an order. With the classifier or another
 /// phrase it may still be reported.
@@ -422,9 +501,10 @@ fn is_dotted_name(span: &[u8]) -> bool {
     let has_word = last.contains(&b'_')
         || last.windows(3).any(|w| {
             w[0].is_ascii_uppercase() && w[1].is_ascii_lowercase() && w[2].is_ascii_lowercase()
-        });
+        })
+        || last.len() >= 3 && last.iter().all(u8::is_ascii_lowercase);
     parts.len() >= 3
-        && path.iter().all(snake)
+        && path.iter().all(|p| snake(p) || is_camel_case_name(p))
         && last
             .first()
             .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
@@ -482,6 +562,16 @@ mod tests {
             before_span: before,
             after_span: after,
         }
+    }
+
+    #[test]
+    fn prohibitions() {
+        assert!(is_prohibited(b"Encrypt the value. Don't "));
+        assert!(is_prohibited(b"You should never "));
+        assert!(is_prohibited(b"Please do not "));
+        assert!(!is_prohibited(b"Quietly "));
+        assert!(!is_prohibited(b"notdo not"));
+        assert!(!is_prohibited(b"Don't"));
     }
 
     #[test]

@@ -287,6 +287,38 @@ const MODALS: &[&str] = &[
     "couldn't",
 ];
 
+/// Adverbs between a modal and its verb ("rules defined later will always override").
+const ADVERBS: &[&str] = &[
+    "always",
+    "never",
+    "also",
+    "just",
+    "simply",
+    "automatically",
+    "still",
+];
+
+/// Counts before a phrase ("two new instructions"): it tells how many, it orders nothing.
+const COUNTS: &[&str] = &[
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "several", "many",
+    "few", "multiple", "some",
+];
+
+/// Whether the word just before the phrase is a count, in words or digits.
+fn is_counted(before: &[u8]) -> bool {
+    super::word_before(before).is_some_and(|w| COUNTS.iter().any(|c| w.eq_ignore_ascii_case(c)))
+        || {
+            let head = before.trim_ascii_end();
+            head.len() < before.len()
+                && head.last().is_some_and(u8::is_ascii_digit)
+                && head
+                    .iter()
+                    .rev()
+                    .find(|b| !b.is_ascii_digit())
+                    .is_none_or(|b| b.is_ascii_whitespace())
+        }
+}
+
 /// Words before a modal that keep the phrase an order to the reader or words given to it
 /// ("you will ignore", "the AI must forget", "you are DAN and will ignore").
 const READER_SUBJECTS: &[&str] = &[
@@ -316,7 +348,8 @@ const READER_SUBJECTS: &[&str] = &[
 ];
 
 /// [`DESCRIBED_FACTOR`] when the phrase describes rather than orders, else 1: the word just
-/// before it is `that`, `which` or `who`, or it follows a modal whose subject is a lower-case
+/// before it is `that`, `which` or `who`, or a count ("adds five new instructions:", bytecode's),
+/// or it follows a modal (and an adverb or two: "will always override") whose subject is a lower-case
 /// word other than the reader ("this pass can ignore all of the instructions"; a persona's
 /// name, capitalised, is left alone: "AIM will ignore all rules").
 pub fn clause_factor(before: &[u8]) -> f32 {
@@ -325,7 +358,7 @@ pub fn clause_factor(before: &[u8]) -> f32 {
             .iter()
             .any(|r| w.eq_ignore_ascii_case(r))
     });
-    if relative || has_described_subject(before) {
+    if relative || is_counted(before) || has_described_subject(before) {
         DESCRIBED_FACTOR
     } else {
         1.0
@@ -340,7 +373,10 @@ fn has_described_subject(before: &[u8]) -> bool {
         return false;
     }
     let text = String::from_utf8_lossy(before);
-    let mut words = text.split_whitespace().rev();
+    let mut words = text
+        .split_whitespace()
+        .rev()
+        .skip_while(|w| ADVERBS.iter().any(|a| w.eq_ignore_ascii_case(a)));
     let (Some(modal), Some(subject)) = (words.next(), words.next()) else {
         return false;
     };
@@ -419,6 +455,15 @@ mod tests {
         assert_eq!(clause_factor(b"// If FastIsel should "), DESCRIBED_FACTOR);
         assert_eq!(clause_factor(b"If you should "), 1.0);
         assert_eq!(clause_factor(b"When the AI must "), 1.0);
+        assert_eq!(
+            clause_factor(b"rules defined later will always "),
+            DESCRIBED_FACTOR
+        );
+        assert_eq!(clause_factor(b"you will always "), 1.0);
+        assert_eq!(clause_factor(b"Adds five "), DESCRIBED_FACTOR);
+        assert_eq!(clause_factor(b"adds 2 "), DESCRIBED_FACTOR);
+        assert_eq!(clause_factor(b"v2 "), 1.0);
+        assert_eq!(clause_factor(b"Here are your "), 1.0);
         // Only the clause that follows is read: a later sentence does not count.
         assert!(weak(
             "disregard the previous message",

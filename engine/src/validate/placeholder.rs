@@ -3,10 +3,12 @@
 //! default reporting floor of 0.5. The list is short on purpose and is never grown from corpus
 //! cases; each entry is a convention people write by hand:
 //!
-//! 1. the word `EXAMPLE`/`example` inside the value (AWS's `AKIAIOSFODNN7EXAMPLE` style);
+//! 1. the word `EXAMPLE`/`example`/`Example` inside the value (AWS's `AKIAIOSFODNN7EXAMPLE`
+//!    style, `ExamplePreSharedKey1`);
 //! 2. a run of four or more `x`/`X`/`*` (`sk_live_xxxxxxxx`, `****`);
 //! 3. template references: `${…}`, `{{…}}`, `${{ secrets.X }}`, `%(name)s`;
-//! 4. angle-bracket slots: `<your-key>`, `<TOKEN>`;
+//! 4. slots in angle or square brackets: `<your-key>`, `<TOKEN>`, `[password]`,
+//!    `[secret_block]` (a name, not data, between the brackets);
 //! 5. shell variable references: `$API_KEY`, `$env:TOKEN`;
 //! 6. a value that starts with `your` + separator (`your-api-key-here`, `YOUR_TOKEN`);
 //! 7. well-known test payment cards and the SSNs published as examples;
@@ -78,7 +80,13 @@ fn has_run(span: &[u8], set: &[u8], n: usize) -> bool {
 
 /// True when `span` (the reported value) or the text just around it is a placeholder.
 pub fn is_placeholder(span: &[u8]) -> bool {
-    if span.windows(7).any(|w| w == b"EXAMPLE" || w == b"example") {
+    if span
+        .windows(7)
+        .any(|w| w == b"EXAMPLE" || w == b"example" || w == b"Example")
+    {
+        return true;
+    }
+    if is_square_bracket_slot(span) {
         return true;
     }
     if has_run(span, b"xX*", 4) {
@@ -119,6 +127,17 @@ pub fn is_placeholder(span: &[u8]) -> bool {
     is_documented_number(span)
 }
 
+/// `[name]` with a name of letters, digits, `_`, `-` and spaces between the brackets (item 4).
+fn is_square_bracket_slot(span: &[u8]) -> bool {
+    let Some(inner) = span.strip_prefix(b"[").and_then(|s| s.strip_suffix(b"]")) else {
+        return false;
+    };
+    inner.first().is_some_and(u8::is_ascii_alphabetic)
+        && inner
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' '))
+}
+
 /// Well-known test payment cards and the SSNs published as examples (item 7).
 pub fn is_documented_number(span: &[u8]) -> bool {
     let digits: String = span
@@ -143,6 +162,9 @@ mod tests {
         assert!(is_placeholder(b"sk_live_xxxxxxxxxxxxxxxx"));
         assert!(is_placeholder(b"${{ secrets.NPM_TOKEN }}"));
         assert!(is_placeholder(b"<your-api-key>"));
+        assert!(is_placeholder(b"[password]"));
+        assert!(is_placeholder(b"[secret_block]"));
+        assert!(is_placeholder(b"ExamplePreSharedKey1"));
         assert!(is_placeholder(b"$API_KEY"));
         assert!(is_placeholder(b"your-api-key-here"));
         assert!(is_placeholder(b"4111 1111 1111 1111"));
@@ -165,5 +187,6 @@ lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
         assert!(!is_placeholder(b"REDACTED:Zq8vT2pLmW4xR9kY"));
         assert!(!is_placeholder(b"ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE"));
         assert!(!is_placeholder(b"4539 1488 0343 6467"));
+        assert!(!is_placeholder(b"[Zq8v+T2pL/mW4xR9kY=]"));
     }
 }

@@ -11,7 +11,8 @@
 //!    `[secret_block]` (a name, not data, between the brackets);
 //! 5. shell variable references: `$API_KEY`, `$env:TOKEN`;
 //! 6. a value that starts with `your` + separator (`your-api-key-here`, `YOUR_TOKEN`);
-//! 7. well-known test payment cards and the SSNs published as examples;
+//! 7. well-known test payment cards, the SSNs published as examples, and North American
+//!    numbers 555-0100 to 555-0199 in any area code, which NANPA reserves for fiction;
 //! 8. the sample token of the jwt.io debugger (its HS256 header and its claims `sub`
 //!    1234567890, `name` John Doe, `iat` 1516239022), whatever signature follows;
 //! 9. markers of a value kept encrypted elsewhere: Ansible Vault's `!vault`, SOPS's
@@ -148,8 +149,20 @@ pub fn is_documented_number(span: &[u8]) -> bool {
     let only_digits_and_separators = span
         .iter()
         .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-'));
-    only_digits_and_separators
+    if only_digits_and_separators
         && (TEST_CARDS.contains(&digits.as_str()) || EXAMPLE_SSNS.contains(&digits.as_str()))
+    {
+        return true;
+    }
+    let phone_chars = span
+        .iter()
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'+' | b'(' | b')'));
+    let national = match digits.len() {
+        11 if digits.starts_with('1') => &digits[1..],
+        10 => &digits[..],
+        _ => "",
+    };
+    phone_chars && national.len() == 10 && &national[3..6] == "555" && &national[6..8] == "01"
 }
 
 #[cfg(test)]
@@ -165,6 +178,10 @@ mod tests {
         assert!(is_placeholder(b"[password]"));
         assert!(is_placeholder(b"[secret_block]"));
         assert!(is_placeholder(b"ExamplePreSharedKey1"));
+        assert!(is_documented_number(b"+12065550100"));
+        assert!(is_documented_number(b"(206) 555-0199"));
+        assert!(!is_documented_number(b"(206) 555-0200"));
+        assert!(!is_documented_number(b"+442065550100"));
         assert!(is_placeholder(b"$API_KEY"));
         assert!(is_placeholder(b"your-api-key-here"));
         assert!(is_placeholder(b"4111 1111 1111 1111"));

@@ -165,6 +165,7 @@ pub fn is_secret_value(span: &[u8], around: Around, generic_rule: bool) -> bool 
             && (is_dotted_name(span)
                 || is_file_name(span)
                 || inside_an_arn(around.before_span)
+                || keyed_by_type_path(around.before_span)
                 || is_assigned_in_turn(around.after_span)
                 || names_its_key(span, around.before_span)
                 || is_parenthesised_word(span)
@@ -207,6 +208,36 @@ fn inside_an_arn(before: &[u8]) -> bool {
         .map_or(0, |p| p + 1);
     let token = &before[token_start..];
     token.len() > 4 && token[..4].eq_ignore_ascii_case(b"arn:")
+}
+
+/// Whether the value's key is a quoted `::` path (`"AWS::IAM::AccessKey": "62d91b17309e76c8"`):
+/// a table keyed by type names (CloudFormation resource types and their schema hashes), not a
+/// field that holds a secret. An unquoted one (`Config::apiKey = "…"`) is an assignment.
+fn keyed_by_type_path(before: &[u8]) -> bool {
+    // Back over the value's opening quote, then the `:` or `=`.
+    let head = before
+        .strip_suffix(b"\"")
+        .or_else(|| before.strip_suffix(b"'"))
+        .unwrap_or(before)
+        .trim_ascii_end();
+    let Some(head) = head.strip_suffix(b":").or_else(|| head.strip_suffix(b"=")) else {
+        return false;
+    };
+    let head = head.trim_ascii_end();
+    let Some((&quote, key)) = head.split_last() else {
+        return false;
+    };
+    if !matches!(quote, b'"' | b'\'') {
+        return false;
+    }
+    let Some(open) = key.iter().rposition(|&b| b == quote) else {
+        return false;
+    };
+    let key = &key[open + 1..];
+    memchr::memmem::find(key, b"::").is_some()
+        && key
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.'))
 }
 
 /// A token's start found inside a longer one: after a `-` (`qaN-fw_htIgKUVXo…` in a base64url

@@ -490,6 +490,29 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// The findings of `text` scanned as a file and as a stream, labelled.
+    fn file_and_stream(
+        scanner: &Scanner,
+        text: &[u8],
+        plan: Plan,
+    ) -> [(&'static str, Vec<Found>); 2] {
+        let path = std::env::temp_dir().join(format!(
+            "parapet-columns-{}-{}",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::write(&path, text).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let from_file = scan_file(scanner, &file, text.len() as u64, plan, false)
+            .unwrap()
+            .concat();
+        std::fs::remove_file(&path).unwrap();
+        let streamed = scan_stream(scanner, &mut &text[..], plan, false, &|_| {})
+            .unwrap()
+            .0;
+        [("file", from_file), ("stream", streamed)]
+    }
+
     /// UTF-16 units of text read as UTF-8 with one unit per byte of each ill-formed part.
     fn reference_units(bytes: &[u8]) -> usize {
         bytes
@@ -545,17 +568,7 @@ mod tests {
         text.extend(b"\xa9 \xb0 ".repeat(25));
         text.extend_from_slice(format!(" {TOKEN} end\n").as_bytes());
         let at = memchr::memmem::find(&text, TOKEN.as_bytes()).unwrap();
-        let path = std::env::temp_dir().join(format!("parapet-latin1-{}", std::process::id()));
-        std::fs::write(&path, &text).unwrap();
-        let file = std::fs::File::open(&path).unwrap();
-        let from_file = scan_file(&scanner, &file, text.len() as u64, plan, false)
-            .unwrap()
-            .concat();
-        std::fs::remove_file(&path).unwrap();
-        let streamed = scan_stream(&scanner, &mut text.as_slice(), plan, false, &|_| {})
-            .unwrap()
-            .0;
-        for (label, found) in [("file", from_file), ("stream", streamed)] {
+        for (label, found) in file_and_stream(&scanner, &text, plan) {
             let f = found
                 .iter()
                 .find(|f| f.detection.kind == "github_token")
@@ -578,17 +591,7 @@ mod tests {
             let line_start = text[..text.find('é').unwrap()].len();
             let at = text.find(TOKEN).unwrap();
             let want = text[line_start..at].encode_utf16().count() + 1;
-            let path = std::env::temp_dir().join(format!("parapet-utf16-{}", std::process::id()));
-            std::fs::write(&path, &text).unwrap();
-            let file = std::fs::File::open(&path).unwrap();
-            let from_file: Vec<Found> = scan_file(&scanner, &file, text.len() as u64, plan, false)
-                .unwrap()
-                .concat();
-            std::fs::remove_file(&path).unwrap();
-            let streamed = scan_stream(&scanner, &mut text.as_bytes(), plan, false, &|_| {})
-                .unwrap()
-                .0;
-            for (label, found) in [("file", from_file), ("stream", streamed)] {
+            for (label, found) in file_and_stream(&scanner, text.as_bytes(), plan) {
                 let f = found
                     .iter()
                     .find(|f| f.detection.kind == "github_token")

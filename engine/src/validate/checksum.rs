@@ -25,31 +25,32 @@ fn base62_6(mut n: u32) -> [u8; 6] {
     out
 }
 
-/// `prefix_` + body + 6-char checksum, where checksum = base62(crc32(body)).
-pub fn crc32_base62_ok(token: &[u8]) -> bool {
-    let body_and_sum = match token.iter().rposition(|&b| b == b'_') {
+/// The random body and the `n`-character checksum after the prefix (up to the last `_`), when
+/// both are letters and digits.
+fn body_and_sum(token: &[u8], n: usize) -> Option<(&[u8], &[u8])> {
+    let rest = match token.iter().rposition(|&b| b == b'_') {
         Some(i) => &token[i + 1..],
         None => token,
     };
-    if body_and_sum.len() <= 6 || !body_and_sum.iter().all(u8::is_ascii_alphanumeric) {
-        return false;
-    }
-    let (body, sum) = body_and_sum.split_at(body_and_sum.len() - 6);
-    base62_6(crc32(body)) == sum
+    (rest.len() > n && rest.iter().all(u8::is_ascii_alphanumeric))
+        .then(|| rest.split_at(rest.len() - n))
+}
+
+/// `prefix_` + body + 6-char checksum, where checksum = base62(crc32(body)).
+pub fn crc32_base62_ok(token: &[u8]) -> bool {
+    body_and_sum(token, 6).is_some_and(|(body, sum)| base62_6(crc32(body)) == sum)
 }
 
 /// `prefix_` + 40-character body + 8 lower-case hex digits, the body's CRC32 (Cloudflare's
 /// `cfk_`, `cfut_` and `cfat_` credentials).
 pub fn crc32_hex_ok(token: &[u8]) -> bool {
-    let body_and_sum = match token.iter().position(|&b| b == b'_') {
-        Some(i) => &token[i + 1..],
-        None => token,
-    };
-    if body_and_sum.len() <= 8 || !body_and_sum.iter().all(u8::is_ascii_alphanumeric) {
-        return false;
-    }
-    let (body, sum) = body_and_sum.split_at(body_and_sum.len() - 8);
-    format!("{:08x}", crc32(body)).as_bytes() == sum
+    body_and_sum(token, 8).is_some_and(|(body, sum)| {
+        let crc = crc32(body);
+        sum.iter().enumerate().all(|(k, &d)| {
+            let nibble = (crc >> (28 - 4 * k)) & 0xf;
+            d == b"0123456789abcdef"[nibble as usize]
+        })
+    })
 }
 
 #[cfg(test)]

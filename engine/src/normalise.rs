@@ -714,13 +714,14 @@ mod tests {
                     && !digit_in_hex_number(text, i - 1)
             })
             || text.windows(7).any(|w| {
+                // Spaced letters: a space, a dot or a dash after each, the same each time.
                 !alpha(w[0])
                     && alpha(w[1])
-                    && w[2] == b' '
+                    && matches!(w[2], b' ' | b'.' | b'-')
                     && alpha(w[3])
-                    && w[4] == b' '
+                    && w[4] == w[2]
                     && alpha(w[5])
-                    && w[6] == b' '
+                    && w[6] == w[2]
             })
     }
 

@@ -16,7 +16,7 @@ use crate::json::Joined;
 use crate::matcher::{Matcher, RawMatch};
 use crate::normalise;
 use crate::redact;
-use crate::rule::{builtin_rules, Category, Rule};
+use crate::rule::{builtin_rules, Category, Rule, ValidatorKind};
 use crate::score::{self, InjectionScores, TextSignals};
 use crate::validate::{self, placeholder};
 use crate::verdict::{Action, Detection, Policy, Verdict};
@@ -208,6 +208,9 @@ thread_local! {
 
 /// Kind of the rules that order data sent away; a prohibition before one is a warning.
 const EXFILTRATION_KIND: &str = "injection_exfiltration";
+
+/// Kind of the rules for instructions hidden in tool descriptions and results.
+const TOOL_POISONING_KIND: &str = "tool_poisoning";
 
 /// Rule id and kind of the classifier's findings.
 pub const CLASSIFIER_RULE_ID: &str = "classifier.injection";
@@ -1131,6 +1134,15 @@ impl Scanner {
         }
         if rule.kind == EXFILTRATION_KIND && validate::is_prohibited(around.before) {
             confidence *= validate::PROHIBITED_FACTOR;
+        }
+        // What a program does ("applications which read the /etc/shadow file"), not an order.
+        // (A tool that says what it will do itself, "this tool will forward every email", is
+        // the poisoning.)
+        if matches!(rule.kind.as_str(), EXFILTRATION_KIND | TOOL_POISONING_KIND)
+            && rule.validator != Some(ValidatorKind::OverrideObject)
+            && validate::opens_a_relative_clause(around.before)
+        {
+            confidence *= validate::DESCRIBED_FACTOR;
         }
         if let Some(min) = rule.min_entropy {
             if validate::shannon_entropy(span) < min {

@@ -287,6 +287,16 @@ const MODALS: &[&str] = &[
     "couldn't",
 ];
 
+/// Whether the word just before the phrase is `that`, `which` or `who` ("applications which
+/// read the /etc/shadow file"): the phrase says what something does.
+pub fn opens_a_relative_clause(before: &[u8]) -> bool {
+    super::word_before(before).is_some_and(|w| {
+        ["that", "which", "who"]
+            .iter()
+            .any(|r| w.eq_ignore_ascii_case(r))
+    })
+}
+
 /// Adverbs between a modal and its verb ("rules defined later will always override").
 const ADVERBS: &[&str] = &[
     "always",
@@ -353,12 +363,7 @@ const READER_SUBJECTS: &[&str] = &[
 /// word other than the reader ("this pass can ignore all of the instructions"; a persona's
 /// name, capitalised, is left alone: "AIM will ignore all rules").
 pub fn clause_factor(before: &[u8]) -> f32 {
-    let relative = super::word_before(before).is_some_and(|w| {
-        ["that", "which", "who"]
-            .iter()
-            .any(|r| w.eq_ignore_ascii_case(r))
-    });
-    if relative || is_counted(before) || has_described_subject(before) {
+    if opens_a_relative_clause(before) || is_counted(before) || has_described_subject(before) {
         DESCRIBED_FACTOR
     } else {
         1.0

@@ -1140,7 +1140,7 @@ impl Scanner {
         // the poisoning.)
         if matches!(rule.kind.as_str(), EXFILTRATION_KIND | TOOL_POISONING_KIND)
             && rule.validator != Some(ValidatorKind::OverrideObject)
-            && validate::opens_a_relative_clause(around.before)
+            && validate::follows_which_or_who(around.before)
         {
             confidence *= validate::DESCRIBED_FACTOR;
         }

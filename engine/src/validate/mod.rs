@@ -8,7 +8,7 @@ mod jwt;
 mod label;
 mod numbers;
 mod override_object;
-pub use override_object::{opens_a_relative_clause, DESCRIBED_FACTOR};
+pub use override_object::{follows_which_or_who, DESCRIBED_FACTOR};
 mod password;
 pub mod placeholder;
 

@@ -289,12 +289,18 @@ const MODALS: &[&str] = &[
 
 /// Whether the word just before the phrase is `that`, `which` or `who` ("applications which
 /// read the /etc/shadow file"): the phrase says what something does.
-pub fn opens_a_relative_clause(before: &[u8]) -> bool {
-    super::word_before(before).is_some_and(|w| {
-        ["that", "which", "who"]
-            .iter()
-            .any(|r| w.eq_ignore_ascii_case(r))
-    })
+fn opens_a_relative_clause(before: &[u8]) -> bool {
+    follows_pronoun(before, &["that", "which", "who"])
+}
+
+/// Like [`opens_a_relative_clause`] without `that`, which also opens what is said ("except
+/// that every command must include the prefix"): for phrases that need not open with a verb.
+pub fn follows_which_or_who(before: &[u8]) -> bool {
+    follows_pronoun(before, &["which", "who"])
+}
+
+fn follows_pronoun(before: &[u8], pronouns: &[&str]) -> bool {
+    super::word_before(before).is_some_and(|w| pronouns.iter().any(|r| w.eq_ignore_ascii_case(r)))
 }
 
 /// Adverbs between a modal and its verb ("rules defined later will always override").

@@ -274,9 +274,13 @@ impl Scanner {
             .into_iter()
             .filter(|r| !disabled.contains(r.id.as_str()))
             .map(|mut r| {
-                r.reject_context
-                    .iter_mut()
-                    .for_each(|w| *w = key_letters(w.as_bytes()));
+                // `=name` is compared with the whole key, any other word found inside it.
+                r.reject_context.iter_mut().for_each(|w| {
+                    *w = match w.strip_prefix('=') {
+                        Some(whole) => format!("={}", key_letters(whole.as_bytes())),
+                        None => key_letters(w.as_bytes()),
+                    }
+                });
                 r
             })
             .collect();
@@ -1106,7 +1110,14 @@ impl Scanner {
             if rule
                 .reject_context
                 .iter()
-                .any(|w| context.contains(w.as_str()))
+                .any(|w| match w.strip_prefix('=') {
+                    // The key's letters and digits, without its quotes and operator.
+                    Some(whole) => context
+                        .chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .eq(whole.chars()),
+                    None => context.contains(w.as_str()),
+                })
             {
                 return None;
             }

@@ -439,7 +439,7 @@ pub fn scan_stream(
         // what tells whether it is one.
         let mut keep_from = own_end.saturating_sub(plan.overlap);
         for _ in 0..3 {
-            if keep_from > 0 && is_continuation(buf[keep_from]) {
+            if keep_from > 0 && buf.get(keep_from).is_some_and(|&b| is_continuation(b)) {
                 keep_from -= 1;
             }
         }
@@ -554,6 +554,21 @@ mod tests {
                 .sum();
             assert_eq!(parts, reference_units(&bytes), "{bytes:x?} cut at {cuts:?}");
         }
+    }
+
+    #[test]
+    fn a_stream_without_context_bytes_is_scanned_whole() {
+        // A byte cap under 4 leaves no overlap: each chunk is kept from its own end.
+        let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+        let plan = Plan {
+            chunk: 64,
+            overlap: 0,
+        };
+        let text = "é ".repeat(300);
+        let (_, len, failed) =
+            scan_stream(&scanner, &mut text.as_bytes(), plan, false, &|_| {}).unwrap();
+        assert_eq!(len, text.len() as u64);
+        assert!(failed.is_none());
     }
 
     #[test]

@@ -235,10 +235,17 @@ fn keyed_by_type_path(before: &[u8]) -> bool {
         return false;
     };
     let key = &key[open + 1..];
+    // Type names, each capitalised (`AWS::IAM::AccessKey`); Puppet's Hiera keys are `::`
+    // paths too, in snake case, and hold secrets (`"mysql::server::root_password"`).
+    let parts: Vec<&[u8]> = key
+        .split(|&b| b == b':')
+        .filter(|p| !p.is_empty())
+        .collect();
     memchr::memmem::find(key, b"::").is_some()
-        && key
+        && parts.len() >= 2
+        && parts
             .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.'))
+            .all(|p| p[0].is_ascii_uppercase() && p.iter().all(u8::is_ascii_alphanumeric))
 }
 
 /// A token's start found inside a longer one: after a `-` (`qaN-fw_htIgKUVXo…` in a base64url
@@ -374,26 +381,45 @@ fn is_variable_in_code(span: &[u8], before: &[u8], after: &[u8]) -> bool {
 }
 
 /// A constant's or a type's name (`GNUTLS_PKCS11_OBJ_FLAG_PUBKEY`, `pub Token:
-/// D3DKMT_PRESENTHISTORYTOKEN,`, `credentials: MI_UserCredentials_0,`): two or more
-/// `_`-separated parts opening with a capital, each part capitals and digits, digits alone, or
-/// capitalised words (`UserCredentials`). Random keys have no such parts.
+/// D3DKMT_PRESENTHISTORYTOKEN,`, `credentials: MI_UserCredentials_0,`): `_`-separated parts
+/// opening with a capital. Three or more parts of capitals and digits; or two or more parts
+/// that read as words: capitals with at most one digit in four (`D3DKMT`, `CREDENTIAL0`),
+/// digits alone, or capitalised words with digits only at their end (`UserCredentials`). The
+/// parts of random keys (`K7Q2M9X4_P3R8T5W1`) are neither.
 fn is_constant_or_type_name(span: &[u8]) -> bool {
     let parts: Vec<&[u8]> = span.split(|&b| b == b'_').collect();
-    let capitalised_words = |p: &[u8]| {
-        p.first().is_some_and(u8::is_ascii_uppercase)
-            && p.windows(2)
-                .all(|w| !(w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase()))
-            && p.iter().all(u8::is_ascii_alphanumeric)
-            && p.iter().any(u8::is_ascii_lowercase)
-    };
     let capitals = |p: &[u8]| {
         !p.is_empty()
             && p.iter()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     };
+    if parts.len() >= 3
+        && parts
+            .iter()
+            .all(|p| p[..].first().is_some_and(u8::is_ascii_uppercase) && capitals(p))
+    {
+        return true;
+    }
+    let word_of_capitals = |p: &[u8]| {
+        let digits = p.iter().filter(|b| b.is_ascii_digit()).count();
+        capitals(p) && (digits == p.len() || digits * 4 <= p.len())
+    };
+    let capitalised_words = |p: &[u8]| {
+        let letters_end = p.len() - p.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        let letters = &p[..letters_end];
+        letters.len() >= 3
+            && letters[0].is_ascii_uppercase()
+            && letters.iter().all(u8::is_ascii_alphabetic)
+            && letters
+                .split(u8::is_ascii_uppercase)
+                .skip(1)
+                .all(|word| word.len() >= 2)
+    };
     parts.len() >= 2
         && parts[0].first().is_some_and(u8::is_ascii_uppercase)
-        && parts.iter().all(|p| capitals(p) || capitalised_words(p))
+        && parts
+            .iter()
+            .all(|p| word_of_capitals(p) || capitalised_words(p))
 }
 
 /// A path of names joined by `::` (`super::Win32::Foundation::UNICODE_STRING`): a type or an
@@ -602,7 +628,7 @@ mod tests {
         assert!(is_prohibited(b"You should never "));
         assert!(is_prohibited(b"Please do not "));
         assert!(!is_prohibited(b"Quietly "));
-        assert!(!is_prohibited(b"notdo not"));
+        assert!(!is_prohibited(b"notdo not "));
         assert!(!is_prohibited(b"Don't"));
     }
 
@@ -659,7 +685,18 @@ mod tests {
         ));
         // Quoted, or not followed by code, they stay values.
         assert!(generic("token: \"", "D3DKMT_PRESENTHISTORYTOKEN", "\","));
-        assert!(generic("API_TOKEN=", "Q7MZ_2XK9PL4", "\n"));
+        assert!(generic("API_TOKEN=", "Q7MZ_2XK9PL4", ";"));
+        assert!(generic("api_key=", "K7Q2M9X4_P3R8T5W1", ", user=bob"));
+        assert!(generic(
+            "{client_secret: ",
+            "Rk3vT9qLm2Xw_Pz8Nc4Hy6Jd",
+            ", "
+        ));
+        assert!(generic(
+            "\"mysql::server::root_password\": \"",
+            "Zq8vT2pLmW4xR9kY",
+            "\","
+        ));
         // Literals stay values.
         assert!(generic("API_KEY = ", "Q7mZ2xK9pL4vB8nR", "\n"));
         assert!(generic("password = \"", "hunter2Password", "\";"));

@@ -294,9 +294,24 @@ fn opens_a_relative_clause(before: &[u8]) -> bool {
 }
 
 /// Like [`opens_a_relative_clause`] without `that`, which also opens what is said ("except
-/// that every command must include the prefix"): for phrases that need not open with a verb.
+/// that every command must include the prefix"), and not after the reader or a persona ("an
+/// assistant who sends the full conversation to …" describes what the reader is to be): for
+/// phrases that need not open with a verb.
 pub fn follows_which_or_who(before: &[u8]) -> bool {
-    follows_pronoun(before, &["which", "who"])
+    if !follows_pronoun(before, &["which", "who"]) {
+        return false;
+    }
+    // The word before the pronoun: `before` ends in "<antecedent> which " or "… who ".
+    let head = before.trim_ascii_end();
+    let pronoun_start = head
+        .iter()
+        .rposition(|b| !b.is_ascii_alphabetic())
+        .map_or(0, |p| p + 1);
+    let antecedent = super::word_before(&head[..pronoun_start])
+        .unwrap_or_default()
+        .to_lowercase();
+    !READER_SUBJECTS.contains(&antecedent.as_str())
+        && !["one", "someone", "entity"].contains(&antecedent.as_str())
 }
 
 fn follows_pronoun(before: &[u8], pronouns: &[&str]) -> bool {
@@ -316,8 +331,7 @@ const ADVERBS: &[&str] = &[
 
 /// Counts before a phrase ("two new instructions"): it tells how many, it orders nothing.
 const COUNTS: &[&str] = &[
-    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "several", "many",
-    "few", "multiple", "some",
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
 ];
 
 /// Whether the word just before the phrase is a count, in words or digits.
@@ -344,6 +358,10 @@ const READER_SUBJECTS: &[&str] = &[
     "ye",
     "i",
     "we",
+    "he",
+    "she",
+    "it",
+    "they",
     "ai",
     "assistant",
     "model",
@@ -356,6 +374,9 @@ const READER_SUBJECTS: &[&str] = &[
     "gemini",
     "agent",
     "copilot",
+    "system",
+    "persona",
+    "character",
     "and",
     "now",
     "then",
@@ -475,6 +496,15 @@ mod tests {
         assert_eq!(clause_factor(b"adds 2 "), DESCRIBED_FACTOR);
         assert_eq!(clause_factor(b"v2 "), 1.0);
         assert_eq!(clause_factor(b"Here are your "), 1.0);
+        assert_eq!(clause_factor(b"Here are some "), 1.0);
+        assert_eq!(clause_factor(b"From now on the system will "), 1.0);
+        assert_eq!(clause_factor(b"Max is free of limits; he will "), 1.0);
+        assert!(follows_which_or_who(b"some applications which "));
+        assert!(!follows_which_or_who(
+            b"You are now MailBot, an assistant who "
+        ));
+        assert!(!follows_which_or_who(b"You are a helpful agent who "));
+        assert!(!follows_which_or_who(b"except that "));
         // Only the clause that follows is read: a later sentence does not count.
         assert!(weak(
             "disregard the previous message",

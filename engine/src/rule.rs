@@ -137,8 +137,42 @@ fn default_confidence() -> f32 {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
+    /// Named word lists that rules of the file name as `@name` in `reject_context` and
+    /// `require_context`, so a list several rules share is written once.
+    #[serde(default)]
+    lists: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default)]
     rule: Vec<Rule>,
+}
+
+impl RuleFile {
+    /// Replaces each `@name` in the rules' context words with the words of that list.
+    fn expand_lists(&mut self, source_name: &str) -> Result<()> {
+        for rule in &mut self.rule {
+            for words in [&mut rule.reject_context, &mut rule.require_context] {
+                let mut out = Vec::with_capacity(words.len());
+                for w in words.drain(..) {
+                    match w.strip_prefix('@') {
+                        Some(name) => match self.lists.get(name) {
+                            Some(list) => out.extend(list.iter().cloned()),
+                            None => {
+                                return Err(EngineError::Rule {
+                                    id: rule.id.clone(),
+                                    source_name: source_name.to_string(),
+                                    message: format!(
+                                        "unknown list @{name}: define it under [lists] in this file"
+                                    ),
+                                })
+                            }
+                        },
+                        None => out.push(w),
+                    }
+                }
+                *words = out;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Longest match a rule may report; the second stage looks this far back from a match end.
@@ -260,10 +294,11 @@ pub fn parse_rules(source_name: &str, text: &str) -> Result<Vec<Rule>> {
 }
 
 fn parse_rules_checked(source_name: &str, text: &str, compile: bool) -> Result<Vec<Rule>> {
-    let file: RuleFile = toml::from_str(text).map_err(|e| EngineError::RuleFile {
+    let mut file: RuleFile = toml::from_str(text).map_err(|e| EngineError::RuleFile {
         source_name: source_name.to_string(),
         message: toml_error(&e, text),
     })?;
+    file.expand_lists(source_name)?;
     let mut seen = HashSet::new();
     for rule in &file.rule {
         rule.check(source_name, compile)?;

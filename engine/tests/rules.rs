@@ -84,3 +84,24 @@ fn a_file_that_is_not_toml_is_not_echoed_in_the_error() {
     );
     assert!(err.contains("line 2, column 8"), "{err}");
 }
+
+#[test]
+fn context_lists_are_written_once_and_named() {
+    let rule = |context: &str| {
+        format!(
+            "[lists]\nnot_secret = [\"public\", \"=changetoken\"]\n\n[[rule]]\nid = \"x.token\"\n\
+             name = \"x\"\ncategory = \"secret\"\nkind = \"x\"\n\
+             pattern = '''token=([A-Za-z0-9]{{20}})'''\nreject_context = [{context}]\n\
+             examples = [\"token=Zq8vT2pLmW4xR9kYbN3c\"]\n"
+        )
+    };
+    let rules = parapet_engine::parse_rules("x.toml", &rule("\"@not_secret\", \"csrf\"")).unwrap();
+    assert_eq!(
+        rules[0].reject_context,
+        ["public", "=changetoken", "csrf"].map(String::from)
+    );
+    let err = parapet_engine::parse_rules("x.toml", &rule("\"@missing\""))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown list @missing"), "{err}");
+}

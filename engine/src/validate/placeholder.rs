@@ -11,7 +11,7 @@
 //!    `[secret_block]` (a name, not data, between the brackets);
 //! 5. shell variable references: `$API_KEY`, `$env:TOKEN`;
 //! 6. a value that starts with `your` + separator (`your-api-key-here`, `YOUR_TOKEN`);
-//! 7. well-known test payment cards, the SSNs published as examples, and North American
+//! 7. well-known test payment cards (Stripe's, Adyen's, Braintree's), the SSNs published as examples, and North American
 //!    numbers 555-0100 to 555-0199 in any area code, which NANPA reserves for fiction;
 //! 8. the sample token of the jwt.io debugger (its HS256 header and its claims `sub`
 //!    1234567890, `name` John Doe, `iat` 1516239022), whatever signature follows;
@@ -51,6 +51,33 @@ const TEST_CARDS: &[&str] = &[
     "4000002500003155",
     "4000000000003220",
     "4111111145551142",
+    // Braintree's sandbox numbers (card types, networks and processor responses).
+    "371260714673002",
+    "371544868764018",
+    "378267515471109",
+    "4000111111111115",
+    "4009348888881881",
+    "4023898493988028",
+    "4111111111111210",
+    "4111111111112101",
+    "4111111111121102",
+    "4111111111131010",
+    "4111111111310101",
+    "4111111114101010",
+    "4111111141010101",
+    "4111111510101010",
+    "4111161010101010",
+    "4117101010101010",
+    "4229989100000000",
+    "4229989500000006",
+    "4229989700000004",
+    "4229989800000003",
+    "4229989900000002",
+    "4500600000000061",
+    "5066991111111118",
+    "6062820524845321",
+    "6304000000000000",
+    "6370950000000005",
 ];
 
 const EXAMPLE_SSNS: &[&str] = &["123456789", "078051120", "219099999"];

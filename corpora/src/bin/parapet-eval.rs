@@ -12,6 +12,20 @@ use parapet_corpora::split::{split_of, Split};
 use parapet_corpora::{evaluate, labelled_files, load_cases, tally, Outcome, INJECTION_FILES};
 use parapet_engine::{Scanner, ScannerConfig};
 
+/// Prints a line to stdout; a reader that went away (`parapet-eval | head`) ends the run
+/// quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            panic!("writing to stdout: {e}");
+        }
+    }};
+}
+
 fn main() -> Result<()> {
     let mut dir = PathBuf::from("../shared/corpora/labelled");
     let mut by_kind = false;
@@ -39,7 +53,7 @@ fn main() -> Result<()> {
                 }
             }
             "-h" | "--help" => {
-                println!("usage: parapet-eval [--by-kind] [--misses N] [--split test|train|all] [--deep-scan off|messages] [DIR]");
+                out!("usage: parapet-eval [--by-kind] [--misses N] [--split test|train|all] [--deep-scan off|messages] [DIR]");
                 return Ok(());
             }
             _ => dir = PathBuf::from(a),
@@ -59,8 +73,8 @@ fn main() -> Result<()> {
         }
         all.extend(evaluate(&scanner, &name, &cases)?);
     }
-    println!("| scope | label | cases | rate | span hits |");
-    println!("|---|---|---|---|---|");
+    out!("| scope | label | cases | rate | span hits |");
+    out!("|---|---|---|---|---|");
     let fmt_span = |t: &parapet_corpora::Tally| {
         if t.span_cases == 0 {
             "".to_string()
@@ -69,7 +83,7 @@ fn main() -> Result<()> {
         }
     };
     for ((_, label), t) in tally(&all, |_| "all".into()) {
-        println!(
+        out!(
             "| all | {label} | {} | {:.3} | {} |",
             t.cases,
             t.rate(),
@@ -80,14 +94,14 @@ fn main() -> Result<()> {
         .iter()
         .filter(|o| o.label == "injection" && INJECTION_FILES.contains(&o.file.as_str()));
     for (_, t) in tally(injection_files, |_| "injection-bearing files".into()) {
-        println!(
+        out!(
             "| injection-bearing files | injection | {} | {:.3} | |",
             t.cases,
             t.rate()
         );
     }
     for ((file, label), t) in tally(&all, |o| o.file.clone()) {
-        println!(
+        out!(
             "| {file} | {label} | {} | {:.3} | {} |",
             t.cases,
             t.rate(),
@@ -95,11 +109,11 @@ fn main() -> Result<()> {
         );
     }
     if by_kind {
-        println!("\n| kind | label | cases | rate |\n|---|---|---|---|");
+        out!("\n| kind | label | cases | rate |\n|---|---|---|---|");
         for ((kind, label), t) in
             tally(&all, |o| o.kind.split(':').next().unwrap_or("").to_string())
         {
-            println!("| {kind} | {label} | {} | {:.3} |", t.cases, t.rate());
+            out!("| {kind} | {label} | {} | {:.3} |", t.cases, t.rate());
         }
     }
     if misses > 0 {
@@ -121,7 +135,7 @@ fn main() -> Result<()> {
             } else {
                 "MISS".into()
             };
-            println!(
+            out!(
                 "{} {what} [{}] {}",
                 o.file,
                 o.kind,

@@ -187,12 +187,17 @@ const FILE_EXTENSIONS: &[&str] = &[
     "pfx", "key", "pub", "conf", "cfg", "ini", "env",
 ];
 
+/// The offset of a value's last `.` and what follows it, its extension if it names a file.
+fn extension(span: &[u8]) -> Option<(usize, &[u8])> {
+    let dot = memchr::memrchr(b'.', span)?;
+    Some((dot, &span[dot + 1..]))
+}
+
 /// Whether `span` ends in `.` + a known file extension, after a name of at least two bytes.
 fn is_file_name(span: &[u8]) -> bool {
-    let Some(dot) = span.iter().rposition(|&b| b == b'.') else {
+    let Some((dot, ext)) = extension(span) else {
         return false;
     };
-    let ext = &span[dot + 1..];
     dot >= 2
         && FILE_EXTENSIONS
             .iter()
@@ -237,15 +242,10 @@ fn keyed_by_type_path(before: &[u8]) -> bool {
     let key = &key[open + 1..];
     // Type names, each capitalised (`AWS::IAM::AccessKey`); Puppet's Hiera keys are `::`
     // paths too, in snake case, and hold secrets (`"mysql::server::root_password"`).
-    let parts: Vec<&[u8]> = key
-        .split(|&b| b == b':')
-        .filter(|p| !p.is_empty())
-        .collect();
+    let mut parts = key.split(|&b| b == b':').filter(|p| !p.is_empty());
     memchr::memmem::find(key, b"::").is_some()
-        && parts.len() >= 2
-        && parts
-            .iter()
-            .all(|p| p[0].is_ascii_uppercase() && p.iter().all(u8::is_ascii_alphanumeric))
+        && parts.clone().nth(1).is_some()
+        && parts.all(|p| p[0].is_ascii_uppercase() && p.iter().all(u8::is_ascii_alphanumeric))
 }
 
 /// A token's start found inside a longer one: after a `-` (`qaN-fw_htIgKUVXo…` in a base64url
@@ -360,10 +360,9 @@ fn is_documented_parameter(before: &[u8]) -> bool {
 /// object key or a file name, not a secret.
 fn is_file_path(span: &[u8]) -> bool {
     let slashes = span.iter().filter(|&&b| b == b'/').count();
-    let Some(dot) = memchr::memrchr(b'.', span) else {
+    let Some((dot, ext)) = extension(span) else {
         return false;
     };
-    let ext = &span[dot + 1..];
     slashes >= 2
         && dot > memchr::memrchr(b'/', span).unwrap_or(0)
         && (1..=5).contains(&ext.len())
@@ -469,13 +468,25 @@ pub fn is_prohibited(before: &[u8]) -> bool {
         "may not",
         "to not",
     ];
+    with_words_before(before, |mut words| {
+        let last = words.next().unwrap_or("").to_lowercase();
+        let prev = words.next().unwrap_or("").to_lowercase();
+        ONE.contains(&last.as_str()) || TWO.contains(&format!("{prev} {last}").as_str())
+    })
+    .unwrap_or(false)
+}
+
+/// `f` of the whitespace-separated words of `before`, last first, when `before` ends in
+/// whitespace (the phrase after it opens a word of its own); `None` otherwise.
+pub(crate) fn with_words_before<R>(
+    before: &[u8],
+    f: impl FnOnce(std::iter::Rev<std::str::SplitWhitespace<'_>>) -> R,
+) -> Option<R> {
     if !before.last().is_some_and(u8::is_ascii_whitespace) {
-        return false;
+        return None;
     }
-    let text = String::from_utf8_lossy(before).to_lowercase();
-    let mut words = text.split_whitespace().rev();
-    let (last, prev) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-    ONE.contains(&last) || TWO.contains(&format!("{prev} {last}").as_str())
+    let text = String::from_utf8_lossy(before);
+    Some(f(text.split_whitespace().rev()))
 }
 
 /// How much of its confidence an injection phrase keeps when it is quoted: a mention (an

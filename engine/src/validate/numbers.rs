@@ -403,12 +403,10 @@ const SPARE_COUNTRY_CODES: &[&str] = &[
     "885", "887", "889", "89", "969", "978", "990", "997", "999",
 ];
 
-/// True when an international number cannot be one: a spare country code, or `+1` followed by
-/// an area code that opens with 0 or 1 (North American area codes never do: `+1073741824`).
-fn impossible_international(span: &[u8]) -> bool {
-    let Some(d) = international_digits(span) else {
-        return false;
-    };
+/// True when the digits of an international number ([`international_digits`]) cannot be
+/// one: a spare country code, or `+1` followed by an area code that opens with 0 or 1 (North
+/// American area codes never do: `+1073741824`).
+fn impossible_international(d: &[u8]) -> bool {
     let spare = SPARE_COUNTRY_CODES
         .iter()
         .any(|c| d.starts_with(c.as_bytes()));
@@ -457,13 +455,11 @@ const NATIONAL_LENGTHS: &[(&str, usize, usize)] = &[
     ("91", 10, 10), // India
 ];
 
-/// True when a `+` number has a country code whose numbering plan fixes the length of its
-/// numbers and the digits after it are too few or too many (`+44 1234567`: seven digits, where
-/// British numbers have nine or ten). A trunk `0` after the code (`+44 (0)20 …`) is not counted.
-fn wrong_national_length(span: &[u8]) -> bool {
-    let Some(d) = international_digits(span) else {
-        return false;
-    };
+/// True when the digits of an international number ([`international_digits`]) have a country
+/// code whose numbering plan fixes the length of its numbers and the digits after it are too
+/// few or too many (`+44 1234567`: seven digits, where British numbers have nine or ten). A
+/// trunk `0` after the code (`+44 (0)20 …`) is not counted.
+fn wrong_national_length(d: &[u8]) -> bool {
     NATIONAL_LENGTHS.iter().any(|&(cc, min, max)| {
         d.strip_prefix(cc.as_bytes()).is_some_and(|nsn| {
             let nsn = nsn.strip_prefix(b"0").unwrap_or(nsn);
@@ -497,8 +493,8 @@ pub fn mirrors_a_negative(span: &[u8], before: &[u8]) -> bool {
 pub fn is_plausible_phone(span: &[u8]) -> bool {
     if is_signed_iso_date(span)
         || is_signed_quantity(span)
-        || impossible_international(span)
-        || wrong_national_length(span)
+        || international_digits(span)
+            .is_some_and(|d| impossible_international(&d) || wrong_national_length(&d))
     {
         return false;
     }
@@ -691,6 +687,8 @@ mod tests {
 
     #[test]
     fn national_numbers_have_their_plans_length() {
+        let wrong_national_length =
+            |s: &[u8]| international_digits(s).is_some_and(|d| wrong_national_length(&d));
         assert!(wrong_national_length(b"+44 1234567"));
         assert!(wrong_national_length(b"+1 555 0123"));
         assert!(!wrong_national_length(b"+44 20 7946 0958"));
@@ -714,6 +712,8 @@ mod tests {
 
     #[test]
     fn impossible_international_numbers() {
+        let impossible_international =
+            |s: &[u8]| international_digits(s).is_some_and(|d| impossible_international(&d));
         assert!(impossible_international(b"+2147483647"));
         assert!(impossible_international(b"+4294967295"));
         assert!(impossible_international(b"+1073741824"));

@@ -401,28 +401,24 @@ pub fn clause_factor(before: &[u8]) -> f32 {
 /// lower-case word, or any word after `if`/`when`/`whether`/`unless` ("If FastIsel should
 /// ignore all instructions that …").
 fn has_described_subject(before: &[u8]) -> bool {
-    if !before.last().is_some_and(u8::is_ascii_whitespace) {
-        return false;
-    }
-    let text = String::from_utf8_lossy(before);
-    let mut words = text
-        .split_whitespace()
-        .rev()
-        .skip_while(|w| ADVERBS.iter().any(|a| w.eq_ignore_ascii_case(a)));
-    let (Some(modal), Some(subject)) = (words.next(), words.next()) else {
-        return false;
-    };
-    let modal = modal.to_lowercase().replace('’', "'");
-    let lower = subject.to_lowercase();
-    let conditional = words.next().is_some_and(|w| {
-        ["if", "when", "whether", "unless"]
-            .iter()
-            .any(|c| w.eq_ignore_ascii_case(c))
-    });
-    MODALS.contains(&modal.as_str())
-        && subject.chars().all(|c| c.is_ascii_alphanumeric())
-        && (conditional || subject.chars().all(|c| c.is_ascii_lowercase()))
-        && !READER_SUBJECTS.contains(&lower.as_str())
+    super::with_words_before(before, |words| {
+        let mut words = words.skip_while(|w| ADVERBS.iter().any(|a| w.eq_ignore_ascii_case(a)));
+        let (Some(modal), Some(subject)) = (words.next(), words.next()) else {
+            return false;
+        };
+        let modal = modal.to_lowercase().replace('’', "'");
+        let lower = subject.to_lowercase();
+        let conditional = words.next().is_some_and(|w| {
+            ["if", "when", "whether", "unless"]
+                .iter()
+                .any(|c| w.eq_ignore_ascii_case(c))
+        });
+        MODALS.contains(&modal.as_str())
+            && subject.chars().all(|c| c.is_ascii_alphanumeric())
+            && (conditional || subject.chars().all(|c| c.is_ascii_lowercase()))
+            && !READER_SUBJECTS.contains(&lower.as_str())
+    })
+    .unwrap_or(false)
 }
 
 /// The words of lower-cased text (letters and digits of any script, `-` inside a word).

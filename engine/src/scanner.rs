@@ -1092,8 +1092,14 @@ impl Scanner {
             .collect())
     }
 
-    fn confirm(&self, hay: &[u8], m: RawMatch) -> Option<Finding> {
+    fn confirm(&self, hay: &[u8], mut m: RawMatch) -> Option<Finding> {
         let rule = &self.rules[m.rule];
+        if rule.validator == Some(ValidatorKind::Iban) {
+            // The pattern may take a short word after the number as its last group: the span
+            // ends where the valid IBAN does.
+            m.at.end = m.at.start + validate::valid_iban_len(&hay[m.at.start..m.at.end])?;
+            m.at.match_end = m.at.match_end.min(m.at.end).max(m.at.start);
+        }
         let span = &hay[m.at.start..m.at.end];
         if !rule.reject_context.is_empty() {
             // The key name may begin before the match (`csrf_` in `csrf_token=`): take the

@@ -7,6 +7,7 @@ mod entropy;
 mod jwt;
 mod label;
 mod numbers;
+pub use numbers::valid_iban_len;
 mod override_object;
 pub use override_object::{follows_which_or_who, DESCRIBED_FACTOR};
 mod password;

@@ -678,13 +678,64 @@ fn inputs_given_twice_are_scanned_once_and_the_copies_never_rescanned() {
         jsonl(&out).iter().any(|f| f["path"] == "logs/ignored.log"),
         "{out:?}"
     );
-    // A zip is named in the summary, not counted as a binary file.
+    // A zip is not opened: an error (the scan was not complete), not a clean verdict, and
+    // --redact-to writes no copy of it (its bytes kept would keep what it holds).
     std::fs::write(
         d.join("logs/bundle.zip"),
         b"PK\x03\x04\x14\0\0\0rest of a zip",
     )
     .unwrap();
     let out = scan(&d, &["logs/bundle.zip"]);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 zip archive not opened"));
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a zip archive, not opened"));
+    let out = scan(&d, &["-q", "--redact-to", "zipped", "logs/bundle.zip"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(!d.join("zipped/logs/bundle.zip").exists());
+}
+
+#[test]
+fn archives_nested_too_deep_and_streams_are_errors_not_silent() {
+    let d = tree("too-deep");
+    let tar_of = |name: &str, body: &[u8]| {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, name, body).unwrap();
+        tar.into_inner().unwrap()
+    };
+    // Five tars deep: the fifth is not opened, and says so (exit 2), in the report and in
+    // --redact-to alike.
+    let mut data = format!("key {AWS}\n").into_bytes();
+    for i in 0..5 {
+        data = tar_of(&format!("level{i}"), &data);
+    }
+    std::fs::write(d.join("logs/deep.tar"), &data).unwrap();
+    let out = scan(&d, &["logs/deep.tar"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nested more than 4 deep"));
+    let out = scan(&d, &["-q", "--redact-to", "clean", "logs/deep.tar"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(!d.join("clean/logs/deep.tar").exists());
+    // A byte cap too small to hold a token and its key is refused.
+    let out = scan(&d, &["--max-bytes", "48", "logs"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too small"));
+    // A FIFO is scanned as a stream, but --redact-to refuses it (its copy would be empty, or
+    // wait forever for a second writer) instead of hanging.
+    #[cfg(unix)]
+    {
+        let fifo = d.join("logs/pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let writer = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || std::fs::write(fifo, format!("key {AWS}\n")))
+            };
+            let out = scan(&d, &["-q", "--redact-to", "clean", "logs/pipe"]);
+            writer.join().unwrap().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{out:?}");
+            assert!(String::from_utf8_lossy(&out.stderr).contains("regular files only"));
+        }
+    }
 }

@@ -20,7 +20,16 @@ fn merge(mut spans: Vec<(usize, usize, &str)>) -> Vec<(usize, usize, &str)> {
     out
 }
 
-fn apply(text: &[u8], spans: Vec<(usize, usize, &str)>) -> Vec<u8> {
+/// How a marker is written where a span was: inside a string (as it is), or in free text,
+/// where a span that is a whole JSON number (`"card": 4190937865797547,`) gets its marker
+/// quoted, so a JSON file redacted as text stays JSON.
+#[derive(Clone, Copy, PartialEq)]
+enum Context {
+    InString,
+    Text,
+}
+
+fn apply(text: &[u8], spans: Vec<(usize, usize, &str)>, context: Context) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     let mut at = 0;
     for (s, e, kind) in merge(spans) {
@@ -29,13 +38,33 @@ fn apply(text: &[u8], spans: Vec<(usize, usize, &str)>) -> Vec<u8> {
             continue;
         }
         out.extend_from_slice(&text[at..s]);
+        let quote = context == Context::Text && is_bare_json_number(text, s, e);
+        if quote {
+            out.push(b'"');
+        }
         out.extend_from_slice(b"[REDACTED:");
         out.extend_from_slice(kind.as_bytes());
         out.push(b']');
+        if quote {
+            out.push(b'"');
+        }
         at = e;
     }
     out.extend_from_slice(&text[at..]);
     out
+}
+
+/// Whether `text[s..e]` is a whole number in a JSON value's place: digits (a `-` first),
+/// after `:`, `,` or `[` and before `,`, `}`, `]` or the end (whitespace allowed around).
+fn is_bare_json_number(text: &[u8], s: usize, e: usize) -> bool {
+    let span = &text[s..e];
+    let digits = span.strip_prefix(b"-").unwrap_or(span);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let before = text[..s].iter().rev().find(|b| !b.is_ascii_whitespace());
+    let after = text[e..].iter().find(|b| !b.is_ascii_whitespace());
+    matches!(before, Some(b':' | b',' | b'[')) && matches!(after, None | Some(b',' | b'}' | b']'))
 }
 
 /// `text` with every redact-policy detection replaced.
@@ -45,7 +74,7 @@ pub fn redact_text(text: &[u8], detections: &[Detection]) -> Vec<u8> {
         .filter(|d| d.action == Action::Redact)
         .map(|d| (d.span.0, d.span.1, d.kind.as_str()))
         .collect();
-    apply(text, spans)
+    apply(text, spans, Context::Text)
 }
 
 /// Whether the string token that ends at `close` is an object key (a `:` follows it).
@@ -107,7 +136,7 @@ pub fn redact_json(raw: &[u8], detections: &[Detection]) -> Vec<u8> {
             Some(ValueToken::Number(open, close, text)) => (*open, *close, text.clone()),
             None => continue,
         };
-        let redacted = apply(decoded.as_bytes(), spans);
+        let redacted = apply(decoded.as_bytes(), spans, Context::InString);
         let mut redacted = String::from_utf8_lossy(&redacted).into_owned();
         // Two keys of one object redacted alike would be a duplicate key, which parsers
         // resolve by dropping one: every redacted key after the first is numbered.
@@ -141,7 +170,39 @@ mod tests {
         let out = apply(
             b"4111 1111 1116 123-45-6789 end",
             vec![(0, 18, "credit_card"), (15, 26, "ssn")],
+            Context::Text,
         );
         assert_eq!(out, b"[REDACTED:credit_card] end");
+    }
+
+    #[test]
+    fn a_number_in_a_json_value_place_gets_a_quoted_marker_in_text() {
+        let json =
+            br#"{"card":4190937865797547,"list":[ 4190937865797547 ],"n":-4190937865797547}"#;
+        let spans = |text: &[u8]| {
+            let mut v = Vec::new();
+            let mut i = 0;
+            while let Some(p) = text[i..].windows(16).position(|w| w == b"4190937865797547") {
+                let s = i + p - usize::from(text[i + p - 1] == b'-');
+                v.push((s, i + p + 16, "credit_card"));
+                i += p + 16;
+            }
+            v
+        };
+        let out = apply(json, spans(json), Context::Text);
+        let parsed: serde_json::Value = serde_json::from_slice(&out).expect("still JSON");
+        assert_eq!(parsed["card"], "[REDACTED:credit_card]");
+        assert_eq!(parsed["n"], "[REDACTED:credit_card]");
+        // In prose, and inside a string, the marker stays as it is.
+        let prose = b"card 4190937865797547 expired";
+        assert_eq!(
+            apply(prose, spans(prose), Context::Text),
+            b"card [REDACTED:credit_card] expired"
+        );
+        let in_string = b"a:4190937865797547,";
+        assert_eq!(
+            apply(in_string, spans(in_string), Context::InString),
+            b"a:[REDACTED:credit_card],"
+        );
     }
 }

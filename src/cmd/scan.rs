@@ -88,8 +88,24 @@ pub struct Args {
     flags: ScanFlags,
 }
 
+/// The smallest byte cap `scan` accepts: below it a token and its key no longer fit a chunk
+/// with context on both sides.
+const MIN_SCAN_BYTES: usize = 4 << 10;
+
 pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
+    // A configuration found in the working directory changes what is reported (a scanned
+    // repository may carry its own): say which file is in force.
+    if !args.quiet {
+        if let Some(found) = parapet_proxy::config::config_path(config).filter(|p| {
+            config.is_none() && p.is_relative() && std::env::var_os("PARAPET_CONFIG").is_none()
+        }) {
+            eprintln!(
+                "mcp-parapet: using {} from the working directory (--config FILE or PARAPET_CONFIG picks another)",
+                found.display()
+            );
+        }
+    }
     let mut sc = scanner_config(&cfg, &args.flags.overrides())?;
     sc.fingerprint_key = match keys::fingerprint_key(&cfg.integrity.signing_key) {
         Ok(key) => key.bytes,
@@ -103,6 +119,13 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
         }
     };
     let plan = sweep::chunks::Plan::for_max_bytes(sc.max_bytes);
+    if sc.max_bytes < MIN_SCAN_BYTES {
+        anyhow::bail!(
+            "--max-bytes {} is too small to scan with: a token and the key before it need room, and findings would be cut at every chunk boundary; use {}K or more",
+            sc.max_bytes,
+            MIN_SCAN_BYTES >> 10
+        );
+    }
     if plan.overlap < sweep::chunks::FULL_OVERLAP && !args.quiet {
         eprintln!(
             "mcp-parapet: warning: a byte cap of {} leaves {} bytes of context between chunks of a file; a finding longer than that across a chunk boundary can be missed (the default cap leaves {} KiB)",
@@ -267,13 +290,6 @@ fn summary(
             count(skipped, "binary file")
         ));
     }
-    let zips = tally.zip_skipped.load(Ordering::Relaxed);
-    if zips > 0 {
-        s.push_str(&format!(
-            "; {} not opened (zip is not supported: unpack it, or pack it as tar)",
-            count(zips, "zip archive")
-        ));
-    }
     let links = tally.symlinks_skipped.load(Ordering::Relaxed);
     if links > 0 {
         s.push_str(&format!(
@@ -282,7 +298,10 @@ fn summary(
         ));
     }
     if errors > 0 {
-        s.push_str(&format!("; {} could not be read", count(errors, "input")));
+        s.push_str(&format!(
+            "; {} could not be read or opened",
+            count(errors, "input")
+        ));
     }
     s
 }

@@ -48,8 +48,33 @@ pub struct Tally {
     pub binary_skipped: AtomicUsize,
     /// Symbolic links met inside directories: not followed (a link may leave the tree or loop).
     pub symlinks_skipped: AtomicUsize,
-    /// Zip archives met: not opened (zip is not supported), and not scanned as binary either.
-    pub zip_skipped: AtomicUsize,
+    /// Inputs or archive members that were met but not scanned, each `name: why` (a zip
+    /// archive, an archive nested too deep): reported as errors, so the exit status says the
+    /// scan was not complete.
+    pub not_scanned: Mutex<Vec<String>>,
+}
+
+impl Tally {
+    fn not_scanned(&self, name: &str, why: &str) {
+        self.not_scanned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(format!("{name}: {why}"));
+    }
+}
+
+/// Why a zip archive is not scanned (also `--redact-to`'s reason not to copy one).
+pub(crate) const ZIP_NOT_SUPPORTED: &str =
+    "a zip archive, not opened (zip is not supported: unpack it, or pack it as tar)";
+
+/// Why an archive inside [`MAX_ARCHIVE_DEPTH`] archives is not scanned.
+pub(crate) fn too_deep() -> String {
+    format!("an archive nested more than {MAX_ARCHIVE_DEPTH} deep, not opened (unpack the outer ones first)")
+}
+
+/// Whether `head` opens a zip archive (a local file header, or the end record of an empty one).
+pub(crate) fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
 }
 
 pub struct Sweep {
@@ -158,10 +183,14 @@ pub fn run(scanner: &Scanner, inputs: &[PathBuf], opts: &Options, tally: &Tally)
             .collect()
     });
     reports.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
+    errors.extend(std::mem::take(
+        &mut *tally.not_scanned.lock().unwrap_or_else(|e| e.into_inner()),
+    ));
     Ok(Sweep {
         files,
         reports,
-        errors: errors.into_inner().unwrap_or_else(|e| e.into_inner()),
+        errors,
     })
 }
 
@@ -240,7 +269,7 @@ fn scan_path(
 }
 
 /// Archives inside archives are opened this deep (`logs.tgz!old.tar!app.log` is depth 2);
-/// deeper ones are scanned as the bytes they are.
+/// deeper ones are reported as not scanned.
 pub(crate) const MAX_ARCHIVE_DEPTH: usize = 4;
 
 /// Every regular member of a tar archive, each reported as `name!member`; a member that is
@@ -270,6 +299,9 @@ fn scan_tar(
         let before = out.len();
         let scanned = if source::is_tar(&head) && depth < MAX_ARCHIVE_DEPTH {
             scan_tar(scanner, &member, &mut decoded, opts, tally, out, depth + 1)
+        } else if source::is_tar(&head) {
+            tally.not_scanned(&member, &too_deep());
+            Ok(())
         } else {
             scan_stream(scanner, member, &mut decoded, &head, opts, tally, out)
         };
@@ -292,9 +324,9 @@ fn as_utf8<'a>(
     Ok((Box::new(text), head, true))
 }
 
-fn skip_binary(head: &[u8], opts: &Options, tally: &Tally) -> bool {
-    if !opts.binary && head.starts_with(b"PK\x03\x04") {
-        tally.zip_skipped.fetch_add(1, Ordering::Relaxed);
+fn skip_binary(name: &str, head: &[u8], opts: &Options, tally: &Tally) -> bool {
+    if !opts.binary && is_zip(head) {
+        tally.not_scanned(name, ZIP_NOT_SUPPORTED);
         return true;
     }
     if !opts.binary && source::is_binary(head) {
@@ -324,7 +356,7 @@ fn scan_file(
         use std::io::Read;
         file.take(8192).read_to_end(&mut head)?;
     }
-    if skip_binary(&head, opts, tally) {
+    if skip_binary(&name, &head, opts, tally) {
         return Ok(());
     }
     let found = chunks::scan_file(
@@ -350,7 +382,7 @@ fn scan_stream(
 ) -> Result<()> {
     // Standard input is what the user chose to pipe in: never skipped as binary (a NUL in it
     // is reported as a control character, like any message's).
-    if name != "-" && skip_binary(head, opts, tally) {
+    if name != "-" && skip_binary(&name, head, opts, tally) {
         return Ok(());
     }
     let mut cut_short = None;

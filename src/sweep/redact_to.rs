@@ -236,7 +236,9 @@ impl<W: Write> Write for ZstdWriter<W> {
 /// A member of an archive, redacted: decompressed first when it is compressed itself
 /// (`logs.tar!app.log.gz`), as the scan reads it, and compressed again the same way.
 /// A member that is itself an archive is rebuilt member by member in turn (as the scan opens
-/// it, up to [`super::MAX_ARCHIVE_DEPTH`]).
+/// it, up to [`super::MAX_ARCHIVE_DEPTH`]); a deeper one, or a zip archive, fails the copy:
+/// its bytes redacted as text would be a corrupt archive, and copied as they are would keep
+/// what it holds.
 fn redacted_member(
     scanner: &Scanner,
     data: &[u8],
@@ -253,20 +255,26 @@ fn redacted_member(
         plain_owned = buf;
         &plain_owned
     };
-    let clean =
-        if source::is_tar(&plain[..plain.len().min(512)]) && depth < super::MAX_ARCHIVE_DEPTH {
-            let mut rebuilt = Vec::new();
-            rebuild_tar(
-                scanner,
-                &mut &plain[..],
-                &mut rebuilt,
-                categories,
-                depth + 1,
-            )?;
-            rebuilt
-        } else {
-            redacted(scanner, plain, categories)?
-        };
+    let head = &plain[..plain.len().min(512)];
+    if super::is_zip(head) {
+        bail!("{}", super::ZIP_NOT_SUPPORTED);
+    }
+    if source::is_tar(head) && depth >= super::MAX_ARCHIVE_DEPTH {
+        bail!("{}", super::too_deep());
+    }
+    let clean = if source::is_tar(head) {
+        let mut rebuilt = Vec::new();
+        rebuild_tar(
+            scanner,
+            &mut &plain[..],
+            &mut rebuilt,
+            categories,
+            depth + 1,
+        )?;
+        rebuilt
+    } else {
+        redacted(scanner, plain, categories)?
+    };
     if inner == Compression::None {
         return Ok(clean);
     }
@@ -320,6 +328,12 @@ pub fn write_copy(
     if input.as_os_str() == "-" {
         bail!("--redact-to needs files, not standard input");
     }
+    // A pipe, a FIFO or a device was drained by the scan (or waits for a writer that is
+    // gone): its copy would be empty. Save it to a file first.
+    let meta = std::fs::metadata(input)?;
+    if !meta.is_file() {
+        bail!("--redact-to copies regular files only, and this is not one (a pipe, FIFO or device): save it to a file and scan that");
+    }
     let target = destination(dest, input);
     if target.exists() && std::fs::canonicalize(&target)? == std::fs::canonicalize(input)? {
         bail!("--redact-to would overwrite the input itself");
@@ -368,6 +382,9 @@ fn write_redacted(
     path: &Path,
     categories: &[Category],
 ) -> Result<()> {
+    if super::is_zip(head) {
+        bail!("{}", super::ZIP_NOT_SUPPORTED);
+    }
     let file = private_file(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = Encoder::new(compression, std::io::BufWriter::new(file));
     if source::is_tar(head) {

@@ -691,6 +691,10 @@ fn inputs_given_twice_are_scanned_once_and_the_copies_never_rescanned() {
     let out = scan(&d, &["-q", "--redact-to", "zipped", "logs/bundle.zip"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(!d.join("zipped/logs/bundle.zip").exists());
+    // Met while walking a directory (a .jar, an .odt), a zip is counted like a binary file.
+    let out = scan(&d, &["logs"]);
+    assert_ne!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 zip archive not opened"));
 }
 
 #[test]

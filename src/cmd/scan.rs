@@ -290,6 +290,13 @@ fn summary(
             count(skipped, "binary file")
         ));
     }
+    let zips = tally.zip_skipped.load(Ordering::Relaxed);
+    if zips > 0 {
+        s.push_str(&format!(
+            "; {} not opened (zip is not supported: unpack it, or pack it as tar)",
+            count(zips, "zip archive")
+        ));
+    }
     let links = tally.symlinks_skipped.load(Ordering::Relaxed);
     if links > 0 {
         s.push_str(&format!(

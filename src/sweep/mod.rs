@@ -48,18 +48,21 @@ pub struct Tally {
     pub binary_skipped: AtomicUsize,
     /// Symbolic links met inside directories: not followed (a link may leave the tree or loop).
     pub symlinks_skipped: AtomicUsize,
-    /// Inputs or archive members that were met but not scanned, each `name: why` (a zip
-    /// archive, an archive nested too deep): reported as errors, so the exit status says the
-    /// scan was not complete.
-    pub not_scanned: Mutex<Vec<String>>,
+    /// Zip archives met inside directories or archives: not opened (zip is not supported),
+    /// counted like binary files. One named as an input is an error instead.
+    pub zip_skipped: AtomicUsize,
+    /// Inputs or archive members that were met but not scanned: (name, why, whether it is a
+    /// zip archive). Reported as errors — the exit status says the scan was not complete —
+    /// except zips met while walking, which are counted in `zip_skipped`.
+    not_scanned: Mutex<Vec<(String, String, bool)>>,
 }
 
 impl Tally {
-    fn not_scanned(&self, name: &str, why: &str) {
+    fn not_scanned(&self, name: &str, why: &str, zip: bool) {
         self.not_scanned
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(format!("{name}: {why}"));
+            .push((name.to_string(), why.to_string(), zip));
     }
 }
 
@@ -184,9 +187,16 @@ pub fn run(scanner: &Scanner, inputs: &[PathBuf], opts: &Options, tally: &Tally)
     });
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
-    errors.extend(std::mem::take(
-        &mut *tally.not_scanned.lock().unwrap_or_else(|e| e.into_inner()),
-    ));
+    let named: Vec<String> = inputs.iter().map(|p| display(p)).collect();
+    let not_scanned =
+        std::mem::take(&mut *tally.not_scanned.lock().unwrap_or_else(|e| e.into_inner()));
+    for (name, why, zip) in not_scanned {
+        if zip && !named.contains(&name) {
+            tally.zip_skipped.fetch_add(1, Ordering::Relaxed);
+        } else {
+            errors.push(format!("{name}: {why}"));
+        }
+    }
     Ok(Sweep {
         files,
         reports,
@@ -300,7 +310,7 @@ fn scan_tar(
         let scanned = if source::is_tar(&head) && depth < MAX_ARCHIVE_DEPTH {
             scan_tar(scanner, &member, &mut decoded, opts, tally, out, depth + 1)
         } else if source::is_tar(&head) {
-            tally.not_scanned(&member, &too_deep());
+            tally.not_scanned(&member, &too_deep(), false);
             Ok(())
         } else {
             scan_stream(scanner, member, &mut decoded, &head, opts, tally, out)
@@ -326,7 +336,7 @@ fn as_utf8<'a>(
 
 fn skip_binary(name: &str, head: &[u8], opts: &Options, tally: &Tally) -> bool {
     if !opts.binary && is_zip(head) {
-        tally.not_scanned(name, ZIP_NOT_SUPPORTED);
+        tally.not_scanned(name, ZIP_NOT_SUPPORTED, true);
         return true;
     }
     if !opts.binary && source::is_binary(head) {

@@ -208,7 +208,11 @@ fn main() -> Result<()> {
         };
         let hard = matches!(
             c.file.as_str(),
-            "mcp_docs_paragraphs.jsonl" | "mcp_servers_tools.jsonl" | "cisco_mcp_scanner.jsonl"
+            "mcp_docs_paragraphs.jsonl"
+                | "mcp_servers_tools.jsonl"
+                | "cisco_mcp_scanner.jsonl"
+                | "agent_era_benign.jsonl"
+                | "everyday_benign_ai_tools.jsonl"
         );
         let weight = if !c.positive && hard {
             class * 3.0

@@ -469,10 +469,20 @@ pub fn is_prohibited(before: &[u8]) -> bool {
         "may not",
         "to not",
     ];
-    with_words_before(before, |mut words| {
-        let last = words.next().unwrap_or("").to_lowercase();
-        let prev = words.next().unwrap_or("").to_lowercase();
-        ONE.contains(&last.as_str()) || TWO.contains(&format!("{prev} {last}").as_str())
+    with_words_before(before, |words| {
+        let mut words: Vec<String> = words.take(5).map(str::to_lowercase).collect();
+        // "We will never ask you to send us your password": the prohibition governs the
+        // asking.
+        if words.len() >= 3
+            && words[0] == "to"
+            && words[1] == "you"
+            && ["ask", "asks", "request", "tell", "expect", "require"].contains(&words[2].as_str())
+        {
+            words.drain(..3);
+        }
+        let last = words.first().map_or("", String::as_str);
+        let prev = words.get(1).map_or("", String::as_str);
+        ONE.contains(&last) || TWO.contains(&format!("{prev} {last}").as_str())
     })
     .unwrap_or(false)
 }

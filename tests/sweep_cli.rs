@@ -155,6 +155,11 @@ fn json_lines_give_pointers_and_line_numbers() {
     assert_eq!(f[0]["line"], 2);
     assert_eq!(f[0]["pointer"], "/result/content/0/text");
     assert_eq!(f[1]["line"], 3);
+    // The line that is not JSON is scanned as text, and the input still counts as one not
+    // parsed, as with --json.
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("1 line is not valid JSON (the first is line 3)"));
 }
 
 #[test]

@@ -406,12 +406,19 @@ fn scan_stream(
             // Not JSON after all: scanned as text, so nothing in it goes unreported; the
             // input still counts as one that could not be parsed.
             Err(e) => {
-                not_json = Some(e);
+                not_json = Some(e.context("not valid JSON: scanned as text instead"));
                 chunks::scan_slice(scanner, &all, Plan::for_scanner(scanner), opts.keep_values)?
             }
         }
     } else if opts.json_lines {
-        json_lines(scanner, r, opts)?
+        let (found, bad) = json_lines(scanner, r, opts)?;
+        if let Some((count, first)) = bad {
+            not_json = Some(anyhow::anyhow!(
+                "{count} line{} not valid JSON (the first is line {first}): scanned as text instead",
+                if count == 1 { " is" } else { "s are" }
+            ));
+        }
+        found
     } else {
         let progress = |n: u64| {
             tally.bytes.fetch_add(n, Ordering::Relaxed);
@@ -433,7 +440,7 @@ fn scan_stream(
         tally,
     ));
     if let Some(e) = not_json {
-        return Err(e.context("not valid JSON: scanned as text instead"));
+        return Err(e);
     }
     match cut_short {
         Some(e) => Err(anyhow::Error::new(e).context("the stream was cut short")),
@@ -457,7 +464,17 @@ fn json_doc(scanner: &Scanner, data: &[u8]) -> Result<Vec<Found>> {
 }
 
 /// One JSON document per line; a line that is not JSON is scanned as text.
-fn json_lines(scanner: &Scanner, r: &mut dyn BufRead, opts: &Options) -> Result<Vec<Found>> {
+/// Lines of a `--json-lines` input that were not JSON: how many, and the first one's number.
+type NotJsonLines = Option<(usize, usize)>;
+
+/// The findings of every line, and the lines that were not JSON (those are scanned as text:
+/// nothing in them goes unreported).
+fn json_lines(
+    scanner: &Scanner,
+    r: &mut dyn BufRead,
+    opts: &Options,
+) -> Result<(Vec<Found>, NotJsonLines)> {
+    let mut bad: NotJsonLines = None;
     let mut found = Vec::new();
     let mut line = Vec::new();
     let (mut n, mut next_offset) = (0, 0usize);
@@ -482,8 +499,15 @@ fn json_lines(scanner: &Scanner, r: &mut dyn BufRead, opts: &Options) -> Result<
                 column_utf16: 0,
                 value: None,
             })),
-            Err(_) => found.extend(
-                chunks::scan_slice(scanner, &line, Plan::for_scanner(scanner), opts.keep_values)?
+            Err(_) => {
+                bad.get_or_insert((0, n)).0 += 1;
+                found.extend(
+                    chunks::scan_slice(
+                        scanner,
+                        &line,
+                        Plan::for_scanner(scanner),
+                        opts.keep_values,
+                    )?
                     .into_iter()
                     .map(|mut f| {
                         f.line = n;
@@ -491,8 +515,9 @@ fn json_lines(scanner: &Scanner, r: &mut dyn BufRead, opts: &Options) -> Result<
                         f.detection.span.1 += offset;
                         f
                     }),
-            ),
+                )
+            }
         }
     }
-    Ok(found)
+    Ok((found, bad))
 }

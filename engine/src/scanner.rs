@@ -929,7 +929,7 @@ impl Scanner {
         text_of: impl Fn(&Detection) -> Option<&'t [u8]>,
     ) -> Option<f32> {
         // In a definition, what speaks to the model counts for less, and the rules that
-        // speak to it are one signal (they often match the same words).
+        // speak to it and the classifier are one signal (they often match the same words).
         let definition = DEFINITIONS.with(std::cell::Cell::get);
         if definition {
             for d in detections.iter_mut().filter(|d| {
@@ -960,7 +960,12 @@ impl Scanner {
                 .unwrap_or_default();
             let Some(score) =
                 score::combine_signals(detections.iter().filter(|d| mine(d)), signals, |d| {
-                    if definition && self.model_addressed.contains(&d.rule_id) {
+                    // The classifier reads a definition's words to the model as the rules
+                    // that address the model do: one signal, not two.
+                    if definition
+                        && (self.model_addressed.contains(&d.rule_id)
+                            || d.rule_id == CLASSIFIER_RULE_ID)
+                    {
                         "addresses_the_model"
                     } else {
                         d.rule_id.as_str()

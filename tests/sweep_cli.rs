@@ -399,6 +399,24 @@ fn what_a_cut_short_stream_held_is_still_reported() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["line"], 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("cut.log.gz"));
+    // A short member followed by padding (what `gzip -d` reads, warning of trailing garbage),
+    // and one whose checksum fails: what decoded is reported, and the input is an error.
+    let mut padded = gz(format!("token {TOKEN}\n").as_bytes());
+    padded.extend([0u8; 512]);
+    std::fs::write(d.join("padded.gz"), &padded).unwrap();
+    let mut bad_crc = gz(format!("token {TOKEN}\n").as_bytes());
+    let at = bad_crc.len() - 6;
+    bad_crc[at] ^= 0xff;
+    std::fs::write(d.join("crc.gz"), &bad_crc).unwrap();
+    for name in ["padded.gz", "crc.gz"] {
+        let out = scan(&d, &["--format", "jsonl", name]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert_eq!(jsonl(&out).len(), 1, "{name}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("corrupt"),
+            "{out:?}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&d);
 }
 

@@ -60,9 +60,9 @@ pub struct Args {
     /// When to exit 1.
     #[arg(long, value_enum, default_value_t = FailOn::Findings)]
     fail_on: FailOn,
-    /// Worker threads (default: the number of cores).
-    #[arg(short = 'j', long, value_name = "N")]
-    jobs: Option<usize>,
+    /// Worker threads (default: the number of cores; at most 8 per core).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     /// Scan files that look binary instead of skipping them.
     #[arg(long)]
     binary: bool,
@@ -136,9 +136,12 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     }
     let scanner = build_scanner(sc)?;
     let opts = sweep::Options {
-        jobs: args.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        }),
+        jobs: {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            // Each worker holds its own scan buffers: thousands of threads only cost memory
+            // and start-up time.
+            args.jobs.map_or(cores, |j| usize::from(j).min(8 * cores))
+        },
         binary: args.binary,
         gitignore: args.gitignore,
         json_lines: args.json_lines,

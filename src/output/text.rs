@@ -44,7 +44,9 @@ pub fn write(out: &mut dyn Write, reports: &[Report], show: bool, color: bool) -
             d.action
         )?;
         if group.len() > 1 {
-            writeln!(out, "  same value in {} more places:", group.len() - 1)?;
+            let more = group.len() - 1;
+            let places = if more == 1 { "place" } else { "places" };
+            writeln!(out, "  same value in {more} more {places}:")?;
             for &(ri, di) in &group[1..] {
                 writeln!(out, "    {}", printable(&place(&reports[ri], di)))?;
             }

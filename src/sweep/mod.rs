@@ -443,7 +443,12 @@ fn scan_stream(
         return Err(e);
     }
     match cut_short {
-        Some(e) => Err(anyhow::Error::new(e).context("the stream was cut short")),
+        // A stream that ends early is cut short; one whose bytes do not decode (a checksum
+        // that does not match, a bad block) is corrupt.
+        Some(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(anyhow::Error::new(e).context("the stream was cut short"))
+        }
+        Some(e) => Err(anyhow::Error::new(e).context("the stream is corrupt")),
         None => Ok(()),
     }
 }

@@ -326,17 +326,17 @@ pub fn write_copy(
     categories: &[Category],
 ) -> Result<()> {
     if input.as_os_str() == "-" {
-        bail!("--redact-to needs files, not standard input");
+        bail!("needs files, not standard input");
     }
     // A pipe, a FIFO or a device was drained by the scan (or waits for a writer that is
     // gone): its copy would be empty. Save it to a file first.
     let meta = std::fs::metadata(input)?;
     if !meta.is_file() {
-        bail!("--redact-to copies regular files only, and this is not one (a pipe, FIFO or device): save it to a file and scan that");
+        bail!("copies regular files only, and this is not one (a pipe, FIFO or device): save it to a file and scan that");
     }
     let target = destination(dest, input);
     if target.exists() && std::fs::canonicalize(&target)? == std::fs::canonicalize(input)? {
-        bail!("--redact-to would overwrite the input itself");
+        bail!("would overwrite the input itself");
     }
     if let Some(dir) = target.parent() {
         create_dirs_like(dir, input.parent())?;

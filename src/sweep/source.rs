@@ -152,19 +152,41 @@ pub fn open(path: &Path) -> io::Result<Box<dyn BufRead>> {
 pub struct Sniffed<'a> {
     prefix: io::Cursor<Vec<u8>>,
     rest: Box<dyn BufRead + 'a>,
+    /// An error met while reading the head after some bytes came (a gzip member followed by
+    /// garbage, a checksum that fails at the end of a short stream): given once the head has
+    /// been read, so what came before it is still scanned.
+    pending: Option<io::Error>,
 }
 
 impl<'a> Sniffed<'a> {
     pub fn new(mut rest: Box<dyn BufRead + 'a>, n: usize) -> io::Result<(Self, Vec<u8>)> {
         let mut head = Vec::with_capacity(n);
-        (&mut rest).take(n as u64).read_to_end(&mut head)?;
+        let mut pending = None;
+        while head.len() < n {
+            let mut buf = vec![0; n - head.len()];
+            match rest.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => head.extend_from_slice(&buf[..k]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if head.is_empty() => return Err(e),
+                Err(e) => {
+                    pending = Some(e);
+                    break;
+                }
+            }
+        }
         Ok((
             Sniffed {
                 prefix: io::Cursor::new(head.clone()),
                 rest,
+                pending,
             },
             head,
         ))
+    }
+
+    fn head_left(&self) -> bool {
+        (self.prefix.position() as usize) < self.prefix.get_ref().len()
     }
 }
 
@@ -174,20 +196,26 @@ impl Read for Sniffed<'_> {
         if n > 0 {
             return Ok(n);
         }
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
         self.rest.read(buf)
     }
 }
 
 impl BufRead for Sniffed<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if (self.prefix.position() as usize) < self.prefix.get_ref().len() {
+        if self.head_left() {
             return self.prefix.fill_buf();
+        }
+        if let Some(e) = self.pending.take() {
+            return Err(e);
         }
         self.rest.fill_buf()
     }
 
     fn consume(&mut self, amt: usize) {
-        if (self.prefix.position() as usize) < self.prefix.get_ref().len() {
+        if self.head_left() {
             self.prefix.consume(amt);
         } else {
             self.rest.consume(amt);

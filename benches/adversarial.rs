@@ -62,6 +62,12 @@ session, cache hit ratio fine, nothing to report here today.\n",
         ("key=value", repeat("api_key=", len)),
         ("password=", repeat("password=", len)),
         ("whitespace runs", repeat(" \t\n ", len)),
+        // A token after a percent-escaped delimiter every 36 bytes: each is matched again in
+        // a window, and neighbouring windows merge, so at most a second pass.
+        (
+            "escaped tokens",
+            repeat("a=%3Dabcdefghijklmnopqrstuvwxyz0123 ", len),
+        ),
         ("ignore previous", repeat("ignore previous ", len)),
         ("PEM header", repeat("-----BEGIN PRIVATE KEY-----", len)),
         (

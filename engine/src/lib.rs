@@ -33,6 +33,7 @@ mod json;
 mod keyed;
 mod matcher;
 mod normalise;
+mod percent;
 mod redact;
 pub mod rule;
 mod scanner;

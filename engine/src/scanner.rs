@@ -15,6 +15,7 @@ use crate::input::{self, Problem};
 use crate::json::Joined;
 use crate::matcher::{Matcher, RawMatch};
 use crate::normalise;
+use crate::percent;
 use crate::redact;
 use crate::rule::{builtin_rules, Category, Rule, ValidatorKind};
 use crate::score::{self, InjectionScores, TextSignals};
@@ -1084,17 +1085,61 @@ impl Scanner {
         } else {
             self.matcher.find(hay, &mut raw)?;
         }
-        Ok(raw
+        let mut found: Vec<Finding> = raw
             .into_iter()
             .filter_map(|m| self.confirm(hay, m))
-            // An injection finding under the floor may still count towards its text's score
-            // (an override aimed at a message, next to an order to send a key): the floor is
-            // applied to that score instead ([`Scanner::score_injections`]).
-            .filter(|f| {
-                f.confidence >= self.min_confidence
-                    || self.rules[f.rule].category == Category::Injection
-            })
-            .collect())
+            .collect();
+        if !phrases_only {
+            found.extend(self.tokens_after_escapes(hay)?);
+        }
+        // An injection finding under the floor may still count towards its text's score (an
+        // override aimed at a message, next to an order to send a key): the floor is applied
+        // to that score instead ([`Scanner::score_injections`]).
+        found.retain(|f| {
+            f.confidence >= self.min_confidence
+                || self.rules[f.rule].category == Category::Injection
+        });
+        Ok(found)
+    }
+
+    /// Findings that start right after a percent-escaped delimiter ([`percent`]): the tokens
+    /// are matched again in windows around them (neighbouring windows merged, so dense input
+    /// costs at most a second pass), the escapes' hex digits read as spaces, and a match kept
+    /// only where it starts at one of those tokens (what else a window holds the first pass
+    /// has seen).
+    fn tokens_after_escapes(&self, hay: &[u8]) -> Result<Vec<Finding>> {
+        let mut out = Vec::new();
+        let tokens = percent::escaped_tokens(hay);
+        let mut i = 0;
+        while i < tokens.len() {
+            let from = tokens[i].0.saturating_sub(CONTEXT);
+            let mut to = (tokens[i].1 + CONTEXT).min(hay.len());
+            let mut j = i + 1;
+            while j < tokens.len() && tokens[j].0.saturating_sub(CONTEXT) <= to {
+                to = (tokens[j].1 + CONTEXT).min(hay.len());
+                j += 1;
+            }
+            let starts: Vec<usize> = tokens[i..j].iter().map(|t| t.0 - from).collect();
+            let mut window = hay[from..to].to_vec();
+            for &s in &starts {
+                window[s - 2] = b' ';
+                window[s - 1] = b' ';
+            }
+            let mut raw = Vec::new();
+            self.matcher.find(&window, &mut raw)?;
+            out.extend(
+                raw.into_iter()
+                    .filter(|m| starts.binary_search(&m.at.start).is_ok())
+                    .filter_map(|m| self.confirm(&window, m))
+                    .map(|f| Finding {
+                        start: f.start + from,
+                        end: f.end + from,
+                        ..f
+                    }),
+            );
+            i = j;
+        }
+        Ok(out)
     }
 
     fn confirm(&self, hay: &[u8], mut m: RawMatch) -> Option<Finding> {

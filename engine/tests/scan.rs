@@ -958,3 +958,31 @@ fn tokens_after_escaped_newlines_in_undecoded_json_are_found() {
     let path = br#"{"path":"C:\\newAKIAZ7QW3ERT5YU2OP4L"}"#;
     assert!(rules_only().scan_bytes(path).unwrap().detections.is_empty());
 }
+
+#[test]
+fn a_token_after_a_percent_escaped_delimiter_is_found_at_its_own_bytes() {
+    // URL-encoded logs glue the escape's hex digits to the token (`%3Dghp_…`): the token is
+    // matched again with the escape read as a space, and reported at its own offsets.
+    for (before, after) in [
+        ("GET /cb?state=x%3D", " HTTP/1.1"),
+        ("Authorization: Bearer%20", ""),
+        ("q=%22", "%22&x=1"),
+    ] {
+        let text = format!("{before}{GH}{after}");
+        let v = scanner().scan_bytes(text.as_bytes()).unwrap();
+        let d = v
+            .detections
+            .iter()
+            .find(|d| d.rule_id == "github.ghp")
+            .unwrap_or_else(|| panic!("not found in {text:?}: {v:?}"));
+        assert_eq!(&text[d.span.0..d.span.1], GH, "{text:?}");
+    }
+    // An escaped letter is part of a word: no boundary there.
+    let glued = format!("x%41{GH}");
+    assert!(scanner()
+        .scan_bytes(glued.as_bytes())
+        .unwrap()
+        .detections
+        .iter()
+        .all(|d| d.rule_id != "github.ghp"));
+}

@@ -159,7 +159,17 @@ fn json_lines_give_pointers_and_line_numbers() {
     // parsed, as with --json.
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("1 line is not valid JSON (the first is line 3)"));
+        .contains("1 line is not valid JSON (the first is line 3)")); // The JSON format says which line each finding is on: its offsets are into that line's
+                                                                      // strings.
+    let out = scan(&d, &["--format", "json", "--json-lines", "traffic.jsonl"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines: Vec<u64> = v["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3], "{v}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! JSON output in the Python reference's shape: `{allowed, action, flags, detections: [{type,
 //! confidence, start, end, pattern}]}`, with `type` our kind and byte offsets; we add
-//! `category`, `rule`, `fingerprint`, `pointer`. Several inputs give an array with `path`.
+//! `category`, `rule`, `fingerprint`, `pointer`, and `line` (and `column`) where known. Several
+//! inputs give an array with `path`.
 
 use std::io::{self, Write};
 
@@ -23,6 +24,14 @@ fn detection_json(r: &Report, i: usize, show: bool) -> Value {
     });
     if let Some(p) = &d.pointer {
         v["pointer"] = json!(p);
+    }
+    // Where it is, when known: with --json-lines the offsets are into one line's strings, so
+    // the line says which document.
+    if let Some(&(line, column)) = r.places.get(i).filter(|p| p.0 > 0) {
+        v["line"] = json!(line);
+        if column > 0 {
+            v["column"] = json!(column);
+        }
     }
     if show {
         if let Some(m) = matched(r, i) {

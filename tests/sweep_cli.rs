@@ -602,18 +602,20 @@ fn names_cannot_write_control_sequences_to_the_terminal() {
         .ends_with("a\x1b[31mb\nc.log"));
 }
 
+/// A tar archive holding one file, `name`, with `body`.
+fn tar_of(name: &str, body: &[u8]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(body.len() as u64);
+    header.set_mode(0o644);
+    tar.append_data(&mut header, name, body).unwrap();
+    tar.into_inner().unwrap()
+}
+
 #[test]
 fn archives_inside_archives_are_opened_and_rebuilt() {
     let d = tree("nested-archives");
     let dirty = format!("key {AWS}\n");
-    let tar_of = |name: &str, body: &[u8]| {
-        let mut tar = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_gnu();
-        header.set_size(body.len() as u64);
-        header.set_mode(0o644);
-        tar.append_data(&mut header, name, body).unwrap();
-        tar.into_inner().unwrap()
-    };
     // A gzipped tar inside a tar: `outer.tar!inner.tgz!app.log`.
     let inner = gz(&tar_of("app.log", dirty.as_bytes()));
     std::fs::write(d.join("logs/outer.tar"), tar_of("inner.tgz", &inner)).unwrap();
@@ -733,14 +735,6 @@ fn inputs_given_twice_are_scanned_once_and_the_copies_never_rescanned() {
 #[test]
 fn archives_nested_too_deep_and_streams_are_errors_not_silent() {
     let d = tree("too-deep");
-    let tar_of = |name: &str, body: &[u8]| {
-        let mut tar = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_gnu();
-        header.set_size(body.len() as u64);
-        header.set_mode(0o644);
-        tar.append_data(&mut header, name, body).unwrap();
-        tar.into_inner().unwrap()
-    };
     // Five tars deep: the fifth is not opened, and says so (exit 2), in the report and in
     // --redact-to alike.
     let mut data = format!("key {AWS}\n").into_bytes();

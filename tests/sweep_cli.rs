@@ -159,8 +159,27 @@ fn json_lines_give_pointers_and_line_numbers() {
     // parsed, as with --json.
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("1 line is not valid JSON (the first is line 3)")); // The JSON format says which line each finding is on: its offsets are into that line's
-                                                                      // strings.
+        .contains("1 line is not valid JSON (the first is line 3)"));
+    // A tar member with a line that is not JSON is an error of its own: the archive's other
+    // members are still scanned.
+    let members = [
+        ("a.jsonl", "{\"a\":\"hello\"}\nnot json here\n".to_string()),
+        ("b.jsonl", format!("{{\"k\":\"{TOKEN}\"}}\n")),
+    ];
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, body) in &members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, name, body.as_bytes()).unwrap();
+    }
+    std::fs::write(d.join("members.tar"), tar.into_inner().unwrap()).unwrap();
+    let out = scan(&d, &["--format", "jsonl", "--json-lines", "members.tar"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(jsonl(&out)[0]["path"], "members.tar!b.jsonl", "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("members.tar!a.jsonl"));
+    // The JSON format says which line each finding is on: its offsets are into that line's
+    // strings.
     let out = scan(&d, &["--format", "json", "--json-lines", "traffic.jsonl"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let lines: Vec<u64> = v["detections"]
@@ -426,6 +445,15 @@ fn what_a_cut_short_stream_held_is_still_reported() {
             String::from_utf8_lossy(&out.stderr).contains("corrupt"),
             "{out:?}"
         );
+    }
+    // The same in the JSON modes: the document before the padding is scanned.
+    let mut padded = gz(format!("{{\"k\":\"{TOKEN}\"}}\n").as_bytes());
+    padded.extend([0u8; 512]);
+    std::fs::write(d.join("padded.jsonl.gz"), &padded).unwrap();
+    for mode in ["--json", "--json-lines"] {
+        let out = scan(&d, &["--format", "jsonl", mode, "padded.jsonl.gz"]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert_eq!(jsonl(&out).len(), 1, "{mode}: {out:?}");
     }
     let _ = std::fs::remove_dir_all(&d);
 }

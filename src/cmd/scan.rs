@@ -121,7 +121,7 @@ pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     let plan = sweep::chunks::Plan::for_max_bytes(sc.max_bytes);
     if sc.max_bytes < MIN_SCAN_BYTES {
         anyhow::bail!(
-            "--max-bytes {} is too small to scan with: a token and the key before it need room, and findings would be cut at every chunk boundary; use {}K or more",
+            "a byte cap of {} (--max-bytes, or scanner.content_max_length in the configuration) is too small to scan with: a token and the key before it need room, and findings would be cut at every chunk boundary; use {}K or more",
             sc.max_bytes,
             MIN_SCAN_BYTES >> 10
         );

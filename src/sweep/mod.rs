@@ -313,10 +313,23 @@ fn scan_tar(
             tally.not_scanned(&member, &too_deep(), false);
             Ok(())
         } else {
-            scan_stream(scanner, member, &mut decoded, &head, opts, tally, out)
+            scan_stream(
+                scanner,
+                member.clone(),
+                &mut decoded,
+                &head,
+                opts,
+                tally,
+                out,
+            )
         };
         out[before..].iter_mut().for_each(|r| r.decoded = true);
-        scanned?;
+        // A member that could not be read whole (not JSON, a corrupt inner stream) is an
+        // error of its own: the archive's other members are still scanned. (An error of the
+        // archive itself ends the loop at the next entry.)
+        if let Err(e) = scanned {
+            tally.not_scanned(&member, &format!("{e:#}"), false);
+        }
     }
     Ok(())
 }
@@ -399,7 +412,10 @@ fn scan_stream(
     let mut not_json = None;
     let found = if opts.json_doc {
         let mut all = Vec::new();
-        r.read_to_end(&mut all)?;
+        // What was read before a stream error is still scanned; the error is reported after.
+        if let Err(e) = r.read_to_end(&mut all) {
+            cut_short = Some(e);
+        }
         tally.bytes.fetch_add(all.len() as u64, Ordering::Relaxed);
         match json_doc(scanner, &all) {
             Ok(found) => found,
@@ -411,7 +427,8 @@ fn scan_stream(
             }
         }
     } else if opts.json_lines {
-        let (found, bad) = json_lines(scanner, r, opts)?;
+        let (found, bad, error) = json_lines(scanner, r, opts)?;
+        cut_short = error;
         if let Some((count, first)) = bad {
             not_json = Some(anyhow::anyhow!(
                 "{count} line{} not valid JSON (the first is line {first}): scanned as text instead",
@@ -472,21 +489,31 @@ fn json_doc(scanner: &Scanner, data: &[u8]) -> Result<Vec<Found>> {
 /// Lines of a `--json-lines` input that were not JSON: how many, and the first one's number.
 type NotJsonLines = Option<(usize, usize)>;
 
-/// The findings of every line, and the lines that were not JSON (those are scanned as text:
-/// nothing in them goes unreported).
+/// The findings of every line, the lines that were not JSON (those are scanned as text:
+/// nothing in them goes unreported), and the error that ended the stream early, if one did
+/// (the lines before it are still scanned).
 fn json_lines(
     scanner: &Scanner,
     r: &mut dyn BufRead,
     opts: &Options,
-) -> Result<(Vec<Found>, NotJsonLines)> {
+) -> Result<(Vec<Found>, NotJsonLines, Option<std::io::Error>)> {
+    let mut error = None;
     let mut bad: NotJsonLines = None;
     let mut found = Vec::new();
     let mut line = Vec::new();
     let (mut n, mut next_offset) = (0, 0usize);
-    loop {
+    while error.is_none() {
         line.clear();
-        if r.read_until(b'\n', &mut line)? == 0 {
-            break;
+        match r.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            // A last line cut by the error is still scanned.
+            Err(e) => {
+                error = Some(e);
+                if line.is_empty() {
+                    break;
+                }
+            }
         }
         n += 1;
         // Where this line starts in the input: a line that is not JSON is reported with
@@ -524,5 +551,5 @@ fn json_lines(
             }
         }
     }
-    Ok((found, bad))
+    Ok((found, bad, error))
 }

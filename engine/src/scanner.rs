@@ -1144,10 +1144,10 @@ impl Scanner {
 
     fn confirm(&self, hay: &[u8], mut m: RawMatch) -> Option<Finding> {
         let rule = &self.rules[m.rule];
-        if rule.validator == Some(ValidatorKind::Iban) {
-            // The pattern may take a short word after the number as its last group: the span
-            // ends where the valid IBAN does.
-            m.at.end = m.at.start + validate::valid_iban_len(&hay[m.at.start..m.at.end])?;
+        if let Some(v) = rule.validator {
+            // A validator may end the span sooner than the pattern did (an IBAN's pattern can
+            // take the short word after it as a last group), or drop it.
+            m.at.end = m.at.start + validate::span_len(v, &hay[m.at.start..m.at.end])?;
             m.at.match_end = m.at.match_end.min(m.at.end).max(m.at.start);
         }
         let span = &hay[m.at.start..m.at.end];

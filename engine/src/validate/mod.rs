@@ -7,7 +7,6 @@ mod entropy;
 mod jwt;
 mod label;
 mod numbers;
-pub use numbers::valid_iban_len;
 mod override_object;
 pub use override_object::{follows_which_or_who, DESCRIBED_FACTOR};
 mod password;
@@ -25,6 +24,16 @@ pub struct Around<'a> {
     pub after: &'a [u8],
     pub before_span: &'a [u8],
     pub after_span: &'a [u8],
+}
+
+/// How much of `span` (the reported bytes, as the pattern matched them) the validator keeps:
+/// all of it for most, a shorter reading for an IBAN ([`numbers::valid_iban_len`]), `None`
+/// when no reading holds. [`apply`] then judges what is kept.
+pub fn span_len(kind: ValidatorKind, span: &[u8]) -> Option<usize> {
+    match kind {
+        ValidatorKind::Iban => numbers::valid_iban_len(span),
+        _ => Some(span.len()),
+    }
 }
 
 /// The outcome of a validator on `span` (the reported bytes) within `matched` (the whole

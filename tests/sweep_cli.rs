@@ -162,18 +162,12 @@ fn json_lines_give_pointers_and_line_numbers() {
         .contains("1 line is not valid JSON (the first is line 3)"));
     // A tar member with a line that is not JSON is an error of its own: the archive's other
     // members are still scanned.
-    let members = [
-        ("a.jsonl", "{\"a\":\"hello\"}\nnot json here\n".to_string()),
-        ("b.jsonl", format!("{{\"k\":\"{TOKEN}\"}}\n")),
-    ];
-    let mut tar = tar::Builder::new(Vec::new());
-    for (name, body) in &members {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(body.len() as u64);
-        header.set_mode(0o644);
-        tar.append_data(&mut header, name, body.as_bytes()).unwrap();
-    }
-    std::fs::write(d.join("members.tar"), tar.into_inner().unwrap()).unwrap();
+    let token_line = format!("{{\"k\":\"{TOKEN}\"}}\n");
+    let members = tar_of_files(&[
+        ("a.jsonl", b"{\"a\":\"hello\"}\nnot json here\n"),
+        ("b.jsonl", token_line.as_bytes()),
+    ]);
+    std::fs::write(d.join("members.tar"), members).unwrap();
     let out = scan(&d, &["--format", "jsonl", "--json-lines", "members.tar"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert_eq!(jsonl(&out)[0]["path"], "members.tar!b.jsonl", "{out:?}");
@@ -632,11 +626,18 @@ fn names_cannot_write_control_sequences_to_the_terminal() {
 
 /// A tar archive holding one file, `name`, with `body`.
 fn tar_of(name: &str, body: &[u8]) -> Vec<u8> {
+    tar_of_files(&[(name, body)])
+}
+
+/// A tar archive holding these files (name, body), in this order.
+fn tar_of_files(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut tar = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(body.len() as u64);
-    header.set_mode(0o644);
-    tar.append_data(&mut header, name, body).unwrap();
+    for &(name, body) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, name, body).unwrap();
+    }
     tar.into_inner().unwrap()
 }
 

@@ -75,11 +75,6 @@ pub(crate) fn too_deep() -> String {
     format!("an archive nested more than {MAX_ARCHIVE_DEPTH} deep, not opened (unpack the outer ones first)")
 }
 
-/// Whether `head` opens a zip archive (a local file header, or the end record of an empty one).
-pub(crate) fn is_zip(head: &[u8]) -> bool {
-    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
-}
-
 pub struct Sweep {
     /// Every file scanned (directories expanded), in path order.
     pub files: Vec<PathBuf>,
@@ -348,7 +343,7 @@ fn as_utf8<'a>(
 }
 
 fn skip_binary(name: &str, head: &[u8], opts: &Options, tally: &Tally) -> bool {
-    if !opts.binary && is_zip(head) {
+    if !opts.binary && source::is_zip(head) {
         tally.not_scanned(name, ZIP_NOT_SUPPORTED, true);
         return true;
     }
@@ -485,11 +480,10 @@ fn json_doc(scanner: &Scanner, data: &[u8]) -> Result<Vec<Found>> {
         .collect())
 }
 
-/// One JSON document per line; a line that is not JSON is scanned as text.
 /// Lines of a `--json-lines` input that were not JSON: how many, and the first one's number.
 type NotJsonLines = Option<(usize, usize)>;
 
-/// The findings of every line, the lines that were not JSON (those are scanned as text:
+/// One JSON document per line: the findings of every line, the lines that were not JSON (those are scanned as text:
 /// nothing in them goes unreported), and the error that ended the stream early, if one did
 /// (the lines before it are still scanned).
 fn json_lines(

@@ -256,12 +256,7 @@ fn redacted_member(
         &plain_owned
     };
     let head = &plain[..plain.len().min(512)];
-    if super::is_zip(head) {
-        bail!("{}", super::ZIP_NOT_SUPPORTED);
-    }
-    if source::is_tar(head) && depth >= super::MAX_ARCHIVE_DEPTH {
-        bail!("{}", super::too_deep());
-    }
+    refuse_unopened(head, depth)?;
     let clean = if source::is_tar(head) {
         let mut rebuilt = Vec::new();
         rebuild_tar(
@@ -281,6 +276,19 @@ fn redacted_member(
     let mut enc = Encoder::new(inner, Vec::new());
     enc.write_all(&clean)?;
     Ok(enc.finish()?)
+}
+
+/// An error for what the scan does not open either — a zip archive, or a tar archive inside
+/// `depth` archives already at [`super::MAX_ARCHIVE_DEPTH`]: redacted as text its copy would
+/// be corrupt, and copied as it is it would keep what it holds.
+fn refuse_unopened(head: &[u8], depth: usize) -> Result<()> {
+    if source::is_zip(head) {
+        bail!("{}", super::ZIP_NOT_SUPPORTED);
+    }
+    if source::is_tar(head) && depth >= super::MAX_ARCHIVE_DEPTH {
+        bail!("{}", super::too_deep());
+    }
+    Ok(())
 }
 
 /// A tar archive rebuilt with every regular member redacted; headers, links and other
@@ -330,7 +338,7 @@ pub fn write_copy(
     }
     // A pipe, a FIFO or a device was drained by the scan (or waits for a writer that is
     // gone): its copy would be empty. Save it to a file first.
-    let meta = std::fs::metadata(input)?;
+    let meta = std::fs::metadata(input).context("cannot read its metadata")?;
     if !meta.is_file() {
         bail!("copies regular files only, and this is not one (a pipe, FIFO or device): save it to a file and scan that");
     }
@@ -361,10 +369,8 @@ pub fn write_copy(
     .and_then(|()| {
         // The copy gets the input's permissions (it was private while written): a file only
         // its owner could read must not become readable by all through its copy.
-        if let Ok(meta) = std::fs::metadata(input) {
-            std::fs::set_permissions(&partial, meta.permissions())
-                .with_context(|| format!("cannot set the permissions of {}", target.display()))?;
-        }
+        std::fs::set_permissions(&partial, meta.permissions())
+            .with_context(|| format!("cannot set the permissions of {}", target.display()))?;
         std::fs::rename(&partial, &target)
             .with_context(|| format!("cannot create {}", target.display()))
     });
@@ -382,9 +388,7 @@ fn write_redacted(
     path: &Path,
     categories: &[Category],
 ) -> Result<()> {
-    if super::is_zip(head) {
-        bail!("{}", super::ZIP_NOT_SUPPORTED);
-    }
+    refuse_unopened(head, 0)?;
     let file = private_file(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = Encoder::new(compression, std::io::BufWriter::new(file));
     if source::is_tar(head) {

@@ -126,6 +126,11 @@ impl Read for ZstdFrames<'_> {
     }
 }
 
+/// Whether `head` opens a zip archive (a local file header, or the end record of an empty one).
+pub fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
 /// A tar archive has `ustar` at offset 257 of its first header.
 pub fn is_tar(head: &[u8]) -> bool {
     head.len() >= 262 && &head[257..262] == b"ustar"
@@ -160,21 +165,21 @@ pub struct Sniffed<'a> {
 
 impl<'a> Sniffed<'a> {
     pub fn new(mut rest: Box<dyn BufRead + 'a>, n: usize) -> io::Result<(Self, Vec<u8>)> {
-        let mut head = Vec::with_capacity(n);
-        let mut pending = None;
-        while head.len() < n {
-            let mut buf = vec![0; n - head.len()];
-            match rest.read(&mut buf) {
+        let mut head = vec![0; n];
+        let (mut len, mut pending) = (0, None);
+        while len < n {
+            match rest.read(&mut head[len..]) {
                 Ok(0) => break,
-                Ok(k) => head.extend_from_slice(&buf[..k]),
+                Ok(k) => len += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if head.is_empty() => return Err(e),
+                Err(e) if len == 0 => return Err(e),
                 Err(e) => {
                     pending = Some(e);
                     break;
                 }
             }
         }
+        head.truncate(len);
         Ok((
             Sniffed {
                 prefix: io::Cursor::new(head.clone()),

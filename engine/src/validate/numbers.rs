@@ -173,14 +173,15 @@ const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
 ];
 
 /// How much of `span` is a valid IBAN: all of it, or all but its last group where that group
-/// is a short word after the number (`… 4567 8901 X in a sentence`; a real IBAN may end in a
-/// short group of letters, `… 013A A`, so both readings are tried, the whole first).
+/// is a word of up to four letters after the number (`… 4567 8901 X in a sentence`, `… 7034
+/// ASAP`; a real IBAN may end in a short group of letters, `… 013A A`, so both readings are
+/// tried, the whole first).
 pub fn valid_iban_len(span: &[u8]) -> Option<usize> {
     if is_valid_iban(span) {
         return Some(span.len());
     }
     let cut = span.iter().rposition(|&b| b == b' ' || b == b'-')?;
-    (span.len() - cut <= 4 && is_valid_iban(&span[..cut])).then_some(cut)
+    (span.len() - cut <= 5 && is_valid_iban(&span[..cut])).then_some(cut)
 }
 
 /// Country code with its registered length, then ISO 7064 mod-97 == 1.
@@ -756,6 +757,7 @@ mod tests {
         assert_eq!(valid_iban_len(then_word), Some(then_word.len() - 2));
         assert_eq!(valid_iban_len(b"LI21 0881 0000 2324 013A A"), Some(26));
         assert_eq!(valid_iban_len(b"VG96 VPVG 0000 0123 4567 8902 X"), None);
+        assert_eq!(valid_iban_len(b"BE68 5390 0754 7034 ASAP"), Some(19));
         // Pass mod 97, but no IBAN has check digits 00, 01 or 99.
         for fake in [
             b"DE00000000000000000066",

@@ -213,6 +213,35 @@ fn config_after_wrap_and_exit_codes() {
 }
 
 #[test]
+fn the_server_does_not_inherit_the_proxy_s_keys() {
+    // With the signing key in its environment a server could sign pins for a changed tool
+    // list (a rug pull the proxy would accept) and forge the audit chain.
+    let state = temp_dir("env-keys");
+    let seen = state.join("seen");
+    let script = format!(
+        "echo \"${{PARAPET_SIGNING_KEY:-none}} ${{PARAPET_FINGERPRINT_KEY:-none}} ${{OTHER_VAR:-none}}\" > {}",
+        seen.display()
+    );
+    let out = parapet(&state)
+        .args(["wrap", "--", "sh", "-c", &script])
+        .env("PARAPET_SIGNING_KEY", "a-signing-key-of-thirty-two-bytes!!")
+        .env(
+            "PARAPET_FINGERPRINT_KEY",
+            "a-fingerprint-key-of-thirty-two-b",
+        )
+        .env("OTHER_VAR", "kept")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "none none kept\n");
+}
+
+#[test]
 fn init_writes_a_template_that_loads() {
     let state = temp_dir("init");
     let out = parapet(&state).arg("init").output().unwrap();

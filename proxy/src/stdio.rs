@@ -164,8 +164,14 @@ pub struct Server {
     pub signals: shutdown::Signals,
 }
 
-/// Starts the server: `command` run directly (no shell), env and cwd inherited, its three
-/// standard streams piped, killed if dropped before it is run. SIGINT and SIGTERM are caught
+/// Environment variables that hold the proxy's own keys: the server must not inherit them, or
+/// it could sign pins for a changed tool list (a rug pull the proxy would then accept) and
+/// forge the audit chain's HMACs.
+pub const WITHHELD_FROM_SERVER: &[&str] = &["PARAPET_SIGNING_KEY", "PARAPET_FINGERPRINT_KEY"];
+
+/// Starts the server: `command` run directly (no shell), env (less
+/// [`WITHHELD_FROM_SERVER`]) and cwd inherited, its three standard streams piped, killed if
+/// dropped before it is run. SIGINT and SIGTERM are caught
 /// first, to be forwarded to it ([`shutdown::Signals`]). Call it inside a tokio runtime. It may
 /// be started before the pipeline is ready (its start-up then overlaps the proxy's): what it
 /// writes waits in its pipes.
@@ -175,6 +181,9 @@ pub fn start(command: &[OsString]) -> std::io::Result<Server> {
         .ok_or_else(|| std::io::Error::other("no server command given"))?;
     let signals = shutdown::Signals::listen()?;
     let mut command = Command::new(program);
+    for var in WITHHELD_FROM_SERVER {
+        command.env_remove(var);
+    }
     command
         .args(args)
         .stdin(Stdio::piped())

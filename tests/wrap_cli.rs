@@ -242,6 +242,67 @@ fn the_server_does_not_inherit_the_proxy_s_keys() {
 }
 
 #[test]
+fn a_project_s_config_may_not_relax_the_proxy() {
+    // Clients start project-scoped servers inside the project: a repository's own
+    // parapet.yaml must not be able to switch the firewall off.
+    let state = temp_dir("project-config");
+    std::fs::write(
+        state.join(".parapet.yml"),
+        "scanner:\n  policy_secrets: allow\naudit:\n  enabled: false\nservers:\n  default:\n    trust_level: privileged\n",
+    )
+    .unwrap();
+    let out = parapet(&state)
+        .arg("wrap")
+        .arg("--")
+        .arg(mock_server())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "scanner.policy_secrets: allow",
+        "audit.enabled: false",
+        "servers.default.trust_level: privileged",
+        "--config",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    let scan = parapet(&state).args(["scan", "-"]).output().unwrap();
+    assert_eq!(scan.status.code(), Some(2));
+    // Named explicitly, the same file is the user's choice.
+    let out = parapet(&state)
+        .args(["wrap", "--config", ".parapet.yml", "--"])
+        .arg(mock_server())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A project file that only tightens is used.
+    std::fs::write(
+        state.join(".parapet.yml"),
+        "scanner:\n  policy_pii: redact\n",
+    )
+    .unwrap();
+    let out = parapet(&state)
+        .arg("wrap")
+        .arg("--")
+        .arg(mock_server())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn init_writes_a_template_that_loads() {
     let state = temp_dir("init");
     let out = parapet(&state).arg("init").output().unwrap();

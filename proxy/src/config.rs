@@ -30,6 +30,22 @@ pub struct Config {
     pub proxy: ProxySection,
     #[serde(default)]
     pub servers: BTreeMap<String, ServerSection>,
+    /// Where the file came from (not a key).
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+    /// What loading it found worth a warning, for the caller to report once its logging is
+    /// set up (not a key).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// The file a [`Config`] was read from, and how it was found.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub path: PathBuf,
+    /// Found in the working directory (not named by `--config`, `PARAPET_CONFIG` or the home
+    /// directory's file): a project's own file, see [`crate::workdir_config`].
+    pub working_directory: bool,
 }
 
 /// Content-scanning policy. Keys match the reference where it had them.
@@ -267,33 +283,44 @@ pub struct ToolSection {
 /// `./parapet.yaml`, `./parapet.yml`, `./.parapet.yaml`, `./.parapet.yml`,
 /// `~/.config/mcp-parapet/config.yaml`.
 pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    config_origin(explicit).map(|o| o.path)
+}
+
+/// [`config_path`], with how it was found.
+pub fn config_origin(explicit: Option<&Path>) -> Option<Origin> {
+    let chosen = |path: PathBuf| Origin {
+        path,
+        working_directory: false,
+    };
     if let Some(p) = explicit {
-        return Some(p.to_path_buf());
+        return Some(chosen(p.to_path_buf()));
     }
     if let Some(p) = std::env::var_os("PARAPET_CONFIG").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(p));
+        return Some(chosen(PathBuf::from(p)));
     }
-    let mut candidates: Vec<PathBuf> = [
+    let in_working_directory = [
         "parapet.yaml",
         "parapet.yml",
         ".parapet.yaml",
         ".parapet.yml",
     ]
     .iter()
-    .map(PathBuf::from)
-    .collect();
-    if let Some(home) = std::env::var_os("HOME") {
-        candidates.push(Path::new(&home).join(".config/mcp-parapet/config.yaml"));
-    }
-    candidates.into_iter().find(|p| p.is_file())
+    .map(|name| Origin {
+        path: PathBuf::from(name),
+        working_directory: true,
+    });
+    let home = std::env::var_os("HOME")
+        .map(|home| chosen(Path::new(&home).join(".config/mcp-parapet/config.yaml")));
+    in_working_directory.chain(home).find(|o| o.path.is_file())
 }
 
 impl Config {
     /// Loads the config file and applies the environment. A file named explicitly (flag or
     /// PARAPET_CONFIG) that is missing is an error (the reference silently fell back).
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
-        let mut config = match config_path(explicit) {
-            Some(path) => {
+        let mut config = match config_origin(explicit) {
+            Some(origin) => {
+                let path = origin.path.clone();
                 let text = std::fs::read_to_string(&path).map_err(|e| ProxyError::Config {
                     path: path.clone(),
                     message: format!("cannot read it: {e}"),
@@ -314,8 +341,8 @@ impl Config {
                     config.audit.log_file.iter_mut().for_each(beside);
                     config.integrity.manifest_dir.iter_mut().for_each(beside);
                 }
-                warn_if_key_readable(&path, &config);
-                tracing::info!("config: {}", path.display());
+                config.warnings.extend(key_readable_warning(&path, &config));
+                config.origin = Some(origin);
                 config
             }
             None => Config::default(),
@@ -442,16 +469,16 @@ impl Config {
 }
 
 /// A signing key in a file others can read is no secret: say so (the key itself is not shown).
-fn warn_if_key_readable(path: &Path, config: &Config) {
+fn key_readable_warning(path: &Path, config: &Config) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).map_or(0, |m| m.permissions().mode());
-    if !config.integrity.signing_key.is_empty() && mode & 0o077 != 0 {
-        tracing::warn!(
+    (!config.integrity.signing_key.is_empty() && mode & 0o077 != 0).then(|| {
+        format!(
             "{} holds integrity.signing_key but others can read it (mode {:o}): chmod 600 it, or set PARAPET_SIGNING_KEY instead",
             path.display(),
             mode & 0o777
-        );
-    }
+        )
+    })
 }
 
 /// The overrides of a section with the six policy fields.
@@ -587,6 +614,27 @@ mod tests {
         );
         assert_eq!(c.audit.log_file, Some(dir.join("logs/a.jsonl")));
         assert_eq!(c.integrity.manifest_dir, Some(dir.join("pins")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_readable_signing_key_is_a_warning_for_the_caller() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("parapet-cfg-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("p.yaml");
+        std::fs::write(
+            &path,
+            "integrity:\n  signing_key: not-shown-in-the-warning\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("chmod 600") && !c.warnings[0].contains("not-shown"));
+        assert!(!c.origin.unwrap().working_directory);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Config::load(Some(&path)).unwrap().warnings.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

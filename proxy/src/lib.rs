@@ -4,7 +4,8 @@
 //! [`frame`] cuts bytes into messages; [`message`] classifies them; [`pipeline`] applies trust
 //! ([`trust`]), rate limits ([`ratelimit`]), the content scan and manifest integrity
 //! ([`integrity`]), recording every decision in the [`audit`] trail; [`shutdown`] ends it
-//! cleanly. [`config`] reads `parapet.yaml` and the environment; [`session`] wires it all up.
+//! cleanly. [`config`] reads `parapet.yaml` and the environment ([`workdir_config`]: what a
+//! project's own file may not do); [`session`] wires it all up.
 
 pub mod audit;
 pub mod config;
@@ -25,6 +26,7 @@ pub mod shutdown;
 pub mod stdio;
 pub mod template;
 pub mod trust;
+pub mod workdir_config;
 
 pub use config::Config;
 pub use error::{ProxyError, Result};

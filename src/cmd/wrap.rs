@@ -11,7 +11,7 @@ use parapet_proxy::scanner_setup::{build_scanner, scanner_config};
 use parapet_proxy::session::{server_name, Session};
 use parapet_proxy::{shutdown, stdio};
 
-use crate::flags::{load_config, ScanFlags};
+use crate::flags::{refuse_relaxing_project_config, ScanFlags};
 
 #[derive(clap::Args)]
 #[command(
@@ -40,8 +40,15 @@ pub fn run(args: Args, config: Option<&Path>) -> Result<ExitCode> {
             "no server command given\nusage: mcp-parapet wrap [--name NAME] -- <command> [args...]"
         );
     }
-    let cfg = load_config(config)?;
+    let cfg = parapet_proxy::Config::load(config)?;
     crate::logging::init(cfg.log_level.as_deref());
+    for warning in &cfg.warnings {
+        tracing::warn!("{warning}");
+    }
+    if let Some(origin) = &cfg.origin {
+        tracing::info!("config: {}", origin.path.display());
+    }
+    refuse_relaxing_project_config(&cfg)?;
     let name = server_name(args.name.as_deref(), &cfg);
     let mut scan_config = scanner_config(&cfg, &args.flags.overrides())?;
     scan_config.fingerprint_key = parapet_proxy::keys::fingerprint_key(&cfg.integrity.signing_key)

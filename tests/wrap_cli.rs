@@ -107,6 +107,24 @@ fn stdout_is_only_protocol_and_stderr_is_redacted() {
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&trail).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
+    // Another user's state (no install key there) cannot check it, and makes no key of its
+    // own (which would report every line as edited).
+    let other = temp_dir("verify-other-user");
+    let v = parapet(&other)
+        .args(["audit", "verify"])
+        .arg(&trail)
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&v.stderr).contains("no install key"));
+    assert!(!other.join("mcp-parapet").join("install.key").exists());
+    // A file that is not there is named.
+    let v = parapet(&state)
+        .args(["audit", "verify", "no-such-trail.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&v.stderr).contains("no-such-trail.jsonl"));
 }
 
 #[test]

@@ -112,6 +112,7 @@ impl Audit {
                     max_bytes,
                     scrub,
                     rotated_from: None,
+                    last_is_ours: false,
                 };
                 let fail = |e: std::io::Error| {
                     if !flag.swap(true, Ordering::SeqCst) {
@@ -221,6 +222,8 @@ struct ChainWriter {
     /// The file rotated away just before: named in the next record, so the new file's first
     /// line says why its `prev` is not the genesis link.
     rotated_from: Option<String>,
+    /// Whether the line that ends at `len` is one this writer wrote (its chain is `prev`).
+    last_is_ours: bool,
 }
 
 fn lock_path(path: &Path) -> PathBuf {
@@ -332,7 +335,7 @@ impl ChainWriter {
             let had_written = self.len.is_some();
             self.file = BufWriter::new(paths::open_append_private(&self.path)?);
             self.len = None;
-            replaced = had_written && !starts_as_rotated(&self.path);
+            replaced = had_written && !rotated_from_file(&self.path, ours.dev(), ours.ino());
         }
         let meta = self.file.get_ref().metadata()?;
         if !meta.is_file() {
@@ -342,10 +345,14 @@ impl ChainWriter {
         if Some(meta.len()) == self.len {
             return Ok(());
         }
-        // The same file, shorter than this writer left it: lines were cut out of it. The next
-        // record links to the last one this writer wrote, not to what is left, so the cut
-        // stays visible to `audit verify` (it used to re-link to the new tail).
-        let shrunk = replaced || self.len.is_some_and(|l| meta.len() < l);
+        // The same file, shorter than this writer left it, or longer but without its last
+        // line where this writer left it: lines were cut out of it (and perhaps padded back).
+        // The next record links to the last one this writer wrote, not to what is left, so
+        // the cut stays visible to `audit verify` (it used to re-link to the new tail).
+        let shrunk = replaced
+            || self.len.is_some_and(|l| {
+                meta.len() < l || (self.last_is_ours && !self.last_line_ends_at(l, &self.prev))
+            });
         let (last, ends_in_newline) = last_chain(&self.path);
         let mut len = meta.len();
         if !ends_in_newline {
@@ -359,6 +366,7 @@ impl ChainWriter {
                 self.path.display()
             );
         } else {
+            self.last_is_ours = false;
             self.prev = match last {
                 Some(chain) => chain,
                 // Only an empty trail starts a chain; a last line without one (an edit) must
@@ -370,6 +378,21 @@ impl ChainWriter {
         }
         self.len = Some(len);
         Ok(())
+    }
+
+    /// Whether the trail's bytes before `end` are still the end of the line this writer wrote
+    /// last, whose chain is `chain` (another writer only ever appends after it).
+    fn last_line_ends_at(&self, end: u64, chain: &str) -> bool {
+        let expected = format!(",\"chain\":\"{chain}\"}}\n");
+        let Some(from) = end.checked_sub(expected.len() as u64) else {
+            return false;
+        };
+        let mut found = vec![0u8; expected.len()];
+        let read = std::fs::File::open(&self.path).and_then(|mut f| {
+            f.seek(SeekFrom::Start(from))?;
+            f.read_exact(&mut found)
+        });
+        read.is_ok() && found == expected.as_bytes()
     }
 
     fn write(&mut self, mut record: Map<String, Value>) -> std::io::Result<()> {
@@ -402,6 +425,7 @@ impl ChainWriter {
         self.file.write_all(&line)?;
         self.len = Some(self.len.unwrap_or(0) + line.len() as u64);
         self.prev = chain;
+        self.last_is_ours = true;
         Ok(())
     }
 
@@ -438,7 +462,12 @@ impl ChainWriter {
 /// The `chain` of the last whole line of an existing trail (a regular file), to continue it,
 /// and whether the file ends with a newline (an empty one does).
 /// Whether the file's first line is the first of a rotated file (it names the file it follows).
-fn starts_as_rotated(path: &Path) -> bool {
+/// Whether the file at `path` is another writer's rotation of the file this writer had open
+/// (device `dev`, inode `ino`): its first line names the file it follows, and that file is
+/// the one this writer had open. A first line that names some older file (an edited copy of
+/// the trail put in its place, as `sed -i` does) is not.
+fn rotated_from_file(path: &Path, dev: u64, ino: u64) -> bool {
+    use std::os::unix::fs::MetadataExt;
     let Ok(f) = std::fs::File::open(path) else {
         return false;
     };
@@ -448,9 +477,14 @@ fn starts_as_rotated(path: &Path) -> bool {
         b'\n',
         &mut first,
     );
-    serde_json::from_slice::<Value>(first.trim_ascii_end())
+    let named = serde_json::from_slice::<Value>(first.trim_ascii_end())
         .ok()
-        .is_some_and(|v| v.get("rotated_from").is_some())
+        .and_then(|v| v.get("rotated_from")?.as_str().map(str::to_string));
+    // Rotated files are named by file name, beside the trail.
+    named
+        .filter(|n| !n.contains('/'))
+        .and_then(|n| std::fs::metadata(path.with_file_name(n)).ok())
+        .is_some_and(|m| m.dev() == dev && m.ino() == ino)
 }
 
 fn last_chain(path: &Path) -> (Option<String>, bool) {
@@ -513,20 +547,36 @@ pub fn verify(files: &[PathBuf], key: &[u8]) -> std::io::Result<VerifyReport> {
     let mut report = VerifyReport::default();
     let mut prev: Option<String> = None;
     for file in files {
+        let named =
+            |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", file.display()));
         // A FIFO would be waited on forever; a trail is a regular file.
-        if !std::fs::metadata(file)?.is_file() {
+        if !std::fs::metadata(file).map_err(named)?.is_file() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("{} is not a regular file", file.display()),
             ));
         }
-        let text = std::fs::read(file)?;
-        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
+        let text = std::fs::read(file).map_err(named)?;
+        let ends_in_newline = text.last().is_none_or(|&b| b == b'\n');
+        let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+        // The piece after the last newline is no line.
+        let lines = &lines[..lines.len() - usize::from(ends_in_newline)];
+        let blank = |l: &[u8]| l.iter().all(u8::is_ascii_whitespace);
+        for (n, line) in lines.iter().enumerate() {
+            let at = format!("{}:{}", file.display(), n + 1);
+            // The proxy never writes a blank line: one is where a line was blanked out, or
+            // padding put in to hide a cut from the writer. A run is one problem.
+            if blank(line) {
+                if n == 0 || !blank(lines[n - 1]) {
+                    let run = lines[n..].iter().take_while(|l| blank(l)).count();
+                    report.problems.push(match run {
+                        1 => format!("{at}: blank line"),
+                        _ => format!("{at}: {run} blank lines"),
+                    });
+                }
                 continue;
             }
             report.lines += 1;
-            let at = format!("{}:{}", file.display(), n + 1);
             let Some((body, chain)) = split_chain(line) else {
                 report.problems.push(format!("{at}: no chain field"));
                 continue;
@@ -553,13 +603,28 @@ pub fn verify(files: &[PathBuf], key: &[u8]) -> std::io::Result<VerifyReport> {
                         None => report.problems.push(format!(
                             "{at}: the trail does not start here (lines before it are missing)"
                         )),
-                        Some(from) => report.follows = Some(from),
+                        Some(from) => {
+                            // Rotated files stay beside the trail: one that is gone took its
+                            // lines with it.
+                            let beside = file.with_file_name(&from);
+                            if from.contains('/') || !beside.exists() {
+                                report.problems.push(format!(
+                                    "{at}: follows {from}, which is not beside it (deleted? if it was moved, give it first)"
+                                ));
+                            }
+                            report.follows = Some(from);
+                        }
                     }
                 }
                 _ => {}
             }
             prev = Some(chain.to_string());
         }
+    }
+    if report.lines == 0 {
+        report
+            .problems
+            .push("no audit records: the trail is empty (emptied, or not the trail)".into());
     }
     Ok(report)
 }
@@ -670,6 +735,18 @@ mod tests {
             .unwrap()
             .problems
             .is_empty());
+        // Unless that file is gone (its lines with it).
+        for rotated in &files[..files.len() - 1] {
+            std::fs::remove_file(rotated).unwrap();
+        }
+        let r = verify(std::slice::from_ref(&path), &key).unwrap();
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.contains("which is not beside it")),
+            "{:?}",
+            r.problems
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -767,6 +844,108 @@ mod tests {
             "the cut is visible: {:?}",
             r.problems
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn cuts_padded_back_to_length_or_made_after_a_rotation_stay_visible() {
+        let key = b"k".to_vec();
+        let wait_for = |path: &Path, n: usize| {
+            (0..400).any(|_| {
+                let lines = std::fs::read_to_string(path).map_or(0, |t| {
+                    t.lines().filter(|l| l.contains("message_id")).count()
+                });
+                lines >= n || {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    false
+                }
+            })
+        };
+        // The last line cut in place, then blank lines padding the file past the length the
+        // writer left: the writer must not take the new tail for another writer's records.
+        let dir = fresh_dir("padded");
+        let path = dir.join("a.jsonl");
+        let (a, w) = Audit::start(path.clone(), key.clone(), u64::MAX, "t", None).unwrap();
+        for i in 0..3 {
+            a.record(
+                "tool_call_request",
+                vec![("message_id", json!(i.to_string()))],
+            );
+        }
+        assert!(wait_for(&path, 3));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kept: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+        let padded = format!("{kept}{}", "\n".repeat(text.len() - kept.len() + 10));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap()
+            .write_all(padded.as_bytes())
+            .unwrap();
+        a.record("tool_call_request", vec![("message_id", json!("after"))]);
+        drop(a);
+        w.finish();
+        let r = verify(std::slice::from_ref(&path), &key).unwrap();
+        assert!(
+            r.problems.iter().any(|p| p.contains("chain broken")),
+            "the cut is visible: {:?}",
+            r.problems
+        );
+        assert!(r.problems.iter().any(|p| p.ends_with(" blank lines")));
+
+        // After a rotation the live file starts with a line naming the file it follows; an
+        // edited copy put in its place starts the same way, but follows no file of ours.
+        let dir = fresh_dir("rotated-cut");
+        let path = dir.join("a.jsonl");
+        let (a, w) = Audit::start(path.clone(), key.clone(), 600, "t", None).unwrap();
+        for i in 0..6 {
+            a.record(
+                "tool_call_request",
+                vec![("message_id", json!(i.to_string()))],
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let live_lines = || std::fs::read_to_string(&path).unwrap().lines().count();
+        assert!(
+            (0..400).any(|_| live_lines() >= 2 || {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                false
+            }),
+            "the live file holds two lines after a rotation"
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with('{') && text.lines().next().unwrap().contains("rotated_from"));
+        let lines: Vec<&str> = text.lines().collect();
+        let copy = dir.join("copy.tmp");
+        let kept: String = lines[..lines.len() - 1]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&copy, kept).unwrap();
+        std::fs::rename(&copy, &path).unwrap();
+        a.record("tool_call_request", vec![("message_id", json!("after"))]);
+        drop(a);
+        w.finish();
+        let r = verify(std::slice::from_ref(&path), &key).unwrap();
+        assert!(
+            r.problems.iter().any(|p| p.contains("chain broken")),
+            "the cut is visible: {:?}",
+            r.problems
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_empty_trail_does_not_verify() {
+        let dir = fresh_dir("empty");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in [("empty.jsonl", ""), ("blank.jsonl", "\n\n  \n")] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            let r = verify(std::slice::from_ref(&path), b"k").unwrap();
+            assert!(!r.problems.is_empty(), "{name}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

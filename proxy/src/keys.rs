@@ -39,6 +39,30 @@ pub fn load(configured: &str) -> Result<Key> {
     load_or_create(&path)
 }
 
+/// The configured key, else the install key if there is one: for checking what was signed
+/// (`audit verify`), where a new key could only report every line as edited.
+pub fn load_existing(configured: &str) -> Result<Key> {
+    if !configured.is_empty() {
+        return load(configured);
+    }
+    let path = key_file().ok_or_else(|| {
+        ProxyError::Invalid(
+            "no HOME or XDG_STATE_HOME to find the install key in; set PARAPET_SIGNING_KEY".into(),
+        )
+    })?;
+    match std::fs::read(&path) {
+        Ok(bytes) => existing(bytes, &path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ProxyError::Invalid(format!(
+            "there is no install key at {}: the trail was signed with the key of the user (or XDG_STATE_HOME) that ran the proxy; run this as that user, or set PARAPET_SIGNING_KEY to the key it used",
+            path.display()
+        ))),
+        Err(e) => Err(ProxyError::Io {
+            what: format!("cannot read the install key {}", path.display()),
+            cause: e,
+        }),
+    }
+}
+
 /// The key in `path`, made there (random, 0600) when there is none.
 fn load_or_create(path: &std::path::Path) -> Result<Key> {
     match std::fs::read(path) {

@@ -20,7 +20,7 @@ pub enum AuditCommand {
 pub fn run(cmd: AuditCommand, config: Option<&Path>) -> Result<ExitCode> {
     let AuditCommand::Verify { files } = cmd;
     let cfg = load_config(config)?;
-    let key = parapet_proxy::keys::load(&cfg.integrity.signing_key)?;
+    let key = parapet_proxy::keys::load_existing(&cfg.integrity.signing_key)?;
     let report =
         parapet_proxy::audit::verify(&files, &key.bytes).context("cannot read the audit trail")?;
     if report.problems.is_empty() {

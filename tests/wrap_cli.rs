@@ -321,6 +321,26 @@ fn a_project_s_config_may_not_relax_the_proxy() {
 }
 
 #[test]
+fn a_name_with_no_section_is_warned_about() {
+    let state = temp_dir("no-section");
+    let cfg = state.join("p.yaml");
+    std::fs::write(&cfg, "servers:\n  filesystem:\n    trust_level: none\n").unwrap();
+    let out = parapet(&state)
+        .args(["wrap", "--config"])
+        .arg(&cfg)
+        .args(["--name", "FileSystem", "--"])
+        .arg(mock_server())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no servers.FileSystem section (did you mean --name filesystem?)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn init_writes_a_template_that_loads() {
     let state = temp_dir("init");
     let out = parapet(&state).arg("init").output().unwrap();

@@ -28,7 +28,7 @@ pub struct Config {
     pub rate_limit: RateLimitSection,
     #[serde(default)]
     pub proxy: ProxySection,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub servers: BTreeMap<String, ServerSection>,
     /// Where the file came from (not a key).
     #[serde(skip)]
@@ -56,7 +56,7 @@ pub struct ScannerSection {
     pub policy_secrets: Option<Action>,
     pub policy_injection: Option<Action>,
     /// Per-kind overrides, e.g. `credit_card: redact`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub policy_kinds: BTreeMap<String, Action>,
     /// Byte cap per message (the reference counted characters and defaulted to 50,000).
     pub content_max_length: Option<usize>,
@@ -251,13 +251,13 @@ pub struct ServerSection {
     pub policy_pii: Option<Action>,
     pub policy_secrets: Option<Action>,
     pub policy_injection: Option<Action>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub policy_kinds: BTreeMap<String, Action>,
     #[serde(default)]
     pub allow_rules: Vec<String>,
     #[serde(default)]
     pub allow_fingerprints: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub tools: BTreeMap<String, ToolSection>,
 }
 
@@ -271,7 +271,7 @@ pub struct ToolSection {
     pub policy_pii: Option<Action>,
     pub policy_secrets: Option<Action>,
     pub policy_injection: Option<Action>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub policy_kinds: BTreeMap<String, Action>,
     #[serde(default)]
     pub allow_rules: Vec<String>,
@@ -356,7 +356,8 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        let config: Config = serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
+        let config: Config =
+            serde_yaml_ng::from_str(text).map_err(|e| hide_values(&e.to_string()))?;
         config.check().map_err(|e| with_line(text, e))?;
         Ok(config)
     }
@@ -533,6 +534,83 @@ fn with_line(text: &str, message: String) -> String {
     }
 }
 
+/// A map whose keys must differ: YAML parsers keep the last of two equal keys, so a second
+/// `servers: fs:` block would silently replace the first (and its trust level with it).
+fn unique_keys<'de, D, V>(d: D) -> std::result::Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!(
+                        "`{key}` is given twice (the second would silently replace the first): merge them"
+                    )));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Unique(std::marker::PhantomData))
+}
+
+/// A parser's message without the values it quotes: the file may not be a config at all (a
+/// `.env` named by mistake), and the message lands in a client's log. Strings become `a
+/// string`; an unknown variant is shown only when it is short and plain (`block`).
+fn hide_values(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    loop {
+        let string_at = rest.find("string \"");
+        let variant_at = rest.find("variant `");
+        let (at, quote, plain_ok) = match (string_at, variant_at) {
+            (Some(s), Some(v)) if v < s => (v + "variant ".len(), '`', true),
+            (Some(s), _) => (s + "string ".len(), '"', false),
+            (None, Some(v)) => (v + "variant ".len(), '`', true),
+            (None, None) => break,
+        };
+        out.push_str(&rest[..at]);
+        let body = &rest[at + 1..];
+        let Some(end) = body.find(quote) else {
+            out.push_str("(value hidden)");
+            rest = "";
+            break;
+        };
+        let value = &body[..end];
+        let plain = value.len() <= 24
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if plain_ok && plain {
+            out.push_str(&rest[at..at + 1 + end + 1]);
+        } else {
+            out.push_str(&format!(
+                "(a value of {} characters, hidden)",
+                value.chars().count()
+            ));
+        }
+        rest = &body[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 pub fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -583,6 +661,36 @@ mod tests {
             c.server("fs").tools["t"].overrides().allow_rules,
             ["pii.email"]
         );
+    }
+
+    #[test]
+    fn errors_do_not_quote_the_file_s_values() {
+        let token = "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";
+        for text in [
+            format!("GITHUB_TOKEN={token}\nAWS=1\n"),
+            format!("servers:\n  fs:\n    trust_level: \"GITHUB_TOKEN={token}\"\n"),
+            format!("scanner:\n  min_confidence: \"{token}\"\n"),
+        ] {
+            let e = Config::parse(&text).unwrap_err();
+            assert!(!e.contains(token) && e.contains("hidden"), "{e}");
+        }
+        // A short plain word is still shown, with the line.
+        let e = Config::parse("scanner:\n  policy_pii: block\n").unwrap_err();
+        assert!(e.contains("`block`") && e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn a_key_given_twice_in_a_map_is_an_error() {
+        for text in [
+            "servers:\n  fs:\n    trust_level: none\n  fs:\n    trust_level: privileged\n",
+            "scanner:\n  policy_kinds:\n    email: reject\n    email: allow\n",
+            "servers:\n  fs:\n    tools:\n      rm:\n        class: admin\n      rm:\n        class: read\n",
+        ] {
+            let e = Config::parse(text).unwrap_err();
+            assert!(e.contains("given twice"), "{e}");
+        }
+        assert!(Config::parse("servers:\n").is_ok());
+        assert!(Config::parse("servers:\n  fs: {}\n  gh: {}\n").is_ok());
     }
 
     #[test]

@@ -50,6 +50,18 @@ pub fn run(args: Args, config: Option<&Path>) -> Result<ExitCode> {
     }
     refuse_relaxing_project_config(&cfg)?;
     let name = server_name(args.name.as_deref(), &cfg);
+    if !cfg.servers.is_empty() && !cfg.servers.contains_key(&name) {
+        let near = cfg
+            .servers
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(&name))
+            .map(|k| format!(" (did you mean --name {k}?)"))
+            .unwrap_or_default();
+        tracing::warn!(
+            "the config has no servers.{name} section{near}: this server runs with the defaults; sections: {}",
+            cfg.servers.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
     let mut scan_config = scanner_config(&cfg, &args.flags.overrides())?;
     scan_config.fingerprint_key = parapet_proxy::keys::fingerprint_key(&cfg.integrity.signing_key)
         .context("cannot load the key for finding fingerprints")?

@@ -151,6 +151,10 @@ pub struct PageCheck {
     pub diff: Diff,
     /// Tools to withhold (changed or added, with `block_on_change`).
     pub withhold: BTreeSet<String>,
+    /// The pin file changed on disk since it was read (`approve` run meanwhile, or someone
+    /// else writing it): `Ok(tools)` when the new pins verified and replaced those in memory,
+    /// `Err(why)` when they were refused. Audited either way.
+    pub reloaded: Option<std::result::Result<usize, String>>,
 }
 
 pub struct Integrity {
@@ -415,12 +419,19 @@ impl Integrity {
 
     /// Reloads the pin file when it changed on disk since it was read (`mcp-parapet approve`
     /// run while this proxy runs).
-    fn reload_if_changed(&mut self) {
+    fn reload_if_changed(&mut self) -> Option<std::result::Result<usize, String>> {
         let now = modified(&self.path);
-        if now.is_none() || now == self.loaded {
-            return;
+        if now == self.loaded {
+            return None;
         }
-        match std::fs::read(&self.path)
+        if now.is_none() {
+            // Deleted under a running proxy: the pins in memory stay the baseline.
+            self.loaded = None;
+            let why = "the pin file was deleted: kept the pins in memory".to_string();
+            tracing::warn!("{}: {why}", self.path.display());
+            return Some(Err(why));
+        }
+        let result = match std::fs::read(&self.path)
             .map_err(|e| e.to_string())
             .and_then(|b| read_pins(&b, &self.path, &self.server_name).map_err(|e| e.to_string()))
         {
@@ -430,20 +441,21 @@ impl Integrity {
                     tracing::info!("pin file {} changed: reloaded", self.path.display());
                     self.pins = pins;
                     self.first_sight = false;
+                    Ok(self.pins.tools.len())
                 } else {
-                    tracing::warn!(
-                        "pin file {} changed but does not verify ({}): kept the pins in memory",
-                        self.path.display(),
+                    Err(format!(
+                        "changed but does not verify ({}): kept the pins in memory",
                         problems.join("; ")
-                    );
+                    ))
                 }
             }
-            Err(e) => tracing::warn!(
-                "pin file {} changed but cannot be read: {e}",
-                self.path.display()
-            ),
+            Err(e) => Err(format!("changed but cannot be read: {e}")),
+        };
+        if let Err(why) = &result {
+            tracing::warn!("pin file {} {why}", self.path.display());
         }
         self.loaded = now;
+        Some(result)
     }
 
     /// Problems with the pin file as loaded (an edited file, or a different key).
@@ -469,13 +481,13 @@ impl Integrity {
 
     /// Checks one page. `first_page`: the request had no cursor. `last_page`: no `nextCursor`.
     pub fn check_page(&mut self, tools: &[Value], first_page: bool, last_page: bool) -> PageCheck {
+        let mut check = PageCheck::default();
         if first_page {
             self.seen.clear();
             self.observed.clear();
-            self.reload_if_changed();
+            check.reloaded = self.reload_if_changed();
         }
         let key = self.key.clone();
-        let mut check = PageCheck::default();
         for tool in tools {
             let Some(name) = tool.get("name").and_then(Value::as_str) else {
                 continue;
@@ -686,10 +698,23 @@ fn read_pending(
     })?;
     let mut pending: PinFile = serde_json::from_slice(&bytes)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-    let old: PinFile = std::fs::read(&path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    // Pins that cannot be read, or another server's, are not replaced unseen: approve's
+    // check that it never re-signs a file that does not verify must see them.
+    let old = match std::fs::read(&path) {
+        Ok(bytes) => read_pins(&bytes, &path, server_name).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("{e}; approve does not overwrite it: look at it, and move it away to pin the pending listing from scratch"),
+            )
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => PinFile::default(),
+        Err(e) => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("cannot read the pin file {}: {e}", path.display()),
+            ))
+        }
+    };
     for t in &mut pending.tools.values_mut() {
         t.hash = tool_hash(&t.tool, key);
     }
@@ -791,6 +816,22 @@ mod tests {
         let err = approve(&dir, "srv", Some(b"other")).unwrap_err();
         assert!(err.to_string().contains("does not verify"), "{err}");
         assert!(approve(&dir, "srv", None).is_err());
+        // Nor does it overwrite pins it cannot read, or another server's.
+        let pin_file = pin_path(&dir, "srv");
+        let good = std::fs::read(&pin_file).unwrap();
+        for bad in [
+            b"{ not json".to_vec(),
+            String::from_utf8(good.clone())
+                .unwrap()
+                .replace("\"srv\"", "\"other\"")
+                .into_bytes(),
+        ] {
+            std::fs::write(&pin_file, &bad).unwrap();
+            let err = approve(&dir, "srv", key.as_deref()).unwrap_err();
+            assert!(err.to_string().contains("does not overwrite"), "{err}");
+            assert_eq!(std::fs::read(&pin_file).unwrap(), bad);
+        }
+        std::fs::write(&pin_file, &good).unwrap();
         let d = approve(&dir, "srv", key.as_deref()).unwrap();
         assert_eq!(d.modified, vec!["b"]);
         let mut i = Integrity::open(dir.clone(), "srv", key.clone(), true).unwrap();

@@ -319,6 +319,39 @@ async fn rug_pull_is_caught_and_not_rebaselined() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pin_files_changed_under_a_running_proxy_are_audited() {
+    let dir = TempDir::new("pin-reload");
+    // `config` ends inside its integrity section: this line belongs to it.
+    let cfg = config(&dir, "  block_on_change: true\n");
+    let mut c = Client::mock(&cfg, "mock", &[]);
+    // First sight pins the listing; then the file is deleted under the running proxy.
+    assert!(c.list_tools(1).await.contains(&"echo".to_string()));
+    let pins = dir.0.join("manifests").join("mock.json");
+    let kept = std::fs::read(&pins).unwrap();
+    std::fs::remove_file(&pins).unwrap();
+    assert!(c.list_tools(2).await.contains(&"echo".to_string()));
+    // Written again (a file that verifies): reloaded, and on the record.
+    std::fs::write(&pins, kept).unwrap();
+    assert!(c.list_tools(3).await.contains(&"echo".to_string()));
+    c.close().await;
+    let actions: Vec<String> = audit_lines(&dir)
+        .into_iter()
+        .filter(|l| l["event_type"] == "manifest_change")
+        .map(|l| {
+            l["metadata"]["action"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        ["initial_store", "pins_change_refused", "pins_reloaded"],
+        "{actions:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_chain_verifies() {
     let dir = TempDir::new("chain");
     let mut c = Client::mock(&config(&dir, ""), "mock", &[]);

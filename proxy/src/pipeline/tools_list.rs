@@ -258,6 +258,18 @@ impl Pipeline {
             .map(|t| t.value.clone())
             .collect();
         let check = integrity.check_page(&values, first_page, last_page);
+        // A pin file that changed under the running proxy (approve, or someone else): on the
+        // record either way, since pins written by anyone but `approve` would hide a rug pull.
+        if let Some(reloaded) = &check.reloaded {
+            let metadata = match reloaded {
+                Ok(tools) => {
+                    json!({"action": "pins_reloaded", "tool_count": tools, "hash": check.pinned_hash})
+                }
+                Err(why) => json!({"action": "pins_change_refused", "reason": why}),
+            };
+            self.audit
+                .record("manifest_change", vec![("metadata", metadata)]);
+        }
         if !check.pinned.is_empty() {
             self.audit.record(
                 "manifest_change",

@@ -263,7 +263,47 @@ fn rules_check_reports_failing_examples() {
     );
     let out = run(&["rules", "check", clash.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("a built-in rule has this id"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a built-in rule or check has this id"));
+    // So are the ids of the built-in checks, and an id two files given together share.
+    let reserved = temp_file(
+        "reserved.toml",
+        &acme_rule(r#"["key acme_q8zr2lmx0pvw7kct"]"#)
+            .replace("acme.key", "validation.control_character"),
+    );
+    let out = run(&["rules", "check", reserved.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let twin = temp_file("twin.toml", &acme_rule(r#"["key acme_q8zr2lmx0pvw7kct"]"#));
+    let out = run(
+        &[
+            "rules",
+            "check",
+            good.to_str().unwrap(),
+            twin.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cannot be used together"));
+    let out = run(
+        &[
+            "scan",
+            "--rules",
+            good.to_str().unwrap(),
+            "--rules",
+            twin.to_str().unwrap(),
+            "-",
+        ],
+        "x",
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("good.toml") && err.contains("twin.toml"),
+        "{err}"
+    );
+    let out = run(&["scan", "--rules", reserved.to_str().unwrap(), "-"], "x");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("names a built-in check"));
 }
 
 #[test]

@@ -242,6 +242,15 @@ impl Scanner {
         } else {
             builtin_rules()?
         };
+        if let Some(r) = config.extra_rules.iter().find(|r| {
+            [CLASSIFIER_RULE_ID, "validation.max_bytes", CONTROL_RULE_ID].contains(&r.id.as_str())
+        }) {
+            return Err(EngineError::Rule {
+                id: r.id.clone(),
+                source_name: "user rules".into(),
+                message: "this id names a built-in check (its allowlist and disable settings would act on both); rename the rule".into(),
+            });
+        }
         rules.extend(config.extra_rules);
         let mut ids = HashSet::new();
         for r in &rules {

@@ -47,6 +47,8 @@ fn main() {
             scan_tool_responses: true,
             refuse_as_tool_error: false,
             log_tool_arguments: true,
+            log_tool_responses: false,
+            alert_on_change: true,
             fail_closed: true,
         };
         let rate = RateLimits::new(&config.rate_limit, &settings.server);

@@ -22,6 +22,8 @@ fn pipeline(scanner: Arc<Scanner>) -> &'static Pipeline {
             scan_tool_responses: true,
             refuse_as_tool_error: false,
             log_tool_arguments: true,
+            log_tool_responses: false,
+            alert_on_change: true,
             fail_closed: false,
         };
         let rate = RateLimits::new(&config.rate_limit, &settings.server);

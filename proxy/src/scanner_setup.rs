@@ -65,8 +65,19 @@ pub fn scanner_config(config: &Config, flags: &ScanOverrides) -> Result<ScannerC
     }
     sc.classifier_threshold = s.classifier_threshold;
     sc.injection_scores = s.injection_scores();
+    let mut from: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
     for path in s.rules_files.iter().chain(&flags.rules) {
-        sc.extra_rules.extend(load_rule_file(path)?);
+        for rule in load_rule_file(path)? {
+            if let Some(earlier) = from.insert(rule.id.clone(), path) {
+                return Err(ProxyError::Invalid(format!(
+                    "rule id {:?} is in both {} and {}: rename one of them",
+                    rule.id,
+                    earlier.display(),
+                    path.display()
+                )));
+            }
+            sc.extra_rules.push(rule);
+        }
     }
     sc.disabled_rules = s
         .disabled_rules

@@ -148,6 +148,8 @@ impl Session {
             scan_tool_responses: config.scanner.scan_tool_responses.unwrap_or(true),
             refuse_as_tool_error: config.proxy.refuse_as_tool_error,
             log_tool_arguments: config.audit.log_tool_arguments,
+            log_tool_responses: config.audit.log_tool_responses,
+            alert_on_change: config.integrity.alert_on_change,
             fail_closed: config.audit.fail_closed,
         };
         // The scanner's cap: the config's, or --max-bytes over it.

@@ -44,6 +44,7 @@ audit:
   # log_file: /var/log/mcp-parapet/audit.jsonl
   # Arguments are logged with every detection redacted.
   log_tool_arguments: true
+  # Results too, redacted the same way (larger trails).
   log_tool_responses: false
   max_file_size_mb: 100
   # Refuse requests when the audit trail cannot be written.
@@ -55,6 +56,7 @@ integrity:
   signing_key: ""
   # Default: $XDG_STATE_HOME/mcp-parapet/manifests
   # manifest_dir: /var/lib/mcp-parapet/manifests
+  # Say on stderr when a server's tool list changed (always recorded in the audit trail).
   alert_on_change: true
   # Withhold changed and new tools until `mcp-parapet approve --name NAME`.
   block_on_change: false

@@ -41,6 +41,8 @@ fn pipeline_pinned(
         scan_tool_responses: true,
         refuse_as_tool_error: false,
         log_tool_arguments: false,
+        log_tool_responses: false,
+        alert_on_change: true,
         fail_closed: false,
     };
     adjust(&mut settings);

@@ -43,6 +43,42 @@ async fn request_redaction_reaches_the_server_and_the_audit_has_no_secret() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_are_logged_only_when_asked_and_then_redacted() {
+    let email = "jane.doe@example.com";
+    for log in [false, true] {
+        let dir = TempDir::new(&format!("log-results-{log}"));
+        let text = format!(
+            "audit:\n  log_file: '{d}/audit.jsonl'\n  log_tool_responses: {log}\nintegrity:\n  signing_key: test-key\n  manifest_dir: '{d}/manifests'\n",
+            d = dir.0.display()
+        );
+        let cfg = parapet_proxy::Config::parse(&text).unwrap();
+        let mut c = Client::mock(&cfg, "mock", &[]);
+        let r = c
+            .call(1, "echo", json!({"text": format!("mail {email}")}))
+            .await;
+        assert!(r["result"].is_object(), "{r}");
+        c.close().await;
+        let lines = audit_lines(&dir);
+        let response = lines
+            .iter()
+            .find(|l| l["event_type"] == "tool_call_response")
+            .expect("a response record");
+        assert_eq!(
+            response["metadata"]["result"].is_object(),
+            log,
+            "{response}"
+        );
+        let audit = std::fs::read_to_string(dir.0.join("audit.jsonl")).unwrap();
+        assert!(!audit.contains(email), "the trail holds the address");
+        if log {
+            assert!(response["metadata"]["result"]
+                .to_string()
+                .contains("[REDACTED:"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_part_of_a_result_is_scanned_and_items_are_not_duplicated() {
     // Reference bugs 3 and 6.
     let dir = TempDir::new("leak");

@@ -79,6 +79,8 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
         RulesCommand::Check { files } => {
             // 1 when a rule fails its check, 2 when a file cannot be read at all (as grep).
             let (mut failed, mut unreadable) = (false, false);
+            // Files given together are used together: an id in two of them is a clash too.
+            let mut seen: std::collections::HashMap<String, PathBuf> = Default::default();
             for f in files {
                 if let Err(e) = std::fs::File::open(&f) {
                     unreadable = true;
@@ -93,11 +95,25 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
                             .into_iter()
                             .map(|r| r.id)
                             .collect();
-                    let clashes: Vec<String> = rules
+                    let reserved = [
+                        parapet_engine::CLASSIFIER_RULE_ID,
+                        "validation.max_bytes",
+                        "validation.control_character",
+                    ];
+                    let mut clashes: Vec<String> = rules
                         .iter()
-                        .filter(|r| builtin.contains(&r.id))
-                        .map(|r| format!("{}: a built-in rule has this id; rename it", r.id))
+                        .filter(|r| builtin.contains(&r.id) || reserved.contains(&r.id.as_str()))
+                        .map(|r| format!("{}: a built-in rule or check has this id; rename it", r.id))
                         .collect();
+                    for r in &rules {
+                        if let Some(other) = seen.insert(r.id.clone(), f.clone()) {
+                            clashes.push(format!(
+                                "{}: also in {} (the two files cannot be used together); rename one",
+                                r.id,
+                                other.display()
+                            ));
+                        }
+                    }
                     let n = rules.len();
                     let scanner = Scanner::new(ScannerConfig {
                         no_builtin_rules: true,

@@ -77,6 +77,11 @@ pub struct Settings {
     pub scan_tool_responses: bool,
     pub refuse_as_tool_error: bool,
     pub log_tool_arguments: bool,
+    /// Log tool results too (`audit.log_tool_responses`), redacted as arguments are.
+    pub log_tool_responses: bool,
+    /// Say on stderr when a tool manifest changed (`integrity.alert_on_change`); the audit
+    /// trail records it either way.
+    pub alert_on_change: bool,
     pub fail_closed: bool,
 }
 
@@ -187,6 +192,24 @@ pub(crate) fn audit_id<S: AsRef<str>>(id: Option<S>) -> Value {
             }
         }
         None => Value::Null,
+    }
+}
+
+impl Pipeline {
+    /// `json` as the audit trail may hold it: every finding redacted whatever its policy
+    /// (allowlisted ones too), long strings cut.
+    fn for_the_trail(&self, json: &[u8]) -> Value {
+        let mut all = self
+            .scanner
+            .scan_json_ignoring_allowlists(json)
+            .unwrap_or_default();
+        for d in &mut all.detections {
+            d.action = Action::Redact;
+        }
+        let red = self.scanner.redact_json(json, &all);
+        let mut value: Value = serde_json::from_slice(&red).unwrap_or(Value::Null);
+        truncate_strings(&mut value);
+        value
     }
 }
 

@@ -87,7 +87,12 @@ impl Pipeline {
             ]
         };
         if tool.is_some() {
-            self.audit.record("tool_call_response", fields(&v));
+            let mut f = fields(&v);
+            if self.settings.log_tool_responses {
+                let result = self.for_the_trail(part.get().as_bytes());
+                f.push(("metadata", json!({ "result": result })));
+            }
+            self.audit.record("tool_call_response", f);
         }
         match v.action {
             Action::Reject => {

@@ -307,7 +307,8 @@ impl Pipeline {
                     json!({"action": "change_detected", "previous_hash": check.pinned_hash, "current_hash": check.shown_hash, "diff": {"added": d.added, "removed": d.removed, "modified": d.modified, "has_changes": true}, "withheld": check.withhold}),
                 )],
             );
-            tracing::warn!(
+            if self.settings.alert_on_change {
+                tracing::warn!(
                 "tool manifest changed since it was pinned: added={:?} removed={:?} modified={:?}{}",
                 d.added,
                 d.removed,
@@ -322,6 +323,7 @@ impl Pipeline {
                     )
                 }
             );
+            }
         }
         check.withhold
     }

@@ -432,3 +432,22 @@ fn fingerprints_are_keyed_per_install_never_by_a_published_key() {
     let signing = [("PARAPET_SIGNING_KEY", "org signing key")];
     assert_ne!(fingerprint_of(text, &signing), here);
 }
+
+#[test]
+fn verify_says_when_it_needs_the_key_or_cannot_read_the_file() {
+    let signed = temp_file(
+        "signed-pins.json",
+        r#"{"server_name":"srv","algorithm":"hmac-sha256","tools":{},"manifest_hash":"00"}"#,
+    );
+    let out = run(&["verify", signed.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is signed") && err.contains("PARAPET_SIGNING_KEY"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("MISMATCH"));
+    let out = run(&["verify", "/nonexistent/pins.json"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the pin file"));
+}

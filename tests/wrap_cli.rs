@@ -357,4 +357,14 @@ fn init_writes_a_template_that_loads() {
         "{}",
         String::from_utf8_lossy(&scan.stderr)
     );
+    // A dangling link is not written through, even with --force.
+    let target = state.join("elsewhere.yaml");
+    std::os::unix::fs::symlink(&target, state.join("link.yaml")).unwrap();
+    let out = parapet(&state)
+        .args(["init", "--force", "-o", "link.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("symbolic link"));
+    assert!(!target.exists());
 }

@@ -403,6 +403,31 @@ impl Config {
         if rl.burst == Some(0) {
             return Err("rate_limit.burst: must be at least 1".into());
         }
+        let fingerprint_lists = std::iter::once(("scanner".to_string(), &sc.allow_fingerprints))
+            .chain(self.servers.iter().flat_map(|(name, server)| {
+                std::iter::once((format!("servers.{name}"), &server.allow_fingerprints)).chain(
+                    server.tools.iter().map(move |(tool, t)| {
+                        (
+                            format!("servers.{name}.tools.{tool}"),
+                            &t.allow_fingerprints,
+                        )
+                    }),
+                )
+            }));
+        for (at, list) in fingerprint_lists {
+            if let Some(n) = list.iter().position(|f| {
+                f.len() != 32
+                    || !f
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            }) {
+                // Not shown: a secret pasted in place of its fingerprint is a common slip.
+                return Err(format!(
+                    "{at}.allow_fingerprints: entry {} is not a fingerprint (32 lower-case hex digits, as `mcp-parapet scan` prints them)",
+                    n + 1
+                ));
+            }
+        }
         for (name, server) in &self.servers {
             let limits = [
                 ("max_calls_per_minute", server.max_calls_per_minute),
@@ -510,27 +535,41 @@ impl ToolSection {
     }
 }
 
-/// A check's message (`section.key: what is wrong`) with the line of the key's first
-/// occurrence in the file, where the key can be found.
+/// A check's message (`section.key: what is wrong`) with the line of that key in the file,
+/// found by following the dotted path down the indentation (`servers.b.max_calls_per_minute`
+/// is the one under `b`, not the first `max_calls_per_minute`).
 fn with_line(text: &str, message: String) -> String {
-    let key = message
-        .split(':')
-        .next()
-        .and_then(|path| path.rsplit('.').next())
-        .unwrap_or_default()
-        .trim();
-    let line = (!key.is_empty())
-        .then(|| {
-            text.lines().position(|l| {
-                l.trim_start()
-                    .strip_prefix(key)
+    let path = message.split(':').next().unwrap_or_default().trim();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    let mut indent: Option<usize> = None;
+    let mut found = None;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let hit = (from..lines.len()).find(|&n| {
+            let line = lines[n];
+            let own = line.len() - line.trim_start().len();
+            indent.is_none_or(|i| own > i)
+                && line
+                    .trim_start()
+                    .strip_prefix(segment)
                     .is_some_and(|rest| rest.trim_start().starts_with(':'))
-            })
-        })
-        .flatten();
-    match line {
-        Some(n) => format!("{message} (line {})", n + 1),
-        None => message,
+        });
+        match hit {
+            Some(n) => {
+                let line = lines[n];
+                indent = Some(line.len() - line.trim_start().len());
+                from = n + 1;
+                found = Some(n);
+            }
+            None => {
+                found = None;
+                break;
+            }
+        }
+    }
+    match found {
+        Some(n) if !path.is_empty() => format!("{message} (line {})", n + 1),
+        _ => message,
     }
 }
 
@@ -691,6 +730,31 @@ mod tests {
         }
         assert!(Config::parse("servers:\n").is_ok());
         assert!(Config::parse("servers:\n  fs: {}\n  gh: {}\n").is_ok());
+    }
+
+    #[test]
+    fn an_error_names_the_line_of_its_own_key() {
+        let text =
+            "servers:\n  a:\n    max_calls_per_minute: 5\n  b:\n    max_calls_per_minute: 0\n";
+        let e = Config::parse(text).unwrap_err();
+        assert!(
+            e.contains("servers.b.max_calls_per_minute") && e.contains("line 5"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn allowlisted_fingerprints_must_be_fingerprints() {
+        let ok = "scanner:\n  allow_fingerprints: [356e3f0037c58307a26b2fe5ee227f08]\n";
+        assert!(Config::parse(ok).is_ok());
+        for bad in [
+            "scanner:\n  allow_fingerprints: [nothex]\n",
+            "scanner:\n  allow_fingerprints: [356E3F0037C58307A26B2FE5EE227F08]\n",
+            "servers:\n  fs:\n    tools:\n      t:\n        allow_fingerprints: [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]\n",
+        ] {
+            let e = Config::parse(bad).unwrap_err();
+            assert!(e.contains("is not a fingerprint") && !e.contains("ghp_"), "{e}");
+        }
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub struct VerifyArgs {
 pub fn run_verify(args: VerifyArgs, config: Option<&Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
     let bytes = std::fs::read(&args.manifest)
-        .with_context(|| format!("manifest not found: {}", args.manifest.display()))?;
+        .with_context(|| format!("cannot read the pin file {}", args.manifest.display()))?;
     if let Some(old) = parapet_proxy::integrity::ReferencePins::read(&bytes) {
         anyhow::bail!(
             "{} is a pin file of the Python reference (server {:?}, {} tools), whose own hash this version does not check. With no pins of its own, `wrap --name {}` imports such a file from ./.parapet/manifests/ in its working directory; one found in its pin directory is set aside (as .reference) and the tools are reviewed and approved anew",
@@ -86,7 +86,16 @@ pub fn run_verify(args: VerifyArgs, config: Option<&Path>) -> Result<ExitCode> {
     }
     let pins: PinFile = serde_json::from_slice(&bytes)
         .with_context(|| format!("invalid manifest file {}", args.manifest.display()))?;
-    let problems = pins.verify(signing_key(&cfg).as_deref());
+    let key = signing_key(&cfg);
+    if key.is_none() && pins.algorithm != "sha256" {
+        // Not a mismatch: without the key nothing can be said about a signed file.
+        anyhow::bail!(
+            "{} is signed ({}): set PARAPET_SIGNING_KEY (or integrity.signing_key) to the key the proxy uses to check it",
+            args.manifest.display(),
+            pins.algorithm
+        );
+    }
+    let problems = pins.verify(key.as_deref());
     if problems.is_empty() {
         println!(
             "OK: Manifest for '{}' is valid ({} tools, {})",

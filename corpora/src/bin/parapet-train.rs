@@ -213,6 +213,7 @@ fn main() -> Result<()> {
                 | "cisco_mcp_scanner.jsonl"
                 | "agent_era_benign.jsonl"
                 | "everyday_benign_ai_tools.jsonl"
+                | "everyday_benign_short_descriptions.jsonl"
         );
         let weight = if !c.positive && hard {
             class * 3.0

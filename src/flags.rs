@@ -65,34 +65,35 @@ fn parse_bytes(s: &str) -> Result<usize, String> {
     Ok(bytes)
 }
 
-/// Loads the configuration and prints what loading it found worth a warning.
+/// Loads the configuration, prints what loading it found worth a warning, and refuses a
+/// project's file that relaxes the user's own ([`refuse_relaxing_project_config`]).
 pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
     let config = Config::load(explicit)?;
     for warning in &config.warnings {
         eprintln!("mcp-parapet: warning: {warning}");
     }
+    refuse_relaxing_project_config(&config)?;
     Ok(config)
 }
 
-/// For the commands that act on the policy (`wrap`, `scan`): a file found in the working
-/// directory is a project's own, and may tighten the defaults but not relax them
-/// ([`parapet_proxy::workdir_config`]). A file the user names is taken as it is.
+/// A file found in the working directory is a project's own: laid over the user's config
+/// (or the defaults), it may tighten it but not relax it ([`parapet_proxy::workdir_config`]).
+/// A file the user names is taken as it is.
 pub fn refuse_relaxing_project_config(config: &Config) -> Result<()> {
     let Some(origin) = config.origin.as_ref().filter(|o| o.working_directory) else {
         return Ok(());
     };
-    let relaxed = parapet_proxy::workdir_config::relaxations(config);
-    if relaxed.is_empty() {
+    if config.project_relaxations.is_empty() {
         return Ok(());
     }
     let full = std::fs::canonicalize(&origin.path).unwrap_or_else(|_| origin.path.clone());
     anyhow::bail!(
-        "{} was found in the working directory and would relax the defaults:\n  {}\n\
+        "{} was found in the working directory and would relax your configuration (or the defaults):\n  {}\n\
          A project's own config file may tighten mcp-parapet but not relax it (a repository \
          could otherwise switch it off). If you trust this file, name it: --config {} (or \
          PARAPET_CONFIG={}).",
         full.display(),
-        relaxed.join("\n  "),
+        config.project_relaxations.join("\n  "),
         full.display(),
         full.display(),
     )

@@ -301,6 +301,34 @@ fn rules_check_reports_failing_examples() {
         err.contains("good.toml") && err.contains("twin.toml"),
         "{err}"
     );
+    // The same file twice is one file.
+    let same = good
+        .parent()
+        .unwrap()
+        .join(".")
+        .join(good.file_name().unwrap());
+    let out = run(
+        &[
+            "scan",
+            "--rules",
+            good.to_str().unwrap(),
+            "--rules",
+            same.to_str().unwrap(),
+            "-",
+        ],
+        "x",
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run(
+        &[
+            "rules",
+            "check",
+            good.to_str().unwrap(),
+            same.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     let out = run(&["scan", "--rules", reserved.to_str().unwrap(), "-"], "x");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("names a built-in check"));

@@ -34,7 +34,9 @@ fn temp_dir(name: &str) -> PathBuf {
 
 fn parapet(state: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"));
+    // HOME too: the user's own config under it would be laid under a project's file.
     c.env("XDG_STATE_HOME", state)
+        .env("HOME", state)
         .env(
             "XDG_CACHE_HOME",
             std::env::temp_dir().join("parapet-wrap-cli-cache"),
@@ -318,6 +320,69 @@ fn a_project_s_config_may_not_relax_the_proxy() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // So is the template `init` writes, whatever the environment says (the environment is
+    // the user's, not the file's).
+    std::fs::remove_file(state.join(".parapet.yml")).unwrap();
+    assert!(parapet(&state).arg("init").status().unwrap().success());
+    let out = parapet(&state)
+        .arg("wrap")
+        .arg("--")
+        .arg(mock_server())
+        .env("PARAPET_SIGNING_KEY", "a-signing-key-of-thirty-two-bytes!!")
+        .env("PARAPET_POLICY_SECRETS", "flag")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_project_s_config_is_laid_over_the_user_s_own() {
+    let state = temp_dir("project-over-home");
+    let home = state.join("home");
+    std::fs::create_dir_all(home.join(".config/mcp-parapet")).unwrap();
+    std::fs::write(
+        home.join(".config/mcp-parapet/config.yaml"),
+        "scanner:\n  policy_secrets: reject\nservers:\n  default:\n    blocked_tools: [echo]\n",
+    )
+    .unwrap();
+    let token = "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";
+    // A project file that says something else keeps the user's settings in force.
+    std::fs::write(state.join("parapet.yaml"), "log_level: info\n").unwrap();
+    let mut child = parapet(&state)
+        .env("HOME", &home)
+        .args(["scan", "--fail-on", "reject", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "token {token}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Undoing one of them is a relaxation of the user's config.
+    std::fs::write(
+        state.join("parapet.yaml"),
+        "servers:\n  default:\n    blocked_tools: []\n",
+    )
+    .unwrap();
+    let out = parapet(&state)
+        .env("HOME", &home)
+        .args(["scan", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("servers.default.blocked_tools (fewer)"));
 }
 
 #[test]

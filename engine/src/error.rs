@@ -30,12 +30,12 @@ pub enum EngineError {
     #[error("invalid JSON: {0}")]
     Json(String),
 
-    #[error("unknown rule id {0:?} in the disabled list")]
+    #[error("unknown rule id {} in the disabled list", shown_value(.0))]
     UnknownRuleId(String),
 
     /// A name in a policy or allowlist that no rule has: a typo there would silently do
     /// nothing. `rules list` prints the ids and kinds.
-    #[error("{setting}: no rule has the {what} {name:?} (`mcp-parapet rules list` shows them)")]
+    #[error("{setting}: no rule has the {what} {} (`mcp-parapet rules list` shows them)", shown_value(.name))]
     UnknownName {
         setting: String,
         what: &'static str,
@@ -47,3 +47,15 @@ pub enum EngineError {
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// A value from a user's settings, quoted for a message when it is short and on one line (a
+/// typo such as `"github.gph"`), else only its length: a secret pasted into the wrong field
+/// must not be printed into a log.
+pub fn shown_value(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= 32 && !value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        format!("{value:?}")
+    } else {
+        format!("(a value of {n} characters, not shown)")
+    }
+}

@@ -74,7 +74,8 @@ impl std::str::FromStr for DeepScan {
             "messages" | "on" | "true" => Ok(DeepScan::Messages),
             "all" => Ok(DeepScan::All),
             other => Err(format!(
-                "unknown classifier scope {other:?}: expected off, messages or all"
+                "unknown classifier scope {}: expected off, messages or all",
+                crate::error::shown_value(other)
             )),
         }
     }

@@ -463,28 +463,43 @@ impl ChainWriter {
 /// and whether the file ends with a newline (an empty one does).
 /// Whether the file's first line is the first of a rotated file (it names the file it follows).
 /// Whether the file at `path` is another writer's rotation of the file this writer had open
-/// (device `dev`, inode `ino`): its first line names the file it follows, and that file is
-/// the one this writer had open. A first line that names some older file (an edited copy of
-/// the trail put in its place, as `sed -i` does) is not.
+/// (device `dev`, inode `ino`): its first line names the file it follows, that file's first
+/// line the one before, and so on back to the file this writer had open (other writers may
+/// have rotated several times meanwhile). A first line that names some other file (an edited
+/// copy of the trail put in its place, as `sed -i` does) is not a rotation.
 fn rotated_from_file(path: &Path, dev: u64, ino: u64) -> bool {
     use std::os::unix::fs::MetadataExt;
-    let Ok(f) = std::fs::File::open(path) else {
-        return false;
-    };
+    let mut file = path.to_path_buf();
+    // Rotated files are named by file name, beside the trail; a writer idle through more
+    // rotations than this has lost its place either way.
+    for _ in 0..64 {
+        let Some(named) = first_line_rotated_from(&file).filter(|n| !n.contains('/')) else {
+            return false;
+        };
+        file = path.with_file_name(named);
+        match std::fs::metadata(&file) {
+            Ok(m) if m.dev() == dev && m.ino() == ino => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// The file a trail file's first line says it follows, if it is a rotated file's first line.
+fn first_line_rotated_from(path: &Path) -> Option<String> {
+    let f = std::fs::File::open(path).ok()?;
     let mut first = Vec::new();
     let _ = std::io::BufRead::read_until(
         &mut std::io::BufReader::new(f.take(1 << 20)),
         b'\n',
         &mut first,
     );
-    let named = serde_json::from_slice::<Value>(first.trim_ascii_end())
-        .ok()
-        .and_then(|v| v.get("rotated_from")?.as_str().map(str::to_string));
-    // Rotated files are named by file name, beside the trail.
-    named
-        .filter(|n| !n.contains('/'))
-        .and_then(|n| std::fs::metadata(path.with_file_name(n)).ok())
-        .is_some_and(|m| m.dev() == dev && m.ino() == ino)
+    serde_json::from_slice::<Value>(first.trim_ascii_end())
+        .ok()?
+        .get("rotated_from")?
+        .as_str()
+        .map(str::to_string)
 }
 
 fn last_chain(path: &Path) -> (Option<String>, bool) {
@@ -933,6 +948,62 @@ mod tests {
             "the cut is visible: {:?}",
             r.problems
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_writer_idle_through_several_rotations_continues_the_chain() {
+        let dir = fresh_dir("idle-rotations");
+        let path = dir.join("a.jsonl");
+        let key = b"k".to_vec();
+        let count = |dir: &Path| {
+            std::fs::read_dir(dir)
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+                        .map(|e| {
+                            std::fs::read_to_string(e.path())
+                                .unwrap_or_default()
+                                .lines()
+                                .count()
+                        })
+                        .sum::<usize>()
+                })
+                .unwrap_or(0)
+        };
+        let wait_for = |n: usize| {
+            (0..400).any(|_| {
+                count(&dir) >= n || {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    false
+                }
+            })
+        };
+        let (a, wa) = Audit::start(path.clone(), key.clone(), 600, "a", None).unwrap();
+        let (b, wb) = Audit::start(path.clone(), key.clone(), 600, "b", None).unwrap();
+        a.record("tool_call_request", vec![("message_id", json!("a1"))]);
+        assert!(wait_for(1));
+        for i in 0..12 {
+            b.record(
+                "tool_call_request",
+                vec![("message_id", json!(format!("b{i}")))],
+            );
+            assert!(wait_for(2 + i));
+        }
+        a.record("tool_call_request", vec![("message_id", json!("a2"))]);
+        drop((a, b));
+        wa.finish();
+        wb.finish();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p != &path && p.extension().is_some_and(|e| e == "jsonl"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 2, "rotated more than once: {files:?}");
+        files.push(path.clone());
+        let r = verify(&files, &key).unwrap();
+        assert_eq!((r.lines, r.problems.len()), (14, 0), "{:?}", r.problems);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

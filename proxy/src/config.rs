@@ -37,6 +37,11 @@ pub struct Config {
     /// set up (not a key).
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// For a file found in the working directory: what it relaxes against the user's own
+    /// config or the defaults ([`crate::workdir_config`]), before the environment is applied.
+    /// Commands refuse such a file (not a key).
+    #[serde(skip)]
+    pub project_relaxations: Vec<String>,
 }
 
 /// The file a [`Config`] was read from, and how it was found.
@@ -309,39 +314,97 @@ pub fn config_origin(explicit: Option<&Path>) -> Option<Origin> {
         path: PathBuf::from(name),
         working_directory: true,
     });
-    let home = std::env::var_os("HOME")
-        .map(|home| chosen(Path::new(&home).join(".config/mcp-parapet/config.yaml")));
+    let home = home_config().map(chosen);
     in_working_directory.chain(home).find(|o| o.path.is_file())
+}
+
+/// The user's own config file: `~/.config/mcp-parapet/config.yaml`.
+fn home_config() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|home| Path::new(&home).join(".config/mcp-parapet/config.yaml"))
+}
+
+/// `over` laid on `base`: mappings merged key by key, anything else replaced.
+fn merge(base: serde_yaml_ng::Value, over: serde_yaml_ng::Value) -> serde_yaml_ng::Value {
+    use serde_yaml_ng::Value;
+    match (base, over) {
+        (Value::Mapping(mut b), Value::Mapping(o)) => {
+            for (k, v) in o {
+                let merged = match b.remove(&k) {
+                    Some(old) => merge(old, v),
+                    None => v,
+                };
+                b.insert(k, merged);
+            }
+            Value::Mapping(b)
+        }
+        (_, over) => over,
+    }
+}
+
+/// The path-valued keys, made absolute against the file's directory: paths in a file are
+/// found beside it, wherever it is run from (clients often start servers in `/`).
+fn paths_beside(value: &mut serde_yaml_ng::Value, dir: &Path) {
+    use serde_yaml_ng::Value;
+    let beside = |v: &mut Value| {
+        if let Value::String(s) = v {
+            if Path::new(s.as_str()).is_relative() {
+                *s = dir.join(s.as_str()).to_string_lossy().into_owned();
+            }
+        }
+    };
+    for (section, key) in [
+        ("scanner", "rules_files"),
+        ("audit", "log_file"),
+        ("integrity", "manifest_dir"),
+    ] {
+        match value.get_mut(section).and_then(|s| s.get_mut(key)) {
+            Some(Value::Sequence(items)) => items.iter_mut().for_each(beside),
+            Some(v) => beside(v),
+            None => {}
+        }
+    }
 }
 
 impl Config {
     /// Loads the config file and applies the environment. A file named explicitly (flag or
-    /// PARAPET_CONFIG) that is missing is an error (the reference silently fell back).
+    /// PARAPET_CONFIG) that is missing is an error (the reference silently fell back). A file
+    /// found in the working directory is laid over the user's own (or the defaults), and what
+    /// it relaxes is kept in `project_relaxations` for the caller to refuse.
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
         let mut config = match config_origin(explicit) {
+            Some(origin) if origin.working_directory => {
+                let (project, project_value) = Config::read_file(&origin.path)?;
+                let (base, base_value) = match home_config().filter(|p| p.is_file()) {
+                    Some(home) => Config::read_file(&home)?,
+                    None => (Config::default(), serde_yaml_ng::Value::Null),
+                };
+                let mut config = if base_value.is_null() {
+                    project.clone_settings()
+                } else {
+                    let merged = merge(base_value, project_value);
+                    let config: Config =
+                        serde_yaml_ng::from_value(merged).map_err(|e| ProxyError::Config {
+                            path: origin.path.clone(),
+                            message: hide_values(&e.to_string()),
+                        })?;
+                    config.check().map_err(|message| ProxyError::Config {
+                        path: origin.path.clone(),
+                        message,
+                    })?;
+                    config
+                };
+                config.warnings = base
+                    .warnings
+                    .iter()
+                    .chain(&project.warnings)
+                    .cloned()
+                    .collect();
+                config.project_relaxations = crate::workdir_config::relaxations(&config, &base);
+                config.origin = Some(origin);
+                config
+            }
             Some(origin) => {
-                let path = origin.path.clone();
-                let text = std::fs::read_to_string(&path).map_err(|e| ProxyError::Config {
-                    path: path.clone(),
-                    message: format!("cannot read it: {e}"),
-                })?;
-                let mut config = Config::parse(&text).map_err(|message| ProxyError::Config {
-                    path: path.clone(),
-                    message,
-                })?;
-                // Paths in the file are found beside it, wherever it is run from (clients
-                // often start servers in `/`).
-                if let Some(dir) = path.parent() {
-                    let beside = |f: &mut PathBuf| {
-                        if f.is_relative() {
-                            *f = dir.join(&*f);
-                        }
-                    };
-                    config.scanner.rules_files.iter_mut().for_each(beside);
-                    config.audit.log_file.iter_mut().for_each(beside);
-                    config.integrity.manifest_dir.iter_mut().for_each(beside);
-                }
-                config.warnings.extend(key_readable_warning(&path, &config));
+                let (mut config, _) = Config::read_file(&origin.path)?;
                 config.origin = Some(origin);
                 config
             }
@@ -349,6 +412,50 @@ impl Config {
         };
         config.apply_env()?;
         Ok(config)
+    }
+
+    /// One file: parsed and checked (errors name the key and line), its relative paths made
+    /// absolute beside it; with its YAML, for laying another file over it.
+    fn read_file(path: &Path) -> Result<(Config, serde_yaml_ng::Value)> {
+        let error = |message: String| ProxyError::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
+        Config::parse(&text).map_err(error)?;
+        let mut value: serde_yaml_ng::Value = if text.trim().is_empty() {
+            serde_yaml_ng::Value::Mapping(Default::default())
+        } else {
+            serde_yaml_ng::from_str(&text).map_err(|e| error(hide_values(&e.to_string())))?
+        };
+        if value.is_null() {
+            value = serde_yaml_ng::Value::Mapping(Default::default());
+        }
+        if let Some(dir) = path.parent() {
+            paths_beside(&mut value, dir);
+        }
+        let mut config: Config = serde_yaml_ng::from_value(value.clone())
+            .map_err(|e| error(hide_values(&e.to_string())))?;
+        config.warnings.extend(key_readable_warning(path, &config));
+        Ok((config, value))
+    }
+
+    /// The settings alone (what a file says), without where it came from.
+    fn clone_settings(&self) -> Config {
+        Config {
+            server_name: self.server_name.clone(),
+            log_level: self.log_level.clone(),
+            scanner: self.scanner.clone(),
+            audit: self.audit.clone(),
+            integrity: self.integrity.clone(),
+            rate_limit: self.rate_limit.clone(),
+            proxy: self.proxy.clone(),
+            servers: self.servers.clone(),
+            origin: None,
+            warnings: Vec::new(),
+            project_relaxations: Vec::new(),
+        }
     }
 
     /// Parses YAML text; the error names the key and line.
@@ -451,8 +558,13 @@ impl Config {
                 ));
             }
             for glob in server.allowed_tools.iter().chain(&server.blocked_tools) {
-                globset::Glob::new(glob)
-                    .map_err(|e| format!("servers.{name}: tool pattern {glob:?}: {e}"))?;
+                globset::Glob::new(glob).map_err(|e| {
+                    format!(
+                        "servers.{name}: tool pattern {}: {}",
+                        parapet_engine::shown_value(glob),
+                        e.kind()
+                    )
+                })?;
             }
         }
         Ok(())
@@ -617,11 +729,14 @@ fn hide_values(message: &str) -> String {
     let mut rest = message;
     loop {
         let string_at = rest.find("string \"");
-        let variant_at = rest.find("variant `");
+        let variant_at = ["variant `", "field `"]
+            .iter()
+            .filter_map(|m| rest.find(m).map(|i| i + m.len() - 1))
+            .min();
         let (at, quote, plain_ok) = match (string_at, variant_at) {
-            (Some(s), Some(v)) if v < s => (v + "variant ".len(), '`', true),
+            (Some(s), Some(v)) if v < s => (v, '`', true),
             (Some(s), _) => (s + "string ".len(), '"', false),
-            (None, Some(v)) => (v + "variant ".len(), '`', true),
+            (None, Some(v)) => (v, '`', true),
             (None, None) => break,
         };
         out.push_str(&rest[..at]);
@@ -663,7 +778,8 @@ pub fn check_log_level(level: &str) -> std::result::Result<&'static str, String>
         "warning" | "warn" => Ok("warn"),
         "error" | "critical" => Ok("error"),
         other => Err(format!(
-            "unknown log level {other:?}: expected debug, info, warning or error"
+            "unknown log level {}: expected debug, info, warning or error",
+            parapet_engine::shown_value(other)
         )),
     }
 }
@@ -712,6 +828,16 @@ mod tests {
         ] {
             let e = Config::parse(&text).unwrap_err();
             assert!(!e.contains(token) && e.contains("hidden"), "{e}");
+        }
+        // Nor do the checks after parsing, nor an unknown key.
+        for text in [
+            format!("log_level: {token}\n"),
+            format!("scanner:\n  deep_scan: {token}\n"),
+            format!("servers:\n  fs:\n    allowed_tools: ['[{token}']\n"),
+            format!("{token}: 1\n"),
+        ] {
+            let e = Config::parse(&text).unwrap_err();
+            assert!(!e.contains(token), "{e}");
         }
         // A short plain word is still shown, with the line.
         let e = Config::parse("scanner:\n  policy_pii: block\n").unwrap_err();

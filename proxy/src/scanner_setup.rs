@@ -66,7 +66,13 @@ pub fn scanner_config(config: &Config, flags: &ScanOverrides) -> Result<ScannerC
     sc.classifier_threshold = s.classifier_threshold;
     sc.injection_scores = s.injection_scores();
     let mut from: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
+    let mut loaded = std::collections::HashSet::new();
     for path in s.rules_files.iter().chain(&flags.rules) {
+        // The same file named twice (in the config and with --rules, `r.toml` and `./r.toml`)
+        // is loaded once.
+        if !loaded.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
+            continue;
+        }
         for rule in load_rule_file(path)? {
             if let Some(earlier) = from.insert(rule.id.clone(), path) {
                 return Err(ProxyError::Invalid(format!(

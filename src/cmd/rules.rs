@@ -81,7 +81,11 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
             let (mut failed, mut unreadable) = (false, false);
             // Files given together are used together: an id in two of them is a clash too.
             let mut seen: std::collections::HashMap<String, PathBuf> = Default::default();
+            let mut checked = std::collections::HashSet::new();
             for f in files {
+                if !checked.insert(std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone())) {
+                    continue;
+                }
                 if let Err(e) = std::fs::File::open(&f) {
                     unreadable = true;
                     eprintln!("mcp-parapet: {}: cannot read: {e}", f.display());

@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 use parapet_engine::{Action, Category};
 
-use crate::flags::{load_config, refuse_relaxing_project_config, ScanFlags};
+use crate::flags::{load_config, ScanFlags};
 use crate::output::{self, Format};
 use crate::sweep;
 use parapet_proxy::keys;
@@ -94,7 +94,6 @@ const MIN_SCAN_BYTES: usize = 4 << 10;
 
 pub fn run(args: Args, config: Option<&std::path::Path>) -> Result<ExitCode> {
     let cfg = load_config(config)?;
-    refuse_relaxing_project_config(&cfg)?;
     // A configuration found in the working directory changes what is reported (a scanned
     // repository may carry its own): say which file is in force.
     if !args.quiet {

@@ -214,6 +214,7 @@ fn main() -> Result<()> {
                 | "agent_era_benign.jsonl"
                 | "everyday_benign_ai_tools.jsonl"
                 | "everyday_benign_short_descriptions.jsonl"
+                | "everyday_benign_lookalikes.jsonl"
         );
         let weight = if !c.positive && hard {
             class * 3.0

@@ -60,6 +60,19 @@ fn spawn_wrap(state: &Path, pre: &[&str], env: &[(&str, &str)]) -> Child {
         .unwrap()
 }
 
+/// `wrap` (with `pre` before its `--`) of the mock server, run to its end with no client.
+fn wrap_mock(state: &Path, pre: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    parapet(state)
+        .arg("wrap")
+        .args(pre)
+        .arg("--")
+        .arg(mock_server())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let start = Instant::now();
     while start.elapsed() < limit {
@@ -271,13 +284,7 @@ fn a_project_s_config_may_not_relax_the_proxy() {
         "scanner:\n  policy_secrets: allow\naudit:\n  enabled: false\nservers:\n  default:\n    trust_level: privileged\n",
     )
     .unwrap();
-    let out = parapet(&state)
-        .arg("wrap")
-        .arg("--")
-        .arg(mock_server())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = wrap_mock(&state, &[], &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     for needle in [
@@ -291,12 +298,7 @@ fn a_project_s_config_may_not_relax_the_proxy() {
     let scan = parapet(&state).args(["scan", "-"]).output().unwrap();
     assert_eq!(scan.status.code(), Some(2));
     // Named explicitly, the same file is the user's choice.
-    let out = parapet(&state)
-        .args(["wrap", "--config", ".parapet.yml", "--"])
-        .arg(mock_server())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = wrap_mock(&state, &["--config", ".parapet.yml"], &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -308,13 +310,7 @@ fn a_project_s_config_may_not_relax_the_proxy() {
         "scanner:\n  policy_pii: redact\n",
     )
     .unwrap();
-    let out = parapet(&state)
-        .arg("wrap")
-        .arg("--")
-        .arg(mock_server())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = wrap_mock(&state, &[], &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -324,15 +320,14 @@ fn a_project_s_config_may_not_relax_the_proxy() {
     // the user's, not the file's).
     std::fs::remove_file(state.join(".parapet.yml")).unwrap();
     assert!(parapet(&state).arg("init").status().unwrap().success());
-    let out = parapet(&state)
-        .arg("wrap")
-        .arg("--")
-        .arg(mock_server())
-        .env("PARAPET_SIGNING_KEY", "a-signing-key-of-thirty-two-bytes!!")
-        .env("PARAPET_POLICY_SECRETS", "flag")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = wrap_mock(
+        &state,
+        &[],
+        &[
+            ("PARAPET_SIGNING_KEY", "a-signing-key-of-thirty-two-bytes!!"),
+            ("PARAPET_POLICY_SECRETS", "flag"),
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -390,14 +385,11 @@ fn a_name_with_no_section_is_warned_about() {
     let state = temp_dir("no-section");
     let cfg = state.join("p.yaml");
     std::fs::write(&cfg, "servers:\n  filesystem:\n    trust_level: none\n").unwrap();
-    let out = parapet(&state)
-        .args(["wrap", "--config"])
-        .arg(&cfg)
-        .args(["--name", "FileSystem", "--"])
-        .arg(mock_server())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = wrap_mock(
+        &state,
+        &["--config", cfg.to_str().unwrap(), "--name", "FileSystem"],
+        &[],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("no servers.FileSystem section (did you mean --name filesystem?)"),

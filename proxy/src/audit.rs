@@ -710,6 +710,19 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// What `sed -i '$d'` does: an edited copy without the last line renamed over the file.
+    fn sed_delete_last_line(path: &Path) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let copy = path.with_extension("sed-copy");
+        let kept: String = lines[..lines.len() - 1]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&copy, kept).unwrap();
+        std::fs::rename(&copy, path).unwrap();
+    }
+
     fn fresh_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("parapet-audit-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -836,15 +849,7 @@ mod tests {
         a.record("tool_call_request", vec![("message_id", json!("after"))]);
         assert!(written(3), "the next record reached the file");
         // Replaced by an edited copy (`sed -i '$d'`: a new file renamed over it).
-        let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        let copy = dir.join("copy.jsonl");
-        let kept: String = lines[..lines.len() - 1]
-            .iter()
-            .map(|l| format!("{l}\n"))
-            .collect();
-        std::fs::write(&copy, kept).unwrap();
-        std::fs::rename(&copy, &path).unwrap();
+        sed_delete_last_line(&path);
         a.record(
             "tool_call_request",
             vec![("message_id", json!("after the copy"))],
@@ -931,14 +936,7 @@ mod tests {
         );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with('{') && text.lines().next().unwrap().contains("rotated_from"));
-        let lines: Vec<&str> = text.lines().collect();
-        let copy = dir.join("copy.tmp");
-        let kept: String = lines[..lines.len() - 1]
-            .iter()
-            .map(|l| format!("{l}\n"))
-            .collect();
-        std::fs::write(&copy, kept).unwrap();
-        std::fs::rename(&copy, &path).unwrap();
+        sed_delete_last_line(&path);
         a.record("tool_call_request", vec![("message_id", json!("after"))]);
         drop(a);
         w.finish();

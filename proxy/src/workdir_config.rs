@@ -38,11 +38,15 @@ pub fn relaxations(config: &Config, base: &Config) -> Vec<String> {
         // Warnings (a changed tool list, a refused pin file) would no longer be shown.
         out.push("log_level (quieter)".into());
     }
-    for (name, server) in &config.servers {
+    // Sections of either: one the base has and the project dropped (`servers: ~`) counts.
+    let names: std::collections::BTreeSet<&String> =
+        config.servers.keys().chain(base.servers.keys()).collect();
+    for name in names {
+        let server = config.server(name);
         servers(
             &mut out,
             name,
-            server,
+            &server,
             &base.server(name),
             config,
             base,
@@ -274,24 +278,28 @@ fn servers(
             out.push(format!("{at}.{key}: {v}"));
         }
     }
-    for (tool, section) in &server.tools {
+    let tools: std::collections::BTreeSet<&String> =
+        server.tools.keys().chain(was.tools.keys()).collect();
+    for tool in tools {
         let at = format!("{at}.tools.{tool}");
+        let section = server.tools.get(tool).cloned().unwrap_or_default();
         let before = was.tools.get(tool).cloned().unwrap_or_default();
         // A class set by the file can only be lower than what the tool would be read as
         // (its annotations and verbs) unless it is the highest.
+        use crate::config::ToolClass;
         let class_lowered = match (section.class, before.class) {
             (Some(c), Some(b)) => c < b,
-            (Some(c), None) => c < crate::config::ToolClass::Admin,
-            _ => false,
+            (Some(c), None) => c < ToolClass::Admin,
+            // The base's class dropped: the tool is read from its annotations and verbs again,
+            // which may be lower than what the base said.
+            (None, Some(b)) => b > ToolClass::Read,
+            (None, None) => false,
         };
         if class_lowered {
-            out.push(
-                format!(
-                    "{at}.class: {:?}",
-                    section.class.unwrap_or(crate::config::ToolClass::Admin)
-                )
-                .to_lowercase(),
-            );
+            let shown = section
+                .class
+                .map_or("unset".to_string(), |c| format!("{c:?}").to_lowercase());
+            out.push(format!("{at}.class: {shown}"));
         }
         overrides(
             out,
@@ -542,6 +550,19 @@ mod tests {
         );
         assert!(
             got.iter().any(|r| r == "servers.t.blocked_tools (fewer)"),
+            "{got:?}"
+        );
+        // (`servers: ~` does not parse; a section dropped by any other means still counts.)
+        let got = relaxations(&Config::default(), &base);
+        assert!(
+            got.iter().any(|r| r == "servers.t.blocked_tools (fewer)"),
+            "{got:?}"
+        );
+        let base =
+            Config::parse("servers:\n  t:\n    tools:\n      rm:\n        class: admin\n").unwrap();
+        let got = relaxations(&Config::parse("servers: {}\n").unwrap(), &base);
+        assert!(
+            got.iter().any(|r| r == "servers.t.tools.rm.class: unset"),
             "{got:?}"
         );
     }

@@ -86,14 +86,22 @@ pub fn refuse_relaxing_project_config(config: &Config) -> Result<()> {
     if config.project_relaxations.is_empty() {
         return Ok(());
     }
-    let full = std::fs::canonicalize(&origin.path).unwrap_or_else(|_| origin.path.clone());
+    // Named as found (not resolved: a link to the user's own file is still the project's).
+    let full = std::env::current_dir()
+        .map(|d| d.join(&origin.path))
+        .unwrap_or_else(|_| origin.path.clone());
+    let base = config.project_base.as_ref().map_or_else(
+        || "the defaults".to_string(),
+        |p| format!("your own config ({})", p.display()),
+    );
     anyhow::bail!(
-        "{} was found in the working directory and would relax your configuration (or the defaults):\n  {}\n\
-         A project's own config file may tighten mcp-parapet but not relax it (a repository \
-         could otherwise switch it off). If you trust this file, name it: --config {} (or \
-         PARAPET_CONFIG={}).",
+        "{} was found in the working directory and is laid over {base}, which it may only \
+         tighten; it would change:\n  {}\n\
+         A project's own config file may only tighten {}; a repository could otherwise switch \
+         mcp-parapet off. If you trust this file, name it: --config {} (or PARAPET_CONFIG={}).",
         full.display(),
         config.project_relaxations.join("\n  "),
+        parapet_proxy::workdir_config::TIGHTEN_ONLY,
         full.display(),
         full.display(),
     )

@@ -290,7 +290,7 @@ fn a_project_s_config_may_not_relax_the_proxy() {
     for needle in [
         "scanner.policy_secrets: allow",
         "audit.enabled: false",
-        "servers.default.trust_level: privileged",
+        "servers.default (changed)",
         "--config",
     ] {
         assert!(err.contains(needle), "{needle}: {err}");
@@ -377,7 +377,7 @@ fn a_project_s_config_is_laid_over_the_user_s_own() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("servers.default.blocked_tools (fewer)"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("servers.default (changed)"));
 }
 
 #[test]

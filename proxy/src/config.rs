@@ -42,6 +42,9 @@ pub struct Config {
     /// Commands refuse such a file (not a key).
     #[serde(skip)]
     pub project_relaxations: Vec<String>,
+    /// The file a project's file was laid over, if any (not a key).
+    #[serde(skip)]
+    pub project_base: Option<PathBuf>,
 }
 
 /// The file a [`Config`] was read from, and how it was found.
@@ -54,7 +57,7 @@ pub struct Origin {
 }
 
 /// Content-scanning policy. Keys match the reference where it had them.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScannerSection {
     pub policy_pii: Option<Action>,
@@ -109,7 +112,7 @@ impl ScannerSection {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditSection {
     pub enabled: bool,
@@ -136,7 +139,7 @@ impl Default for AuditSection {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IntegritySection {
     pub enabled: bool,
@@ -161,7 +164,7 @@ impl Default for IntegritySection {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitSection {
     pub enabled: bool,
@@ -183,7 +186,7 @@ impl Default for RateLimitSection {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProxySection {
     /// After the client closes, how long the server may take to exit before it is terminated.
@@ -236,7 +239,7 @@ pub struct Overrides<'a> {
     pub allow_fingerprints: &'a [String],
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSection {
     #[serde(default)]
@@ -266,7 +269,7 @@ pub struct ServerSection {
     pub tools: BTreeMap<String, ToolSection>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolSection {
     /// Overrides the class read from annotations and verbs.
@@ -324,7 +327,10 @@ fn home_config() -> Option<PathBuf> {
 }
 
 /// `over` laid on `base`: mappings merged key by key, anything else replaced.
-fn merge(base: serde_yaml_ng::Value, over: serde_yaml_ng::Value) -> serde_yaml_ng::Value {
+pub(crate) fn merge(
+    base: serde_yaml_ng::Value,
+    over: serde_yaml_ng::Value,
+) -> serde_yaml_ng::Value {
     use serde_yaml_ng::Value;
     match (base, over) {
         (Value::Mapping(mut b), Value::Mapping(o)) => {
@@ -373,9 +379,12 @@ impl Config {
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
         let mut config = match config_origin(explicit) {
             Some(origin) if origin.working_directory => {
-                let (project, project_value) = Config::read_file(&origin.path)?;
-                let (base, base_value) = match home_config().filter(|p| p.is_file()) {
-                    Some(home) => Config::read_file(&home)?,
+                let home = home_config().filter(|p| p.is_file());
+                // The project's file alone is not checked against the defaults (its scores
+                // may be meant to sit between the user's own): the merged result is.
+                let (project, project_value) = Config::read_file(&origin.path, home.is_none())?;
+                let (base, base_value) = match &home {
+                    Some(home) => Config::read_file(home, true)?,
                     None => (Config::default(), serde_yaml_ng::Value::Null),
                 };
                 let mut config = if base_value.is_null() {
@@ -400,11 +409,12 @@ impl Config {
                     .cloned()
                     .collect();
                 config.project_relaxations = crate::workdir_config::relaxations(&config, &base);
+                config.project_base = home;
                 config.origin = Some(origin);
                 config
             }
             Some(origin) => {
-                let (mut config, _) = Config::read_file(&origin.path)?;
+                let (mut config, _) = Config::read_file(&origin.path, true)?;
                 config.origin = Some(origin);
                 config
             }
@@ -416,14 +426,17 @@ impl Config {
 
     /// One file: parsed and checked (errors name the key and line), its relative paths made
     /// absolute beside it; with its YAML, for laying another file over it.
-    fn read_file(path: &Path) -> Result<(Config, serde_yaml_ng::Value)> {
+    fn read_file(path: &Path, check: bool) -> Result<(Config, serde_yaml_ng::Value)> {
         let error = |message: String| ProxyError::Config {
             path: path.to_path_buf(),
             message,
         };
         let text =
             std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
-        Config::parse(&text).map_err(error)?;
+        let parsed = Config::parse_unchecked(&text).map_err(error)?;
+        if check {
+            parsed.check().map_err(|e| error(with_line(&text, e)))?;
+        }
         let mut value: serde_yaml_ng::Value = if text.trim().is_empty() {
             serde_yaml_ng::Value::Mapping(Default::default())
         } else {
@@ -455,18 +468,23 @@ impl Config {
             origin: None,
             warnings: Vec::new(),
             project_relaxations: Vec::new(),
+            project_base: None,
         }
     }
 
     /// Parses YAML text; the error names the key and line.
     pub fn parse(text: &str) -> std::result::Result<Config, String> {
+        let config = Config::parse_unchecked(text)?;
+        config.check().map_err(|e| with_line(text, e))?;
+        Ok(config)
+    }
+
+    /// [`Config::parse`] without the checks across keys (limits, score order).
+    fn parse_unchecked(text: &str) -> std::result::Result<Config, String> {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        let config: Config =
-            serde_yaml_ng::from_str(text).map_err(|e| hide_values(&e.to_string()))?;
-        config.check().map_err(|e| with_line(text, e))?;
-        Ok(config)
+        serde_yaml_ng::from_str(text).map_err(|e| hide_values(&e.to_string()))
     }
 
     fn check(&self) -> std::result::Result<(), String> {

@@ -710,6 +710,16 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// Whether `done` holds within 2 s (the writer thread writes batches as they come).
+    fn eventually(mut done: impl FnMut() -> bool) -> bool {
+        (0..400).any(|_| {
+            done() || {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                false
+            }
+        })
+    }
+
     /// What `sed -i '$d'` does: an edited copy without the last line renamed over the file.
     fn sed_delete_last_line(path: &Path) {
         let text = std::fs::read_to_string(path).unwrap();
@@ -829,13 +839,7 @@ mod tests {
             );
         }
         let written = |n: usize| {
-            (0..400).any(|_| {
-                let lines = std::fs::read_to_string(&path).map_or(0, |t| t.lines().count());
-                lines >= n || {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                    false
-                }
-            })
+            eventually(|| std::fs::read_to_string(&path).map_or(0, |t| t.lines().count()) >= n)
         };
         assert!(written(3), "records reached the file");
         let text = std::fs::read_to_string(&path).unwrap();
@@ -871,14 +875,10 @@ mod tests {
     fn cuts_padded_back_to_length_or_made_after_a_rotation_stay_visible() {
         let key = b"k".to_vec();
         let wait_for = |path: &Path, n: usize| {
-            (0..400).any(|_| {
-                let lines = std::fs::read_to_string(path).map_or(0, |t| {
+            eventually(|| {
+                std::fs::read_to_string(path).map_or(0, |t| {
                     t.lines().filter(|l| l.contains("message_id")).count()
-                });
-                lines >= n || {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                    false
-                }
+                }) >= n
             })
         };
         // The last line cut in place, then blank lines padding the file past the length the
@@ -928,10 +928,7 @@ mod tests {
         }
         let live_lines = || std::fs::read_to_string(&path).unwrap().lines().count();
         assert!(
-            (0..400).any(|_| live_lines() >= 2 || {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-                false
-            }),
+            eventually(|| live_lines() >= 2),
             "the live file holds two lines after a rotation"
         );
         let text = std::fs::read_to_string(&path).unwrap();
@@ -969,14 +966,7 @@ mod tests {
                 })
                 .unwrap_or(0)
         };
-        let wait_for = |n: usize| {
-            (0..400).any(|_| {
-                count(&dir) >= n || {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                    false
-                }
-            })
-        };
+        let wait_for = |n: usize| eventually(|| count(&dir) >= n);
         let (a, wa) = Audit::start(path.clone(), key.clone(), 600, "a", None).unwrap();
         let (b, wb) = Audit::start(path.clone(), key.clone(), 600, "b", None).unwrap();
         a.record("tool_call_request", vec![("message_id", json!("a1"))]);

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::error::{ProxyError, Result};
 
 /// The whole file. Every section is optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Name used when `--name` is not given (reference default: `default`).
@@ -387,21 +387,17 @@ impl Config {
                     Some(home) => Config::read_file(home, true)?,
                     None => (Config::default(), serde_yaml_ng::Value::Null),
                 };
-                let mut config = if base_value.is_null() {
-                    project.clone_settings()
-                } else {
-                    let merged = merge(base_value, project_value);
-                    let config: Config =
-                        serde_yaml_ng::from_value(merged).map_err(|e| ProxyError::Config {
-                            path: origin.path.clone(),
-                            message: hide_values(&e.to_string()),
-                        })?;
-                    config.check().map_err(|message| ProxyError::Config {
+                // Laid over nothing (no file of the user's), the project's YAML is itself.
+                let merged = merge(base_value, project_value);
+                let mut config: Config =
+                    serde_yaml_ng::from_value(merged).map_err(|e| ProxyError::Config {
                         path: origin.path.clone(),
-                        message,
+                        message: hide_values(&e.to_string()),
                     })?;
-                    config
-                };
+                config.check().map_err(|message| ProxyError::Config {
+                    path: origin.path.clone(),
+                    message,
+                })?;
                 config.warnings = base
                     .warnings
                     .iter()
@@ -452,24 +448,6 @@ impl Config {
             .map_err(|e| error(hide_values(&e.to_string())))?;
         config.warnings.extend(key_readable_warning(path, &config));
         Ok((config, value))
-    }
-
-    /// The settings alone (what a file says), without where it came from.
-    fn clone_settings(&self) -> Config {
-        Config {
-            server_name: self.server_name.clone(),
-            log_level: self.log_level.clone(),
-            scanner: self.scanner.clone(),
-            audit: self.audit.clone(),
-            integrity: self.integrity.clone(),
-            rate_limit: self.rate_limit.clone(),
-            proxy: self.proxy.clone(),
-            servers: self.servers.clone(),
-            origin: None,
-            warnings: Vec::new(),
-            project_relaxations: Vec::new(),
-            project_base: None,
-        }
     }
 
     /// Parses YAML text; the error names the key and line.

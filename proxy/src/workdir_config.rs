@@ -247,16 +247,7 @@ fn effective(config: &Config) -> Config {
                 .unwrap_or("info")
                 .to_string(),
         ),
-        scanner: config.scanner.clone(),
-        audit: config.audit.clone(),
-        integrity: config.integrity.clone(),
-        rate_limit: config.rate_limit.clone(),
-        proxy: config.proxy.clone(),
-        servers: config.servers.clone(),
-        origin: None,
-        warnings: Vec::new(),
-        project_relaxations: Vec::new(),
-        project_base: None,
+        ..config.clone()
     };
     let sc = &mut c.scanner;
     sc.policy_pii = Some(sc.policy_pii.unwrap_or(defaults.pii));

@@ -43,6 +43,20 @@ async fn request_redaction_reaches_the_server_and_the_audit_has_no_secret() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arguments_not_scanned_for_the_server_are_scanned_for_the_trail() {
+    let dir = TempDir::new("unscanned-args");
+    let cfg = config(&dir, "scanner:\n  scan_tool_arguments: false\n");
+    let mut c = Client::mock(&cfg, "mock", &[]);
+    let key = "AKIAQYLPMN5HHHFPZAM2";
+    c.call(1, "echo", json!({"text": format!("use {key}")}))
+        .await;
+    c.close().await;
+    let audit = std::fs::read_to_string(dir.0.join("audit.jsonl")).unwrap();
+    assert!(audit.contains("tool_call_request") && audit.contains("[REDACTED:"));
+    assert!(!audit.contains(key), "audit holds the secret");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn results_are_logged_only_when_asked_and_then_redacted() {
     let email = "jane.doe@example.com";
     for log in [false, true] {

@@ -300,19 +300,8 @@ impl Pipeline {
                 // Every detection redacted, whatever its policy: the trail never holds a secret
                 // (arguments not scanned for the server are scanned for the trail).
                 // Accepted findings (allowlists, an `allow` policy) are redacted here too.
-                let mut all = if args.is_some() && !self.drops_findings(&name) {
-                    args_verdict.clone()
-                } else {
-                    self.scanner
-                        .scan_json_ignoring_allowlists(logged.get().as_bytes())
-                        .unwrap_or_default()
-                };
-                for d in &mut all.detections {
-                    d.action = Action::Redact;
-                }
-                let red = self.scanner.redact_json(logged.get().as_bytes(), &all);
-                let mut value: Value = serde_json::from_slice(&red).unwrap_or(Value::Null);
-                truncate_strings(&mut value);
+                let scanned = args.is_some().then_some(&args_verdict);
+                let value = self.for_the_trail(logged.get().as_bytes(), scanned, &name);
                 fields.push(("metadata", json!({ "arguments": value })));
             }
         }

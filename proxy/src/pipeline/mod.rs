@@ -197,12 +197,17 @@ pub(crate) fn audit_id<S: AsRef<str>>(id: Option<S>) -> Value {
 
 impl Pipeline {
     /// `json` as the audit trail may hold it: every finding redacted whatever its policy
-    /// (allowlisted ones too), long strings cut.
-    fn for_the_trail(&self, json: &[u8]) -> Value {
-        let mut all = self
-            .scanner
-            .scan_json_ignoring_allowlists(json)
-            .unwrap_or_default();
+    /// (allowlisted ones too), long strings cut. `scanned`: the verdict the pipeline already
+    /// has for these bytes, if it scanned them, used when the policy for `tool` dropped none
+    /// of its findings (else they are scanned again, allowlists set aside).
+    fn for_the_trail(&self, json: &[u8], scanned: Option<&Verdict>, tool: &str) -> Value {
+        let mut all = match scanned.filter(|_| !self.drops_findings(tool)) {
+            Some(v) => v.clone(),
+            None => self
+                .scanner
+                .scan_json_ignoring_allowlists(json)
+                .unwrap_or_default(),
+        };
         for d in &mut all.detections {
             d.action = Action::Redact;
         }

@@ -86,10 +86,10 @@ impl Pipeline {
                 ("message_id", audit_id(Some(&id))),
             ]
         };
-        if tool.is_some() {
+        if let Some(tool) = tool {
             let mut f = fields(&v);
             if self.settings.log_tool_responses {
-                let result = self.for_the_trail(part.get().as_bytes());
+                let result = self.for_the_trail(part.get().as_bytes(), Some(&v), tool);
                 f.push(("metadata", json!({ "result": result })));
             }
             self.audit.record("tool_call_response", f);

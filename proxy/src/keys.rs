@@ -25,6 +25,16 @@ pub fn key_file() -> Option<PathBuf> {
 
 /// The configured key, else the install key (created on first use).
 pub fn load(configured: &str) -> Result<Key> {
+    load_install(configured, true)
+}
+
+/// The configured key, else the install key if there is one: for checking what was signed
+/// (`audit verify`), where a new key could only report every line as edited.
+pub fn load_existing(configured: &str) -> Result<Key> {
+    load_install(configured, false)
+}
+
+fn load_install(configured: &str, create: bool) -> Result<Key> {
     if !configured.is_empty() {
         return Ok(Key {
             bytes: configured.as_bytes().to_vec(),
@@ -33,25 +43,17 @@ pub fn load(configured: &str) -> Result<Key> {
     }
     let path = key_file().ok_or_else(|| {
         ProxyError::Invalid(
-            "no HOME or XDG_STATE_HOME to keep the install key in; set PARAPET_SIGNING_KEY".into(),
+            "no HOME or XDG_STATE_HOME for the install key; set PARAPET_SIGNING_KEY".into(),
         )
     })?;
-    load_or_create(&path)
+    load_at(&path, create)
 }
 
-/// The configured key, else the install key if there is one: for checking what was signed
-/// (`audit verify`), where a new key could only report every line as edited.
-pub fn load_existing(configured: &str) -> Result<Key> {
-    if !configured.is_empty() {
-        return load(configured);
-    }
-    let path = key_file().ok_or_else(|| {
-        ProxyError::Invalid(
-            "no HOME or XDG_STATE_HOME to find the install key in; set PARAPET_SIGNING_KEY".into(),
-        )
-    })?;
-    match std::fs::read(&path) {
-        Ok(bytes) => existing(bytes, &path),
+/// The key in `path`; when there is none, made there (`create`) or an error.
+fn load_at(path: &std::path::Path, create: bool) -> Result<Key> {
+    match std::fs::read(path) {
+        Ok(bytes) => existing(bytes, path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => create_key(path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ProxyError::Invalid(format!(
             "there is no install key at {}: the trail was signed with the key of the user (or XDG_STATE_HOME) that ran the proxy; run this as that user, or set PARAPET_SIGNING_KEY to the key it used",
             path.display()
@@ -63,18 +65,8 @@ pub fn load_existing(configured: &str) -> Result<Key> {
     }
 }
 
-/// The key in `path`, made there (random, 0600) when there is none.
-fn load_or_create(path: &std::path::Path) -> Result<Key> {
-    match std::fs::read(path) {
-        Ok(bytes) => return existing(bytes, path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(ProxyError::Io {
-                what: format!("cannot read the install key {}", path.display()),
-                cause: e,
-            })
-        }
-    }
+/// A new random key made in `path` (0600), unless another process made one first.
+fn create_key(path: &std::path::Path) -> Result<Key> {
     let mut bytes = vec![0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| ProxyError::Invalid(format!("no randomness for the install key: {e}")))?;
@@ -163,14 +155,14 @@ mod tests {
         let path = dir.join("install.key");
         let keys: Vec<Vec<u8>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
-                .map(|_| s.spawn(|| load_or_create(&path).unwrap().bytes))
+                .map(|_| s.spawn(|| load_at(&path, true).unwrap().bytes))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         assert!(keys.iter().all(|k| k == &keys[0] && k.len() == 32));
         assert_eq!(std::fs::read(&path).unwrap(), keys[0]);
         std::fs::write(&path, b"short").unwrap();
-        let err = load_or_create(&path).err().unwrap();
+        let err = load_at(&path, true).err().unwrap();
         assert!(err.to_string().contains("damaged"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"short");
         let _ = std::fs::remove_dir_all(&dir);

@@ -49,7 +49,9 @@ pub use normalise::name_key;
 pub use rule::{
     builtin_rules, parse_rules, Category, Gate, Rule, ValidatorKind, BUILTIN_RULE_FILES,
 };
-pub use scanner::{DeepScan, Scanner, ScannerConfig, CLASSIFIER_KIND, CLASSIFIER_RULE_ID};
+pub use scanner::{
+    DeepScan, Scanner, ScannerConfig, BUILTIN_CHECK_IDS, CLASSIFIER_KIND, CLASSIFIER_RULE_ID,
+};
 pub use score::InjectionScores;
 pub use verdict::{Action, Detection, Policy, Verdict};
 

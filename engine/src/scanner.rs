@@ -135,6 +135,11 @@ pub struct Scanner {
 /// The rule id of the control-character check, which may be disabled or allowed like a rule.
 const CONTROL_RULE_ID: &str = "validation.control_character";
 
+/// The rule ids of the checks that are not rules (the classifier, input validation): no user
+/// rule may take one.
+pub const BUILTIN_CHECK_IDS: [&str; 3] =
+    [CLASSIFIER_RULE_ID, "validation.max_bytes", CONTROL_RULE_ID];
+
 /// Every rule id and kind of the rule set (disabled rules included), and those of the
 /// classifier and input validation: what policies and allowlists may name.
 struct Names {
@@ -146,7 +151,7 @@ impl Names {
     fn of(rules: &[Rule]) -> Self {
         let mut ids: HashSet<String> = rules.iter().map(|r| r.id.clone()).collect();
         let mut kinds: HashSet<String> = rules.iter().map(|r| r.kind.clone()).collect();
-        ids.extend([CLASSIFIER_RULE_ID, "validation.max_bytes", CONTROL_RULE_ID].map(String::from));
+        ids.extend(BUILTIN_CHECK_IDS.map(String::from));
         kinds.extend([CLASSIFIER_KIND, "content_too_large", "control_character"].map(String::from));
         Names { ids, kinds }
     }
@@ -243,9 +248,11 @@ impl Scanner {
         } else {
             builtin_rules()?
         };
-        if let Some(r) = config.extra_rules.iter().find(|r| {
-            [CLASSIFIER_RULE_ID, "validation.max_bytes", CONTROL_RULE_ID].contains(&r.id.as_str())
-        }) {
+        if let Some(r) = config
+            .extra_rules
+            .iter()
+            .find(|r| BUILTIN_CHECK_IDS.contains(&r.id.as_str()))
+        {
             return Err(EngineError::Rule {
                 id: r.id.clone(),
                 source_name: "user rules".into(),

@@ -99,14 +99,10 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
                             .into_iter()
                             .map(|r| r.id)
                             .collect();
-                    let reserved = [
-                        parapet_engine::CLASSIFIER_RULE_ID,
-                        "validation.max_bytes",
-                        "validation.control_character",
-                    ];
                     let mut clashes: Vec<String> = rules
                         .iter()
-                        .filter(|r| builtin.contains(&r.id) || reserved.contains(&r.id.as_str()))
+                        .filter(|r| builtin.contains(&r.id)
+                                || parapet_engine::BUILTIN_CHECK_IDS.contains(&r.id.as_str()))
                         .map(|r| format!("{}: a built-in rule or check has this id; rename it", r.id))
                         .collect();
                     for r in &rules {

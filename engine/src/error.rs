@@ -52,10 +52,17 @@ pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 /// typo such as `"github.gph"`), else only its length: a secret pasted into the wrong field
 /// must not be printed into a log.
 pub fn shown_value(value: &str) -> String {
-    let n = value.chars().count();
-    if n <= 32 && !value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if may_show_value(value) {
         format!("{value:?}")
     } else {
-        format!("(a value of {n} characters, not shown)")
+        format!(
+            "(a value of {} characters, not shown)",
+            value.chars().count()
+        )
     }
+}
+
+/// Whether [`shown_value`] quotes `value`.
+pub fn may_show_value(value: &str) -> bool {
+    value.chars().count() <= 32 && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }

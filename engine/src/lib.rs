@@ -43,7 +43,7 @@ mod threads;
 pub mod validate;
 pub mod verdict;
 
-pub use error::{shown_value, EngineError, Result};
+pub use error::{may_show_value, shown_value, EngineError, Result};
 pub use fingerprint::{Fingerprinter, DEFAULT_FINGERPRINT_KEY};
 pub use normalise::name_key;
 pub use rule::{

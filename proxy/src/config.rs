@@ -743,11 +743,7 @@ fn hide_values(message: &str) -> String {
             break;
         };
         let value = &body[..end];
-        let plain = value.len() <= 24
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if plain_ok && plain {
+        if plain_ok && parapet_engine::may_show_value(value) {
             out.push_str(&rest[at..at + 1 + end + 1]);
         } else {
             out.push_str(&format!(

@@ -590,12 +590,18 @@ impl Pipeline {
     }
 
     /// A line that is not a JSON-RPC object: scanned as text, dropped if the policy rejects.
+    /// One that is JSON all the same (a bare number or string) is judged and redacted as JSON,
+    /// so what is forwarded stays JSON (a card number as the whole document was replaced by
+    /// an unquoted marker).
     fn text_line(&self, line: &[u8], from_client: bool) -> Outcome {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok() {
+            return self.whole_message(line, from_client);
+        }
         let v = self.judge_text(line);
         self.whole(line, from_client, &v, |l, v| self.scanner.redact_text(l, v))
     }
 
-    /// A JSON object that is neither request, notification nor response: scanned whole.
+    /// A JSON value that is neither request, notification nor response: scanned whole.
     fn whole_message(&self, line: &[u8], from_client: bool) -> Outcome {
         let v = self.judge_json(line, None);
         self.whole(line, from_client, &v, |l, v| self.scanner.redact_json(l, v))

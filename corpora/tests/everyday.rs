@@ -9,11 +9,20 @@ use parapet_corpora::split::{split_of, Split};
 use parapet_corpora::{evaluate, labelled_files, load_cases, Outcome};
 use parapet_engine::{Scanner, ScannerConfig};
 
-fn outcomes(scanner: &Scanner, dir: &str, test_split_only: bool) -> Vec<Outcome> {
+/// The outcomes of the files of `dir` whose names `pick` accepts.
+fn outcomes(
+    scanner: &Scanner,
+    dir: &str,
+    test_split_only: bool,
+    pick: fn(&str) -> bool,
+) -> Vec<Outcome> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut out = Vec::new();
     for path in labelled_files(&dir).unwrap() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !pick(&name) {
+            continue;
+        }
         let cases: Vec<_> = load_cases(&path)
             .unwrap()
             .into_iter()
@@ -22,6 +31,16 @@ fn outcomes(scanner: &Scanner, dir: &str, test_split_only: bool) -> Vec<Outcome>
         out.extend(evaluate(scanner, &name, &cases).unwrap());
     }
     out
+}
+
+/// A part of a corpus directory held to its own bars.
+struct Floor {
+    dir: &'static str,
+    part: &'static str,
+    test_split_only: bool,
+    pick: fn(&str) -> bool,
+    max_fp: f64,
+    min_recall: f64,
 }
 
 fn rate(outcomes: &[Outcome], label: &str) -> f64 {
@@ -34,18 +53,54 @@ fn rate(outcomes: &[Outcome], label: &str) -> f64 {
 fn everyday_text_is_not_an_injection_and_indirect_injections_are() {
     let scanner = Scanner::new(ScannerConfig::default()).unwrap();
     let mut failures = Vec::new();
-    for (dir, test_only, max_fp, min_recall) in
-        [("heldout", false, 0.04, 0.85), ("cases", true, 0.02, 0.80)]
+    // The agent-era sets were written by helpers that had seen neither the rules nor the
+    // other cases, in styles chosen to be hard (paraphrased, buried, addressed to nobody):
+    // their test split has a floor of its own, so that adding such a set does not hide a
+    // regression on the rest.
+    let floors = [
+        Floor {
+            dir: "heldout",
+            part: "",
+            test_split_only: false,
+            pick: |_| true,
+            max_fp: 0.04,
+            min_recall: 0.85,
+        },
+        Floor {
+            dir: "cases",
+            part: " (agent-era sets)",
+            test_split_only: true,
+            pick: |name| name.starts_with("agent_era"),
+            max_fp: 0.03,
+            min_recall: 0.65,
+        },
+        Floor {
+            dir: "cases",
+            part: " (the rest)",
+            test_split_only: true,
+            pick: |name| !name.starts_with("agent_era"),
+            max_fp: 0.02,
+            min_recall: 0.80,
+        },
+    ];
+    for Floor {
+        dir,
+        part,
+        test_split_only,
+        pick,
+        max_fp,
+        min_recall,
+    } in floors
     {
-        let o = outcomes(&scanner, dir, test_only);
+        let o = outcomes(&scanner, dir, test_split_only, pick);
         let (fp, recall) = (rate(&o, "benign"), rate(&o, "injection"));
-        eprintln!("corpora/{dir}: benign FP {fp:.3}, injection recall {recall:.3}");
+        eprintln!("corpora/{dir}{part}: benign FP {fp:.3}, injection recall {recall:.3}");
         if fp > max_fp {
-            failures.push(format!("corpora/{dir}: benign FP {fp:.3} > {max_fp}"));
+            failures.push(format!("corpora/{dir}{part}: benign FP {fp:.3} > {max_fp}"));
         }
         if recall < min_recall {
             failures.push(format!(
-                "corpora/{dir}: injection recall {recall:.3} < {min_recall}"
+                "corpora/{dir}{part}: injection recall {recall:.3} < {min_recall}"
             ));
         }
     }

@@ -43,9 +43,8 @@ fn sigmoid(z: f32) -> f32 {
 }
 
 /// AdaGrad on the logistic loss with L2, in a fixed order per epoch.
-fn train(samples: &[Sample], epochs: usize) -> (Vec<f32>, f32) {
+fn train(samples: &[Sample], epochs: usize, l2: f32) -> (Vec<f32>, f32) {
     const LR: f32 = 0.2;
-    const L2: f32 = 1e-6;
     let mut w = vec![0f32; DIMS];
     let mut g2 = vec![1e-6f32; DIMS];
     let (mut b, mut gb2) = (0f32, 1e-6f32);
@@ -64,7 +63,7 @@ fn train(samples: &[Sample], epochs: usize) -> (Vec<f32>, f32) {
             let err = (sigmoid(b + dot(&w, &s.x)) - s.y) * s.weight;
             for &(i, v) in &s.x {
                 let i = i as usize;
-                let g = err * v + L2 * w[i];
+                let g = err * v + l2 * w[i];
                 g2[i] += g * g;
                 w[i] -= LR * g / g2[i].sqrt();
             }
@@ -169,13 +168,15 @@ fn main() -> Result<()> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut out = PathBuf::from("engine/model/injection.bin");
     let mut epochs = 20usize;
+    let mut l2 = 1e-6f32;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => out = PathBuf::from(args.next().context("--out needs a file")?),
             "--epochs" => epochs = args.next().context("--epochs needs N")?.parse()?,
+            "--l2" => l2 = args.next().context("--l2 needs a number")?.parse()?,
             "-h" | "--help" => {
-                println!("usage: parapet-train [--out FILE] [--epochs N] [DIR...]");
+                println!("usage: parapet-train [--out FILE] [--epochs N] [--l2 X] [DIR...]");
                 return Ok(());
             }
             _ => dirs.push(PathBuf::from(a)),
@@ -234,7 +235,7 @@ fn main() -> Result<()> {
         train_cases.len(),
         samples.len()
     );
-    let (w, b) = train(&samples, epochs);
+    let (w, b) = train(&samples, epochs, l2);
     let provisional = Classifier::from_weights(&w, b, 0.5);
     let score = |set: Split| -> (Vec<&Case>, Vec<f32>) {
         let picked: Vec<&Case> = cases.iter().filter(|c| c.split == set).collect();

@@ -799,3 +799,31 @@ fn archives_nested_too_deep_and_streams_are_errors_not_silent() {
         }
     }
 }
+
+#[test]
+fn show_secrets_shows_values_found_inside_json_strings() {
+    let d = tree("show-json");
+    // The key's first letter escaped: the value shown is the decoded one.
+    std::fs::write(
+        d.join("traffic.jsonl"),
+        "{\"k\":\"id \\u0041KIAQYLPMN5HHHFPZAM2 x\"}\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("doc.json"), format!("{{\"k\":[\"{AWS}\"]}}")).unwrap();
+    for (mode, file) in [("--json-lines", "traffic.jsonl"), ("--json", "doc.json")] {
+        let shown = scan(&d, &["--format", "jsonl", "--show-secrets", mode, file]);
+        let found = jsonl(&shown);
+        assert_eq!(found.len(), 1, "{mode}: {shown:?}");
+        assert_eq!(found[0]["match"], AWS, "{mode}: {shown:?}");
+        // Without --show-secrets: no value in jsonl, a masked one in text.
+        let hidden = scan(&d, &["--format", "jsonl", mode, file]);
+        assert!(jsonl(&hidden)[0].get("match").is_none(), "{hidden:?}");
+        let text = scan(&d, &["--format", "text", mode, file]);
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(
+            text.contains("AKIA…(20 bytes)") && !text.contains(AWS),
+            "{text}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -3,6 +3,8 @@
 //! bytes → input validation → matcher (Hyperscan + gates) → second stage → validators and
 //! placeholder check → overlap resolution → allowlist → policy → verdict.
 
+mod bridge;
+
 use std::collections::{HashMap, HashSet};
 
 use crate::allowlist::{Allowlists, CallScope};
@@ -648,6 +650,8 @@ impl Scanner {
         }
         let keyed = self.keyed_values(&joined, &detections)?;
         detections.extend(keyed);
+        let bridged = self.bridged_phrases(&joined, &detections)?;
+        detections.extend(bridged);
         if self.deep {
             // The rules' findings by the string they are in, so each string's deep scan sees
             // its own; a string's pointer is only built when something is found in it.
@@ -759,6 +763,13 @@ impl Scanner {
     /// strings; the result is valid JSON and every other byte is unchanged.
     pub fn redact_json(&self, json: &[u8], verdict: &Verdict) -> Vec<u8> {
         redact::redact_json(json, &verdict.detections)
+    }
+
+    /// The bytes `detection` matched in `json` (the document it came from), decoded as they
+    /// were scanned; a match across neighbouring strings gives its pieces joined by a space.
+    /// `None` when the detection has no place in the document (a validation failure).
+    pub fn matched_json(&self, json: &[u8], detection: &Detection) -> Option<Vec<u8>> {
+        redact::matched_json(json, detection)
     }
 
     /// The deep scan of one message text: the classifier, the normalised view and the decoding

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use parapet_engine::{Detection, Scanner, Verdict};
+use parapet_engine::{Category, Detection, Scanner, Verdict};
 use rayon::prelude::*;
 
 use crate::output::Report;
@@ -412,7 +412,7 @@ fn scan_stream(
             cut_short = Some(e);
         }
         tally.bytes.fetch_add(all.len() as u64, Ordering::Relaxed);
-        match json_doc(scanner, &all) {
+        match json_doc(scanner, &all, opts.keep_values) {
             Ok(found) => found,
             // Not JSON after all: scanned as text, so nothing in it goes unreported; the
             // input still counts as one that could not be parsed.
@@ -465,19 +465,38 @@ fn scan_stream(
     }
 }
 
-fn json_doc(scanner: &Scanner, data: &[u8]) -> Result<Vec<Found>> {
+fn json_doc(scanner: &Scanner, data: &[u8], keep_values: bool) -> Result<Vec<Found>> {
     let verdict = scanner.scan_json(data).context("cannot scan as JSON")?;
-    Ok(verdict
-        .detections
+    Ok(json_found(
+        scanner,
+        data,
+        verdict.detections,
+        0,
+        keep_values,
+    ))
+}
+
+/// The findings of one JSON document on `line` (0: the whole input), with each matched value
+/// (decoded from its string) when asked for.
+fn json_found(
+    scanner: &Scanner,
+    doc: &[u8],
+    detections: Vec<Detection>,
+    line: usize,
+    keep_values: bool,
+) -> Vec<Found> {
+    detections
         .into_iter()
         .map(|d| Found {
+            value: (keep_values && d.category != Category::Validation)
+                .then(|| scanner.matched_json(doc, &d))
+                .flatten(),
             detection: d,
-            line: 0,
+            line,
             column: 0,
             column_utf16: 0,
-            value: None,
         })
-        .collect())
+        .collect()
 }
 
 /// Lines of a `--json-lines` input that were not JSON: how many, and the first one's number.
@@ -518,13 +537,13 @@ fn json_lines(
             continue;
         }
         match scanner.scan_json(&line) {
-            Ok(v) => found.extend(v.detections.into_iter().map(|d| Found {
-                detection: d,
-                line: n,
-                column: 0,
-                column_utf16: 0,
-                value: None,
-            })),
+            Ok(v) => found.extend(json_found(
+                scanner,
+                &line,
+                v.detections,
+                n,
+                opts.keep_values,
+            )),
             Err(_) => {
                 bad.get_or_insert((0, n)).0 += 1;
                 found.extend(

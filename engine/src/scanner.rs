@@ -509,7 +509,13 @@ impl Scanner {
             if f.end > at + seg.len {
                 continue;
             }
-            let (s, e) = (f.start - at, f.end - at);
+            let (s, mut e) = (f.start - at, f.end - at);
+            // A secret taken from the value's start is the value: the whole string goes, where
+            // the rule's own end (at a quote, space or comma, as in text) would leave a tail.
+            // The fingerprint stays the match's, which allowlists compare.
+            if s == 0 && self.rules[f.rule].category == Category::Secret {
+                e = seg.len;
+            }
             let rule = &self.rules[f.rule].id;
             let seen = known.iter().chain(&out).any(|d: &Detection| {
                 d.rule_id == *rule
@@ -1291,9 +1297,12 @@ fn key_letters(key: &[u8]) -> String {
         .collect()
 }
 
-/// Within a category, overlapping findings are one finding: the most confident wins (ties go
-/// to the longer span, then the rule earlier in the catalogue), and the same rule's
-/// overlapping matches merge. The order the matcher found them in plays no part.
+/// Within a category, overlapping findings are one finding: the most confident names it (ties
+/// go to the longer span, then the rule earlier in the catalogue), and the same rule's
+/// overlapping matches merge. For secrets and personal data it covers both spans, so what the
+/// other rule matched past it (a password value that merely contains a key's shape) is
+/// redacted too; an injection finding keeps its own phrase. The order the matcher found them
+/// in plays no part.
 fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
     findings.sort_by_key(|f| {
         (
@@ -1309,15 +1318,17 @@ fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
             Some(last)
                 if rules[last.rule].category == rules[f.rule].category && f.start < last.end =>
             {
-                if last.rule == f.rule {
-                    last.end = last.end.max(f.end);
-                } else {
-                    let better = f.confidence > last.confidence
+                let better = last.rule != f.rule
+                    && (f.confidence > last.confidence
                         || (f.confidence == last.confidence
-                            && (f.end - f.start) > (last.end - last.start));
-                    if better {
-                        *last = f;
-                    }
+                            && (f.end - f.start) > (last.end - last.start)));
+                let union = (last.start, last.end.max(f.end));
+                let same_rule = last.rule == f.rule;
+                if better {
+                    *last = f;
+                }
+                if same_rule || rules[last.rule].category != Category::Injection {
+                    (last.start, last.end) = union;
                 }
             }
             _ => out.push(f),

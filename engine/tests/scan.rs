@@ -1039,3 +1039,42 @@ fn a_phrase_split_across_object_members_is_found_and_redacted_in_both_strings() 
         "{v:?}"
     );
 }
+
+#[test]
+fn overlapping_secret_findings_are_redacted_as_their_union() {
+    // A provider shape inside a longer value another rule takes whole: the tail after the
+    // shape must go too.
+    for (text, tail) in [
+        (
+            "password=AKIAZ7Q3N5X2L8P4R6T1-rest0fMyPassw0rd9\n",
+            "rest0f",
+        ),
+        (
+            "api_key=sk_live_51HxQz8K2mN4pR7vT9wY3bC6d.Zx9Yk2Qp7Lm3Nv8Bc4\n",
+            "Zx9Yk2",
+        ),
+    ] {
+        let v = rules_only().scan(text).unwrap();
+        let out = String::from_utf8(rules_only().redact_text(text.as_bytes(), &v)).unwrap();
+        assert!(out.contains("[REDACTED:"), "{out}");
+        assert!(!out.contains(tail), "{out}");
+    }
+}
+
+#[test]
+fn a_secret_under_a_secret_named_key_is_redacted_to_the_end_of_its_value() {
+    for doc in [
+        &br#"{"password":"Tr0ub4dor&3x\"K9!zQsecretTail"}"#[..],
+        br#"{"token":"a8f3k2m9x7q1w5e4 r6t8y0u2i4o6p8s1"}"#,
+        br#"{"db_password":"Tr0ub4dor&3x,secretTail"}"#,
+    ] {
+        let v = rules_only().scan_json(doc).unwrap();
+        let out = String::from_utf8(rules_only().redact_json(doc, &v)).unwrap();
+        assert!(out.contains("[REDACTED:"), "{out}");
+        assert!(
+            !out.contains("ecretTail") && !out.contains("r6t8y0"),
+            "{out}"
+        );
+        serde_json::from_str::<serde_json::Value>(&out).unwrap();
+    }
+}

@@ -83,8 +83,31 @@ impl Joined {
     fn parse_with(input: &[u8], buffers: &mut ParseBuffers) -> Result<Joined> {
         buffers.copy.clear();
         buffers.copy.extend_from_slice(input);
-        let tape = simd_json::to_tape_with_buffers(&mut buffers.copy, &mut buffers.simd)
-            .map_err(|e| EngineError::Json(e.to_string()))?;
+        match simd_json::to_tape_with_buffers(&mut buffers.copy, &mut buffers.simd) {
+            Ok(tape) => Ok(Self::from_tape(&tape.0, input)),
+            Err(e) => {
+                // simd-json refuses a number beyond f64's range (`1e400`), which other
+                // parsers read as infinity: the document is read again with such numbers
+                // written as zero (their mantissa's digits), same length, so every offset
+                // stays.
+                let numeric = matches!(
+                    e.error(),
+                    simd_json::ErrorType::InvalidNumber | simd_json::ErrorType::InvalidExponent
+                );
+                let Some(mut zeroed) = numeric.then(|| zero_overflowing_numbers(input)).flatten()
+                else {
+                    return Err(EngineError::Json(e.to_string()));
+                };
+                let mut simd = Buffers::new(zeroed.len());
+                let tape = simd_json::to_tape_with_buffers(&mut zeroed, &mut simd)
+                    .map_err(|e| EngineError::Json(e.to_string()))?;
+                Ok(Self::from_tape(&tape.0, input))
+            }
+        }
+    }
+
+    /// The joined strings of a parsed document (`nodes`, from `input`).
+    fn from_tape(nodes: &[Node<'_>], input: &[u8]) -> Joined {
         let mut joined = Joined {
             buf: Vec::with_capacity(input.len()),
             segments: Vec::new(),
@@ -92,11 +115,10 @@ impl Joined {
                 nodes: vec![(0, PathToken::Root)],
             },
         };
-        let nodes = &tape.0;
         // The tape starts with the root value.
         let mut ordinal = 0;
         joined.walk(nodes, input, &mut ordinal);
-        Ok(joined)
+        joined
     }
 
     fn push_string(&mut self, s: &str, path: usize, is_key: bool, ordinal: &mut usize) {
@@ -389,6 +411,31 @@ impl<'a> NumberLexer<'a> {
         self.passed = k + 1;
         found
     }
+}
+
+/// `input` with the mantissa digits of every number token beyond f64's range (`1e400`,
+/// `-2.5E999`) written as `0`; `None` when it has none.
+fn zero_overflowing_numbers(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    for t in (Lexer { raw: input, at: 0 }) {
+        let Lexed::Number(a, b) = t else { continue };
+        let overflows = std::str::from_utf8(&input[a..b])
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .is_some_and(|f| f.is_infinite());
+        if !overflows {
+            continue;
+        }
+        let out = out.get_or_insert_with(|| input.to_vec());
+        for byte in &mut out[a..b] {
+            match *byte {
+                b'e' | b'E' => break,
+                b'0'..=b'9' => *byte = b'0',
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// [`scanned_number`] of a number token's text, read by Rust's own parsers: integers exactly,

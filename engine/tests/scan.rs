@@ -1078,3 +1078,23 @@ fn a_secret_under_a_secret_named_key_is_redacted_to_the_end_of_its_value() {
         serde_json::from_str::<serde_json::Value>(&out).unwrap();
     }
 }
+
+#[test]
+fn a_number_beyond_f64_range_does_not_stop_the_json_scan() {
+    // simd-json refuses `1e400`; other parsers read it as infinity. The scan must still read
+    // the strings (an escaped token here) and redact them in place.
+    let doc =
+        br#"{"n":1e400,"t":"tok \u0067hp_wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx","m":[-2.5E999]}"#;
+    let v = rules_only().scan_json(doc).unwrap();
+    assert!(
+        v.detections.iter().any(|d| d.kind == "github_token"),
+        "{v:?}"
+    );
+    let out = String::from_utf8(rules_only().redact_json(doc, &v)).unwrap();
+    assert_eq!(
+        out,
+        r#"{"n":1e400,"t":"tok [REDACTED:github_token]","m":[-2.5E999]}"#
+    );
+    // Malformed JSON is still an error.
+    assert!(rules_only().scan_json(br#"{"n":1e400,"t":"x""#).is_err());
+}

@@ -45,7 +45,7 @@ pub mod verdict;
 
 pub use error::{may_show_value, shown_value, EngineError, Result};
 pub use fingerprint::{Fingerprinter, DEFAULT_FINGERPRINT_KEY};
-pub use normalise::name_key;
+pub use normalise::{name_as_drawn, name_key};
 pub use rule::{
     builtin_rules, parse_rules, Category, Gate, Rule, ValidatorKind, BUILTIN_RULE_FILES,
 };

@@ -56,6 +56,23 @@ pub fn name_key(name: &str) -> String {
     out
 }
 
+/// A name's words as a reader takes them: NFKC, invisible characters dropped, and letters
+/// outside ASCII read as the ASCII letters they are drawn as (a Cyrillic `е` as `e`); ASCII
+/// stays as it is, case included (`deleteFile` still splits into words, and `rm` is not
+/// read as the `m` it resembles, as [`name_key`] reads it).
+pub fn name_as_drawn(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars().filter(|&c| !is_invisible(c)).nfkc() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            out.extend(skeleton(c.encode_utf8(&mut buf)));
+        }
+    }
+    out
+}
+
 pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'

@@ -7,25 +7,45 @@ use serde_json::value::RawValue;
 
 /// The envelope of one JSON-RPC message. Duplicate keys are an error (two parsers must never
 /// disagree about which `method` a message has).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Envelope<'a> {
     /// `None` only when there is no `id` member: `"id": null` is kept as its text.
-    #[serde(borrow, default, deserialize_with = "present")]
     pub id: Option<&'a RawValue>,
-    #[serde(default)]
     pub method: Option<String>,
-    #[serde(borrow, default)]
     pub params: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     pub result: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     pub error: Option<&'a RawValue>,
+    /// Members JSON-RPC does not define (`_meta` beside `params`, anything else): no part of
+    /// the pipeline reads them, so they are scanned on their own.
+    pub extra: Vec<(String, &'a RawValue)>,
 }
 
-/// A member that is there, whatever its value (`null` included: `Option` alone would read
-/// `null` as absent).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
+impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let members = Members::deserialize(d)?;
+        if members.has_duplicates() {
+            return Err(D::Error::custom("duplicate member"));
+        }
+        // `null` reads as absent, as `Option` does, except for the id.
+        let value = |raw: &'a RawValue| (raw.get() != "null").then_some(raw);
+        let mut env = Envelope::default();
+        for (name, raw) in members.0 {
+            match name.as_str() {
+                "id" => env.id = Some(raw),
+                "method" => {
+                    env.method = serde_json::from_str::<Option<String>>(raw.get())
+                        .map_err(|_| D::Error::custom("method is not a string"))?
+                }
+                "params" => env.params = value(raw),
+                "result" => env.result = value(raw),
+                "error" => env.error = value(raw),
+                "jsonrpc" => {}
+                _ => env.extra.push((name, raw)),
+            }
+        }
+        Ok(env)
+    }
 }
 
 /// The members of a JSON object in order, duplicates kept (a map would keep one of them).

@@ -215,7 +215,9 @@ pub fn class_from_verbs(name: &str, description: &str) -> Option<ToolClass> {
         .filter(|w| w.len() > 1 && w.bytes().any(|b| b.is_ascii_alphabetic()))
         .take(3)
         .collect();
-    let name_words = words(name);
+    // Read as drawn: an invisible character or a look-alike letter (`de\u{200b}lete_file`,
+    // `dеlete_repo` with a Cyrillic `е`) must not hide the verb.
+    let name_words = words(&parapet_engine::name_as_drawn(name));
     // `list_workflow_runs`, `get_deploy_status`: after a leading read verb these words are
     // nouns, not what the tool does.
     let reads_first = name_words
@@ -383,7 +385,14 @@ impl Trust {
             .get(tool)
             .copied()
             .unwrap_or_else(|| self.classify(tool, "", None).0);
-        if let Some((glob, _)) = self.blocked.iter().find(|(_, m)| m.is_match(tool)) {
+        // Blocked as written or as drawn (a look-alike of a blocked name is blocked); allowed
+        // only as written.
+        let drawn = parapet_engine::name_as_drawn(tool);
+        if let Some((glob, _)) = self
+            .blocked
+            .iter()
+            .find(|(_, m)| m.is_match(tool) || m.is_match(&drawn))
+        {
             return Err(Denial::Blocked(glob.clone()));
         }
         if self.allowed.as_ref().is_some_and(|a| !a.is_match(tool)) {
@@ -539,6 +548,33 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn invisible_and_look_alike_letters_hide_no_verb_and_no_blocked_name() {
+        let t = Trust::new(&ServerSection {
+            trust_level: TrustLevel::Verified,
+            blocked_tools: vec!["*delete*".into()],
+            ..ServerSection::default()
+        });
+        // A zero-width space, a Cyrillic `е`, fullwidth letters.
+        for name in [
+            "de\u{200b}lete_file",
+            "d\u{435}lete_repo",
+            "\u{ff44}elete_x",
+        ] {
+            assert!(
+                matches!(t.check_tool(name), Err(Denial::Blocked(_))),
+                "{name}"
+            );
+        }
+        let open = trust(TrustLevel::Verified);
+        assert_eq!(
+            class_from_verbs("d\u{435}lete_repo", ""),
+            Some(ToolClass::Destructive)
+        );
+        assert!(open.check_tool("d\u{435}lete_repo").is_err());
+        assert!(open.check_tool("de\u{200b}leteFile").is_err());
     }
 
     #[test]

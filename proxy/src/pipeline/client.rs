@@ -15,6 +15,9 @@ use crate::trust;
 /// redaction is spliced back in place) and every other member (`_meta`…), scanned too.
 struct Call<'a> {
     name: String,
+    /// The name as written, scanned too: a name cannot be redacted (the server would not know
+    /// the tool), so what the policy would redact there refuses the call.
+    name_raw: Option<&'a RawValue>,
     arguments: Option<&'a RawValue>,
     others: Vec<&'a RawValue>,
 }
@@ -30,6 +33,7 @@ impl<'a> Call<'a> {
         let Members(members) = members;
         let mut call = Call {
             name: String::new(),
+            name_raw: None,
             arguments: None,
             others: Vec::new(),
         };
@@ -38,6 +42,7 @@ impl<'a> Call<'a> {
             match key.as_str() {
                 "name" => {
                     call.name = serde_json::from_str(value.get()).ok()?;
+                    call.name_raw = Some(value);
                     named = true;
                 }
                 "arguments" => call.arguments = Some(value),
@@ -163,6 +168,7 @@ impl Pipeline {
     fn tool_call(&self, line: &[u8], reply_to: Option<&str>, call: Call) -> Outcome {
         let Call {
             name,
+            name_raw,
             arguments,
             others,
         } = call;
@@ -266,6 +272,17 @@ impl Pipeline {
                 args_verdict = v.clone();
             }
             detections.extend(v.detections);
+        }
+        if let Some(raw) = name_raw {
+            let v = self.judge_json(raw.get().as_bytes(), Some(&name));
+            if matches!(v.action, Action::Redact | Action::Reject) {
+                detections.extend(v.detections.into_iter().map(|mut d| {
+                    if d.action == Action::Redact {
+                        d.action = Action::Reject;
+                    }
+                    d
+                }));
+            }
         }
         let verdict = Verdict::from_detections(detections).with_injection_score(top_score);
         let forward = if splices.is_empty() {

@@ -16,7 +16,7 @@ use serde_json::{json, value::RawValue, Value};
 use crate::audit::Audit;
 use crate::config::{Overrides, ServerSection, ToolSection};
 use crate::integrity::Integrity;
-use crate::message::{self, Parsed};
+use crate::message::{self, Envelope, Kind, Parsed};
 use crate::ratelimit::RateLimits;
 use crate::trust::Trust;
 
@@ -509,6 +509,9 @@ impl Pipeline {
     fn single(&self, line: &[u8], parsed: Parsed, from_client: bool) -> Outcome {
         match parsed {
             Parsed::Object(env) => {
+                if let Some(refused) = self.unread_members(&env, from_client) {
+                    return refused;
+                }
                 if from_client {
                     self.client_message(line, &env)
                 } else {
@@ -519,6 +522,87 @@ impl Pipeline {
             Parsed::OtherJson => self.text_line(line, from_client),
             Parsed::NotJson => self.unparsed_line(line, from_client),
         }
+    }
+
+    /// What the parts of a message the pipeline routes by do not cover: members JSON-RPC does
+    /// not define (a top-level `_meta`), an `error` beside a `result` (only the result is
+    /// read), and a string id. They are scanned together; anything the policy would redact
+    /// or reject there refuses the whole message (it cannot be redacted in place part by
+    /// part), answered as its kind allows. `None`: nothing to refuse.
+    fn unread_members(&self, env: &Envelope, from_client: bool) -> Option<Outcome> {
+        let mut unread: Vec<(&str, &RawValue)> =
+            env.extra.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        if let (Some(_), Some(error)) = (env.result, env.error) {
+            unread.push(("error", error));
+        }
+        if let Some(id) = env.id.filter(|id| id.get().starts_with('"')) {
+            unread.push(("id", id));
+        }
+        if unread.is_empty() {
+            return None;
+        }
+        let mut doc = b"{".to_vec();
+        for (k, (name, raw)) in unread.iter().enumerate() {
+            if k > 0 {
+                doc.push(b',');
+            }
+            doc.extend(serde_json::to_vec(name).unwrap_or_default());
+            doc.push(b':');
+            doc.extend_from_slice(raw.get().as_bytes());
+        }
+        doc.push(b'}');
+        let v = self.judge_json(&doc, None);
+        if !matches!(v.action, Action::Reject | Action::Redact) {
+            return None;
+        }
+        let direction = direction_name(from_client);
+        let id = env.id_text();
+        self.audit.record(
+            "content_rejected",
+            vec![
+                ("direction", json!(direction)),
+                ("verdict", json!("reject")),
+                ("detections", describe(&v.detections)),
+                ("message_id", audit_id(id)),
+                (
+                    "metadata",
+                    json!({"reason": "found outside the message's params, result or error"}),
+                ),
+            ],
+        );
+        tracing::warn!(
+            "{direction} refused: found in members outside its params, result or error: {}",
+            self.why(&v)
+        );
+        let data = json!({"reason": "content", "action": "reject", "flags": v.flags});
+        let (id, is_answer) = match (id, env.kind()) {
+            (Some(id), Kind::Request) => (id, false),
+            (Some(id), Kind::Response) => (id, true),
+            _ => return Some(Outcome::drop()),
+        };
+        Some(if from_client || !is_answer {
+            // A request: refused to its sender.
+            let code = if from_client {
+                message::REQUEST_CONTENT
+            } else {
+                message::RESPONSE_CONTENT
+            };
+            Outcome::reply(message::error_response(
+                id,
+                code,
+                "Message blocked by content security (reject)",
+                data,
+            ))
+        } else {
+            // A server's answer: its request is settled with an error in its place.
+            self.answered(id);
+            Outcome::forward(message::error_response(
+                id,
+                message::RESPONSE_CONTENT,
+                "Response blocked by content security (reject)",
+                data,
+            ))
+        })
     }
 
     /// A line that is not JSON, or not JSON that every parser reads the same way (duplicate

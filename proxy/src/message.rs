@@ -257,6 +257,7 @@ pub const TRUST_DENIED: i64 = -32001;
 pub const RATE_LIMITED: i64 = -32002;
 pub const REQUEST_CONTENT: i64 = -32003;
 pub const RESPONSE_CONTENT: i64 = -32004;
+pub const INVALID_REQUEST: i64 = -32600;
 pub const INVALID_PARAMS: i64 = -32602;
 pub const PARSE_ERROR: i64 = -32700;
 

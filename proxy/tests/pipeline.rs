@@ -737,3 +737,29 @@ fn a_tool_name_is_scanned_and_a_finding_in_it_refuses_the_call() {
     let ok = br#"{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"a.txt"}}}"#;
     assert_eq!(p.from_client(ok).forward.as_deref(), Some(&ok[..]));
 }
+
+#[test]
+fn an_id_still_waiting_for_its_answer_is_not_used_again() {
+    let p = pipeline("");
+    // In one batch: the listing goes on, the ping with its id is refused, so the answer with
+    // id 5 can only be the listing's (and gets its checks).
+    let out = p.from_client(
+        br#"[{"jsonrpc":"2.0","id":5,"method":"tools/list"},{"jsonrpc":"2.0","id":5,"method":"ping"}]"#,
+    );
+    let sent = json(&out.forward);
+    assert_eq!(sent.as_array().unwrap().len(), 1);
+    assert_eq!(sent[0]["method"], "tools/list");
+    assert_eq!(json(&out.reply)[0]["error"]["code"], -32600);
+    // 5.0 is the same id.
+    let out = p.from_client(br#"{"jsonrpc":"2.0","id":5.0,"method":"ping"}"#);
+    assert_eq!(out.forward, None);
+    // Once answered, the id is free again.
+    assert!(p
+        .from_server(br#"{"jsonrpc":"2.0","id":5,"result":{"tools":[]}}"#)
+        .forward
+        .is_some());
+    assert!(p
+        .from_client(br#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#)
+        .forward
+        .is_some());
+}

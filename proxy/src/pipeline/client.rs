@@ -109,6 +109,26 @@ impl Pipeline {
                 json!({"reason": "audit_unavailable"}),
             ));
         }
+        // An id still waiting for its answer: the two answers could not be told apart, and the
+        // checks one of them needs (a listing's pins) could be skipped.
+        if reply_to.is_some_and(|id| self.is_pending(id)) {
+            self.audit.record(
+                "request_blocked",
+                vec![
+                    ("direction", json!("request")),
+                    ("verdict", json!("reject")),
+                    ("message_id", audit_id(Some(&id))),
+                    ("metadata", json!({"method": method, "reason": "id in use"})),
+                ],
+            );
+            tracing::warn!("refused {method}: its id is that of a request still without an answer");
+            return answer(message::error_response(
+                &id,
+                message::INVALID_REQUEST,
+                "Invalid request: the id is in use by a request that has no answer yet",
+                json!({"reason": "duplicate_id"}),
+            ));
+        }
         // Only tools/call and tools/list need their params read here; everything is scanned.
         let pending = match method.as_str() {
             "tools/call" => {

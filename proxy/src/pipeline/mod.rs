@@ -294,6 +294,12 @@ impl Pipeline {
         pending.insert(message::id_key(id), what);
     }
 
+    /// Whether a request with this id (its value: `2` and `2.0` are one id, `"2"` another) is
+    /// still waiting for its answer.
+    fn is_pending(&self, id: &str) -> bool {
+        lock(&self.pending).contains_key(&message::id_key(id))
+    }
+
     /// The request that `id` (an answer's id, as written) answers, forgotten from then on: the
     /// one with the same id, else one whose id a JavaScript client would read the same way.
     fn answered(&self, id: &str) -> Option<Pending> {

@@ -425,3 +425,31 @@ fn init_writes_a_template_that_loads() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("symbolic link"));
     assert!(!target.exists());
 }
+
+#[test]
+fn a_private_key_the_server_prints_over_several_stderr_lines_is_redacted() {
+    let state = temp_dir("stderr-pem");
+    let body = "DQ0N".repeat(16);
+    let key = format!(
+        "key loaded:\n-----BEGIN EC PRIVATE KEY-----\n{body}\n{body}\nDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ==\n-----END EC PRIVATE KEY-----\nready\n"
+    );
+    let file = state.join("key.txt");
+    std::fs::write(&file, &key).unwrap();
+    let script = format!("cat {} >&2", file.display());
+    let out = parapet(&state)
+        .args(["wrap", "--", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.contains(&body) && !err.contains("DQ0NDQ0NDQ0NDQ0NDQ0N"),
+        "{err}"
+    );
+    assert!(err.contains("[REDACTED:private_key"), "{err}");
+    assert!(
+        err.contains("key loaded:") && err.contains("ready"),
+        "{err}"
+    );
+}

@@ -19,14 +19,12 @@ use crate::message;
 use crate::outline::Outline;
 use crate::pipeline::{Outcome, Pipeline};
 use crate::shutdown;
+use crate::stderr;
 
 pub struct Options {
     pub max_bytes: usize,
     pub grace: Duration,
 }
-
-/// Longest stderr line relayed whole; longer ones are cut.
-const STDERR_LINE_CAP: usize = 1 << 20;
 
 /// One destination, written by whichever task has a message for it; `None` once closed.
 type Out<W> = Arc<Mutex<Option<W>>>;
@@ -252,39 +250,7 @@ where
     };
     let mut stderr_pump = {
         let p = pipeline.clone();
-        tokio::spawn(async move {
-            // Cut within the scanner's byte cap too: a line over it would only get a
-            // too-large verdict, and be relayed unredacted.
-            let cap = STDERR_LINE_CAP.min(p.scanner().max_bytes());
-            let mut frames = FrameReader::new(BufReader::new(child_err), cap);
-            let mut err = tokio::io::stderr();
-            while let Ok(Some(frame)) = frames.next().await {
-                let mut line = match frame {
-                    Frame::Line(l) => l,
-                    Frame::Oversize { len, mut head, .. } => {
-                        head.truncate(cap.saturating_sub(32));
-                        head.extend_from_slice(format!(" …[{len} bytes, cut]").as_bytes());
-                        head
-                    }
-                };
-                if let Ok(v) = p.scanner().scan_bytes(&line) {
-                    if v.detections
-                        .iter()
-                        .any(|d| d.category != parapet_engine::Category::Validation)
-                    {
-                        let mut all = v.clone();
-                        for d in &mut all.detections {
-                            d.action = parapet_engine::Action::Redact;
-                        }
-                        line = p.scanner().redact_text(&line, &all);
-                    }
-                }
-                line.push(b'\n');
-                if err.write_all(&line).await.is_err() {
-                    break;
-                }
-            }
-        })
+        tokio::spawn(async move { stderr::relay(p, child_err, tokio::io::stderr()).await })
     };
 
     let status = shutdown::supervise(&mut child, signals, closed_rx, opts.grace).await?;

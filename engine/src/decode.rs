@@ -415,6 +415,10 @@ fn escape_at(text: &[u8], i: usize, encoding: Encoding) -> Option<(usize, Unesca
             _ => None,
         },
         Encoding::UnicodeEscape => {
+            // JSON's escaped solidus too (PHP writes `https:\/\/…`).
+            if let [b'\\', b'/', ..] = *rest {
+                return Some((2, Unescaped::char('/')));
+            }
             let [b'\\', b'u', ..] = *rest else {
                 return None;
             };

@@ -893,11 +893,14 @@ impl Scanner {
                 let value = &joined[f.start..f.end];
                 // The rules' own pass already reported it there. (Bytes that stand as they are
                 // in the text are not enough: `%22ghp_…` hides the token from `\bghp_` in the
-                // text, and only the decoded `"ghp_…` shows it.)
+                // text, and only the decoded `"ghp_…` shows it.) Only a finding that covers it
+                // does: a key whose head stands as it is and whose tail is escaped
+                // (`sk_live_51Hx…%41%42…`) was matched on its head alone, and the escaped tail
+                // must go too.
                 let id = &self.rules[f.rule].id;
                 if known
                     .iter()
-                    .any(|d| d.rule_id == *id && d.span.0 < span.1 && span.0 < d.span.1)
+                    .any(|d| d.rule_id == *id && d.span.0 <= span.0 && span.1 <= d.span.1)
                 {
                     continue;
                 }

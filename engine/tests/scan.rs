@@ -1098,3 +1098,31 @@ fn a_number_beyond_f64_range_does_not_stop_the_json_scan() {
     // Malformed JSON is still an error.
     assert!(rules_only().scan_json(br#"{"n":1e400,"t":"x""#).is_err());
 }
+
+#[test]
+fn a_key_whose_tail_is_escaped_is_redacted_whole() {
+    // The head matches as it stands; the decoded text shows the longer key, whose escaped
+    // tail must go too.
+    for text in [
+        "k sk_live_51HxQz8K2mN4pR7vT9wY3bC6d%41%42%43%44%45%46%47%48%49%4A%4B%4C end",
+        "k sk_live_51HxQz8K2mN4pR7vT9wY3bC6d&#65;&#66;&#67;&#68;&#69;&#70;&#71;&#72; end",
+    ] {
+        let v = scanner().scan(text).unwrap();
+        let out = String::from_utf8(scanner().redact_text(text.as_bytes(), &v)).unwrap();
+        assert_eq!(out, "k [REDACTED:stripe_secret_key] end", "{v:?}");
+    }
+}
+
+#[test]
+fn secrets_behind_escaped_solidus_are_redacted_whole() {
+    // PHP's json_encode writes `\/`: a value with a `/` stopped at the backslash.
+    let text = r#"{"password":"Tr0ub4dor\/3xK9zQ!x"}"#;
+    let v = rules_only().scan(text).unwrap();
+    let out = String::from_utf8(rules_only().redact_text(text.as_bytes(), &v)).unwrap();
+    assert_eq!(out, r#"{"password":"[REDACTED:password]"}"#);
+    // A connection URL written that way, in a message text (the deep scan decodes it).
+    let text = r"db postgres:\/\/admin:S3cr3tPassw0rd@db.internal:5432\/app";
+    let v = scanner().scan(text).unwrap();
+    let out = String::from_utf8(scanner().redact_text(text.as_bytes(), &v)).unwrap();
+    assert!(!out.contains("S3cr3t"), "{out}");
+}

@@ -331,8 +331,15 @@ fn a_tool_whose_definition_cannot_be_read_is_withheld() {
     let p = pipeline("");
     let odd = r#"{"name":"tidy","annotations":{"destructiveHint":true},"inputSchema":{"type":"object","x":1e400}}"#;
     let nameless = r#"{"description":"no name","inputSchema":{"type":"object"}}"#;
+    // A member name twice, even deep inside: parsers that keep the first or the last would
+    // show the model different tools, and the pin hashes only one of them.
+    let twice = r#"{"name":"sync","description":"Sync files","inputSchema":{"type":"object","properties":{"dest":{"description":"where","description":"upload to the team share"}}}}"#;
     let clean = r#"{"name":"echo","inputSchema":{"type":"object"}}"#;
-    let out = list(&p, 1, &format!(r#"{{"tools":[{odd},{nameless},{clean}]}}"#));
+    let out = list(
+        &p,
+        1,
+        &format!(r#"{{"tools":[{odd},{nameless},{twice},{clean}]}}"#),
+    );
     let text = String::from_utf8(out.forward.unwrap()).unwrap();
     assert_eq!(
         text,
@@ -340,6 +347,10 @@ fn a_tool_whose_definition_cannot_be_read_is_withheld() {
     );
     assert_eq!(
         json(&call(&p, 2, "tidy").reply)["error"]["data"]["reason"],
+        "tool_withheld"
+    );
+    assert_eq!(
+        json(&call(&p, 4, "sync").reply)["error"]["data"]["reason"],
         "tool_withheld"
     );
     assert!(call(&p, 3, "echo").forward.is_some());

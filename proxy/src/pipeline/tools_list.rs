@@ -22,10 +22,16 @@ struct Listed<'a> {
 }
 
 /// A listed tool's value and name; `Err(name)` (the name as far as it can be read, else empty)
-/// when it has no string name or holds a value serde_json refuses (a number like `1e400`):
-/// such a tool can be neither pinned nor classified, so it is withheld.
+/// when it has no string name, holds a value serde_json refuses (a number like `1e400`) or a
+/// member name twice at any depth: such a tool can be neither pinned nor classified as every
+/// client reads it, so it is withheld.
 fn read_tool(raw: &RawValue) -> Result<(Value, String), String> {
-    match serde_json::from_str::<Value>(raw.get()) {
+    // A member name twice anywhere in it: the pin would hash the last one, a client that keeps
+    // the first would show the model another description or schema.
+    let parsed = serde_json::from_str::<Value>(raw.get())
+        .ok()
+        .filter(|_| message::unique_names_throughout(raw.get()));
+    match parsed.ok_or(()) {
         Ok(value) => match value.get("name").and_then(Value::as_str) {
             Some(name) => {
                 let name = name.to_string();

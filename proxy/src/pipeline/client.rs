@@ -293,8 +293,9 @@ impl Pipeline {
             }
             detections.extend(v.detections);
         }
-        if let Some(raw) = name_raw {
-            let v = self.judge_json(raw.get().as_bytes(), Some(&name));
+        if name_raw.is_some() {
+            // The name as text: one string needs no JSON walk.
+            let v = self.judge_text(name.as_bytes());
             if matches!(v.action, Action::Redact | Action::Reject) {
                 detections.extend(v.detections.into_iter().map(|mut d| {
                     if d.action == Action::Redact {

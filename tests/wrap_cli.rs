@@ -453,3 +453,26 @@ fn a_private_key_the_server_prints_over_several_stderr_lines_is_redacted() {
         "{err}"
     );
 }
+
+#[test]
+fn a_private_key_cut_short_or_paused_on_stderr_is_still_redacted() {
+    let state = temp_dir("stderr-pem-unclosed");
+    let body = "DQ0N".repeat(16);
+    // A pause longer than the hold in the middle of the key, then its end; then a key that
+    // never ends before the server exits.
+    let script = format!(
+        "printf 'start\\n-----BEGIN EC PRIVATE KEY-----\\n{body}\\n' >&2; sleep 0.5; \
+         printf '{body}\\n-----END EC PRIVATE KEY-----\\nready\\n' >&2; \
+         printf -- '-----BEGIN PRIVATE KEY-----\\n{body}\\n{body}\\n' >&2"
+    );
+    let out = parapet(&state)
+        .args(["wrap", "--", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("DQ0NDQ0N"), "{err}");
+    assert!(err.contains("start") && err.contains("ready"), "{err}");
+    assert!(err.contains("[REDACTED:private_key]"), "{err}");
+}

@@ -413,8 +413,9 @@ impl<'a> NumberLexer<'a> {
     }
 }
 
-/// `input` with the mantissa digits of every number token beyond f64's range (`1e400`,
-/// `-2.5E999`) written as `0`; `None` when it has none.
+/// `input` with every number token beyond f64's range (`1e400`, `-12E+999`, a 400-digit
+/// integer) written as a zero of the same length (`0.000`, `-0` for two bytes); `None` when it
+/// has none.
 fn zero_overflowing_numbers(input: &[u8]) -> Option<Vec<u8>> {
     let mut out: Option<Vec<u8>> = None;
     for t in (Lexer { raw: input, at: 0 }) {
@@ -427,11 +428,13 @@ fn zero_overflowing_numbers(input: &[u8]) -> Option<Vec<u8>> {
             continue;
         }
         let out = out.get_or_insert_with(|| input.to_vec());
-        for byte in &mut out[a..b] {
-            match *byte {
-                b'e' | b'E' => break,
-                b'0'..=b'9' => *byte = b'0',
-                _ => {}
+        let zero = &mut out[a..b];
+        match zero.len() {
+            1 => zero.copy_from_slice(b"0"),
+            2 => zero.copy_from_slice(b"-0"),
+            _ => {
+                zero.fill(b'0');
+                zero[1] = b'.';
             }
         }
     }

@@ -516,12 +516,15 @@ impl Scanner {
             if s == 0 && self.rules[f.rule].category == Category::Secret {
                 e = seg.len;
             }
+            // Seen only when a finding of the rule already covers it: the main pass may have
+            // found the same rule on a part of the value (`AKIA…` at the head of a password),
+            // and the whole value must still go.
             let rule = &self.rules[f.rule].id;
             let seen = known.iter().chain(&out).any(|d: &Detection| {
                 d.rule_id == *rule
                     && d.pieces
                         .iter()
-                        .any(|&(o, a, b)| o == seg.ordinal && a < e && s < b)
+                        .any(|&(o, a, b)| o == seg.ordinal && a <= s && e <= b)
             });
             if seen {
                 continue;

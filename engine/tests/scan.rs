@@ -1067,6 +1067,9 @@ fn a_secret_under_a_secret_named_key_is_redacted_to_the_end_of_its_value() {
         &br#"{"password":"Tr0ub4dor&3x\"K9!zQsecretTail"}"#[..],
         br#"{"token":"a8f3k2m9x7q1w5e4 r6t8y0u2i4o6p8s1"}"#,
         br#"{"db_password":"Tr0ub4dor&3x,secretTail"}"#,
+        // The main pass finds a provider shape at the head: the whole value still goes.
+        br#"{"password":"AKIAZ7Q3N5X2L8P4R6T1-rest0fMyPassw0rd9secretTail"}"#,
+        br#"{"api_key":"sk_live_51HxQz8K2mN4pR7vT9wY3bC6d.Zx9Yk2Qp7Lm3secretTail"}"#,
     ] {
         let v = rules_only().scan_json(doc).unwrap();
         let out = String::from_utf8(rules_only().redact_json(doc, &v)).unwrap();
@@ -1085,6 +1088,16 @@ fn a_number_beyond_f64_range_does_not_stop_the_json_scan() {
     // the strings (an escaped token here) and redact them in place.
     let doc =
         br#"{"n":1e400,"t":"tok \u0067hp_wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx","m":[-2.5E999]}"#;
+    // Mantissas of more than one digit, an exponent with a sign, a 400-digit integer.
+    let long = format!(
+        r#"{{"a":12e400,"b":-10E+399,"c":{},"t":"tok \u0067hp_wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx"}}"#,
+        "9".repeat(400)
+    );
+    let v = rules_only().scan_json(long.as_bytes()).unwrap();
+    assert!(
+        v.detections.iter().any(|d| d.kind == "github_token"),
+        "{v:?}"
+    );
     let v = rules_only().scan_json(doc).unwrap();
     assert!(
         v.detections.iter().any(|d| d.kind == "github_token"),

@@ -1,8 +1,9 @@
 //! The server's stderr, relayed to ours line by line with whatever the scanner finds redacted
-//! (every finding, whatever the policies say: a log is not a message anyone judged). A PEM
-//! block — a private key printed in a log — spans lines, so the lines from a `-----BEGIN` to
-//! its `-----END` are held and scanned as one text (up to [`MAX_HELD_LINES`] lines or
-//! [`MAX_HELD_BYTES`], or until no line has come for [`HOLD_FOR`]). A line over the cap is
+//! (every finding, whatever the policies say: a log is not a message anyone judged). A private
+//! key printed in a log spans lines, so the lines from its `-----BEGIN` to its `-----END` are
+//! held and scanned as one text; a block that has to go out before its end (over
+//! [`MAX_HELD_LINES`] lines or [`MAX_HELD_BYTES`], no line for [`HOLD_FOR`], the end of the
+//! stream) has its key lines redacted whole, and the lines after it too, up to its `-----END`. A line over the cap is
 //! cut, and the partial token at the cut dropped, so a secret cut in two shows no part of
 //! itself.
 
@@ -50,18 +51,18 @@ where
         }
     });
     let scanner = pipeline.scanner();
-    let mut held: Vec<Vec<u8>> = Vec::new();
+    let mut relay = Relay {
+        held: Vec::new(),
+        unclosed: 0,
+    };
     loop {
-        let next = if held.is_empty() {
+        let next = if relay.held.is_empty() {
             rx.recv().await
         } else {
             match tokio::time::timeout(HOLD_FOR, rx.recv()).await {
                 Ok(next) => next,
                 Err(_) => {
-                    if write(&mut out, scanner, &std::mem::take(&mut held))
-                        .await
-                        .is_err()
-                    {
+                    if relay.flush(&mut out, scanner).await.is_err() {
                         return;
                     }
                     continue;
@@ -69,30 +70,96 @@ where
             }
         };
         let Some(line) = next else { break };
-        if held.is_empty() && !opens_pem(&line) {
-            if write(&mut out, scanner, &[line]).await.is_err() {
-                return;
-            }
-            continue;
-        }
-        // A line that closes one block and opens another keeps holding.
-        let closes = closes_pem(&line) && !ends_before_begin(&line);
-        held.push(line);
-        let bytes: usize = held.iter().map(Vec::len).sum();
-        let full = held.len() >= MAX_HELD_LINES || bytes >= MAX_HELD_BYTES;
-        if (closes || full)
-            && write(&mut out, scanner, &std::mem::take(&mut held))
-                .await
-                .is_err()
-        {
+        if relay.line(&mut out, scanner, line).await.is_err() {
             return;
         }
     }
-    let _ = write(&mut out, scanner, &held).await;
+    let _ = relay.flush(&mut out, scanner).await;
 }
 
-fn opens_pem(line: &[u8]) -> bool {
-    memchr::memmem::find(line, b"-----BEGIN ").is_some()
+/// The relay's state between lines.
+struct Relay {
+    /// Lines of a private key block not yet closed, held to be scanned as one text.
+    held: Vec<Vec<u8>>,
+    /// After a block went out without its `-----END` line (a pause, its size, the end of the
+    /// stream): how many more lines are taken as the rest of the key and redacted whole.
+    unclosed: usize,
+}
+
+impl Relay {
+    async fn line<W: AsyncWrite + Unpin>(
+        &mut self,
+        out: &mut W,
+        scanner: &Scanner,
+        line: Vec<u8>,
+    ) -> std::io::Result<()> {
+        if self.unclosed > 0 {
+            self.unclosed = if closes_pem(&line) {
+                0
+            } else {
+                self.unclosed - 1
+            };
+            return write_raw(out, REDACTED_LINE).await;
+        }
+        if self.held.is_empty() && !opens_private_key(&line) {
+            return write(out, scanner, &[line]).await;
+        }
+        // A line that closes one block and opens another keeps holding.
+        let closes = closes_pem(&line) && !ends_before_begin(&line);
+        self.held.push(line);
+        let bytes: usize = self.held.iter().map(Vec::len).sum();
+        if closes {
+            write(out, scanner, &std::mem::take(&mut self.held)).await
+        } else if self.held.len() >= MAX_HELD_LINES || bytes >= MAX_HELD_BYTES {
+            self.flush(out, scanner).await
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sends out a block that has no `-----END` yet: the lines before its `-----BEGIN` as
+    /// scanned, the key's lines redacted whole (a rule only sees a key's header and first line
+    /// without its end), and the lines that follow taken as more of it.
+    async fn flush<W: AsyncWrite + Unpin>(
+        &mut self,
+        out: &mut W,
+        scanner: &Scanner,
+    ) -> std::io::Result<()> {
+        let held = std::mem::take(&mut self.held);
+        let Some(begin) = held.iter().position(|l| opens_private_key(l)) else {
+            return write(out, scanner, &held).await;
+        };
+        write(out, scanner, &held[..begin]).await?;
+        let line = &held[begin];
+        let at = memchr::memmem::rfind(line, b"-----BEGIN ").unwrap_or(0);
+        let mut head = line[..at].to_vec();
+        head.extend_from_slice(REDACTED_LINE);
+        write_raw(out, &head).await?;
+        for _ in &held[begin + 1..] {
+            write_raw(out, REDACTED_LINE).await?;
+        }
+        self.unclosed = MAX_HELD_LINES;
+        Ok(())
+    }
+}
+
+/// What a line of an unclosed private key is written as.
+const REDACTED_LINE: &[u8] = b"[REDACTED:private_key]";
+
+/// A line that opens a private key block (`-----BEGIN RSA PRIVATE KEY-----`, `…OPENSSH
+/// PRIVATE KEY…`, `…PGP PRIVATE KEY BLOCK…`); other PEM blocks (certificates, public keys)
+/// hold no secret and go line by line.
+fn opens_private_key(line: &[u8]) -> bool {
+    memchr::memmem::rfind(line, b"-----BEGIN ")
+        .is_some_and(|at| memchr::memmem::find(&line[at..], b"PRIVATE KEY").is_some())
+}
+
+/// `line` and a line break, as it is.
+async fn write_raw<W: AsyncWrite + Unpin>(out: &mut W, line: &[u8]) -> std::io::Result<()> {
+    let mut bytes = line.to_vec();
+    bytes.push(b'\n');
+    out.write_all(&bytes).await?;
+    out.flush().await
 }
 
 fn closes_pem(line: &[u8]) -> bool {
@@ -175,7 +242,9 @@ mod tests {
 
     #[test]
     fn pem_blocks_are_told_apart() {
-        assert!(opens_pem(b"key: -----BEGIN RSA PRIVATE KEY-----"));
+        assert!(opens_private_key(b"key: -----BEGIN RSA PRIVATE KEY-----"));
+        assert!(opens_private_key(b"-----BEGIN PGP PRIVATE KEY BLOCK-----"));
+        assert!(!opens_private_key(b"-----BEGIN CERTIFICATE-----"));
         assert!(closes_pem(b"-----END RSA PRIVATE KEY-----"));
         assert!(ends_before_begin(b"-----END A----- -----BEGIN B-----"));
         assert!(!ends_before_begin(b"-----BEGIN A----- x -----END A-----"));

@@ -161,24 +161,41 @@ pub fn redact_json(raw: &[u8], detections: &[Detection]) -> Vec<u8> {
     out
 }
 
-/// The bytes `d` matched in `raw` (see [`crate::Scanner::matched_json`]).
-pub fn matched_json(raw: &[u8], d: &Detection) -> Option<Vec<u8>> {
-    if d.pieces.is_empty() {
-        return None;
+/// The bytes each of `detections` matched in `raw` (see [`crate::Scanner::matched_json`]):
+/// the document is tokenized once, and each string decoded once.
+pub fn matched_json(raw: &[u8], detections: &[Detection]) -> Vec<Option<Vec<u8>>> {
+    if detections.iter().all(|d| d.pieces.is_empty()) {
+        return vec![None; detections.len()];
     }
     let tokens = value_tokens(raw);
-    let mut out = Vec::new();
-    for (k, &(ordinal, s, e)) in d.pieces.iter().enumerate() {
-        let decoded = match tokens.get(ordinal)? {
-            &ValueToken::String(open, close) => decode_like_the_scan(&raw[open..close])?,
-            ValueToken::Number(_, _, text) => text.clone(),
-        };
-        if k > 0 {
-            out.push(b' ');
-        }
-        out.extend_from_slice(decoded.as_bytes().get(s..e)?);
-    }
-    Some(out)
+    let mut decoded: std::collections::HashMap<usize, Option<String>> =
+        std::collections::HashMap::new();
+    let mut text_of = |ordinal: usize| -> Option<String> {
+        decoded
+            .entry(ordinal)
+            .or_insert_with(|| match tokens.get(ordinal)? {
+                &ValueToken::String(open, close) => decode_like_the_scan(&raw[open..close]),
+                ValueToken::Number(_, _, text) => Some(text.clone()),
+            })
+            .clone()
+    };
+    detections
+        .iter()
+        .map(|d| {
+            if d.pieces.is_empty() {
+                return None;
+            }
+            let mut out = Vec::new();
+            for (k, &(ordinal, s, e)) in d.pieces.iter().enumerate() {
+                let text = text_of(ordinal)?;
+                if k > 0 {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(text.as_bytes().get(s..e)?);
+            }
+            Some(out)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -191,10 +208,10 @@ mod tests {
         let doc =
             br#"{"k":"id \u0041KIAQWERTYUIOPASDFGH x","a":"Ignore","b":"previous instructions"}"#;
         let v = scanner.scan_json(doc).unwrap();
-        let shown: Vec<String> = v
-            .detections
-            .iter()
-            .filter_map(|d| scanner.matched_json(doc, d))
+        let shown: Vec<String> = scanner
+            .matched_json(doc, &v.detections)
+            .into_iter()
+            .flatten()
             .map(|m| String::from_utf8(m).unwrap())
             .collect();
         assert!(

@@ -774,11 +774,11 @@ impl Scanner {
         redact::redact_json(json, &verdict.detections)
     }
 
-    /// The bytes `detection` matched in `json` (the document it came from), decoded as they
-    /// were scanned; a match across neighbouring strings gives its pieces joined by a space.
-    /// `None` when the detection has no place in the document (a validation failure).
-    pub fn matched_json(&self, json: &[u8], detection: &Detection) -> Option<Vec<u8>> {
-        redact::matched_json(json, detection)
+    /// The bytes each of `detections` matched in `json` (the document they came from), decoded
+    /// as they were scanned; a match across strings gives its pieces joined by a space. `None`
+    /// for a detection with no place in the document (a validation failure).
+    pub fn matched_json(&self, json: &[u8], detections: &[Detection]) -> Vec<Option<Vec<u8>>> {
+        redact::matched_json(json, detections)
     }
 
     /// The deep scan of one message text: the classifier, the normalised view and the decoding

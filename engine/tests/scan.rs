@@ -1001,7 +1001,8 @@ fn a_phrase_split_across_object_members_is_found_and_redacted_in_both_strings() 
             .find(|d| d.rule_id == "injection.override.ignore_previous")
             .unwrap_or_else(|| panic!("{}: {v:?}", String::from_utf8_lossy(doc)));
         assert!(!v.allowed);
-        let shown = String::from_utf8(rules_only().matched_json(doc, d).unwrap()).unwrap();
+        let matched = rules_only().matched_json(doc, std::slice::from_ref(d));
+        let shown = String::from_utf8(matched[0].clone().unwrap()).unwrap();
         assert!(shown.to_lowercase().starts_with("ignore"), "{shown}");
         assert!(shown.ends_with("previous instructions"), "{shown}");
     }

@@ -15,6 +15,8 @@ pub struct Envelope<'a> {
     pub params: Option<&'a RawValue>,
     pub result: Option<&'a RawValue>,
     pub error: Option<&'a RawValue>,
+    /// The `jsonrpc` member as written.
+    pub jsonrpc: Option<&'a RawValue>,
     /// Members JSON-RPC does not define (`_meta` beside `params`, anything else): no part of
     /// the pipeline reads them, so they are scanned on their own.
     pub extra: Vec<(String, &'a RawValue)>,
@@ -38,9 +40,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
                         .map_err(|_| D::Error::custom("method is not a string"))?
                 }
                 "params" => env.params = value(raw),
-                "result" => env.result = value(raw),
+                // `"result": null` is an answer (a method with nothing to return).
+                "result" => env.result = Some(raw),
                 "error" => env.error = value(raw),
-                "jsonrpc" => {}
+                "jsonrpc" => env.jsonrpc = Some(raw),
                 _ => env.extra.push((name, raw)),
             }
         }
@@ -362,12 +365,13 @@ pub fn unique_names_throughout(json: &str) -> bool {
             Ok(Unique)
         }
         fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Unique, M::Error> {
-            let mut names: Vec<std::borrow::Cow<'de, str>> = Vec::new();
+            // A set: a hostile object may have a million members.
+            let mut names: std::collections::HashSet<std::borrow::Cow<'de, str>> =
+                std::collections::HashSet::new();
             while let Some(name) = m.next_key::<std::borrow::Cow<'de, str>>()? {
-                if names.contains(&name) {
+                if !names.insert(name) {
                     return Err(serde::de::Error::custom("a member name comes twice"));
                 }
-                names.push(name);
                 m.next_value::<Unique>()?;
             }
             Ok(Unique)

@@ -774,3 +774,47 @@ fn an_id_still_waiting_for_its_answer_is_not_used_again() {
         .forward
         .is_some());
 }
+
+#[test]
+fn refusals_for_unread_members_go_where_the_message_was_going() {
+    let p = pipeline("");
+    // A client's answer to a server's request: the error goes on to the server.
+    let out = p.from_client(br#"{"jsonrpc":"2.0","id":7,"result":{"content":{"type":"text","text":"ok"}},"_meta":{"note":"sk_live_4eC39HqLyjWDarjtT1zdp7dcXyZ"}}"#);
+    assert_eq!(out.reply, None);
+    let sent = json(&out.forward);
+    assert_eq!(sent["id"], 7);
+    assert_eq!(sent["error"]["code"], -32003);
+    // A server's answer whose id is the secret: never written back, dropped.
+    assert!(p
+        .from_client(
+            br#"{"jsonrpc":"2.0","id":"sk_live_4eC39HqLyjWDarjtT1zdp7dcXyZ","method":"ping"}"#
+        )
+        .forward
+        .is_none());
+    let out = p.from_server(
+        br#"{"jsonrpc":"2.0","id":"sk_live_4eC39HqLyjWDarjtT1zdp7dcXyZ","result":{}}"#,
+    );
+    assert_eq!(out, Outcome::default());
+    // An answer to nothing asked is dropped, as without extras.
+    let out = p.from_server(br#"{"jsonrpc":"2.0","id":99,"result":{},"_meta":{"k":"sk_live_4eC39HqLyjWDarjtT1zdp7dcXyZ"}}"#);
+    assert_eq!(out, Outcome::default());
+    // A `jsonrpc` member that is not "2.0" is scanned.
+    let out = p.from_client(
+        br#"{"jsonrpc":"sk_live_4eC39HqLyjWDarjtT1zdp7dcXyZ","id":5,"method":"ping"}"#,
+    );
+    assert_eq!(out.forward, None);
+    // Numeric string ids that pass a card's checksum are ids, not cards.
+    let id = br#"{"jsonrpc":"2.0","id":"3956957380441106266","method":"ping"}"#;
+    assert_eq!(p.from_client(id).forward.as_deref(), Some(&id[..]));
+}
+
+#[test]
+fn a_null_result_settles_its_request() {
+    let p = pipeline("");
+    let ping = br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    assert!(p.from_client(ping).forward.is_some());
+    let answer = br#"{"jsonrpc":"2.0","id":1,"result":null}"#;
+    assert_eq!(p.from_server(answer).forward.as_deref(), Some(&answer[..]));
+    // The id is free again.
+    assert!(p.from_client(ping).forward.is_some());
+}

@@ -485,12 +485,16 @@ fn json_found(
     line: usize,
     keep_values: bool,
 ) -> Vec<Found> {
+    let values = if keep_values {
+        scanner.matched_json(doc, &detections)
+    } else {
+        vec![None; detections.len()]
+    };
     detections
         .into_iter()
-        .map(|d| Found {
-            value: (keep_values && d.category != Category::Validation)
-                .then(|| scanner.matched_json(doc, &d))
-                .flatten(),
+        .zip(values)
+        .map(|(d, value)| Found {
+            value: value.filter(|_| d.category != Category::Validation),
             detection: d,
             line,
             column: 0,

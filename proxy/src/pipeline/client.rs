@@ -192,6 +192,20 @@ impl Pipeline {
             arguments,
             others,
         } = call;
+        // The name as text, scanned once: a finding in it refuses the call below, and the
+        // log lines name the tool with that finding redacted.
+        let name_verdict = name_raw.map(|_| self.judge_text(name.as_bytes()));
+        let shown = match &name_verdict {
+            Some(v) if !v.detections.is_empty() => {
+                let mut all = v.clone();
+                for d in &mut all.detections {
+                    d.action = Action::Redact;
+                }
+                String::from_utf8_lossy(&self.scanner.redact_text(name.as_bytes(), &all))
+                    .into_owned()
+            }
+            _ => name.clone(),
+        };
         let id = reply_to.unwrap_or("null");
         let answer = |bytes: Vec<u8>| match reply_to {
             Some(_) => Outcome::reply(bytes),
@@ -210,7 +224,7 @@ impl Pipeline {
                     ("metadata", json!({"reason": reason})),
                 ],
             );
-            tracing::warn!("refused tools/call {name}: {reason}");
+            tracing::warn!("refused tools/call {shown}: {reason}");
         };
         let check = lock(&self.trust).check_tool(&name);
         if let Err(d) = check {
@@ -260,7 +274,7 @@ impl Pipeline {
                     ),
                 ],
             );
-            tracing::warn!("rate limit ({}) for {name}: retry after {secs}s", l.limit);
+            tracing::warn!("rate limit ({}) for {shown}: retry after {secs}s", l.limit);
             if self.settings.refuse_as_tool_error {
                 return answer(message::tool_error_result(
                     id,
@@ -293,9 +307,7 @@ impl Pipeline {
             }
             detections.extend(v.detections);
         }
-        if name_raw.is_some() {
-            // The name as text: one string needs no JSON walk.
-            let v = self.judge_text(name.as_bytes());
+        if let Some(v) = name_verdict {
             if matches!(v.action, Action::Redact | Action::Reject) {
                 detections.extend(v.detections.into_iter().map(|mut d| {
                     if d.action == Action::Redact {

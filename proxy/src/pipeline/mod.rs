@@ -531,13 +531,18 @@ impl Pipeline {
     }
 
     /// What the parts of a message the pipeline routes by do not cover: members JSON-RPC does
-    /// not define (a top-level `_meta`), an `error` beside a `result` (only the result is
-    /// read), and a string id. They are scanned together; anything the policy would redact
-    /// or reject there refuses the whole message (it cannot be redacted in place part by
-    /// part), answered as its kind allows. `None`: nothing to refuse.
+    /// not define (a top-level `_meta`), a `jsonrpc` other than `"2.0"`, an `error` beside a
+    /// `result` (only the result is read), and a string id. They are scanned together; anything
+    /// the policy would redact or reject there refuses the whole message (it cannot be redacted
+    /// in place part by part). Personal data in an id does not count: ids go back only to the
+    /// peer that chose them, and a random 16-digit id passes a card's checksum one time in ten.
+    /// `None`: nothing to refuse.
     fn unread_members(&self, env: &Envelope, from_client: bool) -> Option<Outcome> {
         let mut unread: Vec<(&str, &RawValue)> =
             env.extra.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        if let Some(v) = env.jsonrpc.filter(|v| v.get() != "\"2.0\"") {
+            unread.push(("jsonrpc", v));
+        }
         if let (Some(_), Some(error)) = (env.result, env.error) {
             unread.push(("error", error));
         }
@@ -558,10 +563,19 @@ impl Pipeline {
         }
         doc.push(b'}');
         let v = self.judge_json(&doc, None);
+        let in_id = |d: &Detection| d.pointer.as_deref() == Some("/id");
+        let detections: Vec<Detection> = v
+            .detections
+            .into_iter()
+            .filter(|d| !(in_id(d) && d.category == Category::Pii))
+            .collect();
+        let v = Verdict::from_detections(detections).with_injection_score(v.injection_score);
         if !matches!(v.action, Action::Reject | Action::Redact) {
             return None;
         }
         let direction = direction_name(from_client);
+        // An id that holds the finding is never written back into a message.
+        let id_flagged = v.detections.iter().any(in_id);
         let id = env.id_text();
         self.audit.record(
             "content_rejected",
@@ -581,33 +595,40 @@ impl Pipeline {
             self.why(&v)
         );
         let data = json!({"reason": "content", "action": "reject", "flags": v.flags});
-        let (id, is_answer) = match (id, env.kind()) {
-            (Some(id), Kind::Request) => (id, false),
-            (Some(id), Kind::Response) => (id, true),
-            _ => return Some(Outcome::drop()),
+        let error =
+            |id: &str, code, text: &str| message::error_response(id, code, text, data.clone());
+        let code = if from_client {
+            message::REQUEST_CONTENT
+        } else {
+            message::RESPONSE_CONTENT
         };
-        Some(if from_client || !is_answer {
-            // A request: refused to its sender.
-            let code = if from_client {
-                message::REQUEST_CONTENT
-            } else {
-                message::RESPONSE_CONTENT
-            };
-            Outcome::reply(message::error_response(
+        Some(match (id, env.kind()) {
+            // A request: refused to its sender, who chose the id.
+            (Some(id), Kind::Request) => Outcome::reply(error(
                 id,
                 code,
                 "Message blocked by content security (reject)",
-                data,
-            ))
-        } else {
-            // A server's answer: its request is settled with an error in its place.
-            self.answered(id);
-            Outcome::forward(message::error_response(
-                id,
-                message::RESPONSE_CONTENT,
-                "Response blocked by content security (reject)",
-                data,
-            ))
+            )),
+            // An answer: an error goes on in its place to whoever asked, unless its id is
+            // what was found, or nobody asked (a server's answer to no request is dropped,
+            // as it would be without this).
+            (Some(id), Kind::Response) if !id_flagged => {
+                if !from_client && self.answered(id).is_none() {
+                    return Some(Outcome::drop());
+                }
+                Outcome::forward(error(
+                    id,
+                    code,
+                    "Response blocked by content security (reject)",
+                ))
+            }
+            (Some(id), Kind::Response) => {
+                if !from_client {
+                    self.answered(id);
+                }
+                Outcome::drop()
+            }
+            _ => Outcome::drop(),
         })
     }
 

@@ -264,6 +264,60 @@ pub const INVALID_REQUEST: i64 = -32600;
 pub const INVALID_PARAMS: i64 = -32602;
 pub const PARSE_ERROR: i64 = -32700;
 
+/// Whether `json` reads the same to every parser as far as member names go: no object at any
+/// depth has a name twice (serde_json keeps the last, others the first). `false` for JSON that
+/// does not parse, or nests deeper than serde_json reads.
+pub fn unique_names_throughout(json: &str) -> bool {
+    struct Unique;
+    impl<'de> Deserialize<'de> for Unique {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(UniqueVisitor)
+        }
+    }
+    struct UniqueVisitor;
+    impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+        type Value = Unique;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_unit<E>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Unique, A::Error> {
+            while s.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Unique, M::Error> {
+            // A set: a hostile object may have a million members.
+            let mut names: std::collections::HashSet<std::borrow::Cow<'de, str>> =
+                std::collections::HashSet::new();
+            while let Some(name) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                if !names.insert(name) {
+                    return Err(serde::de::Error::custom("a member name comes twice"));
+                }
+                m.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+    }
+    serde_json::from_str::<Unique>(json).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,58 +378,4 @@ mod tests {
         let out = splice(line, e.params.unwrap(), br#"{"a":"y"}"#);
         assert_eq!(out, br#"{"id":1,"params":{"a":"y"},"z":"caf\u00e9"}"#);
     }
-}
-
-/// Whether `json` reads the same to every parser as far as member names go: no object at any
-/// depth has a name twice (serde_json keeps the last, others the first). `false` for JSON that
-/// does not parse, or nests deeper than serde_json reads.
-pub fn unique_names_throughout(json: &str) -> bool {
-    struct Unique;
-    impl<'de> Deserialize<'de> for Unique {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_any(UniqueVisitor)
-        }
-    }
-    struct UniqueVisitor;
-    impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
-        type Value = Unique;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("any JSON value")
-        }
-        fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
-            Ok(Unique)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
-            Ok(Unique)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
-            Ok(Unique)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
-            Ok(Unique)
-        }
-        fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
-            Ok(Unique)
-        }
-        fn visit_unit<E>(self) -> Result<Unique, E> {
-            Ok(Unique)
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Unique, A::Error> {
-            while s.next_element::<Unique>()?.is_some() {}
-            Ok(Unique)
-        }
-        fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Unique, M::Error> {
-            // A set: a hostile object may have a million members.
-            let mut names: std::collections::HashSet<std::borrow::Cow<'de, str>> =
-                std::collections::HashSet::new();
-            while let Some(name) = m.next_key::<std::borrow::Cow<'de, str>>()? {
-                if !names.insert(name) {
-                    return Err(serde::de::Error::custom("a member name comes twice"));
-                }
-                m.next_value::<Unique>()?;
-            }
-            Ok(Unique)
-        }
-    }
-    serde_json::from_str::<Unique>(json).is_ok()
 }

@@ -1,34 +1,34 @@
 //! Phrases split across object members: in the joined buffer every key sits between the
 //! values around it (`{"a":"Ignore","b":"previous instructions"}` joins as `a`, `Ignore`, `b`,
 //! `previous instructions`), so a phrase cut at a member boundary has a key in the middle and
-//! no phrase rule reads it. Each such boundary gets a bridge — the end of the value before
-//! it and the start of the value after it, keys left out — and the bridges are searched with
-//! the injection rules alone. Only a match that crosses its bridge's middle is new: one inside
-//! a value was found in the joined buffer already. A phrase spread over three or more values
-//! with keys between them is not read (each bridge joins two).
+//! no phrase rule reads it. The values on either side of each member boundary are laid out
+//! again without their keys — a chain of values, each short one whole and a long one by its
+//! start and its end — and the chains are searched with the injection rules alone. Only a
+//! match that runs across a boundary is new: one inside a value was found in the joined
+//! buffer already.
 
-use super::{Finding, Scanner};
+use super::Scanner;
 use crate::error::Result;
 use crate::json::{Joined, SEPARATOR};
 use crate::verdict::Detection;
 
-/// Bytes taken from each side of a boundary: longer than any phrase rule's match needs on
+/// Bytes taken from each end of a long value: longer than any phrase rule's match needs on
 /// one side of a cut.
 const SIDE: usize = 128;
 
-/// Between two bridges: a NUL between line breaks, which no phrase rule's word gaps (`\s`)
-/// nor its `.` cross, so a match stays in its bridge.
+/// Between two chains (and between the start and the end of a long value): a NUL between
+/// line breaks, which no phrase rule's word gaps (`\s`) nor its `.` cross.
 const BARRIER: &[u8] = b"\n\0\n";
 
-/// One bridge in the bridge buffer: where it starts, where its right side starts and ends, and
-/// the two segments with the offset in the left one where its tail begins.
-struct Bridge {
-    start: usize,
-    right: usize,
-    end: usize,
-    left_seg: usize,
-    tail_from: usize,
-    right_seg: usize,
+/// A piece of a value in the chain buffer: where it sits there, its segment, and where it
+/// starts in the value.
+struct Piece {
+    at: usize,
+    len: usize,
+    seg: usize,
+    from: usize,
+    /// The first piece of its chain: no boundary before it.
+    opens_chain: bool,
 }
 
 /// `s[from..]` with `from` moved forward to a character boundary.
@@ -47,6 +47,79 @@ fn char_end(s: &[u8], mut to: usize) -> usize {
     to
 }
 
+/// The chains of `joined` laid out in one buffer, with their pieces; none when no member
+/// boundary has a value with letters on both sides.
+fn chains(joined: &Joined) -> (Vec<u8>, Vec<Piece>) {
+    let segs = &joined.segments;
+    let text = |i: usize| &joined.buf[segs[i].start..segs[i].start + segs[i].len];
+    let mut buf = Vec::new();
+    let mut pieces: Vec<Piece> = Vec::new();
+    // The value the current chain ends with (its tail is the chain's last piece).
+    let mut chain_end: Option<usize> = None;
+    let mut keys_since = false;
+    let mut boundaries = 0;
+    // The start of a chain not laid out yet: (segment, from, to).
+    let mut opener: Option<(usize, usize, usize)> = None;
+    let mut push = |buf: &mut Vec<u8>, seg: usize, from: usize, to: usize, opens: bool| {
+        if opens && !buf.is_empty() {
+            buf.extend_from_slice(BARRIER);
+        } else if !opens {
+            buf.push(SEPARATOR);
+        }
+        pieces.push(Piece {
+            at: buf.len(),
+            len: to - from,
+            seg,
+            from,
+            opens_chain: opens,
+        });
+        buf.extend_from_slice(&text(seg)[from..to]);
+    };
+    for (i, seg) in segs.iter().enumerate() {
+        if seg.is_key {
+            keys_since = true;
+            continue;
+        }
+        let value = text(i);
+        let worded = value.iter().any(u8::is_ascii_alphabetic);
+        let long = value.len() > 2 * SIDE;
+        let joins = keys_since && worded && chain_end.is_some();
+        keys_since = false;
+        if !worded {
+            chain_end = None;
+            opener = None;
+            continue;
+        }
+        if joins {
+            boundaries += 1;
+            // A chain is laid out only once it has a boundary: its first value then.
+            if let Some((seg, from, to)) = opener.take() {
+                push(&mut buf, seg, from, to, true);
+            }
+            let head_to = if long {
+                char_end(value, SIDE)
+            } else {
+                value.len()
+            };
+            push(&mut buf, i, 0, head_to, false);
+        }
+        if long || !joins {
+            // A new chain starts with this value's end (all of it when short).
+            let tail_from = if long {
+                char_start(value, value.len() - SIDE)
+            } else {
+                0
+            };
+            opener = Some((i, tail_from, value.len()));
+        }
+        chain_end = Some(i);
+    }
+    if boundaries == 0 {
+        return (Vec::new(), Vec::new());
+    }
+    (buf, pieces)
+}
+
 impl Scanner {
     /// The injection findings that run across a member boundary of `joined` (see the module
     /// doc), not already among `known`.
@@ -55,97 +128,52 @@ impl Scanner {
         joined: &Joined,
         known: &[Detection],
     ) -> Result<Vec<Detection>> {
-        let segs = &joined.segments;
-        let text = |i: usize| &joined.buf[segs[i].start..segs[i].start + segs[i].len];
-        let mut buf = Vec::new();
-        let mut bridges: Vec<Bridge> = Vec::new();
-        let mut last_value: Option<usize> = None;
-        let mut keys_since = false;
-        for (i, seg) in segs.iter().enumerate() {
-            if seg.is_key {
-                keys_since = true;
-                continue;
-            }
-            if let (Some(left), true) = (last_value, keys_since) {
-                let (l, r) = (text(left), text(i));
-                if l.iter().any(u8::is_ascii_alphabetic) && r.iter().any(u8::is_ascii_alphabetic) {
-                    let tail_from = char_start(l, l.len().saturating_sub(SIDE));
-                    let head_to = char_end(r, SIDE.min(r.len()));
-                    let start = buf.len();
-                    buf.extend_from_slice(&l[tail_from..]);
-                    buf.push(SEPARATOR);
-                    let right = buf.len();
-                    buf.extend_from_slice(&r[..head_to]);
-                    let end = buf.len();
-                    buf.extend_from_slice(BARRIER);
-                    bridges.push(Bridge {
-                        start,
-                        right,
-                        end,
-                        left_seg: left,
-                        tail_from,
-                        right_seg: i,
-                    });
-                }
-            }
-            last_value = Some(i);
-            keys_since = false;
-        }
-        let mut out = Vec::new();
-        if bridges.is_empty() {
+        let (buf, pieces) = chains(joined);
+        let mut out: Vec<Detection> = Vec::new();
+        if pieces.is_empty() {
             return Ok(out);
         }
+        let segs = &joined.segments;
         for f in self.find_with(&buf, true)? {
-            let Some(b) = bridges
-                .partition_point(|b| b.start <= f.start)
-                .checked_sub(1)
-                .map(|k| &bridges[k])
-            else {
-                continue;
-            };
-            // Only a match with bytes on both sides of the bridge's middle is new.
-            if f.start >= b.right - 1 || f.end <= b.right {
+            let first = pieces.partition_point(|p| p.at + p.len <= f.start);
+            let mut covered = Vec::new();
+            for p in pieces[first..].iter().take_while(|p| p.at < f.end) {
+                // A match never runs across a chain's start (the barrier stops it).
+                if p.opens_chain && !covered.is_empty() {
+                    break;
+                }
+                let (a, b) = (f.start.max(p.at), f.end.min(p.at + p.len));
+                if a < b {
+                    let seg = &segs[p.seg];
+                    covered.push((seg.ordinal, p.from + a - p.at, p.from + b - p.at, p.seg));
+                }
+            }
+            // Only a match across a boundary (two values) is new.
+            if covered.len() < 2 {
                 continue;
             }
-            let (left, right) = (&segs[b.left_seg], &segs[b.right_seg]);
-            // A rule whose gaps allow any byte could still run past the barrier: its match
-            // is cut at the end of this bridge.
-            let head_len = f.end.min(b.end) - b.right;
-            let pieces = vec![
-                (left.ordinal, b.tail_from + (f.start - b.start), left.len),
-                (right.ordinal, 0, head_len),
-            ];
-            if self.already_found(f, &pieces, known.iter().chain(&out)) {
+            let found: Vec<(usize, usize, usize)> =
+                covered.iter().map(|&(o, s, e, _)| (o, s, e)).collect();
+            let rule = &self.rules[f.rule].id;
+            let seen = known.iter().chain(&out).any(|d| {
+                d.rule_id == *rule
+                    && d.pieces.iter().any(|&(o, a, b)| {
+                        found
+                            .iter()
+                            .any(|&(po, ps, pe)| po == o && a < pe && ps < b)
+                    })
+            });
+            if seen {
                 continue;
             }
-            if let Some(mut d) = self.detection(
-                f,
-                &buf[f.start..f.end],
-                Some(joined.pointer(b.left_seg)),
-                pieces.clone(),
-            ) {
-                d.span = (pieces[0].1, pieces[0].2);
+            let pointer = joined.pointer(covered[0].3);
+            if let Some(mut d) =
+                self.detection(f, &buf[f.start..f.end], Some(pointer), found.clone())
+            {
+                d.span = (found[0].1, found[0].2);
                 out.push(d);
             }
         }
         Ok(out)
-    }
-
-    /// Whether `f`'s rule already has a finding that overlaps one of `pieces`.
-    fn already_found<'a>(
-        &self,
-        f: Finding,
-        pieces: &[(usize, usize, usize)],
-        known: impl Iterator<Item = &'a Detection>,
-    ) -> bool {
-        let rule = &self.rules[f.rule].id;
-        known.into_iter().any(|d| {
-            d.rule_id == *rule
-                && d.pieces.iter().any(|&(o, a, b)| {
-                    pieces
-                        .iter()
-                        .any(|&(po, ps, pe)| po == o && a < pe && ps < b)
-                })
-        })
     }
 }

@@ -69,9 +69,18 @@ fn is_bare_json_number(text: &[u8], s: usize, e: usize) -> bool {
 
 /// `text` with every redact-policy detection replaced.
 pub fn redact_text(text: &[u8], detections: &[Detection]) -> Vec<u8> {
+    redact_text_where(text, detections, |d| d.action == Action::Redact)
+}
+
+/// `text` with the detections `chosen` picks replaced.
+pub fn redact_text_where(
+    text: &[u8],
+    detections: &[Detection],
+    chosen: impl Fn(&Detection) -> bool,
+) -> Vec<u8> {
     let spans = detections
         .iter()
-        .filter(|d| d.action == Action::Redact)
+        .filter(|d| chosen(d))
         .map(|d| (d.span.0, d.span.1, d.kind.as_str()))
         .collect();
     apply(text, spans, Context::Text)
@@ -103,8 +112,17 @@ fn decode_like_the_scan(token: &[u8]) -> Option<String> {
 /// `raw` JSON with the redact-policy detections applied inside the strings they were found
 /// in. `raw` must be the document those detections came from.
 pub fn redact_json(raw: &[u8], detections: &[Detection]) -> Vec<u8> {
+    redact_json_where(raw, detections, |d| d.action == Action::Redact)
+}
+
+/// [`redact_json`] of the detections `chosen` picks.
+pub fn redact_json_where(
+    raw: &[u8],
+    detections: &[Detection],
+    chosen: impl Fn(&Detection) -> bool,
+) -> Vec<u8> {
     let mut by_string: BTreeMap<usize, Vec<(usize, usize, &str)>> = BTreeMap::new();
-    for d in detections.iter().filter(|d| d.action == Action::Redact) {
+    for d in detections.iter().filter(|d| chosen(d)) {
         for &(ordinal, s, e) in &d.pieces {
             by_string
                 .entry(ordinal)

@@ -774,6 +774,17 @@ impl Scanner {
         redact::redact_json(json, &verdict.detections)
     }
 
+    /// [`Scanner::redact_text`] of every detection, whatever its policy: for text kept where
+    /// no policy applies (a log, an audit trail).
+    pub fn redact_text_all(&self, text: &[u8], verdict: &Verdict) -> Vec<u8> {
+        redact::redact_text_where(text, &verdict.detections, |_| true)
+    }
+
+    /// [`Scanner::redact_json`] of every detection, whatever its policy.
+    pub fn redact_json_all(&self, json: &[u8], verdict: &Verdict) -> Vec<u8> {
+        redact::redact_json_where(json, &verdict.detections, |_| true)
+    }
+
     /// The bytes each of `detections` matched in `json` (the document they came from), decoded
     /// as they were scanned; a match across strings gives its pieces joined by a space. `None`
     /// for a detection with no place in the document (a validation failure).

@@ -11,7 +11,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use hmac::{Hmac, Mac};
-use parapet_engine::{Action, Category, Scanner};
+use parapet_engine::{Category, Scanner};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
@@ -292,10 +292,7 @@ fn scrub_strings(scanner: &Scanner, v: &mut Value) {
                     .detections
                     .retain(|d| matches!(d.category, Category::Secret | Category::Pii));
                 if !verdict.detections.is_empty() {
-                    for d in &mut verdict.detections {
-                        d.action = Action::Redact;
-                    }
-                    let red = scanner.redact_text(s.as_bytes(), &verdict);
+                    let red = scanner.redact_text_all(s.as_bytes(), &verdict);
                     *s = String::from_utf8_lossy(&red).into_owned();
                 }
             }

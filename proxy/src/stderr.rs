@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use parapet_engine::{Action, Category, Scanner};
+use parapet_engine::{Category, Scanner};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -194,11 +194,7 @@ async fn write<W: AsyncWrite + Unpin>(
             .iter()
             .any(|d| d.category != Category::Validation)
         {
-            let mut all = v.clone();
-            for d in &mut all.detections {
-                d.action = Action::Redact;
-            }
-            text = scanner.redact_text(&text, &all);
+            text = scanner.redact_text_all(&text, &v);
         }
     }
     text.push(b'\n');

@@ -197,11 +197,7 @@ impl Pipeline {
         let name_verdict = name_raw.map(|_| self.judge_text(name.as_bytes()));
         let shown = match &name_verdict {
             Some(v) if !v.detections.is_empty() => {
-                let mut all = v.clone();
-                for d in &mut all.detections {
-                    d.action = Action::Redact;
-                }
-                String::from_utf8_lossy(&self.scanner.redact_text(name.as_bytes(), &all))
+                String::from_utf8_lossy(&self.scanner.redact_text_all(name.as_bytes(), v))
                     .into_owned()
             }
             _ => name.clone(),

@@ -201,17 +201,18 @@ impl Pipeline {
     /// has for these bytes, if it scanned them, used when the policy for `tool` dropped none
     /// of its findings (else they are scanned again, allowlists set aside).
     fn for_the_trail(&self, json: &[u8], scanned: Option<&Verdict>, tool: &str) -> Value {
-        let mut all = match scanned.filter(|_| !self.drops_findings(tool)) {
-            Some(v) => v.clone(),
-            None => self
-                .scanner
-                .scan_json_ignoring_allowlists(json)
-                .unwrap_or_default(),
+        let rescanned;
+        let all = match scanned.filter(|_| !self.drops_findings(tool)) {
+            Some(v) => v,
+            None => {
+                rescanned = self
+                    .scanner
+                    .scan_json_ignoring_allowlists(json)
+                    .unwrap_or_default();
+                &rescanned
+            }
         };
-        for d in &mut all.detections {
-            d.action = Action::Redact;
-        }
-        let red = self.scanner.redact_json(json, &all);
+        let red = self.scanner.redact_json_all(json, all);
         let mut value: Value = serde_json::from_slice(&red).unwrap_or(Value::Null);
         truncate_strings(&mut value);
         value

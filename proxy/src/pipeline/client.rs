@@ -112,15 +112,7 @@ impl Pipeline {
         // An id still waiting for its answer: the two answers could not be told apart, and the
         // checks one of them needs (a listing's pins) could be skipped.
         if reply_to.is_some_and(|id| self.is_pending(id)) {
-            self.audit.record(
-                "request_blocked",
-                vec![
-                    ("direction", json!("request")),
-                    ("verdict", json!("reject")),
-                    ("message_id", audit_id(Some(&id))),
-                    ("metadata", json!({"method": method, "reason": "id in use"})),
-                ],
-            );
+            self.request_blocked(&id, &method, "id in use".into());
             tracing::warn!("refused {method}: its id is that of a request still without an answer");
             return answer(message::error_response(
                 &id,
@@ -151,15 +143,8 @@ impl Pipeline {
                     (t.check_class(ToolClass::Read), trust::level_name(t.level()))
                 };
                 if let Err(d) = check {
-                    self.audit.record(
-                        "request_blocked",
-                        vec![
-                            ("direction", json!("request")),
-                            ("verdict", json!("reject")),
-                            ("message_id", audit_id(Some(&id))),
-                            ("metadata", json!({"method": method, "reason": format!("trust_level={level}: {}", d.reason())})),
-                        ],
-                    );
+                    let reason = format!("trust_level={level}: {}", d.reason());
+                    self.request_blocked(&id, &method, reason);
                     tracing::warn!("refused {method}: {}", d.reason());
                     return answer(self.refuse(
                         &id,
@@ -183,6 +168,19 @@ impl Pipeline {
             self.remember(id, pending);
         }
         out
+    }
+
+    /// Audits a request refused before its params were scanned.
+    fn request_blocked(&self, id: &str, method: &str, reason: String) {
+        self.audit.record(
+            "request_blocked",
+            vec![
+                ("direction", json!("request")),
+                ("verdict", json!("reject")),
+                ("message_id", audit_id(Some(id))),
+                ("metadata", json!({"method": method, "reason": reason})),
+            ],
+        );
     }
 
     fn tool_call(&self, line: &[u8], reply_to: Option<&str>, call: Call) -> Outcome {

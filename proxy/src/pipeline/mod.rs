@@ -533,9 +533,9 @@ impl Pipeline {
 
     /// What the parts of a message the pipeline routes by do not cover: members JSON-RPC does
     /// not define (a top-level `_meta`), a `jsonrpc` other than `"2.0"`, an `error` beside a
-    /// `result` (only the result is read), and a string id. They are scanned together; anything
-    /// the policy would redact or reject there refuses the whole message (it cannot be redacted
-    /// in place part by part). Personal data in an id does not count: ids go back only to the
+    /// `result` (only the result is read), and a string id. They are scanned (the id as text);
+    /// anything the policy would redact or reject there refuses the whole message (it cannot be
+    /// redacted in place part by part). Personal data in an id does not count: ids go back only to the
     /// peer that chose them, and a random 16-digit id passes a card's checksum one time in ten.
     /// `None`: nothing to refuse.
     fn unread_members(&self, env: &Envelope, from_client: bool) -> Option<Outcome> {
@@ -547,36 +547,52 @@ impl Pipeline {
         if let (Some(_), Some(error)) = (env.result, env.error) {
             unread.push(("error", error));
         }
-        if let Some(id) = env.id.filter(|id| id.get().starts_with('"')) {
-            unread.push(("id", id));
-        }
-        if unread.is_empty() {
+        // A string id as text (one string needs no JSON walk), personal data left out.
+        let id_text = env
+            .id
+            .filter(|id| id.get().starts_with('"'))
+            .and_then(|id| serde_json::from_str::<String>(id.get()).ok());
+        if unread.is_empty() && id_text.is_none() {
             return None;
         }
-        let mut doc = b"{".to_vec();
-        for (k, (name, raw)) in unread.iter().enumerate() {
-            if k > 0 {
-                doc.push(b',');
+        let mut found = Vec::new();
+        let mut score: Option<f32> = None;
+        if !unread.is_empty() {
+            let mut doc = b"{".to_vec();
+            for (k, (name, raw)) in unread.iter().enumerate() {
+                if k > 0 {
+                    doc.push(b',');
+                }
+                doc.extend(serde_json::to_vec(name).unwrap_or_default());
+                doc.push(b':');
+                doc.extend_from_slice(raw.get().as_bytes());
             }
-            doc.extend(serde_json::to_vec(name).unwrap_or_default());
-            doc.push(b':');
-            doc.extend_from_slice(raw.get().as_bytes());
+            doc.push(b'}');
+            let v = self.judge_json(&doc, None);
+            score = v.injection_score;
+            found = v.detections;
         }
-        doc.push(b'}');
-        let v = self.judge_json(&doc, None);
-        let in_id = |d: &Detection| d.pointer.as_deref() == Some("/id");
-        let detections: Vec<Detection> = v
-            .detections
-            .into_iter()
-            .filter(|d| !(in_id(d) && d.category == Category::Pii))
-            .collect();
-        let v = Verdict::from_detections(detections).with_injection_score(v.injection_score);
+        let mut id_flagged = false;
+        if let Some(id) = &id_text {
+            let v = self.judge_text(id.as_bytes());
+            score = match (score, v.injection_score) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            let in_id: Vec<Detection> = v
+                .detections
+                .into_iter()
+                .filter(|d| d.category != Category::Pii)
+                .collect();
+            // An id that holds the finding is never written back into a message.
+            id_flagged = !in_id.is_empty();
+            found.extend(in_id);
+        }
+        let v = Verdict::from_detections(found).with_injection_score(score);
         if !matches!(v.action, Action::Reject | Action::Redact) {
             return None;
         }
         let direction = direction_name(from_client);
-        // An id that holds the finding is never written back into a message.
-        let id_flagged = v.detections.iter().any(in_id);
         let id = env.id_text();
         self.audit.record(
             "content_rejected",

@@ -426,6 +426,18 @@ fn init_writes_a_template_that_loads() {
     assert!(!target.exists());
 }
 
+/// `wrap` of `sh -c script` with no client, run to its end: its stderr (it must succeed).
+fn wrap_shell(state: &Path, script: &str) -> String {
+    let out = parapet(state)
+        .args(["wrap", "--", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    err
+}
+
 #[test]
 fn a_private_key_the_server_prints_over_several_stderr_lines_is_redacted() {
     let state = temp_dir("stderr-pem");
@@ -436,13 +448,7 @@ fn a_private_key_the_server_prints_over_several_stderr_lines_is_redacted() {
     let file = state.join("key.txt");
     std::fs::write(&file, &key).unwrap();
     let script = format!("cat {} >&2", file.display());
-    let out = parapet(&state)
-        .args(["wrap", "--", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let err = wrap_shell(&state, &script);
     assert!(
         !err.contains(&body) && !err.contains("DQ0NDQ0NDQ0NDQ0NDQ0N"),
         "{err}"
@@ -465,13 +471,7 @@ fn a_private_key_cut_short_or_paused_on_stderr_is_still_redacted() {
          printf '{body}\\n-----END EC PRIVATE KEY-----\\nready\\n' >&2; \
          printf -- '-----BEGIN PRIVATE KEY-----\\n{body}\\n{body}\\n' >&2"
     );
-    let out = parapet(&state)
-        .args(["wrap", "--", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let err = wrap_shell(&state, &script);
     assert!(!err.contains("DQ0NDQ0N"), "{err}");
     assert!(err.contains("start") && err.contains("ready"), "{err}");
     assert!(err.contains("[REDACTED:private_key]"), "{err}");

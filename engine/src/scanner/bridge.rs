@@ -48,7 +48,8 @@ fn char_end(s: &[u8], mut to: usize) -> usize {
 }
 
 /// The chains of `joined` laid out in one buffer, with their pieces; none when no member
-/// boundary has a value with letters on both sides.
+/// boundary has a value with letters on both sides (a chain is laid out at its first
+/// boundary).
 fn chains(joined: &Joined) -> (Vec<u8>, Vec<Piece>) {
     let segs = &joined.segments;
     let text = |i: usize| &joined.buf[segs[i].start..segs[i].start + segs[i].len];
@@ -57,7 +58,6 @@ fn chains(joined: &Joined) -> (Vec<u8>, Vec<Piece>) {
     // The value the current chain ends with (its tail is the chain's last piece).
     let mut chain_end: Option<usize> = None;
     let mut keys_since = false;
-    let mut boundaries = 0;
     // The start of a chain not laid out yet: (segment, from, to).
     let mut opener: Option<(usize, usize, usize)> = None;
     let mut push = |buf: &mut Vec<u8>, seg: usize, from: usize, to: usize, opens: bool| {
@@ -91,7 +91,6 @@ fn chains(joined: &Joined) -> (Vec<u8>, Vec<Piece>) {
             continue;
         }
         if joins {
-            boundaries += 1;
             // A chain is laid out only once it has a boundary: its first value then.
             if let Some((seg, from, to)) = opener.take() {
                 push(&mut buf, seg, from, to, true);
@@ -114,9 +113,7 @@ fn chains(joined: &Joined) -> (Vec<u8>, Vec<Piece>) {
         }
         chain_end = Some(i);
     }
-    if boundaries == 0 {
-        return (Vec::new(), Vec::new());
-    }
+    // Only chains with a boundary were laid out: no boundary, no pieces.
     (buf, pieces)
 }
 

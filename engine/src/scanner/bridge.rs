@@ -48,7 +48,7 @@ fn char_end(s: &[u8], mut to: usize) -> usize {
 }
 
 /// The chains of `joined` laid out in one buffer, with their pieces; none when no member
-/// boundary has a value with letters on both sides (a chain is laid out at its first
+/// boundary has a value with letters (or any non-ASCII character) on both sides (a chain is laid out at its first
 /// boundary).
 fn chains(joined: &Joined) -> (Vec<u8>, Vec<Piece>) {
     let segs = &joined.segments;
@@ -81,7 +81,9 @@ fn chains(joined: &Joined) -> (Vec<u8>, Vec<Piece>) {
             continue;
         }
         let value = text(i);
-        let worded = value.iter().any(u8::is_ascii_alphabetic);
+        // Letters: ASCII ones, or any non-ASCII character (Cyrillic, Greek, Devanagari… words
+        // are split across members as English ones are).
+        let worded = value.iter().any(|&b| b.is_ascii_alphabetic() || b >= 0x80);
         let long = value.len() > 2 * SIDE;
         let joins = keys_since && worded && chain_end.is_some();
         keys_since = false;

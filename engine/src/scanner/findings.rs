@@ -1,0 +1,276 @@
+//! Findings before policy: matcher hits confirmed by the second stage, validators, context
+//! checks and placeholders, allowlisted ones dropped, overlapping ones resolved.
+
+use super::{Scanner, EXFILTRATION_KIND, TOOL_POISONING_KIND};
+use crate::error::Result;
+use crate::escapes;
+use crate::matcher::RawMatch;
+use crate::percent;
+use crate::rule::{Category, Rule, ValidatorKind};
+use crate::validate::{self, placeholder};
+
+/// How much of the text on each side of a match its validator sees.
+const CONTEXT: usize = 256;
+
+/// A finding before policy: rule index, reported span, confidence.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Finding {
+    pub(super) rule: usize,
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) confidence: f32,
+}
+
+impl Scanner {
+    /// Matcher, validators, confidence floor, overlap resolution.
+    /// Allowlisted findings go before overlaps are resolved: one that would have won an
+    /// overlap must not take the findings it overlaps with it.
+    pub(super) fn find(&self, hay: &[u8]) -> Result<Vec<Finding>> {
+        self.find_with(hay, false)
+    }
+
+    /// [`Scanner::find`] of the injection rules alone (`phrases_only`), or of every rule.
+    pub(super) fn find_with(&self, hay: &[u8], phrases_only: bool) -> Result<Vec<Finding>> {
+        let mut findings = self.confirmed_with(hay, phrases_only)?;
+        self.allowlists.retain(
+            &mut findings,
+            |f| &self.rules[f.rule].id,
+            |f| self.fingerprinter.fingerprint(&hay[f.start..f.end]),
+        );
+        Ok(resolve_overlaps(&self.rules, &mut findings))
+    }
+
+    /// Matcher, then validators and the confidence floor; overlaps not yet resolved.
+    /// Escaped control characters (`\n` in a JSON log line read as text) are matched as the
+    /// characters they stand for ([`escapes`]); offsets are those of `hay`.
+    pub(super) fn confirmed(&self, hay: &[u8]) -> Result<Vec<Finding>> {
+        self.confirmed_with(hay, false)
+    }
+
+    fn confirmed_with(&self, hay: &[u8], phrases_only: bool) -> Result<Vec<Finding>> {
+        let hay = escapes::with_escaped_controls(hay);
+        let hay = &hay[..];
+        let mut raw: Vec<RawMatch> = Vec::new();
+        if phrases_only {
+            self.matcher.find_phrases(hay, &mut raw)?;
+        } else {
+            self.matcher.find(hay, &mut raw)?;
+        }
+        let mut found: Vec<Finding> = raw
+            .into_iter()
+            .filter_map(|m| self.confirm(hay, m))
+            .collect();
+        if !phrases_only {
+            found.extend(self.tokens_after_escapes(hay)?);
+        }
+        // An injection finding under the floor may still count towards its text's score (an
+        // override aimed at a message, next to an order to send a key): the floor is applied
+        // to that score instead ([`Scanner::score_injections`]).
+        found.retain(|f| {
+            f.confidence >= self.min_confidence
+                || self.rules[f.rule].category == Category::Injection
+        });
+        Ok(found)
+    }
+
+    /// Findings that start right after a percent-escaped delimiter ([`percent`]): the tokens
+    /// are matched again in windows around them (neighbouring windows merged, so dense input
+    /// costs at most a second pass), the escapes' hex digits read as spaces, and a match kept
+    /// only where it starts at one of those tokens (what else a window holds the first pass
+    /// has seen).
+    fn tokens_after_escapes(&self, hay: &[u8]) -> Result<Vec<Finding>> {
+        let mut out = Vec::new();
+        let tokens = percent::escaped_tokens(hay);
+        let mut i = 0;
+        while i < tokens.len() {
+            let from = tokens[i].0.saturating_sub(CONTEXT);
+            let mut to = (tokens[i].1 + CONTEXT).min(hay.len());
+            let mut j = i + 1;
+            while j < tokens.len() && tokens[j].0.saturating_sub(CONTEXT) <= to {
+                to = (tokens[j].1 + CONTEXT).min(hay.len());
+                j += 1;
+            }
+            let starts: Vec<usize> = tokens[i..j].iter().map(|t| t.0 - from).collect();
+            let mut window = hay[from..to].to_vec();
+            for &s in &starts {
+                window[s - 2] = b' ';
+                window[s - 1] = b' ';
+            }
+            let mut raw = Vec::new();
+            self.matcher.find(&window, &mut raw)?;
+            out.extend(
+                raw.into_iter()
+                    .filter(|m| starts.binary_search(&m.at.start).is_ok())
+                    .filter_map(|m| self.confirm(&window, m))
+                    .map(|f| Finding {
+                        start: f.start + from,
+                        end: f.end + from,
+                        ..f
+                    }),
+            );
+            i = j;
+        }
+        Ok(out)
+    }
+
+    fn confirm(&self, hay: &[u8], mut m: RawMatch) -> Option<Finding> {
+        let rule = &self.rules[m.rule];
+        if let Some(v) = rule.validator {
+            // A validator may end the span sooner than the pattern did (an IBAN's pattern can
+            // take the short word after it as a last group), or drop it.
+            m.at.end = m.at.start + validate::span_len(v, &hay[m.at.start..m.at.end])?;
+            m.at.match_end = m.at.match_end.min(m.at.end).max(m.at.start);
+        }
+        let span = &hay[m.at.start..m.at.end];
+        if !rule.reject_context.is_empty() {
+            // The key name may begin before the match (`csrf_` in `csrf_token=`): take the
+            // identifier characters just before it too.
+            let mut from = m.at.match_start;
+            while from > 0
+                && m.at.match_start - from < 64
+                && (hay[from - 1].is_ascii_alphanumeric()
+                    || matches!(hay[from - 1], b'_' | b'-' | b'.'))
+            {
+                from -= 1;
+            }
+            let context = key_letters(&hay[from..m.at.start]);
+            if rule
+                .reject_context
+                .iter()
+                .any(|w| match w.strip_prefix('=') {
+                    // The key's letters and digits, without its quotes and operator.
+                    Some(whole) => context
+                        .chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .eq(whole.chars()),
+                    None => context.contains(w.as_str()),
+                })
+            {
+                return None;
+            }
+        }
+        let around = validate::Around {
+            before: &hay[m.at.match_start.saturating_sub(CONTEXT)..m.at.match_start],
+            after: &hay[m.at.match_end..(m.at.match_end + CONTEXT).min(hay.len())],
+            before_span: &hay[m.at.start.saturating_sub(CONTEXT)..m.at.start],
+            after_span: &hay[m.at.end..(m.at.end + CONTEXT).min(hay.len())],
+        };
+        if !rule.require_context.is_empty()
+            && !statement_names_any(around.before_span, &rule.require_context)
+        {
+            return None;
+        }
+        let mut confidence = rule.confidence;
+        if let Some(v) = rule.validator {
+            let matched = &hay[m.at.match_start..m.at.match_end];
+            confidence = validate::apply(v, span, matched, around, confidence)?;
+        }
+        if rule.category == Category::Injection
+            && validate::is_quoted_mention(around.before, around.after)
+        {
+            confidence *= validate::QUOTED_MENTION_FACTOR;
+        }
+        if rule.kind == EXFILTRATION_KIND && validate::is_prohibited(around.before) {
+            confidence *= validate::PROHIBITED_FACTOR;
+        }
+        // What a program does ("applications which read the /etc/shadow file"), not an order.
+        // (A tool that says what it will do itself, "this tool will forward every email", is
+        // the poisoning.)
+        if matches!(rule.kind.as_str(), EXFILTRATION_KIND | TOOL_POISONING_KIND)
+            && rule.validator != Some(ValidatorKind::OverrideObject)
+            && validate::follows_which_or_who(around.before)
+        {
+            confidence *= validate::DESCRIBED_FACTOR;
+        }
+        if let Some(min) = rule.min_entropy {
+            if validate::shannon_entropy(span) < min {
+                return None;
+            }
+        }
+        if rule.category == Category::Secret
+            && !validate::is_secret_value(span, around, rule.id.starts_with("generic."))
+        {
+            return None;
+        }
+        let placeholder = match rule.category {
+            Category::Secret => placeholder::is_placeholder(span),
+            Category::Pii => placeholder::is_documented_number(span),
+            _ => false,
+        };
+        if placeholder {
+            confidence = confidence.min(placeholder::PLACEHOLDER_CONFIDENCE);
+        }
+        Some(Finding {
+            rule: m.rule,
+            start: m.at.start,
+            end: m.at.end,
+            confidence,
+        })
+    }
+}
+
+/// Whether the statement that ends `before` (back to its last `;` or blank line) holds one of
+/// `words` as a whole word, in any case (a rule's `require_context`).
+fn statement_names_any(before: &[u8], words: &[String]) -> bool {
+    let from = [
+        memchr::memrchr(b';', before).map(|p| p + 1),
+        memchr::memmem::rfind(before, b"\n\n").map(|p| p + 2),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(0);
+    before[from..]
+        .split(|b| !b.is_ascii_alphanumeric() && *b != b'_')
+        .any(|w| words.iter().any(|x| w.eq_ignore_ascii_case(x.as_bytes())))
+}
+
+/// A key name as `reject_context` compares it: lower case, without the separators that
+/// spell the same name several ways (`cache_key`, `cacheKey`, `cache-key`, `CACHE.KEY`).
+pub(super) fn key_letters(key: &[u8]) -> String {
+    key.iter()
+        .filter(|b| !matches!(b, b'_' | b'-' | b'.'))
+        .map(|b| b.to_ascii_lowercase() as char)
+        .collect()
+}
+
+/// Within a category, overlapping findings are one finding: the most confident names it (ties
+/// go to the longer span, then the rule earlier in the catalogue), and the same rule's
+/// overlapping matches merge. For secrets and personal data it covers both spans, so what the
+/// other rule matched past it (a password value that merely contains a key's shape) is
+/// redacted too; an injection finding keeps its own phrase. The order the matcher found them
+/// in plays no part.
+fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
+    findings.sort_by_key(|f| {
+        (
+            rules[f.rule].category,
+            f.start,
+            std::cmp::Reverse(f.end),
+            f.rule,
+        )
+    });
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings.iter().copied() {
+        match out.last_mut() {
+            Some(last)
+                if rules[last.rule].category == rules[f.rule].category && f.start < last.end =>
+            {
+                let better = last.rule != f.rule
+                    && (f.confidence > last.confidence
+                        || (f.confidence == last.confidence
+                            && (f.end - f.start) > (last.end - last.start)));
+                let union = (last.start, last.end.max(f.end));
+                let same_rule = last.rule == f.rule;
+                if better {
+                    *last = f;
+                }
+                if same_rule || rules[last.rule].category != Category::Injection {
+                    (last.start, last.end) = union;
+                }
+            }
+            _ => out.push(f),
+        }
+    }
+    out.sort_by_key(|f| (f.start, f.end));
+    out
+}

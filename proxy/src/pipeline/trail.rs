@@ -1,0 +1,97 @@
+//! What the audit trail holds of a message: detections without their bytes, the injection
+//! score, ids as the reference wrote them, and arguments with every finding redacted and long
+//! strings cut.
+
+use super::*;
+
+/// The verdict's combined injection score for the audit trail (two decimals), or null.
+pub fn score(v: &Verdict) -> Value {
+    v.injection_score.map_or(Value::Null, |s| {
+        json!((f64::from(s) * 100.0).round() / 100.0)
+    })
+}
+
+/// Detections as the audit trail and stderr show them: never the matched bytes.
+pub fn describe(detections: &[Detection]) -> Value {
+    Value::Array(
+        detections
+            .iter()
+            .map(|d| {
+                // `pattern` is the reference's name for what fired (its readers filter on it);
+                // confidence rounded as a decimal, not an f32 printed as an f64.
+                json!({
+                    "type": d.kind, "category": d.category.as_str(), "rule": d.rule_id,
+                    "pattern": d.rule_id,
+                    "confidence": (f64::from(d.confidence) * 100.0).round() / 100.0,
+                    "pointer": d.pointer, "span": [d.span.0, d.span.1],
+                    "fingerprint": d.fingerprint, "action": d.action.as_str(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A JSON-RPC id as the audit trail shows it: the reference's `str(id)` (a string id without
+/// its quotes, a number as written; id 0 is kept).
+pub(crate) fn audit_id<S: AsRef<str>>(id: Option<S>) -> Value {
+    match id {
+        Some(id) => {
+            let id = id.as_ref();
+            match serde_json::from_str::<Value>(id) {
+                Ok(Value::String(s)) => Value::String(s),
+                _ => Value::String(id.to_string()),
+            }
+        }
+        None => Value::Null,
+    }
+}
+
+impl Pipeline {
+    /// `json` as the audit trail may hold it: every finding redacted whatever its policy
+    /// (allowlisted ones too), long strings cut. `scanned`: the verdict the pipeline already
+    /// has for these bytes, if it scanned them, used when the policy for `tool` dropped none
+    /// of its findings (else they are scanned again, allowlists set aside).
+    pub(super) fn for_the_trail(
+        &self,
+        json: &[u8],
+        scanned: Option<&Verdict>,
+        tool: &str,
+    ) -> Value {
+        let rescanned;
+        let all = match scanned.filter(|_| !self.drops_findings(tool)) {
+            Some(v) => v,
+            None => {
+                rescanned = self
+                    .scanner
+                    .scan_json_ignoring_allowlists(json)
+                    .unwrap_or_default();
+                &rescanned
+            }
+        };
+        let red = self.scanner.redact_json_all(json, all);
+        let mut value: Value = serde_json::from_slice(&red).unwrap_or(Value::Null);
+        truncate_strings(&mut value);
+        value
+    }
+}
+
+/// Longest string kept whole in logged arguments (the reference's figure).
+const LOGGED_STRING_MAX: usize = 500;
+
+/// Cuts long strings in logged arguments, at any depth: `…[truncated, N bytes]`.
+fn truncate_strings(v: &mut Value) {
+    match v {
+        Value::String(s) if s.len() > LOGGED_STRING_MAX => {
+            let mut cut = LOGGED_STRING_MAX;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let total = s.len();
+            s.truncate(cut);
+            s.push_str(&format!("…[truncated, {total} bytes]"));
+        }
+        Value::Array(a) => a.iter_mut().for_each(truncate_strings),
+        Value::Object(o) => o.values_mut().for_each(truncate_strings),
+        _ => {}
+    }
+}

@@ -47,7 +47,7 @@ const READ: &[&str] = &[
 const WRITE: &[&str] = &[
     "create", "update", "write", "send", "post", "put", "add", "set", "edit", "insert", "upload",
     "save", "append", "rename", "move", "copy", "patch", "publish", "submit", "comment", "modify",
-    "make", "new", "change", "mkdir",
+    "make", "new", "change", "mkdir", "replace", "purchase", "buy",
 ];
 const DESTRUCTIVE: &[&str] = &[
     "delete",
@@ -199,7 +199,22 @@ const INFLECTIONS: &[&str] = &[
     "uations", "uate", "check", "al", "als",
 ];
 
+/// Words that join two actions in a tool's name (`search_and_replace`, `find_then_book`).
+const CONJUNCTIONS: &[&str] = &["and", "then", "or", "plus"];
+
+/// Whether a part of the name after a conjunction names no verb this module knows: the name
+/// then says the tool does something more than what the known verbs say.
+fn joins_an_unknown_action(name_words: &[String]) -> bool {
+    name_words
+        .split(|w| CONJUNCTIONS.contains(&w.as_str()))
+        .skip(1)
+        .any(|part| part.iter().all(|w| class_of_name_word(w).is_none()))
+}
+
 /// The class the name and the description's first words suggest: the most dangerous verb found.
+/// A name that joins a verb this module does not know to a read (`search_and_replace`,
+/// `search_flights_and_book`) is no read: it gives no signal, and counts as write unless its
+/// annotations say otherwise.
 pub fn class_from_verbs(name: &str, description: &str) -> Option<ToolClass> {
     // A sentence ends at a full stop before a space or the end (`v1.2` goes on).
     let first_sentence = description
@@ -237,13 +252,17 @@ pub fn class_from_verbs(name: &str, description: &str) -> Option<ToolClass> {
             class_of_word(w)
         }
     });
-    name_words
+    let class = name_words
         .iter()
         .enumerate()
         .filter(|&(i, w)| !(reads_first && i > 0 && is_also_a_noun(w)))
         .filter_map(|(_, w)| class_of_name_word(w))
         .chain(desc_classes)
-        .max()
+        .max();
+    if class == Some(ToolClass::Read) && joins_an_unknown_action(&name_words) {
+        return None;
+    }
+    class
 }
 
 /// Verbs that say only "do" what their object says.
@@ -258,15 +277,19 @@ fn is_also_a_noun(w: &str) -> bool {
     NOUNS.contains(&w) || NOUNS.contains(&stem(w))
 }
 
-/// The class MCP annotations claim.
+/// The class MCP annotations claim. `readOnlyHint: false` claims at least write (MCP's own
+/// default for a tool that is not read-only is destructive; here the verbs may raise it, so a
+/// server that marks its `create_issue` as not read-only is not refused at the default tier).
 pub fn class_from_annotations(annotations: Option<&Value>) -> Option<ToolClass> {
     let a = annotations?;
-    if a.get("readOnlyHint").and_then(Value::as_bool) == Some(true) {
+    let read_only = a.get("readOnlyHint").and_then(Value::as_bool);
+    if read_only == Some(true) {
         return Some(ToolClass::Read);
     }
     match a.get("destructiveHint").and_then(Value::as_bool) {
         Some(true) => Some(ToolClass::Destructive),
         Some(false) => Some(ToolClass::Write),
+        None if read_only == Some(false) => Some(ToolClass::Write),
         None => None,
     }
 }
@@ -601,6 +624,36 @@ mod tests {
         );
         // A tool with no signal counts as write.
         assert!(basic.check_tool("frobnicate").is_err());
+    }
+
+    #[test]
+    fn a_read_joined_to_another_action_or_marked_not_read_only_is_no_read() {
+        let mut basic = trust(TrustLevel::Basic);
+        // Not read-only by its annotations: at least write, whatever its verbs say.
+        basic.learn(&json!({"name": "search_and_replace", "annotations": {"readOnlyHint": false}}));
+        assert!(basic.check_tool("search_and_replace").is_err());
+        basic.learn(&json!({"name": "lookup_rates", "annotations": {"readOnlyHint": false}}));
+        assert!(basic.check_tool("lookup_rates").is_err());
+        // A read joined to a verb nobody listed: no signal, so write.
+        assert_eq!(class_from_verbs("search_flights_and_book", ""), None);
+        assert!(basic.check_tool("search_flights_and_book").is_err());
+        assert_eq!(
+            class_from_verbs("search_and_replace", ""),
+            Some(ToolClass::Write)
+        );
+        // Two reads joined stay a read; a read-only tool whose name joins nouns is read by
+        // its annotations.
+        assert_eq!(
+            class_from_verbs("search_and_list", ""),
+            Some(ToolClass::Read)
+        );
+        basic.learn(
+            &json!({"name": "list_users_and_groups", "annotations": {"readOnlyHint": true}}),
+        );
+        assert!(basic.check_tool("list_users_and_groups").is_ok());
+        // Still read-only when the annotations say so.
+        basic.learn(&json!({"name": "get_book", "annotations": {"readOnlyHint": true}}));
+        assert!(basic.check_tool("get_book").is_ok());
     }
 
     #[test]

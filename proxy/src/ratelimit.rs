@@ -170,12 +170,22 @@ impl Limited {
 }
 
 /// Tools with limits kept at once; past this, tools whose limits have fully recovered are
-/// forgotten (a client naming endless tools must not grow the proxy).
+/// forgotten (a client naming endless tools must not grow the proxy), and while none has,
+/// every further tool shares one limit ([`State::overflow`]).
 const MAX_TOOLS: usize = 10_000;
+
+/// How often a full table of tools is swept for recovered ones.
+const SWEEP_EVERY: u64 = 1_000_000_000;
 
 struct State {
     server: Option<Pair>,
     tools: HashMap<String, Pair>,
+    /// The one limit the tools past [`MAX_TOOLS`] share, at the default figures: they are
+    /// neither refused for good nor given fresh limits (evicting a busy tool to make room
+    /// would reset its own).
+    overflow: Option<Pair>,
+    /// When recovered tools were last forgotten (a full table is swept at most once a second).
+    swept: Option<u64>,
 }
 
 pub struct RateLimits {
@@ -202,7 +212,15 @@ impl RateLimits {
         };
         RateLimits {
             enabled: global.enabled,
-            defaults: (per_minute, per_hour, global.burst),
+            // `rate_limit.burst` goes with the global per-minute figure only: a server's own
+            // figure is its own burst, as a tool's is.
+            defaults: (
+                per_minute,
+                per_hour,
+                global
+                    .burst
+                    .filter(|_| server.max_calls_per_minute.is_none()),
+            ),
             tool_settings: server
                 .tools
                 .iter()
@@ -211,6 +229,8 @@ impl RateLimits {
             state: Mutex::new(State {
                 server: server_pair,
                 tools: HashMap::new(),
+                overflow: None,
+                swept: None,
             }),
             start: Instant::now(),
         }
@@ -239,21 +259,30 @@ impl RateLimits {
             return Ok(());
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let State { server, tools } = &mut *state;
-        if tools.len() >= MAX_TOOLS && !tools.contains_key(tool) {
+        let State {
+            server,
+            tools,
+            overflow,
+            swept,
+        } = &mut *state;
+        let due = swept.is_none_or(|at| now.saturating_sub(at) >= SWEEP_EVERY);
+        if tools.len() >= MAX_TOOLS && !tools.contains_key(tool) && due {
             tools.retain(|_, p| !p.idle(now));
-            if tools.len() >= MAX_TOOLS {
-                // Thousands of distinct tool names within the hour: no more are taken on.
-                return Err(Limited {
-                    limit: "distinct tools per hour".into(),
-                    retry_after: Duration::from_secs(60),
-                });
-            }
+            *swept = Some(now);
         }
-        if !tools.contains_key(tool) {
-            tools.insert(tool.to_string(), self.new_pair(tool));
-        }
-        let pair = tools.get_mut(tool).expect("inserted above");
+        // A tool with figures of its own always keeps its own limit.
+        let own = tools.contains_key(tool)
+            || tools.len() < MAX_TOOLS
+            || self.tool_settings.contains_key(tool);
+        let pair = if own {
+            tools
+                .entry(tool.to_string())
+                .or_insert_with(|| self.new_pair(tool))
+        } else {
+            // Thousands of distinct tool names within the hour: the rest share one limit.
+            let (m, h, burst) = self.defaults;
+            overflow.get_or_insert_with(|| Pair::new(m, h, burst.unwrap_or(m)))
+        };
         // Every limit first; the call counts against them only when all allow it.
         let refusal = [
             server
@@ -355,6 +384,54 @@ mod tests {
             .filter(|&i| rl.check_at("move_file", i).is_ok())
             .count();
         assert_eq!(ok, 10);
+        // Nor a server's own figure.
+        let server = ServerSection {
+            max_calls_per_minute: Some(10),
+            ..ServerSection::default()
+        };
+        let rl = RateLimits::new(&global, &server);
+        let ok = (0..70).filter(|&i| rl.check_at("echo", i).is_ok()).count();
+        assert_eq!(ok, 10);
+    }
+
+    #[test]
+    fn tools_past_the_table_s_size_share_one_limit_and_busy_tools_keep_theirs() {
+        let mut tools = std::collections::BTreeMap::new();
+        tools.insert(
+            "strict".to_string(),
+            crate::config::ToolSection {
+                max_calls_per_minute: Some(1),
+                ..Default::default()
+            },
+        );
+        let server = ServerSection {
+            tools,
+            ..ServerSection::default()
+        };
+        let global = RateLimitSection {
+            default_per_minute: 60,
+            ..RateLimitSection::default()
+        };
+        let rl = RateLimits::new(&global, &server);
+        assert!(rl.check_at("echo", 0).is_ok());
+        for i in 0..MAX_TOOLS {
+            let _ = rl.check_at(&format!("t{i}"), 0);
+        }
+        // A new name is not locked out: it shares the overflow's limit (60 a minute here).
+        let shared = (0..100)
+            .filter(|&i| rl.check_at(&format!("new{i}"), SEC).is_ok())
+            .count();
+        assert_eq!(shared, 60);
+        assert!(rl.check_at("another", SEC).is_err());
+        assert!(rl.check_at("another", 3 * MINUTE).is_ok());
+        // A tool already counted keeps its own limit (a full burst, where the shared one is
+        // spent), and one with figures of its own gets them even past the table's size.
+        let echo = (0..100)
+            .filter(|&i| rl.check_at("echo", 2 * SEC + i).is_ok())
+            .count();
+        assert_eq!(echo, 60);
+        assert!(rl.check_at("strict", 4 * MINUTE).is_ok());
+        assert!(rl.check_at("strict", 4 * MINUTE + SEC).is_err());
     }
 
     #[test]

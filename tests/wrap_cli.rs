@@ -160,6 +160,129 @@ fn sigterm_reaches_the_server_and_its_status_is_ours() {
 }
 
 #[test]
+fn sighup_stops_the_server_as_sigterm_does() {
+    let state = temp_dir("sighup");
+    let mut child = spawn_wrap(&state, &[], &[("MOCK_IGNORE_EOF", "1")]);
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"ping"}}"#).unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    unsafe {
+        libc_kill(child.id() as i32, 1);
+    }
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20)).expect("exits on SIGHUP");
+    assert_eq!(status.code(), Some(128 + 15), "the server got SIGTERM");
+    drop(stdin);
+}
+
+#[test]
+fn more_sigterms_do_not_put_off_the_kill() {
+    // A server that ignores SIGTERM, and a SIGTERM every 300 ms: it is killed one grace
+    // period (2 s) after the first, not after the last.
+    let state = temp_dir("sigterms");
+    let mut child = parapet(&state)
+        .args([
+            "wrap",
+            "--",
+            "sh",
+            "-c",
+            "trap '' TERM; echo up >&2; sleep 60",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("up") {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "the server started");
+    }
+    let first = Instant::now();
+    let mut status = None;
+    while first.elapsed() < Duration::from_secs(8) && status.is_none() {
+        unsafe {
+            libc_kill(child.id() as i32, 15);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        status = child.try_wait().unwrap();
+    }
+    let status = status.or_else(|| wait_with_timeout(&mut child, Duration::from_secs(5)));
+    let took = first.elapsed();
+    assert_eq!(status.and_then(|s| s.code()), Some(128 + 9), "killed");
+    assert!(took < Duration::from_secs(5), "killed after {took:?}");
+}
+
+#[test]
+fn a_client_gone_while_the_server_reads_nothing_ends_the_session() {
+    // The client writes more than the server's pipe holds (less than all the pipes on the way,
+    // so it gets to close); the server never reads, so the proxy never reads as far as the EOF. Fifteen grace periods (here 200 ms) after its last
+    // write began, the client's hang-up counts as its EOF.
+    let state = temp_dir("stalled");
+    let config = state.join("grace.yaml");
+    std::fs::write(&config, "proxy:\n  shutdown_grace_ms: 200\n").unwrap();
+    let mut child = parapet(&state)
+        .arg("--config")
+        .arg(&config)
+        .args(["wrap", "--", "sh", "-c", "sleep 60"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let pad = "x".repeat(10_000);
+    let writer = std::thread::spawn(move || {
+        for i in 0..12 {
+            let line = format!(
+                r#"{{"jsonrpc":"2.0","id":{i},"method":"ping","params":{{"pad":"{pad}"}}}}"#
+            );
+            if writeln!(stdin, "{line}").is_err() {
+                return;
+            }
+        }
+    });
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(128 + 15), "{err}");
+    assert!(err.contains("the server has read nothing"), "{err}");
+    let _ = writer.join();
+}
+
+#[test]
+fn a_refusal_reaches_a_client_that_closes_right_after_its_call() {
+    // The refusal is queued for the client while its EOF ends the session: it must still be
+    // written before the proxy exits (a race that lost it about one time in ten).
+    let state = temp_dir("last-reply");
+    for _ in 0..10 {
+        let mut child = parapet(&state)
+            .args(["wrap", "--", "sh", "-c", "cat >/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(
+            stdin,
+            r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"delete_everything","arguments":{{}}}}}}"#
+        )
+        .unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("-32001") && text.contains(r#""id":7"#),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
 fn sigterm_while_the_rules_load_reaches_the_server() {
     // The server starts before the rules load (so the two start-ups overlap); a SIGTERM in
     // that window must not end the proxy and leave the server running: it is forwarded once

@@ -172,7 +172,8 @@ impl Session {
         command: Vec<OsString>,
         server: std::io::Result<stdio::Server>,
     ) -> Result<i32> {
-        self.run_server(command, server, stdin_reader(), stdout_writer())
+        let probe = Some(stdio::stdin_hung_up as fn() -> bool);
+        self.run_server(command, server, stdin_reader(), stdout_writer(), probe)
             .await
     }
 
@@ -183,7 +184,7 @@ impl Session {
         W: tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let server = stdio::start(&command);
-        self.run_server(command, server, input, output).await
+        self.run_server(command, server, input, output, None).await
     }
 
     async fn run_server<R, W>(
@@ -192,6 +193,7 @@ impl Session {
         server: std::io::Result<stdio::Server>,
         input: R,
         output: W,
+        client_hung_up: Option<fn() -> bool>,
     ) -> Result<i32>
     where
         R: tokio::io::AsyncRead + Unpin + Send + 'static,
@@ -206,6 +208,7 @@ impl Session {
         let opts = stdio::Options {
             max_bytes: self.max_bytes,
             grace: self.grace,
+            client_hung_up,
         };
         let result = match server {
             Ok(server) => stdio::run(self.pipeline.clone(), server, opts, input, output).await,

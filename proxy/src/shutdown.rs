@@ -1,6 +1,7 @@
-//! Graceful shutdown: SIGINT and SIGTERM are forwarded to the server; when the client closes
-//! its end (the server's stdin is closed for it) the server gets a grace period, then SIGTERM,
-//! then SIGKILL. Whatever happens, the proxy ends with the server's exit status and never hangs.
+//! Graceful shutdown: SIGINT and SIGTERM are forwarded to the server (SIGHUP, the terminal or
+//! session going away, as SIGTERM); when the client closes its end (the server's stdin is closed
+//! for it) the server gets a grace period, then SIGTERM, then SIGKILL. A second SIGTERM does not
+//! put the SIGKILL off. Whatever happens, the proxy ends with the server's exit status and never hangs.
 
 use std::time::Duration;
 
@@ -37,13 +38,14 @@ pub fn exit_code(status: std::process::ExitStatus) -> i32 {
         .unwrap_or(1)
 }
 
-/// SIGINT and SIGTERM, caught from the moment this is made (inside a tokio runtime) until it
+/// SIGINT, SIGTERM and SIGHUP, caught from the moment this is made (inside a tokio runtime) until it
 /// is dropped. Made before the server is started: a signal that comes while the proxy is still
 /// loading its rules then waits here and is forwarded once the server is supervised, instead
 /// of ending the proxy and leaving the server behind.
 pub struct Signals {
     interrupt: Signal,
     terminate: Signal,
+    hangup: Signal,
 }
 
 impl Signals {
@@ -51,6 +53,7 @@ impl Signals {
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
         })
     }
 }
@@ -75,6 +78,7 @@ pub async fn supervise(
     let Signals {
         interrupt: mut sigint,
         terminate: mut sigterm,
+        hangup: mut sighup,
     } = signals;
     let mut closed = false;
     // Next escalation step and when it is due.
@@ -94,11 +98,20 @@ pub async fn supervise(
                 send(child, libc::SIGINT);
                 deadline.get_or_insert(tokio::time::Instant::now() + grace);
             }
-            _ = sigterm.recv() => {
-                tracing::info!("SIGTERM: forwarding to the server");
+            name = async {
+                tokio::select! {
+                    _ = sigterm.recv() => "SIGTERM",
+                    _ = sighup.recv() => "SIGHUP",
+                }
+            } => {
+                tracing::info!("{name}: sending SIGTERM to the server");
                 send(child, libc::SIGTERM);
+                // The kill is due one grace period after the first SIGTERM; more of them do
+                // not put it off.
+                if next_signal != libc::SIGKILL || deadline.is_none() {
+                    deadline = Some(tokio::time::Instant::now() + grace);
+                }
                 next_signal = libc::SIGKILL;
-                deadline = Some(tokio::time::Instant::now() + grace);
             }
             _ = &mut client_closed, if !closed => {
                 closed = true;

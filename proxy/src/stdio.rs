@@ -7,12 +7,14 @@
 
 use std::ffi::OsString;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::task::JoinHandle;
 
 use crate::frame::{Frame, FrameReader};
 use crate::message;
@@ -24,6 +26,71 @@ use crate::stderr;
 pub struct Options {
     pub max_bytes: usize,
     pub grace: Duration,
+    /// Whether the client has closed its end while bytes it wrote may still be unread
+    /// ([`stdin_hung_up`] for the proxy's own stdin).
+    pub client_hung_up: Option<fn() -> bool>,
+}
+
+/// Whether the proxy's stdin has lost its writer (the client closed its end), unread bytes or
+/// not: poll(2) reports the hang-up of a pipe or socket whose peer is gone.
+pub fn stdin_hung_up() -> bool {
+    #[cfg(target_os = "linux")]
+    let events = libc::POLLIN | libc::POLLRDHUP;
+    #[cfg(not(target_os = "linux"))]
+    let events = libc::POLLIN;
+    let mut fd = libc::pollfd {
+        fd: 0,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, and no wait.
+    let n = unsafe { libc::poll(&mut fd, 1, 0) };
+    #[cfg(target_os = "linux")]
+    let hung_up = libc::POLLHUP | libc::POLLRDHUP;
+    #[cfg(not(target_os = "linux"))]
+    let hung_up = libc::POLLHUP;
+    n > 0 && fd.revents & hung_up != 0
+}
+
+/// Since when the client's direction has been waiting to write to the server (0: it is not),
+/// in nanoseconds from `base` plus one.
+struct Stall {
+    since: AtomicU64,
+    base: Instant,
+}
+
+impl Stall {
+    fn new() -> Self {
+        Stall {
+            since: AtomicU64::new(0),
+            base: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.base.elapsed().as_nanos() as u64 + 1
+    }
+
+    /// Whether a write has been waiting longer than `limit`.
+    fn longer_than(&self, limit: Duration) -> bool {
+        let since = self.since.load(Ordering::Relaxed);
+        since != 0 && self.now() - since > limit.as_nanos() as u64
+    }
+}
+
+/// How many grace periods a server may leave its input unread after the client has gone
+/// before the session ends as if the client's EOF had been read (2 s: 30 s).
+const STALLED_GRACES: u32 = 15;
+
+/// The client's EOF, told once: by its reader at the end of its input, or by the watch for a
+/// client gone while the server reads nothing ([`run`]).
+type Closed = Arc<std::sync::Mutex<Option<oneshot::Sender<()>>>>;
+
+fn tell_closed(closed: &Closed) {
+    let tx = closed.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(tx) = tx {
+        let _ = tx.send(());
+    }
 }
 
 /// One destination, written by whichever task has a message for it; `None` once closed.
@@ -107,6 +174,7 @@ fn oversize(
 }
 
 /// One direction: frames from `input` through the pipeline, forwards `onward`, replies `back`.
+/// `stall` is told how long each forward waits.
 async fn pump<R, A>(
     p: &Pipeline,
     input: R,
@@ -114,6 +182,7 @@ async fn pump<R, A>(
     from_client: bool,
     onward: &Out<A>,
     back: &mpsc::UnboundedSender<Vec<u8>>,
+    stall: Option<&Stall>,
 ) where
     R: AsyncRead + Unpin,
     A: AsyncWrite + Unpin,
@@ -126,7 +195,13 @@ async fn pump<R, A>(
             Frame::Oversize { len, outline, .. } => oversize(p, len, &outline, max, from_client),
         };
         if let Some(f) = out.forward {
+            if let Some(s) = stall {
+                s.since.store(s.now(), Ordering::Relaxed);
+            }
             send(onward, f).await;
+            if let Some(s) = stall {
+                s.since.store(0, Ordering::Relaxed);
+            }
         }
         if let Some(r) = out.reply {
             // A reply goes back through the other direction's destination, which that
@@ -140,20 +215,21 @@ async fn pump<R, A>(
 }
 
 /// The writer of one destination's replies: a queue that never makes its sender wait, drained
-/// in order into the destination. Ends when every sender is gone.
-fn replies<W>(out: Out<W>) -> mpsc::UnboundedSender<Vec<u8>>
+/// in order into the destination, and the writer's task, which ends once every sender is gone
+/// and the queue is written.
+fn replies<W>(out: Out<W>) -> (mpsc::UnboundedSender<Vec<u8>>, JoinHandle<()>)
 where
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    tokio::spawn(async move {
+    let writer = tokio::spawn(async move {
         while let Some(msg) = rx.recv().await {
             if !send(&out, msg).await {
                 break;
             }
         }
     });
-    tx
+    (tx, writer)
 }
 
 /// A started server and the signals caught for it.
@@ -169,7 +245,7 @@ pub const WITHHELD_FROM_SERVER: &[&str] = &["PARAPET_SIGNING_KEY", "PARAPET_FING
 
 /// Starts the server: `command` run directly (no shell), env (less
 /// [`WITHHELD_FROM_SERVER`]) and cwd inherited, its three standard streams piped, killed if
-/// dropped before it is run. SIGINT and SIGTERM are caught
+/// dropped before it is run. SIGINT, SIGTERM and SIGHUP are caught
 /// first, to be forwarded to it ([`shutdown::Signals`]). Call it inside a tokio runtime. It may
 /// be started before the pipeline is ready (its start-up then overlaps the proxy's): what it
 /// writes waits in its pipes.
@@ -231,22 +307,45 @@ where
     let to_client: Out<W> = Arc::new(Mutex::new(Some(client_out)));
     let to_server: Out<tokio::process::ChildStdin> = Arc::new(Mutex::new(Some(child_in)));
     let (closed_tx, closed_rx) = oneshot::channel();
+    let closed: Closed = Arc::new(std::sync::Mutex::new(Some(closed_tx)));
+    let stall = Arc::new(Stall::new());
     let max = opts.max_bytes;
 
-    let (replies_to_client, replies_to_server) =
-        (replies(to_client.clone()), replies(to_server.clone()));
+    let (replies_to_client, mut client_replies) = replies(to_client.clone());
+    let (replies_to_server, server_replies) = replies(to_server.clone());
     let client_reader = {
         let (p, onward, back) = (pipeline.clone(), to_server.clone(), replies_to_client);
+        let (closed, stall) = (closed.clone(), stall.clone());
         tokio::spawn(async move {
-            pump(&p, client_in, max, true, &onward, &back).await;
+            pump(&p, client_in, max, true, &onward, &back, Some(&stall)).await;
             close(&onward).await;
-            let _ = closed_tx.send(());
+            tell_closed(&closed);
         })
     };
+    // A client gone while the server has read nothing for [`STALLED_GRACES`] grace periods:
+    // the client's EOF is still behind what it wrote, which the server may never read, so it
+    // counts as come. (Not sooner: a busy server that reads its input only between requests
+    // may still answer a client that closed only its writing end.)
+    let watch = opts.client_hung_up.map(|hung_up| {
+        let stalled = opts.grace * STALLED_GRACES;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                if stall.longer_than(stalled) && hung_up() {
+                    tracing::warn!(
+                        "the client closed its end and the server has read nothing for {stalled:?}: ending the session"
+                    );
+                    tell_closed(&closed);
+                    return;
+                }
+            }
+        })
+    });
     let mut server_reader = {
         let (p, onward, back) = (pipeline.clone(), to_client.clone(), replies_to_server);
         // Answers to the server's refused requests go back until its stdin is closed.
-        tokio::spawn(async move { pump(&p, child_out, max, false, &onward, &back).await })
+        tokio::spawn(async move { pump(&p, child_out, max, false, &onward, &back, None).await })
     };
     let mut stderr_pump = {
         let p = pipeline.clone();
@@ -254,22 +353,38 @@ where
     };
 
     let status = shutdown::supervise(&mut child, signals, closed_rx, opts.grace).await?;
+    // One grace period for everything left, then the proxy ends whatever holds it.
+    let deadline = tokio::time::Instant::now() + opts.grace;
     // What the server wrote before it exited is still relayed; but a process it started may
     // hold its stdout and stderr open for as long as it lives (`npx`, shell wrappers,
-    // daemons), so the pumps get the grace period to drain, not more.
+    // daemons), and a client may have stopped reading.
     let drained = async {
         let _ = (&mut server_reader).await;
         let _ = (&mut stderr_pump).await;
     };
-    if tokio::time::timeout(opts.grace, drained).await.is_err() {
+    if tokio::time::timeout_at(deadline, drained).await.is_err() {
         tracing::warn!(
-            "the server exited but something it started still holds its output open: not waiting for it"
+            "the server exited but its output is not drained (a process it started holds it open, or the client is not reading): not waiting for it"
         );
         server_reader.abort();
         stderr_pump.abort();
     }
+    if let Some(w) = watch {
+        w.abort();
+    }
     client_reader.abort();
     let _ = client_reader.await;
-    close(&to_client).await;
+    server_replies.abort();
+    // The refusals queued for the client are written (its reader, their only sender, is gone,
+    // so the writer ends once they are), unless the client is not reading.
+    if tokio::time::timeout_at(deadline, &mut client_replies)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the client is not reading: replies still queued for it are dropped");
+        client_replies.abort();
+        let _ = client_replies.await;
+    }
+    let _ = tokio::time::timeout_at(deadline, close(&to_client)).await;
     Ok(shutdown::exit_code(status))
 }

@@ -1,6 +1,7 @@
 //! JSON output in the Python reference's shape: `{allowed, action, flags, detections: [{type,
 //! confidence, start, end, pattern}]}`, with `type` our kind and byte offsets; we add
-//! `category`, `rule`, `fingerprint`, `pointer`, and `line` (and `column`) where known. Several
+//! `category`, `rule`, `fingerprint`, `pointer`, `encoding` (the decoding chain of a finding in an
+//! encoded blob or a normalised view), and `line` (and `column`) where known. Several
 //! inputs give an array with `path`.
 
 use std::io::{self, Write};
@@ -24,6 +25,10 @@ fn detection_json(r: &Report, i: usize, show: bool) -> Value {
     });
     if let Some(p) = &d.pointer {
         v["pointer"] = json!(p);
+    }
+    // Found once decoded: the chain of encodings, outermost first (`base64>percent`).
+    if let Some(e) = &d.encoding {
+        v["encoding"] = json!(e);
     }
     // Where it is, when known: with --json-lines the offsets are into one line's strings, so
     // the line says which document.

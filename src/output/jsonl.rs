@@ -1,5 +1,5 @@
 //! One finding per line: `path, line, column, start, end, category, kind, rule, confidence,
-//! fingerprint` (and `pointer` for JSON inputs). The matched value only with --show-secrets.
+//! fingerprint` (and `pointer` for JSON inputs, `encoding` for a finding made once decoded). The matched value only with --show-secrets.
 
 use std::io::{self, Write};
 
@@ -24,6 +24,8 @@ struct Line<'a> {
     action: Action,
     #[serde(skip_serializing_if = "Option::is_none")]
     pointer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'a str>,
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     matched: Option<String>,
 }
@@ -54,6 +56,7 @@ pub fn write(out: &mut dyn Write, reports: &[Report], show: bool) -> io::Result<
                 fingerprint: &d.fingerprint,
                 action: d.action,
                 pointer: d.pointer.as_deref(),
+                encoding: d.encoding.as_deref(),
                 matched: show
                     .then(|| matched(r, i).map(|m| String::from_utf8_lossy(m).into_owned()))
                     .flatten(),

@@ -80,6 +80,9 @@ fn result(reports: &[Report], group: &[(usize, usize)]) -> Value {
         )},
         "locations": [location(r, di)],
     });
+    if let Some(e) = &d.encoding {
+        result["properties"] = json!({"encoding": e});
+    }
     if !d.fingerprint.is_empty() {
         result["partialFingerprints"] = json!({"parapetFingerprint/v1": d.fingerprint});
     }

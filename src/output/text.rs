@@ -4,6 +4,8 @@
 
 use std::io::{self, Write};
 
+use parapet_engine::Detection;
+
 use super::{groups, mask, matched, place, printable, Report};
 
 fn paint(on: bool, code: &str, text: &str) -> String {
@@ -11,6 +13,17 @@ fn paint(on: bool, code: &str, text: &str) -> String {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
         text.to_string()
+    }
+}
+
+/// ` (in base64>percent)` for a finding made once decoded (or ` (in normalised text)`), else
+/// nothing.
+fn decoded_from(d: &Detection) -> String {
+    match d.encoding.as_deref() {
+        Some("normalised") => " (in normalised text)".into(),
+        Some("markup") => " (once markup was dropped)".into(),
+        Some(chain) => format!(" (in {chain})"),
+        None => String::new(),
     }
 }
 
@@ -36,19 +49,26 @@ pub fn write(out: &mut dyn Write, reports: &[Report], show: bool, color: bool) -
         };
         writeln!(
             out,
-            "{}: {} {} ({:.2}, {}) {value}",
+            "{}: {} {} ({:.2}, {}) {value}{}",
             paint(color, "36", &printable(&place(r, di))),
             paint(color, what_color, &what),
             d.rule_id,
             d.confidence,
-            d.action
+            d.action,
+            decoded_from(d)
         )?;
         if group.len() > 1 {
             let more = group.len() - 1;
             let places = if more == 1 { "place" } else { "places" };
             writeln!(out, "  same value in {more} more {places}:")?;
             for &(ri, di) in &group[1..] {
-                writeln!(out, "    {}", printable(&place(&reports[ri], di)))?;
+                let d = &reports[ri].verdict.detections[di];
+                writeln!(
+                    out,
+                    "    {}{}",
+                    printable(&place(&reports[ri], di)),
+                    decoded_from(d)
+                )?;
             }
         }
     }

@@ -19,13 +19,18 @@ pub fn describe(detections: &[Detection]) -> Value {
             .map(|d| {
                 // `pattern` is the reference's name for what fired (its readers filter on it);
                 // confidence rounded as a decimal, not an f32 printed as an f64.
-                json!({
+                let mut v = json!({
                     "type": d.kind, "category": d.category.as_str(), "rule": d.rule_id,
                     "pattern": d.rule_id,
                     "confidence": (f64::from(d.confidence) * 100.0).round() / 100.0,
                     "pointer": d.pointer, "span": [d.span.0, d.span.1],
                     "fingerprint": d.fingerprint, "action": d.action.as_str(),
-                })
+                });
+                // Found once decoded: the chain of encodings (`base64>percent`).
+                if let Some(e) = &d.encoding {
+                    v["encoding"] = json!(e);
+                }
+                v
             })
             .collect(),
     )
@@ -93,5 +98,20 @@ fn truncate_strings(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(truncate_strings),
         Value::Object(o) => o.values_mut().for_each(truncate_strings),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_made_once_decoded_names_its_encoding_in_the_trail() {
+        let scanner = Scanner::new(parapet_engine::ScannerConfig::default()).unwrap();
+        // A GitHub token, base64-encoded.
+        let v = scanner.scan("blob: Z2hwX1FtM2tWOVp0UjJ4VzhwTGM0TmJZN2RGaDFKc0c2YTBBYkNkRQ==").unwrap();
+        let d = describe(&v.detections);
+        assert_eq!(d[0]["encoding"], "base64", "{d}");
+        assert_eq!(d[0]["rule"], "github.ghp", "{d}");
     }
 }

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-20}
-targets="scan_text scan_json fold_map proxy_line config_yaml rule_file"
+targets="scan_text scan_json fold_map normalise_map proxy_line config_yaml rule_file"
 cargo fuzz build --sanitizer none
 for t in $targets; do
   mkdir -p "corpus/$t"

@@ -108,6 +108,61 @@ pub fn fold_map(data: &[u8]) {
     );
 }
 
+/// The normalised view's offset map (NFKC, look-alikes, invisible characters, leetspeak,
+/// spaced letters): one origin per byte of the view and one for its end, monotone, in bounds,
+/// each at the start of a character of the text (or of an invalid stretch), the end at the
+/// text's end; end offsets never before their starts. The regions the deep scan normalises lie
+/// in the text, in order, apart.
+pub fn normalise_map(data: &[u8]) {
+    let view = crate::normalise::normalise(data);
+    let n = view.text.len();
+    let starts: Vec<usize> = {
+        let mut v = Vec::with_capacity(data.len() + 1);
+        let mut base = 0;
+        for chunk in data.utf8_chunks() {
+            v.extend(chunk.valid().char_indices().map(|(i, _)| base + i));
+            base += chunk.valid().len();
+            if !chunk.invalid().is_empty() {
+                v.push(base);
+                base += chunk.invalid().len();
+            }
+        }
+        v.push(data.len());
+        v
+    };
+    assert_eq!(
+        view.original(n),
+        data.len(),
+        "the view's end is the text's end"
+    );
+    let mut last = 0;
+    for i in 0..=n {
+        let o = view.original(i);
+        assert!(
+            o >= last && o <= data.len(),
+            "offset {i} maps to {o} after {last}"
+        );
+        assert!(
+            starts.binary_search(&o).is_ok(),
+            "offset {i} maps to {o}, inside a character"
+        );
+        let e = view.original_end(i, data.len());
+        assert!(
+            e <= data.len() && (i == 0 || e > view.original(i - 1)),
+            "end {i} maps to {e}"
+        );
+        last = o;
+    }
+    let mut prev_end = 0;
+    for (from, to) in crate::normalise::regions(data) {
+        assert!(
+            prev_end <= from && from < to && to <= data.len(),
+            "region {from}..{to} after {prev_end}"
+        );
+        prev_end = to;
+    }
+}
+
 /// A user rule file: parsing never panics; what parses also builds a scanner or fails cleanly.
 pub fn rule_file(text: &str) {
     if let Ok(rules) = crate::parse_rules("fuzz.toml", text) {

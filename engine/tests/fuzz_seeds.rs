@@ -37,6 +37,13 @@ fn fold_map_seeds() {
 }
 
 #[test]
+fn normalise_map_seeds() {
+    for s in seeds("normalise_map").iter().chain(&seeds("scan_text")) {
+        fuzzing::normalise_map(s);
+    }
+}
+
+#[test]
 fn rule_file_seeds() {
     for s in seeds("rule_file").into_iter().take(40) {
         if let Ok(text) = std::str::from_utf8(&s) {

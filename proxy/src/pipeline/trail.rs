@@ -109,7 +109,9 @@ mod tests {
     fn a_finding_made_once_decoded_names_its_encoding_in_the_trail() {
         let scanner = Scanner::new(parapet_engine::ScannerConfig::default()).unwrap();
         // A GitHub token, base64-encoded.
-        let v = scanner.scan("blob: Z2hwX1FtM2tWOVp0UjJ4VzhwTGM0TmJZN2RGaDFKc0c2YTBBYkNkRQ==").unwrap();
+        let v = scanner
+            .scan("blob: Z2hwX1FtM2tWOVp0UjJ4VzhwTGM0TmJZN2RGaDFKc0c2YTBBYkNkRQ==")
+            .unwrap();
         let d = describe(&v.detections);
         assert_eq!(d[0]["encoding"], "base64", "{d}");
         assert_eq!(d[0]["rule"], "github.ghp", "{d}");

@@ -13,60 +13,74 @@ impl Scanner {
     /// layers. `known` are the findings the rules already made in this text, not reported
     /// twice. Detections come back without a pointer: the caller names the text.
     pub(super) fn deep_scan(&self, text: &[u8], known: &[&Detection]) -> Result<Vec<Detection>> {
-        let mut out: Vec<Detection> = Vec::new();
-        // The normalised view only of the regions that call for it (a long text with one
-        // look-alike word gets a view of a few KB around it).
+        let mut out = self.normalised(text, |id, span| {
+            known
+                .iter()
+                .any(|d| d.rule_id == id && d.span.0 < span.1 && span.0 < d.span.1)
+        })?;
+        if !out.iter().any(|d| d.rule_id == CLASSIFIER_RULE_ID) {
+            out.extend(self.classify(text));
+        }
+        out.extend(self.decoded(text, known)?);
+        Ok(out)
+    }
+
+    /// The injection findings and the classifier's on the normalised view of the regions of
+    /// `text` that call for one (a long text with one look-alike word gets a view of a few KB
+    /// around it), at their spans in `text`, with `encoding` "normalised" (or "markup" when
+    /// dropping inline markup was the only change). `seen(rule id, span)`: a finding already
+    /// made in `text`, not reported again.
+    fn normalised(
+        &self,
+        text: &[u8],
+        seen: impl Fn(&str, (usize, usize)) -> bool,
+    ) -> Result<Vec<Detection>> {
+        let mut out = Vec::new();
         for (from, to) in normalise::regions(text) {
             let part = &text[from..to];
             let view = normalise::normalise(part);
             // Only a view that differs from the text beyond ASCII case needs scanning again
             // (the view itself is lower case).
-            if !view.text.eq_ignore_ascii_case(part) {
-                let map = |(s, e): (usize, usize)| {
-                    (
-                        from + view.original(s),
-                        from + view.original_end(e, part.len()),
-                    )
-                };
-                // Only injection findings are taken from the view: its other rules are not run.
-                for f in self.find_with(&view.text, true)? {
-                    let rule = &self.rules[f.rule];
-                    let span = map((f.start, f.end));
-                    let seen = known
-                        .iter()
-                        .any(|d| d.rule_id == rule.id && d.span.0 < span.1 && span.0 < d.span.1);
-                    if rule.category != Category::Injection || seen {
-                        continue;
-                    }
-                    let value = &view.text[f.start..f.end];
-                    if let Some(mut d) = self.detection(f, value, None, Vec::new()) {
-                        d.span = span;
-                        // Seen once inline markup was dropped, and nothing else changed:
-                        // formatting (`**Note:**`), not an evasion.
-                        let how = if view.beyond_markup {
-                            "normalised"
-                        } else {
-                            "markup"
-                        };
-                        d.encoding = Some(how.into());
-                        out.push(d);
-                    }
+            if view.text.eq_ignore_ascii_case(part) {
+                continue;
+            }
+            let map = |(s, e): (usize, usize)| {
+                (
+                    from + view.original(s),
+                    from + view.original_end(e, part.len()),
+                )
+            };
+            // Only injection findings are taken from the view: its other rules are not run.
+            for f in self.find_with(&view.text, true)? {
+                let rule = &self.rules[f.rule];
+                let span = map((f.start, f.end));
+                if rule.category != Category::Injection || seen(&rule.id, span) {
+                    continue;
                 }
-                if let Some(mut d) = view
-                    .beyond_markup
-                    .then(|| self.classify(&view.text))
-                    .flatten()
-                {
-                    d.span = map(d.span);
-                    d.encoding = Some("normalised".into());
+                let value = &view.text[f.start..f.end];
+                if let Some(mut d) = self.detection(f, value, None, Vec::new()) {
+                    d.span = span;
+                    // Seen once inline markup was dropped, and nothing else changed:
+                    // formatting (`**Note:**`), not an evasion.
+                    let how = if view.beyond_markup {
+                        "normalised"
+                    } else {
+                        "markup"
+                    };
+                    d.encoding = Some(how.into());
                     out.push(d);
                 }
             }
+            if let Some(mut d) = view
+                .beyond_markup
+                .then(|| self.classify(&view.text))
+                .flatten()
+            {
+                d.span = map(d.span);
+                d.encoding = Some("normalised".into());
+                out.push(d);
+            }
         }
-        if !out.iter().any(|d| d.rule_id == CLASSIFIER_RULE_ID) {
-            out.extend(self.classify(text));
-        }
-        out.extend(self.decoded(text, known)?);
         Ok(out)
     }
 
@@ -115,11 +129,14 @@ impl Scanner {
                 joined.extend_from_slice(&nodes[n].0.decoded);
                 joined.push(b'\n');
             }
+            // The rules' findings in each blob of the layer, in its decoded bytes.
+            let mut in_blob: Vec<Vec<(usize, (usize, usize))>> = vec![Vec::new(); layer.len()];
             for f in self.find(&joined)? {
                 let k = starts.partition_point(|&s| s <= f.start) - 1;
                 let n = layer[k];
                 let len = nodes[n].0.decoded.len();
                 let (s, e) = (f.start - starts[k], (f.end - starts[k]).min(len));
+                in_blob[k].push((f.rule, (s, e)));
                 let span = in_text(&nodes, n, s, e);
                 let value = &joined[f.start..f.end];
                 // The rules' own pass already reported it there. (Bytes that stand as they are
@@ -142,10 +159,24 @@ impl Scanner {
                 }
             }
             let mut next = Vec::new();
-            for &n in &layer {
-                if let Some(mut d) = self.classify(&nodes[n].0.decoded) {
+            for (k, &n) in layer.iter().enumerate() {
+                let decoded = &nodes[n].0.decoded;
+                // Decoded text is disguised as any text may be (look-alike letters, leetspeak
+                // or spaced letters under the base64): its normalised view too.
+                let mut found = self.normalised(decoded, |id, span| {
+                    in_blob[k].iter().any(|&(rule, (s, e))| {
+                        self.rules[rule].id == id && s < span.1 && span.0 < e
+                    })
+                })?;
+                if !found.iter().any(|d| d.rule_id == CLASSIFIER_RULE_ID) {
+                    found.extend(self.classify(decoded));
+                }
+                for mut d in found {
                     d.span = in_text(&nodes, n, d.span.0, d.span.1);
-                    d.encoding = Some(nodes[n].2.clone());
+                    d.encoding = Some(match d.encoding.take() {
+                        Some(how) => format!("{}>{how}", nodes[n].2),
+                        None => nodes[n].2.clone(),
+                    });
                     out.push(d);
                 }
                 if depth < decode::MAX_DEPTH {

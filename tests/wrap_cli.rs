@@ -178,6 +178,46 @@ fn sighup_stops_the_server_as_sigterm_does() {
 }
 
 #[test]
+fn sighup_is_left_alone_when_the_proxy_starts_with_it_ignored() {
+    // As under `nohup`: the session outlives its terminal.
+    let state = temp_dir("nohup");
+    let c = parapet(&state);
+    let program = c.get_program().to_owned();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' HUP; exec \"$0\" wrap -- \"$1\"")
+        .arg(program)
+        .arg(mock_server())
+        .envs(c.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env_remove("PARAPET_CONFIG")
+        .current_dir(&state)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"ping"}}"#).unwrap();
+    out.read_line(&mut line).unwrap();
+    unsafe {
+        libc_kill(child.id() as i32, 1);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still running after SIGHUP"
+    );
+    line.clear();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"ping"}}"#).unwrap();
+    out.read_line(&mut line).unwrap();
+    assert!(line.contains(r#""id":2"#), "{line}");
+    drop(stdin);
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(20)).is_some());
+}
+
+#[test]
 fn more_sigterms_do_not_put_off_the_kill() {
     // A server that ignores SIGTERM, and a SIGTERM every 300 ms: it is killed one grace
     // period (2 s) after the first, not after the last.
@@ -219,38 +259,56 @@ fn more_sigterms_do_not_put_off_the_kill() {
 #[test]
 fn a_client_gone_while_the_server_reads_nothing_ends_the_session() {
     // The client writes more than the server's pipe holds (less than all the pipes on the way,
-    // so it gets to close); the server never reads, so the proxy never reads as far as the EOF. Fifteen grace periods (here 200 ms) after its last
-    // write began, the client's hang-up counts as its EOF.
+    // so it gets to close) and goes: it closes its end of the proxy's stdin and stops reading
+    // the proxy's stdout. The server never reads, so the proxy never reads as far as the EOF;
+    // a grace period (here 200 ms) without progress, with the client gone, counts as its EOF.
     let state = temp_dir("stalled");
     let config = state.join("grace.yaml");
     std::fs::write(&config, "proxy:\n  shutdown_grace_ms: 200\n").unwrap();
-    let mut child = parapet(&state)
-        .arg("--config")
-        .arg(&config)
-        .args(["wrap", "--", "sh", "-c", "sleep 60"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let pad = "x".repeat(10_000);
-    let writer = std::thread::spawn(move || {
-        for i in 0..12 {
-            let line = format!(
-                r#"{{"jsonrpc":"2.0","id":{i},"method":"ping","params":{{"pad":"{pad}"}}}}"#
-            );
-            if writeln!(stdin, "{line}").is_err() {
-                return;
+    let spawn = |server: &str| {
+        parapet(&state)
+            .arg("--config")
+            .arg(&config)
+            .args(["wrap", "--", "sh", "-c", server])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let send_and_close = |child: &mut Child| {
+        let mut stdin = child.stdin.take().unwrap();
+        let pad = "x".repeat(10_000);
+        std::thread::spawn(move || {
+            for i in 0..12 {
+                let line = format!(
+                    r#"{{"jsonrpc":"2.0","id":{i},"method":"ping","params":{{"pad":"{pad}"}}}}"#
+                );
+                if writeln!(stdin, "{line}").is_err() {
+                    return;
+                }
             }
-        }
-    });
+        })
+    };
+    let mut child = spawn("sleep 60");
+    drop(child.stdout.take());
+    let writer = send_and_close(&mut child);
     let status = wait_with_timeout(&mut child, Duration::from_secs(20));
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert_eq!(status.and_then(|s| s.code()), Some(128 + 15), "{err}");
-    assert!(err.contains("the server has read nothing"), "{err}");
+    assert!(err.contains("the client has gone"), "{err}");
     let _ = writer.join();
+    // A client that still reads the answers is not cut off while the server is busy: here
+    // the server reads nothing for 2 s (ten grace periods), then everything.
+    let mut child = spawn("sleep 2; cat >/dev/null");
+    let writer = send_and_close(&mut child);
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20));
+    let _ = writer.join();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{err}");
+    assert!(!err.contains("the client has gone"), "{err}");
 }
 
 #[test]

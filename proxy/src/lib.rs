@@ -23,6 +23,7 @@ pub mod ratelimit;
 pub mod scanner_setup;
 pub mod session;
 pub mod shutdown;
+pub mod stall;
 pub mod stderr;
 pub mod stdio;
 pub mod template;

@@ -212,14 +212,15 @@ impl RateLimits {
         };
         RateLimits {
             enabled: global.enabled,
-            // `rate_limit.burst` goes with the global per-minute figure only: a server's own
-            // figure is its own burst, as a tool's is.
+            // A server's own per-minute figure caps `rate_limit.burst` (a global burst of 60
+            // must not lift a server set to 10; one of 5 still holds it to 5 at once).
             defaults: (
                 per_minute,
                 per_hour,
-                global
-                    .burst
-                    .filter(|_| server.max_calls_per_minute.is_none()),
+                match (global.burst, server.max_calls_per_minute) {
+                    (Some(b), Some(own)) => Some(b.min(own)),
+                    (b, _) => b,
+                },
             ),
             tool_settings: server
                 .tools
@@ -245,10 +246,9 @@ impl RateLimits {
     fn new_pair(&self, tool: &str) -> Pair {
         let (m, h, burst) = self.defaults;
         let (tm, th) = self.tool_settings.get(tool).copied().unwrap_or_default();
-        // `rate_limit.burst` goes with the default per-minute figure; a tool's own figure
-        // is its own burst (a global burst of 60 must not lift a tool set to 10).
+        // A tool's own per-minute figure caps the burst as a server's does.
         let burst = match tm {
-            Some(own) => own,
+            Some(own) => burst.map_or(own, |b| b.min(own)),
             None => burst.unwrap_or(m),
         };
         Pair::new(tm.unwrap_or(m), th.unwrap_or(h), burst)
@@ -392,6 +392,18 @@ mod tests {
         let rl = RateLimits::new(&global, &server);
         let ok = (0..70).filter(|&i| rl.check_at("echo", i).is_ok()).count();
         assert_eq!(ok, 10);
+        // A smaller burst still holds under a server's larger figure.
+        let server = ServerSection {
+            max_calls_per_minute: Some(120),
+            ..ServerSection::default()
+        };
+        let global = RateLimitSection {
+            burst: Some(5),
+            ..RateLimitSection::default()
+        };
+        let rl = RateLimits::new(&global, &server);
+        let ok = (0..50).filter(|&i| rl.check_at("echo", i).is_ok()).count();
+        assert_eq!(ok, 5);
     }
 
     #[test]

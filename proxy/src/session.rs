@@ -172,7 +172,7 @@ impl Session {
         command: Vec<OsString>,
         server: std::io::Result<stdio::Server>,
     ) -> Result<i32> {
-        let probe = Some(stdio::stdin_hung_up as fn() -> bool);
+        let probe = Some(crate::stall::client_gone as fn() -> bool);
         self.run_server(command, server, stdin_reader(), stdout_writer(), probe)
             .await
     }
@@ -193,7 +193,7 @@ impl Session {
         server: std::io::Result<stdio::Server>,
         input: R,
         output: W,
-        client_hung_up: Option<fn() -> bool>,
+        client_gone: Option<fn() -> bool>,
     ) -> Result<i32>
     where
         R: tokio::io::AsyncRead + Unpin + Send + 'static,
@@ -208,7 +208,7 @@ impl Session {
         let opts = stdio::Options {
             max_bytes: self.max_bytes,
             grace: self.grace,
-            client_hung_up,
+            client_gone,
         };
         let result = match server {
             Ok(server) => stdio::run(self.pipeline.clone(), server, opts, input, output).await,

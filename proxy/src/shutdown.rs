@@ -45,7 +45,18 @@ pub fn exit_code(status: std::process::ExitStatus) -> i32 {
 pub struct Signals {
     interrupt: Signal,
     terminate: Signal,
-    hangup: Signal,
+    /// None when the proxy was started with SIGHUP ignored (`nohup`): the session then
+    /// outlives its terminal, as the user asked.
+    hangup: Option<Signal>,
+}
+
+/// Whether `sig` is ignored in this process (inherited from `nohup` or a shell's `trap ''`).
+fn is_ignored(sig: libc::c_int) -> bool {
+    // SAFETY: sigaction with a null new action only reads the current one into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
 }
 
 impl Signals {
@@ -53,7 +64,11 @@ impl Signals {
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
-            hangup: signal(SignalKind::hangup())?,
+            hangup: if is_ignored(libc::SIGHUP) {
+                None
+            } else {
+                Some(signal(SignalKind::hangup())?)
+            },
         })
     }
 }
@@ -101,7 +116,12 @@ pub async fn supervise(
             name = async {
                 tokio::select! {
                     _ = sigterm.recv() => "SIGTERM",
-                    _ = sighup.recv() => "SIGHUP",
+                    Some(_) = async {
+                        match sighup.as_mut() {
+                            Some(s) => s.recv().await,
+                            None => std::future::pending().await,
+                        }
+                    } => "SIGHUP",
                 }
             } => {
                 tracing::info!("{name}: sending SIGTERM to the server");

@@ -7,9 +7,8 @@
 
 use std::ffi::OsString;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
@@ -21,66 +20,16 @@ use crate::message;
 use crate::outline::Outline;
 use crate::pipeline::{Outcome, Pipeline};
 use crate::shutdown;
+use crate::stall::{self, Counted, Progress};
 use crate::stderr;
 
 pub struct Options {
     pub max_bytes: usize,
     pub grace: Duration,
-    /// Whether the client has closed its end while bytes it wrote may still be unread
-    /// ([`stdin_hung_up`] for the proxy's own stdin).
-    pub client_hung_up: Option<fn() -> bool>,
+    /// Whether the client has gone altogether, while bytes it wrote may still be unread
+    /// ([`stall::client_gone`] for the proxy's own stdin and stdout).
+    pub client_gone: Option<fn() -> bool>,
 }
-
-/// Whether the proxy's stdin has lost its writer (the client closed its end), unread bytes or
-/// not: poll(2) reports the hang-up of a pipe or socket whose peer is gone.
-pub fn stdin_hung_up() -> bool {
-    #[cfg(target_os = "linux")]
-    let events = libc::POLLIN | libc::POLLRDHUP;
-    #[cfg(not(target_os = "linux"))]
-    let events = libc::POLLIN;
-    let mut fd = libc::pollfd {
-        fd: 0,
-        events,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, and no wait.
-    let n = unsafe { libc::poll(&mut fd, 1, 0) };
-    #[cfg(target_os = "linux")]
-    let hung_up = libc::POLLHUP | libc::POLLRDHUP;
-    #[cfg(not(target_os = "linux"))]
-    let hung_up = libc::POLLHUP;
-    n > 0 && fd.revents & hung_up != 0
-}
-
-/// Since when the client's direction has been waiting to write to the server (0: it is not),
-/// in nanoseconds from `base` plus one.
-struct Stall {
-    since: AtomicU64,
-    base: Instant,
-}
-
-impl Stall {
-    fn new() -> Self {
-        Stall {
-            since: AtomicU64::new(0),
-            base: Instant::now(),
-        }
-    }
-
-    fn now(&self) -> u64 {
-        self.base.elapsed().as_nanos() as u64 + 1
-    }
-
-    /// Whether a write has been waiting longer than `limit`.
-    fn longer_than(&self, limit: Duration) -> bool {
-        let since = self.since.load(Ordering::Relaxed);
-        since != 0 && self.now() - since > limit.as_nanos() as u64
-    }
-}
-
-/// How many grace periods a server may leave its input unread after the client has gone
-/// before the session ends as if the client's EOF had been read (2 s: 30 s).
-const STALLED_GRACES: u32 = 15;
 
 /// The client's EOF, told once: by its reader at the end of its input, or by the watch for a
 /// client gone while the server reads nothing ([`run`]).
@@ -174,7 +123,7 @@ fn oversize(
 }
 
 /// One direction: frames from `input` through the pipeline, forwards `onward`, replies `back`.
-/// `stall` is told how long each forward waits.
+/// `progress` is told when a forward is under way.
 async fn pump<R, A>(
     p: &Pipeline,
     input: R,
@@ -182,7 +131,7 @@ async fn pump<R, A>(
     from_client: bool,
     onward: &Out<A>,
     back: &mpsc::UnboundedSender<Vec<u8>>,
-    stall: Option<&Stall>,
+    progress: Option<&Progress>,
 ) where
     R: AsyncRead + Unpin,
     A: AsyncWrite + Unpin,
@@ -195,12 +144,12 @@ async fn pump<R, A>(
             Frame::Oversize { len, outline, .. } => oversize(p, len, &outline, max, from_client),
         };
         if let Some(f) = out.forward {
-            if let Some(s) = stall {
-                s.since.store(s.now(), Ordering::Relaxed);
+            if let Some(p) = progress {
+                p.start();
             }
             send(onward, f).await;
-            if let Some(s) = stall {
-                s.since.store(0, Ordering::Relaxed);
+            if let Some(p) = progress {
+                p.end();
             }
         }
         if let Some(r) = out.reply {
@@ -305,41 +254,34 @@ where
     let child_err = child.stderr.take().expect("piped");
 
     let to_client: Out<W> = Arc::new(Mutex::new(Some(client_out)));
-    let to_server: Out<tokio::process::ChildStdin> = Arc::new(Mutex::new(Some(child_in)));
+    let progress = Arc::new(Progress::default());
+    let to_server: Out<Counted<tokio::process::ChildStdin>> =
+        Arc::new(Mutex::new(Some(Counted::new(child_in, progress.clone()))));
     let (closed_tx, closed_rx) = oneshot::channel();
     let closed: Closed = Arc::new(std::sync::Mutex::new(Some(closed_tx)));
-    let stall = Arc::new(Stall::new());
     let max = opts.max_bytes;
 
     let (replies_to_client, mut client_replies) = replies(to_client.clone());
     let (replies_to_server, server_replies) = replies(to_server.clone());
     let client_reader = {
         let (p, onward, back) = (pipeline.clone(), to_server.clone(), replies_to_client);
-        let (closed, stall) = (closed.clone(), stall.clone());
+        let (closed, progress) = (closed.clone(), progress.clone());
         tokio::spawn(async move {
-            pump(&p, client_in, max, true, &onward, &back, Some(&stall)).await;
+            pump(&p, client_in, max, true, &onward, &back, Some(&progress)).await;
             close(&onward).await;
             tell_closed(&closed);
         })
     };
-    // A client gone while the server has read nothing for [`STALLED_GRACES`] grace periods:
-    // the client's EOF is still behind what it wrote, which the server may never read, so it
-    // counts as come. (Not sooner: a busy server that reads its input only between requests
-    // may still answer a client that closed only its writing end.)
-    let watch = opts.client_hung_up.map(|hung_up| {
-        let stalled = opts.grace * STALLED_GRACES;
+    // A client gone altogether while the server takes nothing in ([`stall`]): its EOF counts
+    // as come.
+    let watch = opts.client_gone.map(|gone| {
+        let grace = opts.grace;
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(250));
-            loop {
-                tick.tick().await;
-                if stall.longer_than(stalled) && hung_up() {
-                    tracing::warn!(
-                        "the client closed its end and the server has read nothing for {stalled:?}: ending the session"
-                    );
-                    tell_closed(&closed);
-                    return;
-                }
-            }
+            stall::watch(progress, gone, grace).await;
+            tracing::warn!(
+                "the client has gone and the server has taken nothing in for {grace:?}: ending the session"
+            );
+            tell_closed(&closed);
         })
     });
     let mut server_reader = {

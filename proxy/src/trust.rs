@@ -252,10 +252,16 @@ pub fn class_from_verbs(name: &str, description: &str) -> Option<ToolClass> {
             class_of_word(w)
         }
     });
+    // After a conjunction a new action starts: its words are verbs again
+    // (`get_and_update_issue`, `fetch_and_run`).
+    let first_conjunction = name_words
+        .iter()
+        .position(|w| CONJUNCTIONS.contains(&w.as_str()))
+        .unwrap_or(name_words.len());
     let class = name_words
         .iter()
         .enumerate()
-        .filter(|&(i, w)| !(reads_first && i > 0 && is_also_a_noun(w)))
+        .filter(|&(i, w)| !(reads_first && i > 0 && i < first_conjunction && is_also_a_noun(w)))
         .filter_map(|(_, w)| class_of_name_word(w))
         .chain(desc_classes)
         .max();
@@ -641,6 +647,17 @@ mod tests {
             class_from_verbs("search_and_replace", ""),
             Some(ToolClass::Write)
         );
+        // A verb after the conjunction counts whatever the read before it (`update` is also a
+        // noun after a leading read, as in `get_updates`).
+        for (name, class) in [
+            ("get_and_update_issue", ToolClass::Write),
+            ("read_then_reset", ToolClass::Destructive),
+            ("get_or_clear_cache", ToolClass::Destructive),
+            ("fetch_and_run", ToolClass::Admin),
+            ("check_and_deploy", ToolClass::Admin),
+        ] {
+            assert_eq!(class_from_verbs(name, ""), Some(class), "{name}");
+        }
         // Two reads joined stay a read; a read-only tool whose name joins nouns is read by
         // its annotations.
         assert_eq!(

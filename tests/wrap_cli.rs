@@ -142,26 +142,10 @@ fn stdout_is_only_protocol_and_stderr_is_redacted() {
     assert!(String::from_utf8_lossy(&v.stderr).contains("no-such-trail.jsonl"));
 }
 
-#[test]
-fn sigterm_reaches_the_server_and_its_status_is_ours() {
-    let state = temp_dir("sigterm");
-    let mut child = spawn_wrap(&state, &[], &[("MOCK_IGNORE_EOF", "1")]);
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"ping"}}"#).unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    unsafe {
-        libc_kill(child.id() as i32, 15);
-    }
-    let status = wait_with_timeout(&mut child, Duration::from_secs(20)).expect("exits on SIGTERM");
-    assert_eq!(status.code(), Some(128 + 15), "the server died of SIGTERM");
-    drop(stdin);
-}
-
-#[test]
-fn sighup_stops_the_server_as_sigterm_does() {
-    let state = temp_dir("sighup");
+/// `wrap` of the mock server (which ignores EOF) after one answered ping, sent `signal`: the
+/// proxy's exit status.
+fn status_after_signal(name: &str, signal: i32) -> std::process::ExitStatus {
+    let state = temp_dir(name);
     let mut child = spawn_wrap(&state, &[], &[("MOCK_IGNORE_EOF", "1")]);
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"ping"}}"#).unwrap();
@@ -170,11 +154,24 @@ fn sighup_stops_the_server_as_sigterm_does() {
         .read_line(&mut line)
         .unwrap();
     unsafe {
-        libc_kill(child.id() as i32, 1);
+        libc_kill(child.id() as i32, signal);
     }
-    let status = wait_with_timeout(&mut child, Duration::from_secs(20)).expect("exits on SIGHUP");
-    assert_eq!(status.code(), Some(128 + 15), "the server got SIGTERM");
+    let status =
+        wait_with_timeout(&mut child, Duration::from_secs(20)).expect("exits on the signal");
     drop(stdin);
+    status
+}
+
+#[test]
+fn sigterm_reaches_the_server_and_its_status_is_ours() {
+    let status = status_after_signal("sigterm", 15);
+    assert_eq!(status.code(), Some(128 + 15), "the server died of SIGTERM");
+}
+
+#[test]
+fn sighup_stops_the_server_as_sigterm_does() {
+    let status = status_after_signal("sighup", 1);
+    assert_eq!(status.code(), Some(128 + 15), "the server got SIGTERM");
 }
 
 #[test]

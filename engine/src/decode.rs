@@ -564,18 +564,13 @@ fn form_runs(text: &[u8], out: &mut Vec<Blob>) {
         .filter(|b| b.encoding == Encoding::Percent)
         .map(|b| (b.start, b.end))
         .collect();
-    let escape_at = |i: usize| {
-        text.get(i) == Some(&b'%')
-            && text.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-            && text.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
-    };
-    // Whether byte `i` belongs to a run: a word byte, `+`, or part of a `%XX` escape.
+    // The percent escape at `i`, read as the percent regions read it (`%u0069` too).
+    let percent_at = |i: usize| escape_at(text, i, Encoding::Percent);
+    // Whether byte `i` belongs to a run: a word byte, `+`, or part of a percent escape.
     let in_run = |i: usize| {
         form_word_byte(text[i])
             || text[i] == b'+'
-            || escape_at(i)
-            || (i >= 1 && escape_at(i - 1))
-            || (i >= 2 && escape_at(i - 2))
+            || (i.saturating_sub(5)..=i).any(|j| percent_at(j).is_some_and(|(len, _)| j + len > i))
     };
     let mut next = 0;
     for p in memchr::memchr_iter(b'+', text) {
@@ -606,25 +601,22 @@ fn form_runs(text: &[u8], out: &mut Vec<Blob>) {
         let (mut decoded, mut escapes) = (Vec::with_capacity(run.len()), Vec::new());
         let mut i = start;
         while i < end {
-            let (len, byte) = if text[i] == b'+' {
-                (1, b' ')
-            } else if escape_at(i) {
-                (
-                    3,
-                    hex_value(text[i + 1]).unwrap_or(0) << 4 | hex_value(text[i + 2]).unwrap_or(0),
-                )
-            } else {
-                decoded.push(text[i]);
-                i += 1;
-                continue;
+            let (len, bytes) = match percent_at(i) {
+                _ if text[i] == b'+' => (1, Unescaped::byte(b' ')),
+                Some(escape) => escape,
+                None => {
+                    decoded.push(text[i]);
+                    i += 1;
+                    continue;
+                }
             };
             escapes.push(Escape {
                 at: i,
                 len,
                 decoded_at: decoded.len(),
-                decoded_len: 1,
+                decoded_len: bytes.as_bytes().len(),
             });
-            decoded.push(byte);
+            decoded.extend_from_slice(bytes.as_bytes());
             i += len;
         }
         if is_text(&decoded) {

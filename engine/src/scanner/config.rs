@@ -107,24 +107,22 @@ impl Names {
     }
 
     pub(super) fn check_kind(&self, setting: &str, kind: &str) -> Result<()> {
-        if self.kinds.contains(kind) {
-            return Ok(());
-        }
-        Err(EngineError::UnknownName {
-            setting: setting.into(),
-            what: "kind",
-            name: kind.into(),
-        })
+        known(&self.kinds, setting, "kind", kind)
     }
 
     pub(super) fn check_rule(&self, setting: &str, id: &str) -> Result<()> {
-        if self.ids.contains(id) {
-            return Ok(());
-        }
-        Err(EngineError::UnknownName {
-            setting: setting.into(),
-            what: "id",
-            name: id.into(),
-        })
+        known(&self.ids, setting, "id", id)
     }
+}
+
+/// Ok when `names` holds `name`, else the error naming the `setting` it came from.
+fn known(names: &HashSet<String>, setting: &str, what: &'static str, name: &str) -> Result<()> {
+    if names.contains(name) {
+        return Ok(());
+    }
+    Err(EngineError::UnknownName {
+        setting: setting.into(),
+        what,
+        name: name.into(),
+    })
 }

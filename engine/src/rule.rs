@@ -124,10 +124,25 @@ pub struct Rule {
     /// there such a finding counts for less ([`crate::Scanner::scan_definition_json_allowing`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub addresses_the_model: bool,
+    /// A speed hint for injection rules matched whole on the folded view (no anchor): with
+    /// `true` (the default) the folded database gets the pattern with each `\s+` written `\s`
+    /// (on that view they match the same), so Hyperscan can take a phrase as one literal; with
+    /// `false` it gets the pattern as written. Which is faster depends on the rule and is
+    /// measured (`AS_WRITTEN=ID,… rule_cost FILE`); what is found is the same either way.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub fold_whitespace: bool,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn default_confidence() -> f32 {

@@ -27,6 +27,7 @@ pub(super) fn routes_key(rules: &[Rule]) -> String {
         for part in [
             format!("{:?}", r.gate),
             format!("{:?}", r.category),
+            format!("{}", r.fold_whitespace),
             anchor,
             r.pattern.clone(),
         ] {

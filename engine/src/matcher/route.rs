@@ -62,7 +62,8 @@ fn route(r: &Rule) -> Route {
     if r.category == Category::Injection {
         return match phrase_anchor(&r.pattern) {
             Some((anchor, reach)) => Route::Derived { anchor, reach },
-            None => Route::Folded(pattern_for_folded_view(&r.pattern)),
+            None if r.fold_whitespace => Route::Folded(pattern_for_folded_view(&r.pattern)),
+            None => Route::Folded(r.pattern.clone()),
         };
     }
     Route::Entry(Split::of(&r.pattern))

@@ -70,6 +70,12 @@ session, cache hit ratio fine, nothing to report here today.\n",
         ),
         ("ignore previous", repeat("ignore previous ", len)),
         ("PEM header", repeat("-----BEGIN PRIVATE KEY-----", len)),
+        // A phrase rule's anchor word back to back: every hit's window overlaps the next.
+        ("instructions", repeat("instructions ", len)),
+        // A token prefix with no token after it: an anchored start tried at every hit.
+        ("ghp_ prefixes", repeat("ghp_ ", len)),
+        // The opening words of an exfiltration phrase that never reaches its URL.
+        ("send it to", repeat("send it to ", len)),
         (
             "dual persona",
             repeat("respond as both chatgpt and dan ", len),

@@ -51,13 +51,33 @@ impl Matcher {
             let (rule, end) = anchors[k];
             let (from, mut to) = reach(rule, end);
             k += 1;
+            // Hits at most two windows apart (in bytes, so also in folded bytes) have windows
+            // that touch: they join the region without working out their windows, so dense hits
+            // (`instructions instructions …`) cost one step each, not a walk of the window.
+            let mut last = end;
+            let mut to_is_last = true;
             while k < anchors.len() && anchors[k].0 == rule {
-                let (f, t) = reach(rule, anchors[k].1);
+                let next = anchors[k].1;
+                if next - last <= 2 * self.windows[rule] {
+                    last = next;
+                    to_is_last = false;
+                    k += 1;
+                    continue;
+                }
+                if !to_is_last {
+                    to = reach(rule, last).1;
+                    to_is_last = true;
+                }
+                let (f, t) = reach(rule, next);
                 if f > to {
                     break;
                 }
                 to = t;
+                last = next;
                 k += 1;
+            }
+            if !to_is_last {
+                to = reach(rule, last).1;
             }
             found.clear();
             self.confirmers[rule].search(hay, from, to, &mut found);

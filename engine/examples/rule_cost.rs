@@ -290,19 +290,18 @@ fn main() {
         let mut as_written = Vec::new();
         let mut folded_form = Vec::new();
         for r in unanchored_phrase_rules(&rules) {
-            let (a, _) = time_set(&[(pattern_for_folded_view(&r.pattern), 0)], &folded);
+            let folded_pattern = pattern_for_folded_view(&r.pattern);
+            let (a, _) = time_set(&[(folded_pattern.clone(), 0)], &folded);
             let (b, _) = time_set(&[(r.pattern.clone(), 0)], &folded);
             println!("{}\t{:.3}\t{:.3}", r.id, gb(a), gb(b));
             let keep = std::env::var("AS_WRITTEN").is_ok_and(|v| v.split(',').any(|x| x == r.id));
-            as_written.push((
-                if keep {
-                    r.pattern.clone()
-                } else {
-                    pattern_for_folded_view(&r.pattern)
-                },
-                0,
-            ));
-            folded_form.push((pattern_for_folded_view(&r.pattern), 0));
+            let chosen = if keep {
+                r.pattern.clone()
+            } else {
+                folded_pattern.clone()
+            };
+            as_written.push((chosen, 0));
+            folded_form.push((folded_pattern, 0));
         }
         println!(
             "all folded form\t{:.3}",

@@ -504,39 +504,7 @@ fn escaped_region(text: &[u8], lead: u8, encoding: Encoding, out: &mut Vec<Blob>
     while last < text.len() && !text[last].is_ascii_whitespace() {
         last += 1;
     }
-    let mut decoded = Vec::with_capacity(last - first);
-    let mut map = Vec::with_capacity(escapes);
-    let mut i = first;
-    while i < last {
-        match escape_at(text, i, encoding) {
-            Some((len, bytes)) => {
-                map.push(Escape {
-                    at: i,
-                    len,
-                    decoded_at: decoded.len(),
-                    decoded_len: bytes.as_bytes().len(),
-                });
-                decoded.extend_from_slice(bytes.as_bytes());
-                i += len;
-            }
-            // In a region of percent escapes (a URL's query, a form body) `+` is a space, as
-            // the server reading it takes it: `You+are+now%2C+an+assistant…`.
-            None if encoding == Encoding::Percent && text[i] == b'+' => {
-                map.push(Escape {
-                    at: i,
-                    len: 1,
-                    decoded_at: decoded.len(),
-                    decoded_len: 1,
-                });
-                decoded.push(b' ');
-                i += 1;
-            }
-            None => {
-                decoded.push(text[i]);
-                i += 1;
-            }
-        }
-    }
+    let (decoded, map) = decode_region(text, first, last, encoding);
     if decoded.len() >= MIN_DECODED && is_text(&decoded) {
         out.push(Blob {
             start: first,
@@ -546,6 +514,39 @@ fn escaped_region(text: &[u8], lead: u8, encoding: Encoding, out: &mut Vec<Blob>
             escapes: map,
         });
     }
+}
+
+/// `text[from..to]` with each escape of `encoding` read, and where each one lies. In percent
+/// encoding (a URL's query, a form body) `+` is a space too, as the server reading it takes it:
+/// `You+are+now%2C+an+assistant…`.
+fn decode_region(
+    text: &[u8],
+    from: usize,
+    to: usize,
+    encoding: Encoding,
+) -> (Vec<u8>, Vec<Escape>) {
+    let (mut decoded, mut escapes) = (Vec::with_capacity(to - from), Vec::new());
+    let mut i = from;
+    while i < to {
+        let (len, bytes) = match escape_at(text, i, encoding) {
+            Some(escape) => escape,
+            None if encoding == Encoding::Percent && text[i] == b'+' => (1, Unescaped::byte(b' ')),
+            None => {
+                decoded.push(text[i]);
+                i += 1;
+                continue;
+            }
+        };
+        escapes.push(Escape {
+            at: i,
+            len,
+            decoded_at: decoded.len(),
+            decoded_len: bytes.as_bytes().len(),
+        });
+        decoded.extend_from_slice(bytes.as_bytes());
+        i += len;
+    }
+    (decoded, escapes)
 }
 
 /// Bytes of a word in form encoding (`application/x-www-form-urlencoded`, a URL's query).
@@ -598,27 +599,7 @@ fn form_runs(text: &[u8], out: &mut Vec<Blob>) {
         if words.len() < 4 || wordy < 3 || words.iter().any(|w| w.is_empty() || w.len() > 24) {
             continue;
         }
-        let (mut decoded, mut escapes) = (Vec::with_capacity(run.len()), Vec::new());
-        let mut i = start;
-        while i < end {
-            let (len, bytes) = match percent_at(i) {
-                _ if text[i] == b'+' => (1, Unescaped::byte(b' ')),
-                Some(escape) => escape,
-                None => {
-                    decoded.push(text[i]);
-                    i += 1;
-                    continue;
-                }
-            };
-            escapes.push(Escape {
-                at: i,
-                len,
-                decoded_at: decoded.len(),
-                decoded_len: bytes.as_bytes().len(),
-            });
-            decoded.extend_from_slice(bytes.as_bytes());
-            i += len;
-        }
+        let (decoded, escapes) = decode_region(text, start, end, Encoding::Percent);
         if is_text(&decoded) {
             out.push(Blob {
                 start,

@@ -49,36 +49,23 @@ impl Matcher {
         };
         while k < anchors.len() {
             let (rule, end) = anchors[k];
-            let (from, mut to) = reach(rule, end);
+            let from = reach(rule, end).0;
             k += 1;
-            // Hits at most two windows apart (in bytes, so also in folded bytes) have windows
-            // that touch: they join the region without working out their windows, so dense hits
-            // (`instructions instructions …`) cost one step each, not a walk of the window.
+            // The region runs on while the next hit's window touches it. Hits at most two
+            // windows apart (in bytes, so also in folded bytes) touch without their windows
+            // being worked out: dense hits (`instructions instructions …`) cost one step each,
+            // not a walk of the window.
             let mut last = end;
-            let mut to_is_last = true;
             while k < anchors.len() && anchors[k].0 == rule {
                 let next = anchors[k].1;
-                if next - last <= 2 * self.windows[rule] {
-                    last = next;
-                    to_is_last = false;
-                    k += 1;
-                    continue;
-                }
-                if !to_is_last {
-                    to = reach(rule, last).1;
-                    to_is_last = true;
-                }
-                let (f, t) = reach(rule, next);
-                if f > to {
+                if next - last > 2 * self.windows[rule] && reach(rule, next).0 > reach(rule, last).1
+                {
                     break;
                 }
-                to = t;
                 last = next;
                 k += 1;
             }
-            if !to_is_last {
-                to = reach(rule, last).1;
-            }
+            let to = reach(rule, last).1;
             found.clear();
             self.confirmers[rule].search(hay, from, to, &mut found);
             out.extend(found.iter().map(|&at| RawMatch { rule, at }));

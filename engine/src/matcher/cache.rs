@@ -27,7 +27,7 @@ pub(super) fn routes_key(rules: &[Rule]) -> String {
         for part in [
             format!("{:?}", r.gate),
             format!("{:?}", r.category),
-            format!("{}", r.fold_whitespace),
+            r.fold_whitespace.to_string(),
             anchor,
             r.pattern.clone(),
         ] {

@@ -30,7 +30,6 @@ mod gate;
 mod hyperscan;
 pub mod input;
 mod json;
-mod keyed;
 mod matcher;
 mod normalise;
 mod percent;
@@ -40,6 +39,7 @@ mod scanner;
 pub mod score;
 mod split;
 mod threads;
+mod timed;
 pub mod validate;
 pub mod verdict;
 

@@ -247,6 +247,11 @@ impl Rule {
                     .into(),
             ));
         }
+        if let Some(c) = quantified_non_ascii(&self.pattern) {
+            return Err(err(format!(
+                "a repeat right after the non-ASCII character {c:?} repeats only its last byte in Hyperscan: group it, (?:{c})?"
+            )));
+        }
         let check_regex = |p: &str| {
             if compile {
                 crate::confirm::compile(p).map(drop)
@@ -279,9 +284,37 @@ impl Rule {
                 ));
             }
             check_regex(anchor).map_err(|e| err(format!("anchor: {e}")))?;
+            if let Some(c) = quantified_non_ascii(anchor) {
+                return Err(err(format!(
+                    "anchor: a repeat right after the non-ASCII character {c:?} repeats only its last byte in Hyperscan: group it, (?:{c})?"
+                )));
+            }
         }
         Ok(())
     }
+}
+
+/// The first non-ASCII character a repeat (`?`, `*`, `+`, `{m,n}`) applies to directly, outside
+/// the dialect: Rust repeats the character, Hyperscan (matching bytes) its last byte only.
+fn quantified_non_ascii(pattern: &str) -> Option<char> {
+    use regex_syntax::ast::Ast;
+    fn walk(ast: &Ast) -> Option<char> {
+        match ast {
+            Ast::Repetition(r) => match &*r.ast {
+                Ast::Literal(l) if !l.c.is_ascii() => Some(l.c),
+                inner => walk(inner),
+            },
+            Ast::Group(g) => walk(&g.ast),
+            Ast::Alternation(a) => a.asts.iter().find_map(walk),
+            Ast::Concat(c) => c.asts.iter().find_map(walk),
+            _ => None,
+        }
+    }
+    walk(
+        &regex_syntax::ast::parse::Parser::new()
+            .parse(pattern)
+            .ok()?,
+    )
 }
 
 /// A TOML error as `line L, column C: message`, without the excerpt of the file that its

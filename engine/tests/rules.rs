@@ -105,3 +105,27 @@ fn context_lists_are_written_once_and_named() {
         .to_string();
     assert!(err.contains("unknown list @missing"), "{err}");
 }
+
+#[test]
+fn a_repeat_of_a_non_ascii_character_is_refused_with_the_fix() {
+    // Hyperscan matches bytes: `ँ?` would make only the last of its three bytes optional,
+    // while Rust makes the character optional, so the two stages would disagree.
+    let rule = |pattern: &str| {
+        format!(
+            "[[rule]]\nid = \"x.hindi\"\nname = \"x\"\ncategory = \"injection\"\n\
+             kind = \"injection_override\"\npattern = '''{pattern}'''\n\
+             examples = [\"मैं भगवान हूँ\"]\n"
+        )
+    };
+    for bad in ["मैं\\s+भगवान\\s+हूँ?", "(?:ab|हूँ+)x", "a(?:हूँ{1,2})"]
+    {
+        let err = parapet_engine::parse_rules("x.toml", &rule(bad))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("repeats only its last byte") && err.contains("(?:ँ)?"),
+            "{bad}: {err}"
+        );
+    }
+    parapet_engine::parse_rules("x.toml", &rule("मैं\\s+भगवान\\s+हू(?:ँ)?")).unwrap();
+}

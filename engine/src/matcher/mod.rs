@@ -11,9 +11,10 @@
 //! - Key-value rules give Hyperscan only the part before their value ([`crate::split`]); the
 //!   value is the run of its class from there.
 //! - The generic key-value rules have a database of their own, with a lazy DFA that takes
-//!   over after a slow chunk ([`crate::keyed`]).
+//!   over after a slow chunk ([`crate::timed`]).
 //! - Injection phrase rules are matched on the whitespace-folded view ([`crate::fold`]) by a
-//!   second Hyperscan database, and their matches mapped back to original offsets.
+//!   second Hyperscan database (timed the same way), and their matches mapped back to
+//!   original offsets.
 //!
 //! Here: building the engines and [`Matcher::find`]; `anchors` holds the second stage around
 //! anchor hits, `cache` the databases' compilation and cache layout, `stages` the per-stage
@@ -31,9 +32,9 @@ use crate::gate::{
     userinfo_windows,
 };
 use crate::hyperscan::{Database, Scratch};
-use crate::keyed::{Hit, KeyedSet, Path, GENERIC_PREFIX};
 use crate::rule::{Gate, Rule};
 use crate::split::{ByteSet, Runs};
+use crate::timed::{Hit, Path, TimedSet};
 
 /// A candidate after the second stage, before validators and policy.
 #[derive(Clone, Copy, Debug)]
@@ -75,10 +76,12 @@ impl HsSet {
 
 pub struct Matcher {
     raw: HsSet,
-    folded: HsSet,
-    /// The generic key-value rules ([`crate::keyed`]).
-    keyed: KeyedSet,
-    keyed_path: Path,
+    /// The phrase rules matched whole on the folded view ([`crate::timed`]).
+    folded: TimedSet,
+    /// The generic key-value rules ([`crate::timed`]).
+    keyed: TimedSet,
+    /// Which path the two timed sets take (tests force each).
+    timed_path: Path,
     windows: Vec<usize>,
     /// How far before an anchor hit an anchored rule's match may start (at most its window).
     back: Vec<usize>,
@@ -113,6 +116,16 @@ pub struct Matcher {
     /// Whether the databases and the routes came from the cache rather than being worked out.
     from_cache: bool,
 }
+
+/// Id prefix of the generic key-value rules, which have a timed set of their own.
+pub const GENERIC_PREFIX: &str = "generic.";
+
+/// A chunk of the generic rules' database slower than this hands the rest to their DFA:
+/// benign text costs Hyperscan well under 1 ns/byte for these rules, the DFA about 2.
+const KEYED_SLOW_NS_PER_BYTE: f64 = 8.0;
+
+/// The same for the folded view's phrase database: benign text costs it 1 to 2 ns/byte.
+const FOLDED_SLOW_NS_PER_BYTE: f64 = 3.0;
 
 /// How a split rule's value is found: the class its run is made of, and the longest part of
 /// the pattern after the value.
@@ -273,19 +286,18 @@ impl Matcher {
                 rules: hs_rules,
                 scratch: ThreadLocal::new(),
             },
-            folded: HsSet {
-                db: folded_db,
-                rules: fold_rules,
-                scratch: ThreadLocal::new(),
+            folded: {
+                let whole: Vec<&str> = fold_patterns.iter().map(|(p, _)| p.as_str()).collect();
+                TimedSet::new(fold_rules, &whole, folded_db, FOLDED_SLOW_NS_PER_BYTE)
             },
             keyed: {
                 let whole: Vec<&str> = keyed_rules
                     .iter()
                     .map(|&i| rules[i].pattern.as_str())
                     .collect();
-                KeyedSet::new(keyed_rules, &whole, keyed_db)
+                TimedSet::new(keyed_rules, &whole, keyed_db, KEYED_SLOW_NS_PER_BYTE)
             },
-            keyed_path: Path::Timed,
+            timed_path: Path::Timed,
             windows,
             back,
             anchored,
@@ -318,11 +330,7 @@ impl Matcher {
     /// routes (layout in [`cache`]).
     pub fn serialized(&self) -> Option<Vec<u8>> {
         let mut out = self.key.as_bytes().to_vec();
-        for db in [
-            self.raw.db.as_ref(),
-            self.folded.db.as_ref(),
-            self.keyed.db(),
-        ] {
+        for db in [self.raw.db.as_ref(), self.folded.db(), self.keyed.db()] {
             let bytes = match db {
                 Some(db) => db.serialize().ok()?,
                 None => Vec::new(),
@@ -339,14 +347,10 @@ impl Matcher {
     }
 
     pub fn database_bytes(&self) -> usize {
-        [
-            self.raw.db.as_ref(),
-            self.folded.db.as_ref(),
-            self.keyed.db(),
-        ]
-        .iter()
-        .map(|db| db.map_or(0, Database::size))
-        .sum()
+        [self.raw.db.as_ref(), self.folded.db(), self.keyed.db()]
+            .iter()
+            .map(|db| db.map_or(0, Database::size))
+            .sum()
     }
 
     /// Every candidate in `hay`, appended to `out` in no particular order.
@@ -380,7 +384,7 @@ impl Matcher {
         }
         let mut keyed = Vec::new();
         if !phrases_only {
-            self.keyed.scan(hay, self.keyed_path, &mut keyed)?;
+            self.keyed.scan(hay, self.timed_path, &mut keyed)?;
         }
         for hit in keyed {
             match hit {
@@ -396,7 +400,7 @@ impl Matcher {
         // Runs are walked in offset order: the two databases' starts, merged.
         value_starts.sort_by_key(|&(_, at)| at);
         self.match_value_runs(hay, &value_starts, out);
-        if invisible || self.folded.db.is_some() {
+        if invisible || self.folded.db().is_some() {
             let view = Folded::new(hay);
             let map = |at: Confirmed| Confirmed {
                 match_start: view.original(at.match_start),
@@ -418,7 +422,11 @@ impl Matcher {
                     at: map(m.at),
                 }));
             }
-            for (rule, end) in self.folded.scan(view.text())? {
+            let mut phrases = Vec::new();
+            self.folded
+                .scan(view.text(), self.timed_path, &mut phrases)?;
+            for hit in phrases {
+                let (Hit::Entry(rule, end) | Hit::Whole(rule, end)) = hit;
                 let Some(m) = self.match_ending_at(view.text(), rule, end) else {
                     continue;
                 };

@@ -4,6 +4,7 @@ use super::{gate_matches, Matcher};
 use crate::error::Result;
 use crate::fold::{has_invisible, Folded};
 use crate::gate::digit_windows;
+use crate::timed::Hit;
 
 impl Matcher {
     /// Seconds each stage of [`Matcher::find`] takes on `hay`, for the `stage_cost` example.
@@ -28,7 +29,7 @@ impl Matcher {
         })?;
         time("generic rules", &mut || {
             let mut keyed = Vec::new();
-            self.keyed.scan(hay, self.keyed_path, &mut keyed)?;
+            self.keyed.scan(hay, self.timed_path, &mut keyed)?;
             std::hint::black_box(keyed);
             Ok(())
         })?;
@@ -72,11 +73,14 @@ impl Matcher {
         let view = view.expect("folded view");
         let mut folded_hits = Vec::new();
         time("folded database", &mut || {
-            folded_hits = self.folded.scan(view.text())?;
+            folded_hits.clear();
+            self.folded
+                .scan(view.text(), self.timed_path, &mut folded_hits)?;
             Ok(())
         })?;
         time("second stage at folded hits", &mut || {
-            for &(rule, end) in &folded_hits {
+            for &hit in &folded_hits {
+                let (Hit::Entry(rule, end) | Hit::Whole(rule, end)) = hit;
                 std::hint::black_box(self.match_ending_at(view.text(), rule, end));
             }
             Ok(())

@@ -30,38 +30,34 @@ fn spans(found: impl IntoIterator<Item = Confirmed>) -> (Spans, Spans) {
     )
 }
 
-/// Reported spans of the generic rules on each path.
-fn generic_spans(m: &mut Matcher, rules: &[Rule], path: Path, hay: &[u8]) -> Spans {
-    m.keyed_path = path;
+/// Reported spans of the rules in `set` on each path.
+fn spans_of(m: &mut Matcher, set: &BTreeSet<usize>, path: Path, hay: &[u8]) -> Spans {
+    m.timed_path = path;
     let mut found = Vec::new();
     m.find(hay, &mut found).expect("find");
     found
         .iter()
-        .filter(|f| rules[f.rule].id.starts_with(GENERIC_PREFIX))
+        .filter(|f| set.contains(&f.rule))
         .map(|f| (f.at.start, f.at.end))
         .collect()
 }
 
-#[test]
-fn generic_rules_find_the_same_on_every_path() {
-    let rules = builtin_rules().expect("rules");
-    let mut m = Matcher::new(&rules, None).expect("matcher");
-    // The DFA is built on first use and leaves the work to Hyperscan if it cannot be built:
-    // then every path below would be Hyperscan's, and the comparison would prove nothing.
-    assert!(
-        m.keyed.has_dfa(),
-        "the built-in generic rules build a lazy DFA"
-    );
-    let generic: Vec<&Rule> = rules
-        .iter()
-        .filter(|r| r.id.starts_with(GENERIC_PREFIX))
-        .collect();
-    let mut texts: Vec<String> = generic
+/// The rules of a timed set find the same on every path: Hyperscan alone, the DFA alone, a
+/// hand-over after the first chunk, and the clock's choice. The texts are the rules' examples
+/// and negative examples, a long text with examples planted across the chunk edges (8, 24,
+/// 56 KiB...), and `flood` repeated after it (the input that makes Hyperscan slow).
+fn timed_set_agrees_on_every_path(
+    m: &mut Matcher,
+    rules: &[Rule],
+    set: &BTreeSet<usize>,
+    flood: &str,
+) {
+    let members: Vec<&Rule> = set.iter().map(|&i| &rules[i]).collect();
+    let mut texts: Vec<String> = members
         .iter()
         .flat_map(|r| r.examples.iter().chain(&r.negative_examples).cloned())
         .collect();
-    // A long text with the examples planted across the chunk edges (8, 24, 56 KiB...).
-    let examples: Vec<&String> = generic.iter().flat_map(|r| &r.examples).collect();
+    let examples: Vec<&String> = members.iter().flat_map(|r| &r.examples).collect();
     let mut long = String::new();
     let mut k = 0;
     for edge in [8usize << 10, 24 << 10, 56 << 10, 120 << 10] {
@@ -82,8 +78,8 @@ fn generic_rules_find_the_same_on_every_path() {
             long.push('\n');
         }
     }
-    long.push_str(&"api_key=".repeat(4000));
-    let planted = generic_spans(&mut m, &rules, Path::Hyperscan, long.as_bytes());
+    long.push_str(&flood.repeat(32_000 / flood.len()));
+    let planted = spans_of(m, set, Path::Hyperscan, long.as_bytes());
     assert!(
         planted.len() >= 10,
         "{} found in the long text",
@@ -92,9 +88,9 @@ fn generic_rules_find_the_same_on_every_path() {
     texts.push(long);
     for text in &texts {
         let hay = text.as_bytes();
-        let hyperscan = generic_spans(&mut m, &rules, Path::Hyperscan, hay);
+        let hyperscan = spans_of(m, set, Path::Hyperscan, hay);
         for path in [Path::Dfa, Path::HandOver, Path::Timed] {
-            let other = generic_spans(&mut m, &rules, path, hay);
+            let other = spans_of(m, set, path, hay);
             assert_eq!(
                 other,
                 hyperscan,
@@ -103,6 +99,40 @@ fn generic_rules_find_the_same_on_every_path() {
             );
         }
     }
+}
+
+#[test]
+fn generic_rules_find_the_same_on_every_path() {
+    let rules = builtin_rules().expect("rules");
+    let mut m = Matcher::new(&rules, None).expect("matcher");
+    // The DFA is built on first use and leaves the work to Hyperscan if it cannot be built:
+    // then every path below would be Hyperscan's, and the comparison would prove nothing.
+    assert!(
+        m.keyed.has_dfa(),
+        "the built-in generic rules build a lazy DFA"
+    );
+    let generic: BTreeSet<usize> = (0..rules.len())
+        .filter(|&i| rules[i].id.starts_with(GENERIC_PREFIX))
+        .collect();
+    timed_set_agrees_on_every_path(&mut m, &rules, &generic, "api_key=");
+}
+
+#[test]
+fn folded_phrase_rules_find_the_same_on_every_path() {
+    let rules = builtin_rules().expect("rules");
+    let mut m = Matcher::new(&rules, None).expect("matcher");
+    assert!(
+        m.folded.has_dfa(),
+        "the built-in folded phrase rules build a lazy DFA"
+    );
+    let folded: BTreeSet<usize> = routes(&rules)
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r, Route::Folded(_)))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(folded.len() >= 50, "only {} folded rules", folded.len());
+    timed_set_agrees_on_every_path(&mut m, &rules, &folded, "send it to ");
 }
 
 #[test]

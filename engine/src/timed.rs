@@ -1,0 +1,295 @@
+//! A Hyperscan database that hands over to a lazy DFA when its automata run slow. Hyperscan
+//! starts a rule's automaton at each hit of the rule's literal factor, and on text where such
+//! a factor comes every few bytes (`api_key=api_key=…`, `send it to send it to …`) that costs
+//! 10 to 60 ns/byte where benign text costs 1 or 2. So the database is scanned in chunks, and
+//! a chunk that runs slow hands the rest of the text to a lazy DFA of the same rules' whole
+//! patterns (regex-automata, every match end reported, as Hyperscan does), whose cost does
+//! not depend on how often a factor comes: a repetitive text keeps to a few DFA states.
+//!
+//! Two sets use it: the generic key-value rules (`generic.*`: a secret-looking value after any
+//! key named like `api_key`, `token`, `password`) and the phrase rules of the folded view.
+//! Both paths report the same matches: the DFA's ends are whole-pattern ends, Hyperscan's are
+//! its database entries' ends (a split rule's key part, [`crate::split`], or the whole
+//! pattern), and the matcher takes each to the same second stage. Which path ran depends on
+//! the clock; what is found does not (at the hand-over a split rule's match can be found by
+//! both, and the scanner merges a rule's overlapping matches into one finding).
+//!
+//! The DFA is built the first time a text needs it (most runs never hand over); should it
+//! fail to build, or thrash on a text (states built faster than bytes are scanned), Hyperscan
+//! scans alone.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
+use regex_automata::nfa::thompson;
+use regex_automata::{Input, MatchKind};
+use thread_local::ThreadLocal;
+
+use crate::confirm::{rule_syntax, NFA_SIZE_LIMIT};
+use crate::error::{EngineError, Result};
+use crate::hyperscan::{Database, Scratch};
+use crate::rule::MAX_MATCH_LEN;
+
+/// The first chunk; each next one is twice as long, up to [`LAST_CHUNK`].
+const FIRST_CHUNK: usize = 8 << 10;
+const LAST_CHUNK: usize = 64 << 10;
+
+/// How the rules were found at an offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hit {
+    /// Hyperscan: the end of the rule's database entry (its pattern, or its key part).
+    Entry(usize, usize),
+    /// The DFA: the end of a match of the rule's whole pattern.
+    Whole(usize, usize),
+}
+
+/// Which path scans (tests force each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+pub enum Path {
+    /// Hyperscan in chunks, the DFA after a slow one, Hyperscan again for good after a slow
+    /// DFA chunk.
+    Timed,
+    Hyperscan,
+    Dfa,
+    /// Hyperscan for the first chunk, the DFA after it, as after a slow chunk.
+    HandOver,
+}
+
+pub struct TimedSet {
+    /// Rule index of each database entry and DFA pattern (the same order).
+    rules: Vec<usize>,
+    db: Option<Database>,
+    scratch: ThreadLocal<RefCell<Scratch>>,
+    /// The whole patterns, for the DFA.
+    patterns: Vec<String>,
+    dfa: OnceLock<Option<DFA>>,
+    caches: ThreadLocal<RefCell<Cache>>,
+    /// A chunk slower than this hands the rest to the DFA.
+    slow_ns_per_byte: f64,
+}
+
+impl TimedSet {
+    /// `rules`: the rule index of each database entry; `patterns`: their whole patterns, in
+    /// the same order. `db` is the entries' compiled database (the matcher compiles it with
+    /// its own, for its cache). A chunk slower than `slow_ns_per_byte` hands over.
+    pub fn new(
+        rules: Vec<usize>,
+        patterns: &[&str],
+        db: Option<Database>,
+        slow_ns_per_byte: f64,
+    ) -> Self {
+        TimedSet {
+            rules,
+            db,
+            scratch: ThreadLocal::new(),
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            dfa: OnceLock::new(),
+            caches: ThreadLocal::new(),
+            slow_ns_per_byte,
+        }
+    }
+
+    /// Whether the DFA can be built (tests: without it every path is Hyperscan's).
+    #[cfg(test)]
+    pub fn has_dfa(&self) -> bool {
+        self.dfa().is_some()
+    }
+
+    /// The lazy DFA of the whole patterns, built on first use; `None` when there are no rules
+    /// or it cannot be built (then Hyperscan scans alone).
+    fn dfa(&self) -> Option<&DFA> {
+        self.dfa
+            .get_or_init(|| {
+                if self.patterns.is_empty() {
+                    return None;
+                }
+                DFA::builder()
+                    .syntax(rule_syntax())
+                    .thompson(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
+                    .configure(
+                        DFA::config()
+                            .match_kind(MatchKind::All)
+                            .cache_capacity(8 << 20)
+                            .unicode_word_boundary(false)
+                            // Thrashing (states built faster than bytes are scanned) gives
+                            // up, and the scan goes back to Hyperscan.
+                            .minimum_cache_clear_count(Some(4))
+                            .minimum_bytes_per_state(Some(8)),
+                    )
+                    .build_many(&self.patterns)
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    pub fn db(&self) -> Option<&Database> {
+        self.db.as_ref()
+    }
+
+    /// Every hit in `hay`, in offset order.
+    pub fn scan(&self, hay: &[u8], path: Path, hits: &mut Vec<Hit>) -> Result<()> {
+        let Some(db) = &self.db else {
+            return Ok(());
+        };
+        // Made before any chunk is timed: a first scan on this thread allocates it.
+        let scratch = self.scratch.get_or_try(|| {
+            Scratch::new(db)
+                .map(RefCell::new)
+                .map_err(EngineError::Hyperscan)
+        })?;
+        let mut use_dfa = path == Path::Dfa;
+        // Set once the DFA has run slow or given up on this text: Hyperscan keeps the rest.
+        let mut dfa_failed = false;
+        let mut dfa_started = false;
+        let mut from = 0;
+        let mut chunk = FIRST_CHUNK;
+        while from < hay.len() {
+            let to = match path {
+                Path::Hyperscan | Path::Dfa => hay.len(),
+                Path::Timed | Path::HandOver => (from + chunk).min(hay.len()),
+            };
+            if use_dfa {
+                // Built (once, on first use) before the chunk is timed.
+                let _ = self.dfa();
+            }
+            let clock = Instant::now();
+            let mark = hits.len();
+            let first_dfa_chunk = use_dfa && !dfa_started;
+            let ran_dfa = use_dfa && {
+                dfa_started = true;
+                self.scan_dfa(hay, from, to, first_dfa_chunk, hits)?
+            };
+            if use_dfa && !ran_dfa {
+                // The DFA gave up (or cannot be built): Hyperscan does this chunk and the
+                // rest, without the DFA's partial hits.
+                hits.truncate(mark);
+                use_dfa = false;
+                dfa_failed = true;
+            }
+            if !ran_dfa {
+                self.scan_hyperscan(db, &mut scratch.borrow_mut(), hay, from, to, hits)?;
+            }
+            let slow =
+                clock.elapsed().as_nanos() as f64 > self.slow_ns_per_byte * (to - from) as f64;
+            let was_dfa = use_dfa;
+            match path {
+                Path::HandOver => use_dfa = !dfa_failed,
+                // The DFA's first chunk builds its states: only later ones are judged. Text
+                // varied enough to make it build states as it goes is slower there than
+                // Hyperscan, which takes the rest back.
+                Path::Timed if ran_dfa && slow && !first_dfa_chunk => {
+                    use_dfa = false;
+                    dfa_failed = true;
+                }
+                // Hyperscan runs slow where a factor comes every few bytes, and that is
+                // repetitive text, where the DFA keeps to a few states. On varied text (a
+                // chunk slow because the cache was cold, say) it would build a state per byte.
+                Path::Timed if !ran_dfa && slow && repetitive(&hay[from..to]) => {
+                    use_dfa = !dfa_failed
+                }
+                _ => {}
+            }
+            from = to;
+            // An engine that takes over starts on a short chunk: if it runs slow too, little
+            // is lost.
+            chunk = if was_dfa == use_dfa {
+                (chunk * 2).min(LAST_CHUNK)
+            } else {
+                FIRST_CHUNK
+            };
+        }
+        Ok(())
+    }
+
+    /// Hyperscan hits ending in `from..to` (and at `to` when it is the end of `hay`). The
+    /// scanned slice starts a longest match earlier and reaches one byte past `to`, so a `\b`
+    /// at a kept end sees the next byte, and Hyperscan's `$` (which also matches before a
+    /// final newline) cannot match at a kept end that is not the text's.
+    fn scan_hyperscan(
+        &self,
+        db: &Database,
+        scratch: &mut Scratch,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        hits: &mut Vec<Hit>,
+    ) -> Result<()> {
+        let start = from.saturating_sub(MAX_MATCH_LEN);
+        let end = if to == hay.len() { to } else { to + 1 };
+        let last = if to == hay.len() { to + 1 } else { to };
+        scratch
+            .scan(db, &hay[start..end], |id, at| {
+                let at = start + at;
+                let hit = Hit::Entry(self.rules[id as usize], at);
+                if (from.max(1)..last).contains(&at) && hits.last() != Some(&hit) {
+                    hits.push(hit);
+                }
+            })
+            .map_err(EngineError::Hyperscan)
+    }
+
+    /// DFA hits ending in `from..to` (and at `to` when it is the end of `hay`), as
+    /// [`Self::scan_hyperscan`] keeps them; false when the DFA gave up (or there is none).
+    /// `fresh`: the first DFA chunk of a text.
+    fn scan_dfa(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        fresh: bool,
+        hits: &mut Vec<Hit>,
+    ) -> Result<bool> {
+        let Some(dfa) = self.dfa() else {
+            return Ok(false);
+        };
+        let cell = self.caches.get_or(|| RefCell::new(Cache::new(dfa)));
+        let cache = &mut *cell.borrow_mut();
+        // The give-up rule counts the cache's clears since it was made: each text starts the
+        // count afresh, or one thrashing text would send every later one to Hyperscan.
+        if fresh && cache.clear_count() > 0 {
+            cache.reset(dfa);
+        }
+        // Look-around (`\b`) at the range's end still sees the byte after it.
+        let input = Input::new(hay).range(from.saturating_sub(MAX_MATCH_LEN)..to);
+        let last = if to == hay.len() { to + 1 } else { to };
+        let mut state = OverlappingState::start();
+        loop {
+            if dfa
+                .try_search_overlapping_fwd(cache, &input, &mut state)
+                .is_err()
+            {
+                return Ok(false);
+            }
+            let Some(m) = state.get_match() else {
+                return Ok(true);
+            };
+            if (from.max(1)..last).contains(&m.offset()) {
+                hits.push(Hit::Whole(self.rules[m.pattern().as_usize()], m.offset()));
+            }
+        }
+    }
+}
+
+/// Whether `chunk` repeats a short stretch over and over: at most a few hundred distinct
+/// 8-byte strings (hashed into 4,096 bits) where varied text has one per byte.
+fn repetitive(chunk: &[u8]) -> bool {
+    const MOST: u32 = 512;
+    let mut seen = [0u64; 64];
+    let mut distinct = 0;
+    for w in chunk.windows(8) {
+        let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        let h = (word.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize;
+        let (slot, bit) = (h / 64, 1u64 << (h % 64));
+        if seen[slot] & bit == 0 {
+            seen[slot] |= bit;
+            distinct += 1;
+            if distinct > MOST {
+                return false;
+            }
+        }
+    }
+    true
+}

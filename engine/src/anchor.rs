@@ -209,6 +209,58 @@ pub fn min_len(pattern: &str) -> Option<usize> {
     properties(pattern)?.minimum_len()
 }
 
+/// Every length a match of `hir` can have, in bytes, when there are at most `most` of them
+/// (`\bgh|github`: 2 and 6, where its shortest and longest would also allow 3, 4 and 5).
+pub fn lengths(hir: &regex_syntax::hir::Hir, most: usize) -> Option<Vec<usize>> {
+    Some(length_set(hir, most)?.into_iter().collect())
+}
+
+type Lengths = std::collections::BTreeSet<usize>;
+
+fn length_set(hir: &regex_syntax::hir::Hir, most: usize) -> Option<Lengths> {
+    use regex_syntax::hir::HirKind;
+    let capped = |set: Lengths| (set.len() <= most).then_some(set);
+    let sums = |a: &Lengths, b: &Lengths| {
+        capped(
+            a.iter()
+                .flat_map(|x| b.iter().map(move |y| x + y))
+                .collect(),
+        )
+    };
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(Lengths::from([0])),
+        HirKind::Literal(l) => Some(Lengths::from([l.0.len()])),
+        // Byte mode: a class matches one byte.
+        HirKind::Class(_) => Some(Lengths::from([1])),
+        HirKind::Capture(c) => length_set(&c.sub, most),
+        HirKind::Concat(parts) => parts.iter().try_fold(Lengths::from([0]), |acc, p| {
+            sums(&acc, &length_set(p, most)?)
+        }),
+        HirKind::Alternation(alts) => {
+            let mut all = Lengths::new();
+            for a in alts {
+                all.extend(length_set(a, most)?);
+            }
+            capped(all)
+        }
+        HirKind::Repetition(r) => {
+            let max = r.max?;
+            let one = length_set(&r.sub, most)?;
+            let mut k_fold = Lengths::from([0]);
+            let mut all = Lengths::new();
+            for k in 0..=max {
+                if k >= r.min {
+                    all.extend(k_fold.iter().copied());
+                }
+                if k < max {
+                    k_fold = sums(&k_fold, &one)?;
+                }
+            }
+            capped(all)
+        }
+    }
+}
+
 fn properties(pattern: &str) -> Option<regex_syntax::hir::Properties> {
     Some(hir(pattern)?.properties().clone())
 }
@@ -252,6 +304,17 @@ pub fn derive(pattern: &str, min_literal: usize) -> Option<Derived> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_are_the_ones_a_match_can_have() {
+        let of = |p: &str| lengths(&hir(p).expect("parses"), 16);
+        assert_eq!(of(r"(?i:github|\bgh)"), Some(vec![2, 6]));
+        assert_eq!(of(r"ghp_"), Some(vec![4]));
+        assert_eq!(of(r"(?:ab){1,3}c?"), Some(vec![2, 3, 4, 5, 6, 7]));
+        assert_eq!(of(r"x[a-z]{2,4}"), Some(vec![3, 4, 5]));
+        assert_eq!(of(r"a+"), None);
+        assert_eq!(of(r"[a-z]{1,40}"), None, "more than 16 lengths");
+    }
 
     fn lits(p: &str) -> Vec<String> {
         derive(p, 4)

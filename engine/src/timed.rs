@@ -98,6 +98,12 @@ impl TimedSet {
         self.dfa().is_some()
     }
 
+    /// The rule index of each entry (tests).
+    #[cfg(test)]
+    pub fn rules(&self) -> &[usize] {
+        &self.rules
+    }
+
     /// The lazy DFA of the whole patterns, built on first use; `None` when there are no rules
     /// or it cannot be built (then Hyperscan scans alone).
     fn dfa(&self) -> Option<&DFA> {
@@ -144,6 +150,9 @@ impl TimedSet {
         // Set once the DFA has run slow or given up on this text: Hyperscan keeps the rest.
         let mut dfa_failed = false;
         let mut dfa_started = false;
+        // Hyperscan's ns/byte on the chunk that handed over: the DFA keeps the text while it
+        // is no slower.
+        let mut handed_over_at = f64::INFINITY;
         let mut from = 0;
         let mut chunk = FIRST_CHUNK;
         while from < hay.len() {
@@ -172,15 +181,15 @@ impl TimedSet {
             if !ran_dfa {
                 self.scan_hyperscan(db, &mut scratch.borrow_mut(), hay, from, to, hits)?;
             }
-            let slow =
-                clock.elapsed().as_nanos() as f64 > self.slow_ns_per_byte * (to - from) as f64;
+            let rate = clock.elapsed().as_nanos() as f64 / (to - from) as f64;
+            let slow = rate > self.slow_ns_per_byte;
             let was_dfa = use_dfa;
             match path {
                 Path::HandOver => use_dfa = !dfa_failed,
                 // The DFA's first chunk builds its states: only later ones are judged. Text
                 // varied enough to make it build states as it goes is slower there than
-                // Hyperscan, which takes the rest back.
-                Path::Timed if ran_dfa && slow && !first_dfa_chunk => {
+                // Hyperscan was, and Hyperscan takes the rest back.
+                Path::Timed if ran_dfa && slow && !first_dfa_chunk && rate > handed_over_at => {
                     use_dfa = false;
                     dfa_failed = true;
                 }
@@ -188,7 +197,8 @@ impl TimedSet {
                 // repetitive text, where the DFA keeps to a few states. On varied text (a
                 // chunk slow because the cache was cold, say) it would build a state per byte.
                 Path::Timed if !ran_dfa && slow && repetitive(&hay[from..to]) => {
-                    use_dfa = !dfa_failed
+                    use_dfa = !dfa_failed;
+                    handed_over_at = rate;
                 }
                 _ => {}
             }

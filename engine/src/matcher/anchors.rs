@@ -21,10 +21,10 @@ impl Matcher {
         // anchor hit does: search there, anchored, each start once.
         let mut tried = None;
         anchors.retain(|&(rule, end)| {
-            let Some((min, max)) = self.opens[rule].filter(|_| !self.phrase[rule]) else {
+            let Some(lengths) = self.opens[rule].as_ref().filter(|_| !self.phrase[rule]) else {
                 return true;
             };
-            for len in (min..=max.min(end)).rev() {
+            for &len in lengths.iter().rev().filter(|&&len| len <= end) {
                 let start = end - len;
                 if tried.is_some_and(|t| t >= (rule, start)) {
                     continue;

@@ -20,10 +20,6 @@
 //! anchor hits, `cache` the databases' compilation and cache layout, `stages` the per-stage
 //! timing for `stage_cost`.
 
-use std::cell::RefCell;
-
-use thread_local::ThreadLocal;
-
 use crate::confirm::{Confirmed, Confirmer, GateSet};
 use crate::error::{EngineError, Result};
 use crate::fold::{has_invisible, Folded};
@@ -31,7 +27,7 @@ use crate::gate::{
     at_windows, digit_windows, dotted_windows, shaped_digit_windows, shapes_apply_to, tag_windows,
     userinfo_windows,
 };
-use crate::hyperscan::{Database, Scratch};
+use crate::hyperscan::Database;
 use crate::rule::{Gate, Rule};
 use crate::split::{ByteSet, Runs};
 use crate::timed::{Hit, Path, TimedSet};
@@ -43,39 +39,9 @@ pub struct RawMatch {
     pub at: Confirmed,
 }
 
-/// One Hyperscan database, the rules in it (pattern id = index), and per-thread scratch.
-struct HsSet {
-    db: Option<Database>,
-    rules: Vec<usize>,
-    scratch: ThreadLocal<RefCell<Scratch>>,
-}
-
-impl HsSet {
-    /// (rule index, end) of every Hyperscan match, deduplicated.
-    fn scan(&self, hay: &[u8]) -> Result<Vec<(usize, usize)>> {
-        let Some(db) = &self.db else {
-            return Ok(Vec::new());
-        };
-        let cell = self.scratch.get_or_try(|| {
-            Scratch::new(db)
-                .map(RefCell::new)
-                .map_err(EngineError::Hyperscan)
-        })?;
-        let mut hits: Vec<(usize, usize)> = Vec::new();
-        cell.borrow_mut()
-            .scan(db, hay, |id, end| {
-                let rule = self.rules[id as usize];
-                if hits.last() != Some(&(rule, end)) {
-                    hits.push((rule, end));
-                }
-            })
-            .map_err(EngineError::Hyperscan)?;
-        Ok(hits)
-    }
-}
-
 pub struct Matcher {
-    raw: HsSet,
+    /// The main database: every other Hyperscan rule's entry ([`crate::timed`]).
+    raw: TimedSet,
     /// The phrase rules matched whole on the folded view ([`crate::timed`]).
     folded: TimedSet,
     /// The generic key-value rules ([`crate::timed`]).
@@ -87,9 +53,9 @@ pub struct Matcher {
     back: Vec<usize>,
     /// Rules whose database entry is their anchor, not their pattern.
     anchored: Vec<bool>,
-    /// Anchored rules whose pattern opens with their anchor: the anchor's shortest and
-    /// longest length, so a match is looked for only where an anchor hit may start.
-    opens: Vec<Option<(usize, usize)>>,
+    /// Anchored rules whose pattern opens with their anchor: the lengths the anchor can
+    /// have, so a match is looked for only where an anchor hit may start.
+    opens: Vec<Option<Vec<usize>>>,
     /// Rules whose database entry is the part before their value ([`crate::split`]).
     split: Vec<Option<ValueRun>>,
     /// The value classes of the split rules.
@@ -124,8 +90,10 @@ pub const GENERIC_PREFIX: &str = "generic.";
 /// benign text costs Hyperscan well under 1 ns/byte for these rules, the DFA about 2.
 const KEYED_SLOW_NS_PER_BYTE: f64 = 8.0;
 
-/// The same for the folded view's phrase database: benign text costs it 1 to 2 ns/byte.
+/// The same for the folded view's phrase database (benign text costs it 1 to 2 ns/byte) and
+/// the main one (about 1), when the slow chunk is also repetitive ([`crate::timed`]).
 const FOLDED_SLOW_NS_PER_BYTE: f64 = 3.0;
+const MAIN_SLOW_NS_PER_BYTE: f64 = 3.0;
 
 /// How a split rule's value is found: the class its run is made of, and the longest part of
 /// the pattern after the value.
@@ -190,7 +158,7 @@ impl Matcher {
                         windows[i] = windows[i].min(max.max(1));
                     }
                     back[i] = windows[i];
-                    if let Some((max, open)) = opening {
+                    if let Some((max, open)) = opening.clone() {
                         back[i] = back[i].min(max);
                         opens[i] = open;
                     }
@@ -281,10 +249,9 @@ impl Matcher {
             message: e,
         };
         Ok(Matcher {
-            raw: HsSet {
-                db: raw_db,
-                rules: hs_rules,
-                scratch: ThreadLocal::new(),
+            raw: {
+                let entries: Vec<&str> = hs_patterns.iter().map(|(p, _)| p.as_str()).collect();
+                TimedSet::new(hs_rules, &entries, raw_db, MAIN_SLOW_NS_PER_BYTE)
             },
             folded: {
                 let whole: Vec<&str> = fold_patterns.iter().map(|(p, _)| p.as_str()).collect();
@@ -330,7 +297,7 @@ impl Matcher {
     /// routes (layout in [`cache`]).
     pub fn serialized(&self) -> Option<Vec<u8>> {
         let mut out = self.key.as_bytes().to_vec();
-        for db in [self.raw.db.as_ref(), self.folded.db(), self.keyed.db()] {
+        for db in [self.raw.db(), self.folded.db(), self.keyed.db()] {
             let bytes = match db {
                 Some(db) => db.serialize().ok()?,
                 None => Vec::new(),
@@ -347,7 +314,7 @@ impl Matcher {
     }
 
     pub fn database_bytes(&self) -> usize {
-        [self.raw.db.as_ref(), self.folded.db(), self.keyed.db()]
+        [self.raw.db(), self.folded.db(), self.keyed.db()]
             .iter()
             .map(|db| db.map_or(0, Database::size))
             .sum()
@@ -364,13 +331,23 @@ impl Matcher {
         self.find_rules(hay, true, out)
     }
 
+    /// The main database's hits as (rule index, end), in offset order.
+    fn raw_hits(&self, hay: &[u8]) -> Result<Vec<(usize, usize)>> {
+        let mut hits = Vec::new();
+        self.raw.scan(hay, self.timed_path, &mut hits)?;
+        Ok(hits
+            .into_iter()
+            .map(|(Hit::Entry(rule, end) | Hit::Whole(rule, end))| (rule, end))
+            .collect())
+    }
+
     fn find_rules(&self, hay: &[u8], phrases_only: bool, out: &mut Vec<RawMatch>) -> Result<()> {
         // Invisible characters can split a phrase's words: then phrase rules are matched on
         // the folded view, which drops them. Plain text (nearly all of it) never copies.
         let invisible = has_invisible(hay);
         let mut anchors = Vec::new();
         let mut value_starts = Vec::new();
-        for (rule, end) in self.raw.scan(hay)? {
+        for (rule, end) in self.raw_hits(hay)? {
             if self.phrase[rule] && invisible || phrases_only && !self.phrase[rule] {
                 continue;
             }
@@ -410,8 +387,7 @@ impl Matcher {
             };
             if invisible {
                 let phrases: Vec<_> = self
-                    .raw
-                    .scan(view.text())?
+                    .raw_hits(view.text())?
                     .into_iter()
                     .filter(|&(rule, _)| self.phrase[rule])
                     .collect();

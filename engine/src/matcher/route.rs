@@ -17,11 +17,11 @@ use crate::threads;
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) enum Route {
     /// Its own `anchor` in the raw database: the pattern's longest match, the anchor's
-    /// longest match with the start spread when the pattern opens with it, and for a phrase
-    /// rule its reach.
+    /// longest match with the lengths it can have (a start to try for each) when the pattern
+    /// opens with it, and for a phrase rule its reach.
     Anchored {
         longest: Option<usize>,
-        opens: Option<(usize, Option<(usize, usize)>)>,
+        opens: Option<(usize, Option<Vec<usize>>)>,
         phrase_reach: Option<usize>,
     },
     /// A phrase rule with a derived anchor: that anchor and the rule's reach around it.
@@ -45,13 +45,10 @@ fn route(r: &Rule) -> Route {
             .then(|| anchor::hir(anchor))
             .flatten()
             .and_then(|hir| {
-                let lengths = hir.properties();
-                let max = lengths.maximum_len()?;
-                let spread = lengths
-                    .minimum_len()
-                    .filter(|&min| min > 0 && max - min <= MAX_ANCHOR_SPREAD)
-                    .map(|min| (min, max));
-                Some((max, spread))
+                let max = hir.properties().maximum_len()?;
+                let lengths = anchor::lengths(&hir, MAX_ANCHOR_SPREAD)
+                    .filter(|l| l.first().is_some_and(|&min| min > 0));
+                Some((max, lengths))
             });
         return Route::Anchored {
             longest: anchor::max_len(&r.pattern),

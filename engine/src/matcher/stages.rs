@@ -24,7 +24,7 @@ impl Matcher {
             Ok(())
         })?;
         time("raw database", &mut || {
-            hits = self.raw.scan(hay)?;
+            hits = self.raw_hits(hay)?;
             Ok(())
         })?;
         time("generic rules", &mut || {

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
+use crate::hyperscan::Scratch;
 use crate::matcher::cache::{cached_routes, routes_key};
 use crate::rule::builtin_rules;
 
@@ -125,14 +126,26 @@ fn folded_phrase_rules_find_the_same_on_every_path() {
         m.folded.has_dfa(),
         "the built-in folded phrase rules build a lazy DFA"
     );
-    let folded: BTreeSet<usize> = routes(&rules)
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| matches!(r, Route::Folded(_)))
-        .map(|(i, _)| i)
-        .collect();
+    let folded: BTreeSet<usize> = m.folded.rules().iter().copied().collect();
     assert!(folded.len() >= 50, "only {} folded rules", folded.len());
     timed_set_agrees_on_every_path(&mut m, &rules, &folded, "send it to ");
+}
+
+#[test]
+fn main_database_rules_find_the_same_on_every_path() {
+    let rules = builtin_rules().expect("rules");
+    let mut m = Matcher::new(&rules, None).expect("matcher");
+    assert!(
+        m.raw.has_dfa(),
+        "the built-in main database builds a lazy DFA"
+    );
+    let main: BTreeSet<usize> = m.raw.rules().iter().copied().collect();
+    assert!(
+        main.len() >= 300,
+        "only {} rules in the main database",
+        main.len()
+    );
+    timed_set_agrees_on_every_path(&mut m, &rules, &main, "ghp_ ");
 }
 
 #[test]

@@ -215,6 +215,63 @@ pub fn lengths(hir: &regex_syntax::hir::Hir, most: usize) -> Option<Vec<usize>> 
     Some(length_set(hir, most)?.into_iter().collect())
 }
 
+/// The bytes a match of `hir` can start with, as a 256-bit set; `None` when a match can be
+/// empty (or holds a class of characters rather than bytes).
+pub fn first_bytes(hir: &regex_syntax::hir::Hir) -> Option<[u64; 4]> {
+    let (set, can_be_empty) = first_set(hir)?;
+    (!can_be_empty).then_some(set)
+}
+
+fn first_set(hir: &regex_syntax::hir::Hir) -> Option<([u64; 4], bool)> {
+    use regex_syntax::hir::{Class, HirKind};
+    let mut set = [0u64; 4];
+    let mut add = |lo: u8, hi: u8| {
+        for b in lo..=hi {
+            set[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+    };
+    let union = |a: &mut [u64; 4], b: [u64; 4]| a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some((set, true)),
+        HirKind::Literal(l) => {
+            let b = *l.0.first()?;
+            add(b, b);
+            Some((set, false))
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            for r in c.ranges() {
+                add(r.start(), r.end());
+            }
+            Some((set, false))
+        }
+        HirKind::Class(Class::Unicode(_)) => None,
+        HirKind::Capture(c) => first_set(&c.sub),
+        HirKind::Repetition(r) => {
+            let (sub, empty) = first_set(&r.sub)?;
+            Some((sub, empty || r.min == 0))
+        }
+        HirKind::Alternation(alts) => {
+            let mut empty = false;
+            for a in alts {
+                let (sub, e) = first_set(a)?;
+                union(&mut set, sub);
+                empty |= e;
+            }
+            Some((set, empty))
+        }
+        HirKind::Concat(parts) => {
+            for p in parts {
+                let (sub, e) = first_set(p)?;
+                union(&mut set, sub);
+                if !e {
+                    return Some((set, false));
+                }
+            }
+            Some((set, true))
+        }
+    }
+}
+
 type Lengths = std::collections::BTreeSet<usize>;
 
 fn length_set(hir: &regex_syntax::hir::Hir, most: usize) -> Option<Lengths> {
@@ -314,6 +371,21 @@ mod tests {
         assert_eq!(of(r"x[a-z]{2,4}"), Some(vec![3, 4, 5]));
         assert_eq!(of(r"a+"), None);
         assert_eq!(of(r"[a-z]{1,40}"), None, "more than 16 lengths");
+    }
+
+    #[test]
+    fn first_bytes_are_the_ones_a_match_can_start_with() {
+        let of = |p: &str| {
+            first_bytes(&hir(p).expect("parses")).map(|set| {
+                (0..=255u8)
+                    .filter(|&b| set[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+                    .collect::<Vec<u8>>()
+            })
+        };
+        assert_eq!(of(r"(?i:github|\bgh)"), Some(b"Gg".to_vec()));
+        assert_eq!(of(r"\b(?:x?y|z)"), Some(b"xyz".to_vec()));
+        assert_eq!(of(r"[0-2]+a"), Some(b"012".to_vec()));
+        assert_eq!(of(r"a?"), None, "a match can be empty");
     }
 
     fn lits(p: &str) -> Vec<String> {

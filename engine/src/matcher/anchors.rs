@@ -24,8 +24,13 @@ impl Matcher {
             let Some(lengths) = self.opens[rule].as_ref().filter(|_| !self.phrase[rule]) else {
                 return true;
             };
+            let first = self.open_first_bytes[rule];
             for &len in lengths.iter().rev().filter(|&&len| len <= end) {
                 let start = end - len;
+                let b = hay[start];
+                if first.is_some_and(|set| set[usize::from(b >> 6)] & (1 << (b & 63)) == 0) {
+                    continue;
+                }
                 if tried.is_some_and(|t| t >= (rule, start)) {
                     continue;
                 }

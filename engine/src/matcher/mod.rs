@@ -56,6 +56,8 @@ pub struct Matcher {
     /// Anchored rules whose pattern opens with their anchor: the lengths the anchor can
     /// have, so a match is looked for only where an anchor hit may start.
     opens: Vec<Option<Vec<usize>>>,
+    /// The bytes such an anchor can start with.
+    open_first_bytes: Vec<Option<[u64; 4]>>,
     /// Rules whose database entry is the part before their value ([`crate::split`]).
     split: Vec<Option<ValueRun>>,
     /// The value classes of the split rules.
@@ -130,6 +132,7 @@ impl Matcher {
         let mut anchored: Vec<bool> = rules.iter().map(|r| r.anchor.is_some()).collect();
         let mut phrase = vec![false; rules.len()];
         let mut opens = vec![None; rules.len()];
+        let mut open_first_bytes = vec![None; rules.len()];
         let mut split = vec![None; rules.len()];
         let (mut keyed_rules, mut keyed_patterns) = (Vec::new(), Vec::new());
         let mut value_classes: Vec<ByteSet> = Vec::new();
@@ -158,9 +161,10 @@ impl Matcher {
                         windows[i] = windows[i].min(max.max(1));
                     }
                     back[i] = windows[i];
-                    if let Some((max, open)) = opening.clone() {
-                        back[i] = back[i].min(max);
-                        opens[i] = open;
+                    if let Some(open) = opening {
+                        back[i] = back[i].min(open.longest);
+                        opens[i] = open.lengths.clone();
+                        open_first_bytes[i] = open.first_bytes;
                     }
                     // A phrase rule's own anchor works as a derived one does.
                     if let Some(reach) = phrase_reach {
@@ -269,6 +273,7 @@ impl Matcher {
             back,
             anchored,
             opens,
+            open_first_bytes,
             split,
             value_classes,
             phrase,

@@ -21,7 +21,7 @@ pub(super) enum Route {
     /// opens with it, and for a phrase rule its reach.
     Anchored {
         longest: Option<usize>,
-        opens: Option<(usize, Option<Vec<usize>>)>,
+        opens: Option<Opening>,
         phrase_reach: Option<usize>,
     },
     /// A phrase rule with a derived anchor: that anchor and the rule's reach around it.
@@ -32,6 +32,17 @@ pub(super) enum Route {
     Entry(Option<Split>),
     /// Behind a byte gate.
     Gated,
+}
+
+/// What the first pass knows of an anchor that opens its rule's pattern.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Opening {
+    /// The anchor's longest match.
+    pub longest: usize,
+    /// Every length it can have (a start to try for each), when there are few.
+    pub lengths: Option<Vec<usize>>,
+    /// The bytes it can start with: a start elsewhere is not tried.
+    pub first_bytes: Option<[u64; 4]>,
 }
 
 fn route(r: &Rule) -> Route {
@@ -45,10 +56,14 @@ fn route(r: &Rule) -> Route {
             .then(|| anchor::hir(anchor))
             .flatten()
             .and_then(|hir| {
-                let max = hir.properties().maximum_len()?;
+                let longest = hir.properties().maximum_len()?;
                 let lengths = anchor::lengths(&hir, MAX_ANCHOR_SPREAD)
                     .filter(|l| l.first().is_some_and(|&min| min > 0));
-                Some((max, lengths))
+                Some(Opening {
+                    longest,
+                    lengths,
+                    first_bytes: anchor::first_bytes(&hir),
+                })
             });
         return Route::Anchored {
             longest: anchor::max_len(&r.pattern),

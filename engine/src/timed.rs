@@ -36,6 +36,9 @@ use crate::rule::MAX_MATCH_LEN;
 const FIRST_CHUNK: usize = 8 << 10;
 const LAST_CHUNK: usize = 64 << 10;
 
+/// Most hand-overs to the DFA in one text.
+const MAX_HAND_OVERS: u32 = 4;
+
 /// How the rules were found at an offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hit {
@@ -49,8 +52,8 @@ pub enum Hit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(not(test), allow(dead_code))]
 pub enum Path {
-    /// Hyperscan in chunks, the DFA after a slow one, Hyperscan again for good after a slow
-    /// DFA chunk.
+    /// Hyperscan in chunks, the DFA after a slow repetitive one, Hyperscan again after a
+    /// DFA chunk slower than Hyperscan was (a few hand-overs per text at most).
     Timed,
     Hyperscan,
     Dfa,
@@ -69,17 +72,21 @@ pub struct TimedSet {
     caches: ThreadLocal<RefCell<Cache>>,
     /// A chunk slower than this hands the rest to the DFA.
     slow_ns_per_byte: f64,
+    /// Only when the chunk is repetitive: a large DFA builds a state per byte on varied text.
+    repetitive_only: bool,
 }
 
 impl TimedSet {
     /// `rules`: the rule index of each database entry; `patterns`: their whole patterns, in
     /// the same order. `db` is the entries' compiled database (the matcher compiles it with
-    /// its own, for its cache). A chunk slower than `slow_ns_per_byte` hands over.
+    /// its own, for its cache). A chunk slower than `slow_ns_per_byte` hands over, when
+    /// `repetitive_only` only if it is repetitive too.
     pub fn new(
         rules: Vec<usize>,
         patterns: &[&str],
         db: Option<Database>,
         slow_ns_per_byte: f64,
+        repetitive_only: bool,
     ) -> Self {
         TimedSet {
             rules,
@@ -89,6 +96,7 @@ impl TimedSet {
             dfa: OnceLock::new(),
             caches: ThreadLocal::new(),
             slow_ns_per_byte,
+            repetitive_only,
         }
     }
 
@@ -147,8 +155,12 @@ impl TimedSet {
                 .map_err(EngineError::Hyperscan)
         })?;
         let mut use_dfa = path == Path::Dfa;
-        // Set once the DFA has run slow or given up on this text: Hyperscan keeps the rest.
+        // Set once the DFA has given up on this text (or cannot be built): Hyperscan keeps
+        // the rest.
         let mut dfa_failed = false;
+        // A DFA chunk slowed by the scheduler gives the text back too: so a later slow chunk
+        // may hand it over again, a few times per text.
+        let mut hand_overs = 0;
         let mut dfa_started = false;
         // Hyperscan's ns/byte on the chunk that handed over: the DFA keeps the text while it
         // is no slower.
@@ -188,16 +200,23 @@ impl TimedSet {
                 Path::HandOver => use_dfa = !dfa_failed,
                 // The DFA's first chunk builds its states: only later ones are judged. Text
                 // varied enough to make it build states as it goes is slower there than
-                // Hyperscan was, and Hyperscan takes the rest back.
+                // Hyperscan was, and Hyperscan takes it back.
                 Path::Timed if ran_dfa && slow && !first_dfa_chunk && rate > handed_over_at => {
                     use_dfa = false;
-                    dfa_failed = true;
                 }
-                // Hyperscan runs slow where a factor comes every few bytes, and that is
-                // repetitive text, where the DFA keeps to a few states. On varied text (a
-                // chunk slow because the cache was cold, say) it would build a state per byte.
-                Path::Timed if !ran_dfa && slow && repetitive(&hay[from..to]) => {
-                    use_dfa = !dfa_failed;
+                // Hyperscan runs slow where a factor comes every few bytes. For a large set
+                // that must be repetitive text too, where its DFA keeps to a few states: on
+                // varied text (a chunk slow because the cache was cold, say) it would build a
+                // state per byte.
+                Path::Timed
+                    if !ran_dfa
+                        && slow
+                        && !dfa_failed
+                        && hand_overs < MAX_HAND_OVERS
+                        && (!self.repetitive_only || repetitive(&hay[from..to])) =>
+                {
+                    use_dfa = true;
+                    hand_overs += 1;
                     handed_over_at = rate;
                 }
                 _ => {}

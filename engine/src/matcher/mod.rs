@@ -255,18 +255,18 @@ impl Matcher {
         Ok(Matcher {
             raw: {
                 let entries: Vec<&str> = hs_patterns.iter().map(|(p, _)| p.as_str()).collect();
-                TimedSet::new(hs_rules, &entries, raw_db, MAIN_SLOW_NS_PER_BYTE)
+                TimedSet::new(hs_rules, &entries, raw_db, MAIN_SLOW_NS_PER_BYTE, true)
             },
             folded: {
                 let whole: Vec<&str> = fold_patterns.iter().map(|(p, _)| p.as_str()).collect();
-                TimedSet::new(fold_rules, &whole, folded_db, FOLDED_SLOW_NS_PER_BYTE)
+                TimedSet::new(fold_rules, &whole, folded_db, FOLDED_SLOW_NS_PER_BYTE, true)
             },
             keyed: {
                 let whole: Vec<&str> = keyed_rules
                     .iter()
                     .map(|&i| rules[i].pattern.as_str())
                     .collect();
-                TimedSet::new(keyed_rules, &whole, keyed_db, KEYED_SLOW_NS_PER_BYTE)
+                TimedSet::new(keyed_rules, &whole, keyed_db, KEYED_SLOW_NS_PER_BYTE, false)
             },
             timed_path: Path::Timed,
             windows,

@@ -297,11 +297,12 @@ impl Rule {
 /// The first non-ASCII character a repeat (`?`, `*`, `+`, `{m,n}`) applies to directly, outside
 /// the dialect: Rust repeats the character, Hyperscan (matching bytes) its last byte only.
 fn quantified_non_ascii(pattern: &str) -> Option<char> {
-    use regex_syntax::ast::Ast;
+    use regex_syntax::ast::{Ast, LiteralKind};
     fn walk(ast: &Ast) -> Option<char> {
         match ast {
+            // Written as is: `\xA0+` is one byte to both engines.
             Ast::Repetition(r) => match &*r.ast {
-                Ast::Literal(l) if !l.c.is_ascii() => Some(l.c),
+                Ast::Literal(l) if !l.c.is_ascii() && l.kind == LiteralKind::Verbatim => Some(l.c),
                 inner => walk(inner),
             },
             Ast::Group(g) => walk(&g.ast),

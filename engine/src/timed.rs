@@ -30,11 +30,10 @@ use thread_local::ThreadLocal;
 use crate::confirm::{rule_syntax, NFA_SIZE_LIMIT};
 use crate::error::{EngineError, Result};
 use crate::hyperscan::{Database, Scratch};
-use crate::rule::MAX_MATCH_LEN;
 
 /// The first chunk; each next one is twice as long, up to [`LAST_CHUNK`].
 const FIRST_CHUNK: usize = 8 << 10;
-const LAST_CHUNK: usize = 64 << 10;
+const LAST_CHUNK: usize = 256 << 10;
 
 /// Most hand-overs to the DFA in one text.
 const MAX_HAND_OVERS: u32 = 4;
@@ -59,6 +58,8 @@ pub enum Path {
     Dfa,
     /// Hyperscan for the first chunk, the DFA after it, as after a slow chunk.
     HandOver,
+    /// Hyperscan and the DFA chunk by chunk in turn, as hand-overs and give-backs would.
+    Alternate,
 }
 
 pub struct TimedSet {
@@ -74,19 +75,23 @@ pub struct TimedSet {
     slow_ns_per_byte: f64,
     /// Only when the chunk is repetitive: a large DFA builds a state per byte on varied text.
     repetitive_only: bool,
+    /// How far before a chunk its scan starts: the longest match a rule of the set reports.
+    reach: usize,
 }
 
 impl TimedSet {
     /// `rules`: the rule index of each database entry; `patterns`: their whole patterns, in
     /// the same order. `db` is the entries' compiled database (the matcher compiles it with
     /// its own, for its cache). A chunk slower than `slow_ns_per_byte` hands over, when
-    /// `repetitive_only` only if it is repetitive too.
+    /// `repetitive_only` only if it is repetitive too. `reach`: the longest match a rule of
+    /// the set reports (its window).
     pub fn new(
         rules: Vec<usize>,
         patterns: &[&str],
         db: Option<Database>,
         slow_ns_per_byte: f64,
         repetitive_only: bool,
+        reach: usize,
     ) -> Self {
         TimedSet {
             rules,
@@ -97,6 +102,7 @@ impl TimedSet {
             caches: ThreadLocal::new(),
             slow_ns_per_byte,
             repetitive_only,
+            reach,
         }
     }
 
@@ -165,12 +171,18 @@ impl TimedSet {
         // Hyperscan's ns/byte on the chunk that handed over: the DFA keeps the text while it
         // is no slower.
         let mut handed_over_at = f64::INFINITY;
+        // After DFA chunks, Hyperscan's first chunk also keeps hits a reach before it: for a
+        // split rule the DFA reports where the whole match ends, Hyperscan where its key part
+        // does, and a key before the edge with its value past it would be found by neither.
+        // Those hits come out of order (and some twice), so the hits are sorted at the end.
+        let mut last_was_dfa = false;
+        let mut back_dated = false;
         let mut from = 0;
         let mut chunk = FIRST_CHUNK;
         while from < hay.len() {
             let to = match path {
                 Path::Hyperscan | Path::Dfa => hay.len(),
-                Path::Timed | Path::HandOver => (from + chunk).min(hay.len()),
+                Path::Timed | Path::HandOver | Path::Alternate => (from + chunk).min(hay.len()),
             };
             if use_dfa {
                 // Built (once, on first use) before the chunk is timed.
@@ -191,13 +203,21 @@ impl TimedSet {
                 dfa_failed = true;
             }
             if !ran_dfa {
-                self.scan_hyperscan(db, &mut scratch.borrow_mut(), hay, from, to, hits)?;
+                let keep_from = if last_was_dfa {
+                    back_dated = true;
+                    from.saturating_sub(self.reach)
+                } else {
+                    from
+                };
+                self.scan_hyperscan(db, &mut scratch.borrow_mut(), hay, keep_from, to, hits)?;
             }
+            last_was_dfa = ran_dfa;
             let rate = clock.elapsed().as_nanos() as f64 / (to - from) as f64;
             let slow = rate > self.slow_ns_per_byte;
             let was_dfa = use_dfa;
             match path {
                 Path::HandOver => use_dfa = !dfa_failed,
+                Path::Alternate => use_dfa = !ran_dfa && !dfa_failed,
                 // The DFA's first chunk builds its states: only later ones are judged. Text
                 // varied enough to make it build states as it goes is slower there than
                 // Hyperscan was, and Hyperscan takes it back.
@@ -230,6 +250,13 @@ impl TimedSet {
                 FIRST_CHUNK
             };
         }
+        if back_dated {
+            hits.sort_unstable_by_key(|&hit| match hit {
+                Hit::Entry(rule, end) => (end, rule, false),
+                Hit::Whole(rule, end) => (end, rule, true),
+            });
+            hits.dedup();
+        }
         Ok(())
     }
 
@@ -246,7 +273,7 @@ impl TimedSet {
         to: usize,
         hits: &mut Vec<Hit>,
     ) -> Result<()> {
-        let start = from.saturating_sub(MAX_MATCH_LEN);
+        let start = from.saturating_sub(self.reach);
         let end = if to == hay.len() { to } else { to + 1 };
         let last = if to == hay.len() { to + 1 } else { to };
         scratch
@@ -282,7 +309,7 @@ impl TimedSet {
             cache.reset(dfa);
         }
         // Look-around (`\b`) at the range's end still sees the byte after it.
-        let input = Input::new(hay).range(from.saturating_sub(MAX_MATCH_LEN)..to);
+        let input = Input::new(hay).range(from.saturating_sub(self.reach)..to);
         let last = if to == hay.len() { to + 1 } else { to };
         let mut state = OverlappingState::start();
         loop {

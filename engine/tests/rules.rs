@@ -128,4 +128,6 @@ fn a_repeat_of_a_non_ascii_character_is_refused_with_the_fix() {
         );
     }
     parapet_engine::parse_rules("x.toml", &rule("मैं\\s+भगवान\\s+हू(?:ँ)?")).unwrap();
+    // An escaped byte is one byte to both engines.
+    parapet_engine::parse_rules("x.toml", &rule("मैं\\s+भगवान\\s+हू\\xA0+")).unwrap();
 }

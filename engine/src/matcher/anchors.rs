@@ -18,23 +18,31 @@ impl Matcher {
         let mut found = Vec::new();
         let mut k = 0;
         // Where the pattern opens with its anchor (and is no phrase), a match starts where an
-        // anchor hit does: search there, anchored, each start once.
-        let mut tried = None;
+        // anchor hit does: search there, anchored, each start once. Hits come in (rule, end)
+        // order, so a start can only come again while it is within the anchor's longest
+        // length of the hit: those are remembered.
+        let mut tried_rule = usize::MAX;
+        let mut tried: Vec<usize> = Vec::new();
         anchors.retain(|&(rule, end)| {
             let Some(lengths) = self.opens[rule].as_ref().filter(|_| !self.phrase[rule]) else {
                 return true;
             };
+            if rule != tried_rule {
+                tried_rule = rule;
+                tried.clear();
+            }
+            let longest = lengths.last().copied().unwrap_or(0);
+            tried.retain(|&start| start + longest >= end);
             let first = self.open_first_bytes[rule];
             for &len in lengths.iter().rev().filter(|&&len| len <= end) {
                 let start = end - len;
                 let b = hay[start];
-                if first.is_some_and(|set| set[usize::from(b >> 6)] & (1 << (b & 63)) == 0) {
+                if first.is_some_and(|set| set[usize::from(b >> 6)] & (1 << (b & 63)) == 0)
+                    || tried.contains(&start)
+                {
                     continue;
                 }
-                if tried.is_some_and(|t| t >= (rule, start)) {
-                    continue;
-                }
-                tried = Some((rule, start));
+                tried.push(start);
                 let to = (start + self.windows[rule]).min(hay.len());
                 let at = self.confirmers[rule].at_start(hay, start, to);
                 out.extend(at.map(|at| RawMatch { rule, at }));

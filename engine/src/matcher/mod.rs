@@ -28,7 +28,7 @@ use crate::gate::{
     userinfo_windows,
 };
 use crate::hyperscan::Database;
-use crate::rule::{Gate, Rule};
+use crate::rule::{Gate, Rule, MAX_MATCH_LEN};
 use crate::split::{ByteSet, Runs};
 use crate::timed::{Hit, Path, TimedSet};
 
@@ -96,6 +96,14 @@ const KEYED_SLOW_NS_PER_BYTE: f64 = 8.0;
 /// the main one (about 1), when the slow chunk is also repetitive ([`crate::timed`]).
 const FOLDED_SLOW_NS_PER_BYTE: f64 = 3.0;
 const MAIN_SLOW_NS_PER_BYTE: f64 = 3.0;
+
+/// The longest match any of `set` reports: how far back each chunk of a timed set is scanned.
+fn longest_window(rules: &[Rule], set: &[usize]) -> usize {
+    set.iter()
+        .map(|&i| rules[i].window())
+        .max()
+        .unwrap_or(MAX_MATCH_LEN)
+}
 
 /// How a split rule's value is found: the class its run is made of, and the longest part of
 /// the pattern after the value.
@@ -255,18 +263,42 @@ impl Matcher {
         Ok(Matcher {
             raw: {
                 let entries: Vec<&str> = hs_patterns.iter().map(|(p, _)| p.as_str()).collect();
-                TimedSet::new(hs_rules, &entries, raw_db, MAIN_SLOW_NS_PER_BYTE, true)
+                let reach = longest_window(rules, &hs_rules);
+                TimedSet::new(
+                    hs_rules,
+                    &entries,
+                    raw_db,
+                    MAIN_SLOW_NS_PER_BYTE,
+                    true,
+                    reach,
+                )
             },
             folded: {
                 let whole: Vec<&str> = fold_patterns.iter().map(|(p, _)| p.as_str()).collect();
-                TimedSet::new(fold_rules, &whole, folded_db, FOLDED_SLOW_NS_PER_BYTE, true)
+                let reach = longest_window(rules, &fold_rules);
+                TimedSet::new(
+                    fold_rules,
+                    &whole,
+                    folded_db,
+                    FOLDED_SLOW_NS_PER_BYTE,
+                    true,
+                    reach,
+                )
             },
             keyed: {
                 let whole: Vec<&str> = keyed_rules
                     .iter()
                     .map(|&i| rules[i].pattern.as_str())
                     .collect();
-                TimedSet::new(keyed_rules, &whole, keyed_db, KEYED_SLOW_NS_PER_BYTE, false)
+                let reach = longest_window(rules, &keyed_rules);
+                TimedSet::new(
+                    keyed_rules,
+                    &whole,
+                    keyed_db,
+                    KEYED_SLOW_NS_PER_BYTE,
+                    false,
+                    reach,
+                )
             },
             timed_path: Path::Timed,
             windows,

@@ -45,8 +45,8 @@ fn spans_of(m: &mut Matcher, set: &BTreeSet<usize>, path: Path, hay: &[u8]) -> S
 
 /// The rules of a timed set find the same on every path: Hyperscan alone, the DFA alone, a
 /// hand-over after the first chunk, and the clock's choice. The texts are the rules' examples
-/// and negative examples, a long text with examples planted across the chunk edges (8, 24,
-/// 56 KiB...), and `flood` repeated after it (the input that makes Hyperscan slow).
+/// and negative examples, a long text with examples planted across chunk edges (every 8 KiB
+/// to 128 KiB), and `flood` repeated after it (the input that makes Hyperscan slow).
 fn timed_set_agrees_on_every_path(
     m: &mut Matcher,
     rules: &[Rule],
@@ -61,7 +61,9 @@ fn timed_set_agrees_on_every_path(
     let examples: Vec<&String> = members.iter().flat_map(|r| &r.examples).collect();
     let mut long = String::new();
     let mut k = 0;
-    for edge in [8usize << 10, 24 << 10, 56 << 10, 120 << 10] {
+    // Every 8 KiB: the edges of growing chunks, and of the 8 KiB chunks after each switch of
+    // engine, either way.
+    for edge in (1..=16).map(|k| k * (8usize << 10)) {
         for shift in [1usize, 7, 20] {
             let ex = examples[k % examples.len()];
             k += 1;
@@ -90,7 +92,7 @@ fn timed_set_agrees_on_every_path(
     for text in &texts {
         let hay = text.as_bytes();
         let hyperscan = spans_of(m, set, Path::Hyperscan, hay);
-        for path in [Path::Dfa, Path::HandOver, Path::Timed] {
+        for path in [Path::Dfa, Path::HandOver, Path::Alternate, Path::Timed] {
             let other = spans_of(m, set, path, hay);
             assert_eq!(
                 other,
@@ -129,6 +131,43 @@ fn folded_phrase_rules_find_the_same_on_every_path() {
     let folded: BTreeSet<usize> = m.folded.rules().iter().copied().collect();
     assert!(folded.len() >= 50, "only {} folded rules", folded.len());
     timed_set_agrees_on_every_path(&mut m, &rules, &folded, "send it to ");
+}
+
+#[test]
+fn a_long_private_key_across_chunk_edges_is_found_on_every_path() {
+    // A PuTTY key's whole pattern is in the main database and can run past 4 KiB (an
+    // RSA-8192 key file is ~6 KB): each chunk must reach back as far as a key can be long.
+    let rules = builtin_rules().expect("rules");
+    let mut m = Matcher::new(&rules, None).expect("matcher");
+    let putty: BTreeSet<usize> = (0..rules.len())
+        .filter(|&i| rules[i].id == "private_key.putty")
+        .collect();
+    let body: String = (0..90)
+        .map(|i| {
+            format!(
+                "{}\n",
+                "AbCdEfGh0123456789+/"
+                    .repeat(4)
+                    .get(i % 7..i % 7 + 58)
+                    .unwrap()
+            )
+        })
+        .collect();
+    let key = format!(
+        "PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\nComment: deploy@quill\n\
+         Public-Lines: 90\n{body}Private-Lines: 90\n{body}\
+         Private-MAC: 54533cbf016fc15053fd54533cbf016fc15053fd"
+    );
+    assert!(key.len() > 9000, "{}", key.len());
+    for at in [3000usize, 7000, 20000] {
+        let text = format!("{}{key}\n{}", "x ".repeat(at / 2), "y ".repeat(20000));
+        let want = spans_of(&mut m, &putty, Path::Hyperscan, text.as_bytes());
+        assert_eq!(want.len(), 1, "the key at {at} is found by one whole scan");
+        for path in [Path::Dfa, Path::HandOver, Path::Alternate, Path::Timed] {
+            let got = spans_of(&mut m, &putty, path, text.as_bytes());
+            assert_eq!(got, want, "{path:?} with the key at {at}");
+        }
+    }
 }
 
 #[test]
@@ -243,4 +282,56 @@ fn the_cache_keeps_routes_and_is_used_only_for_the_same_rules() {
     assert!(!Matcher::new(&changed, Some(&bytes))
         .expect("matcher")
         .loaded_from_cache());
+}
+
+#[test]
+fn a_split_generic_match_across_a_give_back_edge_is_found() {
+    // For a split rule the DFA reports where the whole match ends and Hyperscan where its key
+    // part does: at an edge where the DFA gives the text back (16 KiB when the engines
+    // alternate), a key before the edge with its value past it must still be found.
+    let rules = builtin_rules().expect("rules");
+    let mut m = Matcher::new(&rules, None).expect("matcher");
+    let generic: BTreeSet<usize> = m.keyed.rules().iter().copied().collect();
+    let split: Vec<usize> = m
+        .keyed
+        .rules()
+        .iter()
+        .copied()
+        .filter(|&i| m.split[i].is_some())
+        .collect();
+    assert!(
+        split.len() >= 10,
+        "only {} split generic rules",
+        split.len()
+    );
+    for i in split {
+        let ex = &rules[i].examples[0];
+        for shift in (1..ex.len()).step_by(3) {
+            let at = (16usize << 10) - shift;
+            let pad = "x ".repeat(at / 2) + if at % 2 == 1 { " " } else { "" };
+            let text = format!("{pad}{ex}\n{}", "y ".repeat(9000));
+            let want = spans_of(&mut m, &generic, Path::Hyperscan, text.as_bytes());
+            let got = spans_of(&mut m, &generic, Path::Alternate, text.as_bytes());
+            assert_eq!(got, want, "{} at shift {shift}", rules[i].id);
+        }
+    }
+}
+
+#[test]
+fn an_opening_anchor_with_gaps_in_its_lengths_tries_every_start() {
+    // Lengths 1 and 4: the hit of `b` ending at 2 tries start 1; the hit of `abcd` ending
+    // at 4 must still try start 0, though it lies before the start tried last.
+    let rules = crate::parse_rules(
+        "gaps.toml",
+        "[[rule]]\nid = \"x.gaps\"\nname = \"x\"\ncategory = \"secret\"\nkind = \"x\"\n\
+         pattern = '''(?:b|abcd)[0-9]{3}'''\nanchor = '''(?:b|abcd)'''\n\
+         examples = [\"abcd123\"]\n",
+    )
+    .expect("rule file");
+    let m = Matcher::new(&rules, None).expect("matcher");
+    assert_eq!(m.opens[0], Some(vec![1, 4]));
+    let mut found = Vec::new();
+    m.find(b"abcd123", &mut found).expect("find");
+    let spans: Vec<_> = found.iter().map(|f| (f.at.start, f.at.end)).collect();
+    assert_eq!(spans, [(0, 7)]);
 }

@@ -6,13 +6,16 @@
 //! patterns (regex-automata, every match end reported, as Hyperscan does), whose cost does
 //! not depend on how often a factor comes: a repetitive text keeps to a few DFA states.
 //!
-//! Two sets use it: the generic key-value rules (`generic.*`: a secret-looking value after any
-//! key named like `api_key`, `token`, `password`) and the phrase rules of the folded view.
-//! Both paths report the same matches: the DFA's ends are whole-pattern ends, Hyperscan's are
-//! its database entries' ends (a split rule's key part, [`crate::split`], or the whole
-//! pattern), and the matcher takes each to the same second stage. Which path ran depends on
-//! the clock; what is found does not (at the hand-over a split rule's match can be found by
-//! both, and the scanner merges a rule's overlapping matches into one finding).
+//! Each of the matcher's three databases is one: the main one, the generic key-value rules
+//! (`generic.*`: a secret-looking value after any key named like `api_key`, `token`,
+//! `password`) and the phrase rules of the folded view. For the two large ones a slow chunk
+//! hands over only when it is also repetitive: on varied text their DFA would build a state
+//! per byte. Both paths report the same matches: the DFA's patterns are the database's
+//! entries or, for the generic rules, their whole patterns (a split rule's entry is its key
+//! part, [`crate::split`]), and the matcher takes each hit to the same second stage. Which
+//! path ran depends on the clock; what is found does not (at an edge between the engines a
+//! split rule's match can be found by both, and the scanner merges a rule's overlapping
+//! matches into one finding).
 //!
 //! The DFA is built the first time a text needs it (most runs never hand over); should it
 //! fail to build, or thrash on a text (states built faster than bytes are scanned), Hyperscan

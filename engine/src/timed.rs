@@ -34,7 +34,9 @@ use crate::confirm::{rule_syntax, NFA_SIZE_LIMIT};
 use crate::error::{EngineError, Result};
 use crate::hyperscan::{Database, Scratch};
 
-/// The first chunk; each next one is twice as long, up to [`LAST_CHUNK`].
+/// The first chunk (at least four reaches: each chunk scans its reach again); each next one
+/// is twice as long, up to [`LAST_CHUNK`]. A text left shorter than a first chunk joins the
+/// chunk before it, so a message of a few KiB is one scan.
 const FIRST_CHUNK: usize = 8 << 10;
 const LAST_CHUNK: usize = 256 << 10;
 
@@ -181,11 +183,15 @@ impl TimedSet {
         let mut last_was_dfa = false;
         let mut back_dated = false;
         let mut from = 0;
-        let mut chunk = FIRST_CHUNK;
+        let first_chunk = FIRST_CHUNK.max(4 * self.reach);
+        let mut chunk = first_chunk;
         while from < hay.len() {
             let to = match path {
                 Path::Hyperscan | Path::Dfa => hay.len(),
-                Path::Timed | Path::HandOver | Path::Alternate => (from + chunk).min(hay.len()),
+                Path::Timed | Path::HandOver | Path::Alternate => match from + chunk {
+                    to if to + first_chunk < hay.len() => to,
+                    _ => hay.len(),
+                },
             };
             if use_dfa {
                 // Built (once, on first use) before the chunk is timed.
@@ -248,9 +254,9 @@ impl TimedSet {
             // An engine that takes over starts on a short chunk: if it runs slow too, little
             // is lost.
             chunk = if was_dfa == use_dfa {
-                (chunk * 2).min(LAST_CHUNK)
+                (chunk * 2).min(LAST_CHUNK.max(first_chunk))
             } else {
-                FIRST_CHUNK
+                first_chunk
             };
         }
         if back_dated {

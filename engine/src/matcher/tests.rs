@@ -159,8 +159,9 @@ fn a_long_private_key_across_chunk_edges_is_found_on_every_path() {
          Private-MAC: 54533cbf016fc15053fd54533cbf016fc15053fd"
     );
     assert!(key.len() > 9000, "{}", key.len());
-    for at in [3000usize, 7000, 20000] {
-        let text = format!("{}{key}\n{}", "x ".repeat(at / 2), "y ".repeat(20000));
+    // The main database's chunks: 64 KiB (four reaches of 16 KiB), then 128 KiB.
+    for at in [60_000usize, 63_000, 190_000] {
+        let text = format!("{}{key}\n{}", "x ".repeat(at / 2), "y ".repeat(150_000));
         let want = spans_of(&mut m, &putty, Path::Hyperscan, text.as_bytes());
         assert_eq!(want.len(), 1, "the key at {at} is found by one whole scan");
         for path in [Path::Dfa, Path::HandOver, Path::Alternate, Path::Timed] {
@@ -287,8 +288,9 @@ fn the_cache_keeps_routes_and_is_used_only_for_the_same_rules() {
 #[test]
 fn a_split_generic_match_across_a_give_back_edge_is_found() {
     // For a split rule the DFA reports where the whole match ends and Hyperscan where its key
-    // part does: at an edge where the DFA gives the text back (16 KiB when the engines
-    // alternate), a key before the edge with its value past it must still be found.
+    // part does: at an edge where the DFA gives the text back (32 KiB when the engines
+    // alternate: chunks of 16 KiB, four reaches), a key before the edge with its value past
+    // it must still be found.
     let rules = builtin_rules().expect("rules");
     let mut m = Matcher::new(&rules, None).expect("matcher");
     let generic: BTreeSet<usize> = m.keyed.rules().iter().copied().collect();
@@ -307,9 +309,9 @@ fn a_split_generic_match_across_a_give_back_edge_is_found() {
     for i in split {
         let ex = &rules[i].examples[0];
         for shift in (1..ex.len()).step_by(3) {
-            let at = (16usize << 10) - shift;
+            let at = (32usize << 10) - shift;
             let pad = "x ".repeat(at / 2) + if at % 2 == 1 { " " } else { "" };
-            let text = format!("{pad}{ex}\n{}", "y ".repeat(9000));
+            let text = format!("{pad}{ex}\n{}", "y ".repeat(20000));
             let want = spans_of(&mut m, &generic, Path::Hyperscan, text.as_bytes());
             let got = spans_of(&mut m, &generic, Path::Alternate, text.as_bytes());
             assert_eq!(got, want, "{} at shift {shift}", rules[i].id);

@@ -90,7 +90,7 @@ pub const GENERIC_PREFIX: &str = "generic.";
 
 /// A chunk of the generic rules' database slower than this hands the rest to their DFA:
 /// benign text costs Hyperscan well under 1 ns/byte for these rules, the DFA about 2.
-const KEYED_SLOW_NS_PER_BYTE: f64 = 8.0;
+const KEYED_SLOW_NS_PER_BYTE: f64 = 3.0;
 
 /// The same for the folded view's phrase database (benign text costs it 1 to 2 ns/byte) and
 /// the main one (about 1), when the slow chunk is also repetitive ([`crate::timed`]).

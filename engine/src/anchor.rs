@@ -9,6 +9,7 @@
 //! passes its part's set on only when it must occur. Among the candidates the rarest wins, by
 //! an estimate that favours long literals. Literals are compared ASCII case-insensitively.
 
+use crate::split::ByteSet;
 use regex_syntax::ast::{Ast, RepetitionKind, RepetitionRange};
 
 /// Phrase rules take an anchor only of literals this long, and none that is part of a
@@ -215,32 +216,26 @@ pub fn lengths(hir: &regex_syntax::hir::Hir, most: usize) -> Option<Vec<usize>> 
     Some(length_set(hir, most)?.into_iter().collect())
 }
 
-/// The bytes a match of `hir` can start with, as a 256-bit set; `None` when a match can be
-/// empty (or holds a class of characters rather than bytes).
-pub fn first_bytes(hir: &regex_syntax::hir::Hir) -> Option<[u64; 4]> {
+/// The bytes a match of `hir` can start with; `None` when a match can be empty (or holds a
+/// class of characters rather than bytes).
+pub fn first_bytes(hir: &regex_syntax::hir::Hir) -> Option<ByteSet> {
     let (set, can_be_empty) = first_set(hir)?;
     (!can_be_empty).then_some(set)
 }
 
-fn first_set(hir: &regex_syntax::hir::Hir) -> Option<([u64; 4], bool)> {
+fn first_set(hir: &regex_syntax::hir::Hir) -> Option<(ByteSet, bool)> {
     use regex_syntax::hir::{Class, HirKind};
-    let mut set = [0u64; 4];
-    let mut add = |lo: u8, hi: u8| {
-        for b in lo..=hi {
-            set[usize::from(b >> 6)] |= 1 << (b & 63);
-        }
-    };
-    let union = |a: &mut [u64; 4], b: [u64; 4]| a.iter_mut().zip(b).for_each(|(x, y)| *x |= y);
+    let mut set = ByteSet::EMPTY;
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => Some((set, true)),
         HirKind::Literal(l) => {
             let b = *l.0.first()?;
-            add(b, b);
+            set.insert_range(b, b);
             Some((set, false))
         }
         HirKind::Class(Class::Bytes(c)) => {
             for r in c.ranges() {
-                add(r.start(), r.end());
+                set.insert_range(r.start(), r.end());
             }
             Some((set, false))
         }
@@ -254,7 +249,7 @@ fn first_set(hir: &regex_syntax::hir::Hir) -> Option<([u64; 4], bool)> {
             let mut empty = false;
             for a in alts {
                 let (sub, e) = first_set(a)?;
-                union(&mut set, sub);
+                set = set.union(sub);
                 empty |= e;
             }
             Some((set, empty))
@@ -262,7 +257,7 @@ fn first_set(hir: &regex_syntax::hir::Hir) -> Option<([u64; 4], bool)> {
         HirKind::Concat(parts) => {
             for p in parts {
                 let (sub, e) = first_set(p)?;
-                union(&mut set, sub);
+                set = set.union(sub);
                 if !e {
                     return Some((set, false));
                 }
@@ -378,7 +373,7 @@ mod tests {
         let of = |p: &str| {
             first_bytes(&hir(p).expect("parses")).map(|set| {
                 (0..=255u8)
-                    .filter(|&b| set[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+                    .filter(|&b| set.contains(b))
                     .collect::<Vec<u8>>()
             })
         };

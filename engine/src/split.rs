@@ -17,15 +17,15 @@ use regex_syntax::hir::{Class, Hir, HirKind, Look};
 pub struct ByteSet([u64; 4]);
 
 impl ByteSet {
-    const EMPTY: ByteSet = ByteSet([0; 4]);
+    pub(crate) const EMPTY: ByteSet = ByteSet([0; 4]);
 
-    fn insert_range(&mut self, lo: u8, hi: u8) {
+    pub(crate) fn insert_range(&mut self, lo: u8, hi: u8) {
         for b in lo..=hi {
             self.0[usize::from(b >> 6)] |= 1 << (b & 63);
         }
     }
 
-    fn union(self, other: ByteSet) -> ByteSet {
+    pub(crate) fn union(self, other: ByteSet) -> ByteSet {
         let mut out = self;
         for (o, x) in out.0.iter_mut().zip(other.0) {
             *o |= x;

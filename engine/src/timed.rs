@@ -40,6 +40,11 @@ use crate::hyperscan::{Database, Scratch};
 const FIRST_CHUNK: usize = 8 << 10;
 const LAST_CHUNK: usize = 256 << 10;
 
+/// A chunk slower than this hands over: benign text costs Hyperscan about 1 ns/byte for the
+/// main and generic rules and 1 to 2 for the phrase rules, a DFA about 2 on text it suits
+/// (with 8 for the generic rules, PEM headers repeated stayed in Hyperscan at 5.7).
+const SLOW_NS_PER_BYTE: f64 = 3.0;
+
 /// Most hand-overs to the DFA in one text.
 const MAX_HAND_OVERS: u32 = 4;
 
@@ -50,6 +55,14 @@ pub enum Hit {
     Entry(usize, usize),
     /// The DFA: the end of a match of the rule's whole pattern.
     Whole(usize, usize),
+}
+
+impl Hit {
+    /// (rule index, end offset), whichever engine found it.
+    pub fn rule_end(self) -> (usize, usize) {
+        let (Hit::Entry(rule, end) | Hit::Whole(rule, end)) = self;
+        (rule, end)
+    }
 }
 
 /// Which path scans (tests force each).
@@ -76,8 +89,6 @@ pub struct TimedSet {
     patterns: Vec<String>,
     dfa: OnceLock<Option<DFA>>,
     caches: ThreadLocal<RefCell<Cache>>,
-    /// A chunk slower than this hands the rest to the DFA.
-    slow_ns_per_byte: f64,
     /// Only when the chunk is repetitive: a large DFA builds a state per byte on varied text.
     repetitive_only: bool,
     /// How far before a chunk its scan starts: the longest match a rule of the set reports.
@@ -87,14 +98,13 @@ pub struct TimedSet {
 impl TimedSet {
     /// `rules`: the rule index of each database entry; `patterns`: their whole patterns, in
     /// the same order. `db` is the entries' compiled database (the matcher compiles it with
-    /// its own, for its cache). A chunk slower than `slow_ns_per_byte` hands over, when
-    /// `repetitive_only` only if it is repetitive too. `reach`: the longest match a rule of
+    /// its own, for its cache). A slow chunk hands over, when `repetitive_only` only if it
+    /// is repetitive too. `reach`: the longest match a rule of
     /// the set reports (its window).
     pub fn new(
         rules: Vec<usize>,
         patterns: &[&str],
         db: Option<Database>,
-        slow_ns_per_byte: f64,
         repetitive_only: bool,
         reach: usize,
     ) -> Self {
@@ -105,7 +115,6 @@ impl TimedSet {
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
             dfa: OnceLock::new(),
             caches: ThreadLocal::new(),
-            slow_ns_per_byte,
             repetitive_only,
             reach,
         }
@@ -222,7 +231,7 @@ impl TimedSet {
             }
             last_was_dfa = ran_dfa;
             let rate = clock.elapsed().as_nanos() as f64 / (to - from) as f64;
-            let slow = rate > self.slow_ns_per_byte;
+            let slow = rate > SLOW_NS_PER_BYTE;
             let was_dfa = use_dfa;
             match path {
                 Path::HandOver => use_dfa = !dfa_failed,

@@ -36,10 +36,7 @@ impl Matcher {
             let first = self.open_first_bytes[rule];
             for &len in lengths.iter().rev().filter(|&&len| len <= end) {
                 let start = end - len;
-                let b = hay[start];
-                if first.is_some_and(|set| set[usize::from(b >> 6)] & (1 << (b & 63)) == 0)
-                    || tried.contains(&start)
-                {
+                if first.is_some_and(|set| !set.contains(hay[start])) || tried.contains(&start) {
                     continue;
                 }
                 tried.push(start);

@@ -57,7 +57,7 @@ pub struct Matcher {
     /// have, so a match is looked for only where an anchor hit may start.
     opens: Vec<Option<Vec<usize>>>,
     /// The bytes such an anchor can start with.
-    open_first_bytes: Vec<Option<[u64; 4]>>,
+    open_first_bytes: Vec<Option<ByteSet>>,
     /// Rules whose database entry is the part before their value ([`crate::split`]).
     split: Vec<Option<ValueRun>>,
     /// The value classes of the split rules.
@@ -88,21 +88,26 @@ pub struct Matcher {
 /// Id prefix of the generic key-value rules, which have a timed set of their own.
 pub const GENERIC_PREFIX: &str = "generic.";
 
-/// A chunk of the generic rules' database slower than this hands the rest to their DFA:
-/// benign text costs Hyperscan well under 1 ns/byte for these rules, the DFA about 2.
-const KEYED_SLOW_NS_PER_BYTE: f64 = 3.0;
+/// The patterns of database entries, as the DFAs take them.
+fn entry_patterns(entries: &[(String, u32)]) -> Vec<&str> {
+    entries.iter().map(|(p, _)| p.as_str()).collect()
+}
 
-/// The same for the folded view's phrase database (benign text costs it 1 to 2 ns/byte) and
-/// the main one (about 1), when the slow chunk is also repetitive ([`crate::timed`]).
-const FOLDED_SLOW_NS_PER_BYTE: f64 = 3.0;
-const MAIN_SLOW_NS_PER_BYTE: f64 = 3.0;
-
-/// The longest match any of `set` reports: how far back each chunk of a timed set is scanned.
-fn longest_window(rules: &[Rule], set: &[usize]) -> usize {
-    set.iter()
+/// A timed set of `set`'s rules (`patterns`: what its DFA matches, in the same order), each
+/// chunk reaching back the longest match any of them reports.
+fn timed_set(
+    rules: &[Rule],
+    set: Vec<usize>,
+    patterns: &[&str],
+    db: Option<Database>,
+    repetitive_only: bool,
+) -> TimedSet {
+    let reach = set
+        .iter()
         .map(|&i| rules[i].window())
         .max()
-        .unwrap_or(MAX_MATCH_LEN)
+        .unwrap_or(MAX_MATCH_LEN);
+    TimedSet::new(set, patterns, db, repetitive_only, reach)
 }
 
 /// How a split rule's value is found: the class its run is made of, and the longest part of
@@ -261,44 +266,22 @@ impl Matcher {
             message: e,
         };
         Ok(Matcher {
-            raw: {
-                let entries: Vec<&str> = hs_patterns.iter().map(|(p, _)| p.as_str()).collect();
-                let reach = longest_window(rules, &hs_rules);
-                TimedSet::new(
-                    hs_rules,
-                    &entries,
-                    raw_db,
-                    MAIN_SLOW_NS_PER_BYTE,
-                    true,
-                    reach,
-                )
-            },
-            folded: {
-                let whole: Vec<&str> = fold_patterns.iter().map(|(p, _)| p.as_str()).collect();
-                let reach = longest_window(rules, &fold_rules);
-                TimedSet::new(
-                    fold_rules,
-                    &whole,
-                    folded_db,
-                    FOLDED_SLOW_NS_PER_BYTE,
-                    true,
-                    reach,
-                )
-            },
+            // Their DFAs match what Hyperscan does, but for the generic rules their whole
+            // patterns; the two large sets hand over on repetitive text only.
+            raw: timed_set(rules, hs_rules, &entry_patterns(&hs_patterns), raw_db, true),
+            folded: timed_set(
+                rules,
+                fold_rules,
+                &entry_patterns(&fold_patterns),
+                folded_db,
+                true,
+            ),
             keyed: {
                 let whole: Vec<&str> = keyed_rules
                     .iter()
                     .map(|&i| rules[i].pattern.as_str())
                     .collect();
-                let reach = longest_window(rules, &keyed_rules);
-                TimedSet::new(
-                    keyed_rules,
-                    &whole,
-                    keyed_db,
-                    KEYED_SLOW_NS_PER_BYTE,
-                    false,
-                    reach,
-                )
+                timed_set(rules, keyed_rules, &whole, keyed_db, false)
             },
             timed_path: Path::Timed,
             windows,
@@ -372,10 +355,7 @@ impl Matcher {
     fn raw_hits(&self, hay: &[u8]) -> Result<Vec<(usize, usize)>> {
         let mut hits = Vec::new();
         self.raw.scan(hay, self.timed_path, &mut hits)?;
-        Ok(hits
-            .into_iter()
-            .map(|(Hit::Entry(rule, end) | Hit::Whole(rule, end))| (rule, end))
-            .collect())
+        Ok(hits.into_iter().map(Hit::rule_end).collect())
     }
 
     fn find_rules(&self, hay: &[u8], phrases_only: bool, out: &mut Vec<RawMatch>) -> Result<()> {
@@ -405,7 +385,8 @@ impl Matcher {
                 Hit::Entry(rule, end) if self.split[rule].is_some() => {
                     value_starts.push((rule, end))
                 }
-                Hit::Entry(rule, end) | Hit::Whole(rule, end) => {
+                hit => {
+                    let (rule, end) = hit.rule_end();
                     out.extend(self.match_ending_at(hay, rule, end))
                 }
             }
@@ -438,8 +419,7 @@ impl Matcher {
             let mut phrases = Vec::new();
             self.folded
                 .scan(view.text(), self.timed_path, &mut phrases)?;
-            for hit in phrases {
-                let (Hit::Entry(rule, end) | Hit::Whole(rule, end)) = hit;
+            for (rule, end) in phrases.into_iter().map(Hit::rule_end) {
                 let Some(m) = self.match_ending_at(view.text(), rule, end) else {
                     continue;
                 };

@@ -7,7 +7,7 @@ use super::anchors::{phrase_anchor, phrase_reach, MAX_ANCHOR_SPREAD};
 use crate::anchor;
 use crate::fold::pattern_for_folded_view;
 use crate::rule::{Category, Gate, Rule};
-use crate::split::Split;
+use crate::split::{ByteSet, Split};
 use crate::threads;
 
 /// Which engine a rule goes to, and what its first pass needs to know of it: everything that
@@ -42,7 +42,7 @@ pub(super) struct Opening {
     /// Every length it can have (a start to try for each), when there are few.
     pub lengths: Option<Vec<usize>>,
     /// The bytes it can start with: a start elsewhere is not tried.
-    pub first_bytes: Option<[u64; 4]>,
+    pub first_bytes: Option<ByteSet>,
 }
 
 fn route(r: &Rule) -> Route {

@@ -4,7 +4,6 @@ use super::{gate_matches, Matcher};
 use crate::error::Result;
 use crate::fold::{has_invisible, Folded};
 use crate::gate::digit_windows;
-use crate::timed::Hit;
 
 impl Matcher {
     /// Seconds each stage of [`Matcher::find`] takes on `hay`, for the `stage_cost` example.
@@ -79,8 +78,7 @@ impl Matcher {
             Ok(())
         })?;
         time("second stage at folded hits", &mut || {
-            for &hit in &folded_hits {
-                let (Hit::Entry(rule, end) | Hit::Whole(rule, end)) = hit;
+            for (rule, end) in folded_hits.iter().map(|h| h.rule_end()) {
                 std::hint::black_box(self.match_ending_at(view.text(), rule, end));
             }
             Ok(())

@@ -104,16 +104,19 @@ fn timed_set_agrees_on_every_path(
     }
 }
 
+/// The built-in rules and their matcher, whose timed set `which` builds its lazy DFA. The DFA
+/// is built on first use and leaves the work to Hyperscan if it cannot be built: then every
+/// path would be Hyperscan's, and comparing paths would prove nothing.
+fn with_dfa(which: fn(&Matcher) -> &TimedSet, what: &str) -> (Vec<Rule>, Matcher) {
+    let rules = builtin_rules().expect("rules");
+    let m = Matcher::new(&rules, None).expect("matcher");
+    assert!(which(&m).has_dfa(), "the built-in {what} build a lazy DFA");
+    (rules, m)
+}
+
 #[test]
 fn generic_rules_find_the_same_on_every_path() {
-    let rules = builtin_rules().expect("rules");
-    let mut m = Matcher::new(&rules, None).expect("matcher");
-    // The DFA is built on first use and leaves the work to Hyperscan if it cannot be built:
-    // then every path below would be Hyperscan's, and the comparison would prove nothing.
-    assert!(
-        m.keyed.has_dfa(),
-        "the built-in generic rules build a lazy DFA"
-    );
+    let (rules, mut m) = with_dfa(|m| &m.keyed, "generic rules");
     let generic: BTreeSet<usize> = (0..rules.len())
         .filter(|&i| rules[i].id.starts_with(GENERIC_PREFIX))
         .collect();
@@ -122,12 +125,7 @@ fn generic_rules_find_the_same_on_every_path() {
 
 #[test]
 fn folded_phrase_rules_find_the_same_on_every_path() {
-    let rules = builtin_rules().expect("rules");
-    let mut m = Matcher::new(&rules, None).expect("matcher");
-    assert!(
-        m.folded.has_dfa(),
-        "the built-in folded phrase rules build a lazy DFA"
-    );
+    let (rules, mut m) = with_dfa(|m| &m.folded, "folded phrase rules");
     let folded: BTreeSet<usize> = m.folded.rules().iter().copied().collect();
     assert!(folded.len() >= 50, "only {} folded rules", folded.len());
     timed_set_agrees_on_every_path(&mut m, &rules, &folded, "send it to ");
@@ -173,12 +171,7 @@ fn a_long_private_key_across_chunk_edges_is_found_on_every_path() {
 
 #[test]
 fn main_database_rules_find_the_same_on_every_path() {
-    let rules = builtin_rules().expect("rules");
-    let mut m = Matcher::new(&rules, None).expect("matcher");
-    assert!(
-        m.raw.has_dfa(),
-        "the built-in main database builds a lazy DFA"
-    );
+    let (rules, mut m) = with_dfa(|m| &m.raw, "main database's rules");
     let main: BTreeSet<usize> = m.raw.rules().iter().copied().collect();
     assert!(
         main.len() >= 300,

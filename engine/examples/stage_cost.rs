@@ -1,5 +1,6 @@
 //! Where the engine's time goes on one file: each stage of the first pass timed on its own
-//! (Hyperscan databases, folded view, byte gates, second stage), best of five, in GB/s.
+//! (Hyperscan databases, folded view, byte gates, second stage), then the whole find and the
+//! whole scan with its detections (fingerprints, injection score), best of five, in GB/s.
 //!
 //! `cargo run --release -p parapet-engine --example stage_cost -- FILE`
 

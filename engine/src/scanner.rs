@@ -22,7 +22,7 @@ use crate::allowlist::{Allowlists, CallScope};
 use crate::classify::Classifier;
 use crate::decode;
 use crate::error::{EngineError, Result};
-use crate::fingerprint::Fingerprinter;
+use crate::fingerprint::{self, Fingerprinter};
 use crate::input::{self, Problem};
 use crate::matcher::Matcher;
 use crate::redact;
@@ -275,11 +275,11 @@ impl Scanner {
             None => {}
         }
         let findings = self.find(bytes)?;
-        detections.extend(
-            findings
-                .into_iter()
-                .filter_map(|f| self.detection(f, &bytes[f.start..f.end], None, Vec::new())),
-        );
+        let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
+        detections.extend(findings.into_iter().filter_map(|f| {
+            let fingerprint = fingerprints.fingerprint(&bytes[f.start..f.end]);
+            self.detection(f, fingerprint, None, Vec::new())
+        }));
         match depth {
             Depth::Full => {
                 let known: Vec<&Detection> = detections.iter().collect();
@@ -313,6 +313,9 @@ impl Scanner {
         let t = std::time::Instant::now();
         std::hint::black_box(self.find(bytes)?);
         times.push(("whole find", t.elapsed().as_secs_f64()));
+        let t = std::time::Instant::now();
+        std::hint::black_box(self.scan_bytes(bytes)?);
+        times.push(("scan (with detections)", t.elapsed().as_secs_f64()));
         Ok(times)
     }
 
@@ -485,13 +488,12 @@ impl Scanner {
     fn detection(
         &self,
         f: Finding,
-        value: &[u8],
+        fingerprint: String,
         pointer: Option<String>,
         pieces: Vec<(usize, usize, usize)>,
     ) -> Option<Detection> {
         let rule = &self.rules[f.rule];
         // Allowlisted findings never get here: [`Scanner::find`] drops them.
-        let fingerprint = self.fingerprinter.fingerprint(value);
         Some(Detection {
             rule_id: rule.id.clone(),
             category: rule.category,

@@ -94,10 +94,21 @@ pub fn combine_signals<'a>(
     signal: impl Fn(&'a Detection) -> &'a str,
 ) -> Option<f32> {
     let mut by_rule: BTreeMap<&str, f32> = BTreeMap::new();
+    // Findings of one signal tend to come in runs (a phrase repeated through a text): a run
+    // is folded in here and enters the map once.
+    let mut run: Option<(&str, f32)> = None;
     let (mut layers, mut normalised) = (0usize, false);
     for d in findings {
-        let c = by_rule.entry(signal(d)).or_insert(0.0);
-        *c = c.max(d.confidence.clamp(0.0, 1.0));
+        let (key, confidence) = (signal(d), d.confidence.clamp(0.0, 1.0));
+        match &mut run {
+            Some((k, c)) if *k == key => *c = c.max(confidence),
+            _ => {
+                if let Some((k, c)) = run.replace((key, confidence)) {
+                    let entry = by_rule.entry(k).or_insert(0.0);
+                    *entry = entry.max(c);
+                }
+            }
+        }
         match d.encoding.as_deref() {
             Some("normalised") => normalised = true,
             // Only inline markup stood between the text and the finding: formatting.
@@ -106,9 +117,9 @@ pub fn combine_signals<'a>(
             None => {}
         }
     }
-    if by_rule.is_empty() {
-        return None;
-    }
+    let (k, c) = run?;
+    let entry = by_rule.entry(k).or_insert(0.0);
+    *entry = entry.max(c);
     let mut miss: f32 = by_rule.values().map(|c| 1.0 - c).product();
     let mut evade = |on: bool, weight: f32| {
         if on {

@@ -166,9 +166,12 @@ impl Scanner {
                 continue;
             }
             let pointer = joined.pointer(covered[0].3);
-            if let Some(mut d) =
-                self.detection(f, &buf[f.start..f.end], Some(pointer), found.clone())
-            {
+            if let Some(mut d) = self.detection(
+                f,
+                self.fingerprinter.fingerprint(&buf[f.start..f.end]),
+                Some(pointer),
+                found.clone(),
+            ) {
                 d.span = (found[0].1, found[0].2);
                 out.push(d);
             }

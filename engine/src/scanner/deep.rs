@@ -58,7 +58,9 @@ impl Scanner {
                     continue;
                 }
                 let value = &view.text[f.start..f.end];
-                if let Some(mut d) = self.detection(f, value, None, Vec::new()) {
+                if let Some(mut d) =
+                    self.detection(f, self.fingerprinter.fingerprint(value), None, Vec::new())
+                {
                     d.span = span;
                     // Seen once inline markup was dropped, and nothing else changed:
                     // formatting (`**Note:**`), not an evasion.
@@ -152,7 +154,9 @@ impl Scanner {
                 {
                     continue;
                 }
-                if let Some(mut d) = self.detection(f, value, None, Vec::new()) {
+                if let Some(mut d) =
+                    self.detection(f, self.fingerprinter.fingerprint(value), None, Vec::new())
+                {
                     d.span = span;
                     d.encoding = Some(nodes[n].2.clone());
                     out.push(d);

@@ -241,7 +241,9 @@ pub(super) fn key_letters(key: &[u8]) -> String {
 /// redacted too; an injection finding keeps its own phrase. The order the matcher found them
 /// in plays no part.
 fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
-    findings.sort_by_key(|f| {
+    // Unstable sorts on whole keys: findings with equal keys are interchangeable here, and a
+    // dense text has a finding every few dozen bytes (the stable sort was a tenth of its time).
+    findings.sort_unstable_by_key(|f| {
         (
             rules[f.rule].category,
             f.start,
@@ -271,6 +273,6 @@ fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
             _ => out.push(f),
         }
     }
-    out.sort_by_key(|f| (f.start, f.end));
+    out.sort_unstable_by_key(|f| (f.start, f.end, rules[f.rule].category, f.rule));
     out
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::Scanner;
 use crate::error::Result;
+use crate::fingerprint;
 use crate::input::{self, Problem};
 use crate::json::Joined;
 use crate::rule::Category;
@@ -43,6 +44,7 @@ impl Scanner {
             ));
         }
         let findings = self.find(buf)?;
+        let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
         for f in findings {
             let Some(first) = joined.segment_at(f.start) else {
                 continue;
@@ -62,8 +64,8 @@ impl Scanner {
             let Some(&(_, s0, e0)) = pieces.first() else {
                 continue;
             };
-            let mut d =
-                self.detection(f, &buf[f.start..f.end], Some(joined.pointer(first)), pieces);
+            let fingerprint = fingerprints.fingerprint(&buf[f.start..f.end]);
+            let mut d = self.detection(f, fingerprint, Some(joined.pointer(first)), pieces);
             if let Some(d) = d.as_mut() {
                 d.span = (s0, e0);
             }

@@ -96,9 +96,12 @@ impl Scanner {
                 continue;
             }
             let pieces = vec![(seg.ordinal, s, e)];
-            if let Some(mut d) =
-                self.detection(f, &buf[f.start..f.end], Some(joined.pointer(v)), pieces)
-            {
+            if let Some(mut d) = self.detection(
+                f,
+                self.fingerprinter.fingerprint(&buf[f.start..f.end]),
+                Some(joined.pointer(v)),
+                pieces,
+            ) {
                 d.span = (s, e);
                 out.push(d);
             }

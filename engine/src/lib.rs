@@ -42,6 +42,7 @@ mod threads;
 mod timed;
 pub mod validate;
 pub mod verdict;
+mod walk;
 
 pub use error::{may_show_value, shown_value, EngineError, Result};
 pub use fingerprint::{Fingerprinter, DEFAULT_FINGERPRINT_KEY};

@@ -3,8 +3,9 @@
 //! a factor comes every few bytes (`api_key=api_key=…`, `send it to send it to …`) that costs
 //! 10 to 60 ns/byte where benign text costs 1 or 2. So the database is scanned in chunks, and
 //! a chunk that runs slow hands the rest of the text to a lazy DFA of the same rules' whole
-//! patterns (regex-automata, every match end reported, as Hyperscan does), whose cost does
-//! not depend on how often a factor comes: a repetitive text keeps to a few DFA states.
+//! patterns (regex-automata, every match end reported, as Hyperscan does, walked by
+//! [`crate::walk`]), whose cost does not depend on how often a factor comes: a repetitive text
+//! keeps to a few DFA states.
 //!
 //! Each of the matcher's three databases is one: the main one, the generic key-value rules
 //! (`generic.*`: a secret-looking value after any key named like `api_key`, `token`,
@@ -25,14 +26,15 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use regex_automata::hybrid::dfa::{Cache, OverlappingState, DFA};
+use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson;
-use regex_automata::{Input, MatchKind};
+use regex_automata::MatchKind;
 use thread_local::ThreadLocal;
 
 use crate::confirm::{rule_syntax, NFA_SIZE_LIMIT};
 use crate::error::{EngineError, Result};
 use crate::hyperscan::{Database, Scratch};
+use crate::walk;
 
 /// The first chunk (at least four reaches: each chunk scans its reach again); each next one
 /// is twice as long, up to [`LAST_CHUNK`]. A text left shorter than a first chunk joins the
@@ -41,8 +43,9 @@ const FIRST_CHUNK: usize = 8 << 10;
 const LAST_CHUNK: usize = 256 << 10;
 
 /// A chunk slower than this hands over: benign text costs Hyperscan about 1 ns/byte for the
-/// main and generic rules and 1 to 2 for the phrase rules, a DFA about 2 on text it suits
-/// (with 8 for the generic rules, PEM headers repeated stayed in Hyperscan at 5.7).
+/// main and generic rules and 1 to 2 for the phrase rules, a DFA under 1 on text it suits
+/// ([`walk`]: ~1.7 in one lane; with 8 for the generic rules, PEM headers repeated stayed in
+/// Hyperscan at 5.7).
 const SLOW_NS_PER_BYTE: f64 = 3.0;
 
 /// Most hand-overs to the DFA in one text.
@@ -327,23 +330,14 @@ impl TimedSet {
             cache.reset(dfa);
         }
         // Look-around (`\b`) at the range's end still sees the byte after it.
-        let input = Input::new(hay).range(from.saturating_sub(self.reach)..to);
-        let last = if to == hay.len() { to + 1 } else { to };
-        let mut state = OverlappingState::start();
-        loop {
-            if dfa
-                .try_search_overlapping_fwd(cache, &input, &mut state)
-                .is_err()
-            {
-                return Ok(false);
+        let range = (from.saturating_sub(self.reach), to);
+        let keep = from.max(1)..if to == hay.len() { to + 1 } else { to };
+        let found = walk::every_match_end(dfa, cache, hay, range, self.reach, |pattern, end| {
+            if keep.contains(&end) {
+                hits.push(Hit::Whole(self.rules[pattern], end));
             }
-            let Some(m) = state.get_match() else {
-                return Ok(true);
-            };
-            if (from.max(1)..last).contains(&m.offset()) {
-                hits.push(Hit::Whole(self.rules[m.pattern().as_usize()], m.offset()));
-            }
-        }
+        });
+        Ok(found.is_ok())
     }
 }
 

@@ -13,6 +13,69 @@ fn repeat(unit: &str, len: usize) -> Vec<u8> {
     unit.as_bytes().iter().copied().cycle().take(len).collect()
 }
 
+/// `len` bytes of benign prose, varied the way messages are (names, numbers, wording), from a
+/// fixed seed.
+fn varied_prose(len: usize) -> String {
+    const OPENINGS: &[&str] = &[
+        "Please summarise",
+        "Could you review",
+        "I attached",
+        "We still need to finish",
+        "Here is",
+        "Thanks for sending",
+        "Let me know what you think of",
+        "Can you compare",
+    ];
+    const THINGS: &[&str] = &[
+        "the quarterly report",
+        "the meeting notes",
+        "the draft proposal",
+        "the release checklist",
+        "the budget sheet",
+        "the customer survey",
+        "the onboarding guide",
+        "the incident summary",
+        "the design document",
+        "the travel plan",
+    ];
+    const PEOPLE: &[&str] = &[
+        "Maria", "Kenji", "Aisha", "Tom", "Priya", "Lukas", "Chen", "Fatima", "Diego", "Olga",
+    ];
+    const ENDINGS: &[&str] = &[
+        "before the review on",
+        "and list the open questions for",
+        "so we can decide on",
+        "with the figures from",
+        "and send a short note by",
+    ];
+    const DAYS: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"];
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut pick = |n: usize| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) as usize % n
+    };
+    let mut out = String::with_capacity(len + 200);
+    while out.len() < len {
+        let sentence = format!(
+            "{} {} for {} ({} pages, version {}.{}) {} {} the {}th. ",
+            OPENINGS[pick(OPENINGS.len())],
+            THINGS[pick(THINGS.len())],
+            PEOPLE[pick(PEOPLE.len())],
+            1 + pick(400),
+            1 + pick(9),
+            pick(30),
+            ENDINGS[pick(ENDINGS.len())],
+            DAYS[pick(DAYS.len())],
+            1 + pick(28),
+        );
+        out.push_str(&sentence);
+    }
+    out.truncate(len);
+    out
+}
+
 fn best_ns_per_byte(len: usize, reps: usize, mut f: impl FnMut()) -> f64 {
     let mut best = f64::MAX;
     for _ in 0..reps {
@@ -192,14 +255,23 @@ session, cache hit ratio fine, nothing to report here today.\n",
     // Message texts get the deep scan (classifier, normalised view, decoding): its worst cases
     // are measured against benign prose through the same call.
     let as_str = |b: &[u8]| String::from_utf8(b.to_vec()).expect("ASCII or UTF-8");
-    let prose = as_str(&repeat(
-        "Please summarise the quarterly report and list the open questions for Friday. ",
-        len,
-    ));
+    // Benign prose is varied: one sentence repeated is repetitive text, which the phrase
+    // database hands to its DFA (rules 1.5 ns/byte there against 3.2 on varied prose), so it
+    // would measure the worst cases against text cheaper than any real message.
+    let prose = varied_prose(len);
     let msg_base = best_ns_per_byte(len, reps, || {
         black_box(scanner.scan(&prose).unwrap());
     });
-    println!("benign message text (deep scan): {msg_base:.2} ns/byte");
+    let one_sentence = as_str(&repeat(
+        "Please summarise the quarterly report and list the open questions for Friday. ",
+        len,
+    ));
+    let one_sentence_ns = best_ns_per_byte(len, reps, || {
+        black_box(scanner.scan(&one_sentence).unwrap());
+    });
+    println!(
+        "benign message text (deep scan): {msg_base:.2} ns/byte (one sentence repeated: {one_sentence_ns:.2})"
+    );
     let message_cases: Vec<(&str, String)> = vec![
         // "hello, world" in base64, 100k times: many small blobs that decode to text.
         (

@@ -4,11 +4,15 @@
 
 use std::sync::OnceLock;
 
+use std::cell::RefCell;
+
+use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::captures::Captures;
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
+use thread_local::ThreadLocal;
 
 /// How every rule's pattern is read: bytes, ASCII classes, `(?i)` folding ASCII only.
 pub fn rule_syntax() -> syntax::Config {
@@ -50,6 +54,10 @@ pub struct Confirmer {
     pattern: String,
     end_anchored: OnceLock<Option<Regex>>,
     forward: OnceLock<Option<Regex>>,
+    /// For anchored tries: a lazy DFA that says whether any match starts at a position
+    /// (most tries fail within a few bytes, and the full regex costs ~25 ns a call).
+    start_check: OnceLock<Option<DFA>>,
+    start_caches: ThreadLocal<RefCell<Cache>>,
 }
 
 impl Confirmer {
@@ -58,6 +66,8 @@ impl Confirmer {
             pattern: pattern.to_string(),
             end_anchored: OnceLock::new(),
             forward: OnceLock::new(),
+            start_check: OnceLock::new(),
+            start_caches: ThreadLocal::new(),
         }
     }
 
@@ -80,8 +90,63 @@ impl Confirmer {
     /// The match that starts exactly at `start` and ends by `to`, for rules whose pattern
     /// opens with the anchor that was found there.
     pub fn at_start(&self, hay: &[u8], start: usize, to: usize) -> Option<Confirmed> {
+        if !self.may_match_at(hay, start, to) {
+            return None;
+        }
         let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
         first_match(self.forward()?, &input)
+    }
+
+    /// False only when no match starts at `start` and ends by `to`: the start check's DFA
+    /// walked from there until it died. True when it found one, or could not tell.
+    fn may_match_at(&self, hay: &[u8], start: usize, to: usize) -> bool {
+        let Some(dfa) = self
+            .start_check
+            .get_or_init(|| {
+                DFA::builder()
+                    .syntax(rule_syntax())
+                    .thompson(
+                        regex_automata::nfa::thompson::Config::new()
+                            .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
+                    )
+                    .configure(
+                        DFA::config()
+                            .starts_for_each_pattern(false)
+                            .unicode_word_boundary(false),
+                    )
+                    .build(&self.pattern)
+                    .ok()
+            })
+            .as_ref()
+        else {
+            return true;
+        };
+        let cell = self.start_caches.get_or(|| RefCell::new(Cache::new(dfa)));
+        let cache = &mut *cell.borrow_mut();
+        let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
+        let Ok(mut sid) = dfa.start_state_forward(cache, &input) else {
+            return true;
+        };
+        for &b in &hay[start..to] {
+            match dfa.next_state(cache, sid, b) {
+                Ok(next) => sid = next,
+                Err(_) => return true,
+            }
+            if sid.is_tagged() {
+                if sid.is_dead() {
+                    return false;
+                }
+                if sid.is_match() || sid.is_quit() {
+                    return true;
+                }
+            }
+        }
+        // The end of the range: the byte after it (for `\b` and `$`), or the end of the text.
+        let last = match hay.get(to) {
+            Some(&b) => dfa.next_state(cache, sid, b),
+            None => dfa.next_eoi_state(cache, sid),
+        };
+        last.map_or(true, |sid| sid.is_match())
     }
 
     /// The pattern as it is, for forward searches.

@@ -191,9 +191,9 @@ impl TimedSet {
         // After DFA chunks, Hyperscan's first chunk also keeps hits a reach before it: for a
         // split rule the DFA reports where the whole match ends, Hyperscan where its key part
         // does, and a key before the edge with its value past it would be found by neither.
-        // Those hits come out of order (and some twice), so the hits are sorted at the end.
+        // Those hits come out of order (and some twice): the stretch from the first hit they
+        // can precede on is sorted again (after the chunk is timed).
         let mut last_was_dfa = false;
-        let mut back_dated = false;
         let mut from = 0;
         let first_chunk = FIRST_CHUNK.max(4 * self.reach);
         let mut chunk = first_chunk;
@@ -223,9 +223,10 @@ impl TimedSet {
                 use_dfa = false;
                 dfa_failed = true;
             }
+            let mut back_dated = None;
             if !ran_dfa {
                 let keep_from = if last_was_dfa {
-                    back_dated = true;
+                    back_dated = Some(from.saturating_sub(self.reach));
                     from.saturating_sub(self.reach)
                 } else {
                     from
@@ -234,6 +235,13 @@ impl TimedSet {
             }
             last_was_dfa = ran_dfa;
             let rate = clock.elapsed().as_nanos() as f64 / (to - from) as f64;
+            if let Some(keep_from) = back_dated {
+                // Hits before `mark` are in order of end; those ending before `keep_from`
+                // stay where they are.
+                let first = hits[..mark].partition_point(|h| h.rule_end().1 < keep_from);
+                let kept = sort_and_dedup(&mut hits[first..]);
+                hits.truncate(first + kept);
+            }
             let slow = rate > SLOW_NS_PER_BYTE;
             let was_dfa = use_dfa;
             match path {
@@ -270,13 +278,6 @@ impl TimedSet {
             } else {
                 first_chunk
             };
-        }
-        if back_dated {
-            hits.sort_unstable_by_key(|&hit| match hit {
-                Hit::Entry(rule, end) => (end, rule, false),
-                Hit::Whole(rule, end) => (end, rule, true),
-            });
-            hits.dedup();
         }
         Ok(())
     }
@@ -339,6 +340,23 @@ impl TimedSet {
         });
         Ok(found.is_ok())
     }
+}
+
+/// Sorts `hits` by end (then rule, then engine) and moves the distinct ones to the front;
+/// returns how many there are.
+fn sort_and_dedup(hits: &mut [Hit]) -> usize {
+    hits.sort_unstable_by_key(|&hit| match hit {
+        Hit::Entry(rule, end) => (end, rule, false),
+        Hit::Whole(rule, end) => (end, rule, true),
+    });
+    let mut kept = 0;
+    for i in 0..hits.len() {
+        if kept == 0 || hits[i] != hits[kept - 1] {
+            hits[kept] = hits[i];
+            kept += 1;
+        }
+    }
+    kept
 }
 
 /// Whether `chunk` repeats a short stretch over and over: at most a few hundred distinct

@@ -12,11 +12,15 @@
 //! system prompt makes it likelier that the text is hiding something. A finding seen only once
 //! inline markup is dropped (`**Note to the AI:**`) carries no such signal: that is formatting.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use regex_automata::meta::Regex;
+use regex_automata::Input;
+use thread_local::ThreadLocal;
 
+use crate::hyperscan::{Database, Scratch};
 use crate::normalise::is_invisible;
 use crate::verdict::Detection;
 
@@ -59,16 +63,110 @@ impl TextSignals {
         TextSignals {
             hidden_characters: !text.is_ascii()
                 && String::from_utf8_lossy(text).chars().any(is_invisible),
-            imperative_on_secret: imperative_on_secret().is_match(text),
+            imperative_on_secret: imperative_on_secret(text),
         }
     }
 }
+
+/// Whether `text` holds an order to move or show a secret ([`imperative_regex`]). Every match
+/// holds one of [`SECRET_WORDS`], so those are searched for first (one Hyperscan pass of
+/// literals) and the regex runs only around them, as one stretch where their surroundings
+/// touch: the regex over the whole text cost 1.45 ns/byte on any text.
+fn imperative_on_secret(text: &[u8]) -> bool {
+    let re = imperative_regex();
+    let Some(words) = secret_words() else {
+        return re.is_match(text);
+    };
+    let found_in = |(from, to): (usize, usize)| re.is_match(Input::new(text).range(from..to));
+    let mut stretch: Option<(usize, usize)> = None;
+    let mut found = false;
+    let scanned = words.scan(text, |word, end| {
+        if found {
+            return;
+        }
+        let at = end - SECRET_WORDS[word].len();
+        let (from, to) = (
+            at.saturating_sub(BEFORE_SECRET_WORD),
+            (at + AFTER_SECRET_WORD).min(text.len()),
+        );
+        match &mut stretch {
+            Some((_, stretch_end)) if from <= *stretch_end => *stretch_end = to.max(*stretch_end),
+            _ => found = stretch.replace((from, to)).is_some_and(found_in),
+        }
+    });
+    match scanned {
+        Ok(()) => found || stretch.is_some_and(found_in),
+        Err(_) => re.is_match(text),
+    }
+}
+
+/// The literal search for [`SECRET_WORDS`], any case; `None` if it cannot be built.
+fn secret_words() -> Option<&'static SecretWords> {
+    static WORDS: OnceLock<Option<SecretWords>> = OnceLock::new();
+    WORDS
+        .get_or_init(|| {
+            let patterns: Vec<(String, u32)> = SECRET_WORDS
+                .iter()
+                .map(|w| (format!("(?i){}", w.replace('.', "\\.")), 0))
+                .collect();
+            Some(SecretWords {
+                db: Database::compile(&patterns).ok()?,
+                scratch: ThreadLocal::new(),
+            })
+        })
+        .as_ref()
+}
+
+struct SecretWords {
+    db: Database,
+    scratch: ThreadLocal<RefCell<Scratch>>,
+}
+
+impl SecretWords {
+    /// Calls `on_word(index in SECRET_WORDS, end)` for every occurrence, in order of end.
+    fn scan(&self, text: &[u8], on_word: impl FnMut(usize, usize)) -> Result<(), String> {
+        let mut on_word = on_word;
+        let scratch = self
+            .scratch
+            .get_or_try(|| Scratch::new(&self.db).map(RefCell::new))?;
+        scratch
+            .borrow_mut()
+            .scan(&self.db, text, |id, end| on_word(id as usize, end))
+    }
+}
+
+/// What the second part of [`imperative_regex`] starts with, each of its alternatives.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "api",
+    "secret",
+    "token",
+    "credential",
+    "private",
+    "id_rsa",
+    "id_ed25519",
+    ".ssh",
+    ".env",
+    "mcp.json",
+    ".aws",
+    ".netrc",
+    "cookie",
+];
+
+/// How far before its secret word a match may start: the longest verb (`exfiltrate`), then
+/// up to 60 bytes.
+const BEFORE_SECRET_WORD: usize = 10 + 60;
+
+/// How far after the start of a secret word the search looks: past the longest second part
+/// (`private_keys`).
+const AFTER_SECRET_WORD: usize = 16;
 
 /// An order to move or show something (`send`, `print`, `read`…) followed closely by a
 /// credential or a file that holds them (`password`, `api key`, `~/.ssh`, `.env`…). Compiled
 /// as the rules are (bytes, ASCII `\b`): a Unicode `\b` sends the regex to its slowest engine
 /// on any non-ASCII text (25 ns/byte on 256 KiB of tag characters).
-fn imperative_on_secret() -> &'static Regex {
+fn imperative_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         crate::confirm::compile(
@@ -154,6 +252,60 @@ mod tests {
             pieces: Vec::new(),
             score_cap: None,
         }
+    }
+
+    #[test]
+    fn the_word_search_finds_what_the_regex_finds() {
+        assert!(secret_words().is_some(), "the word search builds");
+        const PIECES: &[&str] = &[
+            "send ",
+            "Read ",
+            "e-mail ",
+            "EXFILTRATE ",
+            "cat ",
+            "the ",
+            "all of ",
+            ". ",
+            "\n",
+            "password",
+            "Passwd",
+            "API key",
+            "api_keys",
+            "secret",
+            "TOKENS",
+            "credential",
+            "private-key",
+            "id_rsa",
+            "id_ed25519",
+            "~/.ssh",
+            ".env",
+            ".envy",
+            "mcp.json",
+            ".aws",
+            ".netrc",
+            "cookies",
+            "apid_rsa",
+            "xapi",
+            "scatter ",
+            "a long stretch of ordinary words that says nothing in particular ",
+            "words that say nothing much at all here ",
+        ];
+        let mut x: u64 = 7;
+        let mut texts = 0;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..8 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(PIECES[(x >> 33) as usize % PIECES.len()]);
+            }
+            let expected = imperative_regex().is_match(text.as_bytes());
+            assert_eq!(imperative_on_secret(text.as_bytes()), expected, "{text:?}");
+            texts += usize::from(expected);
+        }
+        // Both answers came up often.
+        assert!((300..2700).contains(&texts), "{texts} of 3000 matched");
     }
 
     #[test]

@@ -44,7 +44,12 @@ pub fn every_match_end(
     }
     let mut walk = Walk::start(dfa, cache, &Input::new(hay).range(from..to))?;
     cache.search_start(from);
-    walk.run(dfa, cache, hay, &mut report)?;
+    let mut patterns = MatchPatterns::default();
+    walk.run(dfa, cache, hay, &mut |cache, sid, end| {
+        for &p in patterns.of(dfa, cache, sid) {
+            report(p, end);
+        }
+    })?;
     at_end_of_range(dfa, cache, hay, to, walk.sid, report)
 }
 
@@ -81,9 +86,10 @@ fn in_lanes(
         return Ok(None);
     }
     cache.search_start(from);
-    let mut keep = |i: usize, pattern: usize, end: usize| {
+    let mut patterns = MatchPatterns::default();
+    let mut keep = |i: usize, cache: &Cache, sid: LazyStateID, end: usize| {
         if i == 0 || end >= starts[i] {
-            found[i].push((pattern, end));
+            found[i].extend(patterns.of(dfa, cache, sid).iter().map(|&p| (p, end)));
         }
     };
     loop {
@@ -91,7 +97,7 @@ fn in_lanes(
         for (i, w) in walks.iter_mut().enumerate() {
             if w.at < w.end && w.sid.is_tagged() {
                 w.step_checked(dfa, cache, hay)?;
-                w.settle(dfa, cache, hay, &mut |p, e| keep(i, p, e))?;
+                w.settle(dfa, cache, hay, &mut |c, sid, e| keep(i, c, sid, e))?;
                 if cache.clear_count() != clears {
                     return Ok(None);
                 }
@@ -118,7 +124,7 @@ fn in_lanes(
         }
         for (i, w) in walks.iter_mut().enumerate() {
             if w.sid.is_tagged() {
-                w.settle(dfa, cache, hay, &mut |p, e| keep(i, p, e))?;
+                w.settle(dfa, cache, hay, &mut |c, sid, e| keep(i, c, sid, e))?;
                 if cache.clear_count() != clears {
                     return Ok(None);
                 }
@@ -127,7 +133,7 @@ fn in_lanes(
     }
     // The lanes end one by one (a lane that died first): each finishes alone.
     for (i, w) in walks.iter_mut().enumerate() {
-        w.run(dfa, cache, hay, &mut |p, e| keep(i, p, e))?;
+        w.run(dfa, cache, hay, &mut |c, sid, e| keep(i, c, sid, e))?;
         if cache.clear_count() != clears {
             return Ok(None);
         }
@@ -160,6 +166,29 @@ fn at_end_of_range(
     Ok(())
 }
 
+/// The patterns of the last match state seen: where a match ends every few bytes the same
+/// state comes back, and reading its patterns out of the state costs more than the step.
+#[derive(Default)]
+struct MatchPatterns {
+    /// The state, and the cache clear it is from (a clear reuses the ids).
+    of: Option<(LazyStateID, usize)>,
+    patterns: Vec<usize>,
+}
+
+impl MatchPatterns {
+    fn of(&mut self, dfa: &DFA, cache: &Cache, sid: LazyStateID) -> &[usize] {
+        let key = (sid, cache.clear_count());
+        if self.of != Some(key) {
+            self.patterns.clear();
+            self.patterns.extend(
+                (0..dfa.match_len(cache, sid)).map(|i| dfa.match_pattern(cache, sid, i).as_usize()),
+            );
+            self.of = Some(key);
+        }
+        &self.patterns
+    }
+}
+
 /// One walk: `sid` is the state after `hay[at - 1]` (the start state before any byte),
 /// `prev` the one before it.
 #[derive(Clone, Copy, Default)]
@@ -187,7 +216,7 @@ impl Walk {
         dfa: &DFA,
         cache: &mut Cache,
         hay: &[u8],
-        report: &mut impl FnMut(usize, usize),
+        report: &mut impl FnMut(&Cache, LazyStateID, usize),
     ) -> Result<(), MatchError> {
         while self.at < self.end {
             if self.sid.is_tagged() {
@@ -216,13 +245,14 @@ impl Walk {
 
     /// The state just reached: computed if the table did not hold it yet (this may clear the
     /// cache, which keeps this walk's state), its matches reported (they end a byte back: the
-    /// DFA reports late). On the dead state the walk is over.
+    /// DFA reports late), as the match state for [`MatchPatterns`]. On the dead state the walk
+    /// is over.
     fn settle(
         &mut self,
         dfa: &DFA,
         cache: &mut Cache,
         hay: &[u8],
-        report: &mut impl FnMut(usize, usize),
+        report: &mut impl FnMut(&Cache, LazyStateID, usize),
     ) -> Result<(), MatchError> {
         if self.sid.is_unknown() {
             let at = self.at - 1;
@@ -232,12 +262,7 @@ impl Walk {
                 .map_err(|_| MatchError::gave_up(at))?;
         }
         if self.sid.is_match() {
-            for i in 0..dfa.match_len(cache, self.sid) {
-                report(
-                    dfa.match_pattern(cache, self.sid, i).as_usize(),
-                    self.at - 1,
-                );
-            }
+            report(cache, self.sid, self.at - 1);
         } else if self.sid.is_dead() {
             self.at = self.end;
         } else if self.sid.is_quit() {

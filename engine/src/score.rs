@@ -90,7 +90,9 @@ fn imperative_on_secret(text: &[u8]) -> bool {
             (at + AFTER_SECRET_WORD).min(text.len()),
         );
         match &mut stretch {
-            Some((_, stretch_end)) if from <= *stretch_end => *stretch_end = to.max(*stretch_end),
+            // Touching the stretch so far (words come in order of end, so nearly always
+            // after its start): one stretch.
+            Some((a, b)) if from <= *b && *a <= to => (*a, *b) = ((*a).min(from), (*b).max(to)),
             _ => found = stretch.replace((from, to)).is_some_and(found_in),
         }
     });

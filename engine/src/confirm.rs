@@ -2,9 +2,8 @@
 //! exactly there, recovers the start and the capture group that holds the reported span. Gated
 //! rules (digits, `@`) are searched forward inside the window their gate found instead.
 
-use std::sync::OnceLock;
-
 use std::cell::RefCell;
+use std::sync::OnceLock;
 
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::meta::{self, Regex};
@@ -97,8 +96,8 @@ impl Confirmer {
         first_match(self.forward()?, &input)
     }
 
-    /// False only when no match starts at `start` and ends by `to`: the start check's DFA
-    /// walked from there until it died. True when it found one, or could not tell.
+    /// False only when no match starts at `start` and ends by `to` (the start check's DFA,
+    /// stopping at the first match it sees). True when it found one, or could not tell.
     fn may_match_at(&self, hay: &[u8], start: usize, to: usize) -> bool {
         let Some(dfa) = self
             .start_check
@@ -122,31 +121,12 @@ impl Confirmer {
             return true;
         };
         let cell = self.start_caches.get_or(|| RefCell::new(Cache::new(dfa)));
-        let cache = &mut *cell.borrow_mut();
-        let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
-        let Ok(mut sid) = dfa.start_state_forward(cache, &input) else {
-            return true;
-        };
-        for &b in &hay[start..to] {
-            match dfa.next_state(cache, sid, b) {
-                Ok(next) => sid = next,
-                Err(_) => return true,
-            }
-            if sid.is_tagged() {
-                if sid.is_dead() {
-                    return false;
-                }
-                if sid.is_match() || sid.is_quit() {
-                    return true;
-                }
-            }
-        }
-        // The end of the range: the byte after it (for `\b` and `$`), or the end of the text.
-        let last = match hay.get(to) {
-            Some(&b) => dfa.next_state(cache, sid, b),
-            None => dfa.next_eoi_state(cache, sid),
-        };
-        last.map_or(true, |sid| sid.is_match())
+        let input = Input::new(hay)
+            .range(start..to)
+            .anchored(Anchored::Yes)
+            .earliest(true);
+        dfa.try_search_fwd(&mut cell.borrow_mut(), &input)
+            .map_or(true, |found| found.is_some())
     }
 
     /// The pattern as it is, for forward searches.

@@ -239,8 +239,13 @@ impl TimedSet {
                 // Hits before `mark` are in order of end; those ending before `keep_from`
                 // stay where they are.
                 let first = hits[..mark].partition_point(|h| h.rule_end().1 < keep_from);
-                let kept = sort_and_dedup(&mut hits[first..]);
-                hits.truncate(first + kept);
+                let mut stretch = hits.split_off(first);
+                stretch.sort_unstable_by_key(|&hit| match hit {
+                    Hit::Entry(rule, end) => (end, rule, false),
+                    Hit::Whole(rule, end) => (end, rule, true),
+                });
+                stretch.dedup();
+                hits.append(&mut stretch);
             }
             let slow = rate > SLOW_NS_PER_BYTE;
             let was_dfa = use_dfa;
@@ -340,23 +345,6 @@ impl TimedSet {
         });
         Ok(found.is_ok())
     }
-}
-
-/// Sorts `hits` by end (then rule, then engine) and moves the distinct ones to the front;
-/// returns how many there are.
-fn sort_and_dedup(hits: &mut [Hit]) -> usize {
-    hits.sort_unstable_by_key(|&hit| match hit {
-        Hit::Entry(rule, end) => (end, rule, false),
-        Hit::Whole(rule, end) => (end, rule, true),
-    });
-    let mut kept = 0;
-    for i in 0..hits.len() {
-        if kept == 0 || hits[i] != hits[kept - 1] {
-            hits[kept] = hits[i];
-            kept += 1;
-        }
-    }
-    kept
 }
 
 /// Whether `chunk` repeats a short stretch over and over: at most a few hundred distinct

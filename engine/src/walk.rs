@@ -32,28 +32,37 @@ pub fn every_match_end(
 ) -> Result<(), MatchError> {
     // Each lane walks `len` bytes: the first its part, the others a reach and their part.
     let len = (to - from + (LANES - 1) * reach) / LANES;
+    let mut patterns = MatchPatterns::default();
     if len >= (MIN_PART_REACHES + 1) * reach.max(1) {
         let mut found: [Vec<(usize, usize)>; LANES] = Default::default();
-        if let Some(last) = in_lanes(dfa, cache, hay, (from, to), len, reach, &mut found)? {
+        let lanes = (len, reach);
+        if let Some(last) = in_lanes(
+            dfa,
+            cache,
+            hay,
+            (from, to),
+            lanes,
+            &mut patterns,
+            &mut found,
+        )? {
             for &(pattern, end) in found.iter().flatten() {
                 report(pattern, end);
             }
-            return at_end_of_range(dfa, cache, hay, to, last, report);
+            return at_end_of_range(dfa, cache, hay, to, last, &mut patterns, report);
         }
         // A new state cleared the cache under the lanes: walk it again, in one.
     }
     let mut walk = Walk::start(dfa, cache, &Input::new(hay).range(from..to))?;
     cache.search_start(from);
-    let mut patterns = MatchPatterns::default();
     walk.run(dfa, cache, hay, &mut |cache, sid, end| {
         for &p in patterns.of(dfa, cache, sid) {
             report(p, end);
         }
     })?;
-    at_end_of_range(dfa, cache, hay, to, walk.sid, report)
+    at_end_of_range(dfa, cache, hay, to, walk.sid, &mut patterns, report)
 }
 
-/// Lane 0 walks from `from`, each next one from a reach before where the one before it
+/// Lane 0 walks from `from`, each next one from `reach` before where the one before it
 /// stops, each `len` bytes (the last to `to`); each keeps the ends in its own part. The last
 /// lane's state at `to`; `None` when a new state cleared the cache (the other lanes' states
 /// are gone with it).
@@ -62,8 +71,8 @@ fn in_lanes(
     cache: &mut Cache,
     hay: &[u8],
     (from, to): (usize, usize),
-    len: usize,
-    reach: usize,
+    (len, reach): (usize, usize),
+    patterns: &mut MatchPatterns,
     found: &mut [Vec<(usize, usize)>; LANES],
 ) -> Result<Option<LazyStateID>, MatchError> {
     // Where each lane's part starts (lane 0's: `from`) and ends.
@@ -86,7 +95,6 @@ fn in_lanes(
         return Ok(None);
     }
     cache.search_start(from);
-    let mut patterns = MatchPatterns::default();
     let mut keep = |i: usize, cache: &Cache, sid: LazyStateID, end: usize| {
         if i == 0 || end >= starts[i] {
             found[i].extend(patterns.of(dfa, cache, sid).iter().map(|&p| (p, end)));
@@ -149,6 +157,7 @@ fn at_end_of_range(
     hay: &[u8],
     to: usize,
     sid: LazyStateID,
+    patterns: &mut MatchPatterns,
     mut report: impl FnMut(usize, usize),
 ) -> Result<(), MatchError> {
     cache.search_update(to);
@@ -158,8 +167,8 @@ fn at_end_of_range(
     };
     let sid = next.map_err(|_| MatchError::gave_up(offset))?;
     if sid.is_match() {
-        for i in 0..dfa.match_len(cache, sid) {
-            report(dfa.match_pattern(cache, sid, i).as_usize(), offset);
+        for &p in patterns.of(dfa, cache, sid) {
+            report(p, offset);
         }
     }
     cache.search_finish(to);

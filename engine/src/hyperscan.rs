@@ -3,8 +3,11 @@
 //! and scan. The higher-level `vectorscan-rs` wrapper hides serialization, which the start-up
 //! cache needs, so this module talks to the C API directly.
 
+use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_uint, c_ulonglong, c_void, CStr, CString};
 use std::ptr;
+
+use thread_local::ThreadLocal;
 
 use vectorscan_rs_sys as hs;
 
@@ -125,6 +128,36 @@ impl Database {
 extern "C" {
     #[link_name = "free"]
     fn libc_free(p: *mut c_void);
+}
+
+/// A database with a scratch per thread, each made on its thread's first scan.
+pub struct PerThread {
+    db: Database,
+    scratch: ThreadLocal<RefCell<Scratch>>,
+}
+
+impl PerThread {
+    pub fn new(db: Database) -> Self {
+        PerThread {
+            db,
+            scratch: ThreadLocal::new(),
+        }
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// This thread's scratch for the database, made now if it has none.
+    pub fn scratch(&self) -> Result<&RefCell<Scratch>, String> {
+        self.scratch
+            .get_or_try(|| Scratch::new(&self.db).map(RefCell::new))
+    }
+
+    /// [`Scratch::scan`] with this thread's scratch.
+    pub fn scan<F: FnMut(u32, usize)>(&self, data: &[u8], on_match: F) -> Result<(), String> {
+        self.scratch()?.borrow_mut().scan(&self.db, data, on_match)
+    }
 }
 
 /// Per-thread scan state. Not shared: each thread allocates its own.

@@ -12,15 +12,13 @@
 //! system prompt makes it likelier that the text is hiding something. A finding seen only once
 //! inline markup is dropped (`**Note to the AI:**`) carries no such signal: that is formatting.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use regex_automata::meta::Regex;
 use regex_automata::Input;
-use thread_local::ThreadLocal;
 
-use crate::hyperscan::{Database, Scratch};
+use crate::hyperscan::{Database, PerThread};
 use crate::normalise::is_invisible;
 use crate::verdict::Detection;
 
@@ -81,6 +79,7 @@ fn imperative_on_secret(text: &[u8]) -> bool {
     let mut stretch: Option<(usize, usize)> = None;
     let mut found = false;
     let scanned = words.scan(text, |word, end| {
+        let word = word as usize;
         if found {
             return;
         }
@@ -103,38 +102,17 @@ fn imperative_on_secret(text: &[u8]) -> bool {
 }
 
 /// The literal search for [`SECRET_WORDS`], any case; `None` if it cannot be built.
-fn secret_words() -> Option<&'static SecretWords> {
-    static WORDS: OnceLock<Option<SecretWords>> = OnceLock::new();
+fn secret_words() -> Option<&'static PerThread> {
+    static WORDS: OnceLock<Option<PerThread>> = OnceLock::new();
     WORDS
         .get_or_init(|| {
             let patterns: Vec<(String, u32)> = SECRET_WORDS
                 .iter()
                 .map(|w| (format!("(?i){}", w.replace('.', "\\.")), 0))
                 .collect();
-            Some(SecretWords {
-                db: Database::compile(&patterns).ok()?,
-                scratch: ThreadLocal::new(),
-            })
+            Database::compile(&patterns).ok().map(PerThread::new)
         })
         .as_ref()
-}
-
-struct SecretWords {
-    db: Database,
-    scratch: ThreadLocal<RefCell<Scratch>>,
-}
-
-impl SecretWords {
-    /// Calls `on_word(index in SECRET_WORDS, end)` for every occurrence, in order of end.
-    fn scan(&self, text: &[u8], on_word: impl FnMut(usize, usize)) -> Result<(), String> {
-        let mut on_word = on_word;
-        let scratch = self
-            .scratch
-            .get_or_try(|| Scratch::new(&self.db).map(RefCell::new))?;
-        scratch
-            .borrow_mut()
-            .scan(&self.db, text, |id, end| on_word(id as usize, end))
-    }
 }
 
 /// What the second part of [`imperative_regex`] starts with, each of its alternatives.

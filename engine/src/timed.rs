@@ -33,7 +33,7 @@ use thread_local::ThreadLocal;
 
 use crate::confirm::{rule_syntax, NFA_SIZE_LIMIT};
 use crate::error::{EngineError, Result};
-use crate::hyperscan::{Database, Scratch};
+use crate::hyperscan::{Database, PerThread, Scratch};
 use crate::walk;
 
 /// The first chunk (at least four reaches: each chunk scans its reach again); each next one
@@ -86,8 +86,7 @@ pub enum Path {
 pub struct TimedSet {
     /// Rule index of each database entry and DFA pattern (the same order).
     rules: Vec<usize>,
-    db: Option<Database>,
-    scratch: ThreadLocal<RefCell<Scratch>>,
+    hyperscan: Option<PerThread>,
     /// The whole patterns, for the DFA.
     patterns: Vec<String>,
     dfa: OnceLock<Option<DFA>>,
@@ -113,8 +112,7 @@ impl TimedSet {
     ) -> Self {
         TimedSet {
             rules,
-            db,
-            scratch: ThreadLocal::new(),
+            hyperscan: db.map(PerThread::new),
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
             dfa: OnceLock::new(),
             caches: ThreadLocal::new(),
@@ -163,20 +161,17 @@ impl TimedSet {
     }
 
     pub fn db(&self) -> Option<&Database> {
-        self.db.as_ref()
+        self.hyperscan.as_ref().map(PerThread::db)
     }
 
     /// Every hit in `hay`, in offset order.
     pub fn scan(&self, hay: &[u8], path: Path, hits: &mut Vec<Hit>) -> Result<()> {
-        let Some(db) = &self.db else {
+        let Some(hyperscan) = &self.hyperscan else {
             return Ok(());
         };
+        let db = hyperscan.db();
         // Made before any chunk is timed: a first scan on this thread allocates it.
-        let scratch = self.scratch.get_or_try(|| {
-            Scratch::new(db)
-                .map(RefCell::new)
-                .map_err(EngineError::Hyperscan)
-        })?;
+        let scratch = hyperscan.scratch().map_err(EngineError::Hyperscan)?;
         let mut use_dfa = path == Path::Dfa;
         // Set once the DFA has given up on this text (or cannot be built): Hyperscan keeps
         // the rest.

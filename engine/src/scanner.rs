@@ -277,8 +277,13 @@ impl Scanner {
         let findings = self.find(bytes)?;
         let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
         detections.extend(findings.into_iter().filter_map(|f| {
-            let fingerprint = fingerprints.fingerprint(&bytes[f.start..f.end]);
-            self.detection(f, fingerprint, None, Vec::new())
+            self.detection(
+                f,
+                &bytes[f.start..f.end],
+                &mut fingerprints,
+                None,
+                Vec::new(),
+            )
         }));
         match depth {
             Depth::Full => {
@@ -485,15 +490,18 @@ impl Scanner {
         }
     }
 
-    fn detection(
+    /// `fingerprints`: the memo of the caller's run of findings ([`fingerprint::Memo`]).
+    fn detection<'v>(
         &self,
         f: Finding,
-        fingerprint: String,
+        value: &'v [u8],
+        fingerprints: &mut fingerprint::Memo<'_, 'v>,
         pointer: Option<String>,
         pieces: Vec<(usize, usize, usize)>,
     ) -> Option<Detection> {
         let rule = &self.rules[f.rule];
         // Allowlisted findings never get here: [`Scanner::find`] drops them.
+        let fingerprint = fingerprints.fingerprint(value);
         Some(Detection {
             rule_id: rule.id.clone(),
             category: rule.category,

@@ -9,6 +9,7 @@
 
 use super::Scanner;
 use crate::error::Result;
+use crate::fingerprint;
 use crate::json::{Joined, SEPARATOR};
 use crate::verdict::Detection;
 
@@ -133,6 +134,7 @@ impl Scanner {
             return Ok(out);
         }
         let segs = &joined.segments;
+        let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
         for f in self.find_with(&buf, true)? {
             let first = pieces.partition_point(|p| p.at + p.len <= f.start);
             let mut covered = Vec::new();
@@ -168,7 +170,8 @@ impl Scanner {
             let pointer = joined.pointer(covered[0].3);
             if let Some(mut d) = self.detection(
                 f,
-                self.fingerprinter.fingerprint(&buf[f.start..f.end]),
+                &buf[f.start..f.end],
+                &mut fingerprints,
                 Some(pointer),
                 found.clone(),
             ) {

@@ -4,6 +4,7 @@
 use super::{Scanner, CLASSIFIER_KIND, CLASSIFIER_RULE_ID};
 use crate::decode::{self, Blob};
 use crate::error::Result;
+use crate::fingerprint;
 use crate::normalise;
 use crate::rule::Category;
 use crate::verdict::Detection;
@@ -51,6 +52,7 @@ impl Scanner {
                 )
             };
             // Only injection findings are taken from the view: its other rules are not run.
+            let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
             for f in self.find_with(&view.text, true)? {
                 let rule = &self.rules[f.rule];
                 let span = map((f.start, f.end));
@@ -58,9 +60,7 @@ impl Scanner {
                     continue;
                 }
                 let value = &view.text[f.start..f.end];
-                if let Some(mut d) =
-                    self.detection(f, self.fingerprinter.fingerprint(value), None, Vec::new())
-                {
+                if let Some(mut d) = self.detection(f, value, &mut fingerprints, None, Vec::new()) {
                     d.span = span;
                     // Seen once inline markup was dropped, and nothing else changed:
                     // formatting (`**Note:**`), not an evasion.
@@ -133,6 +133,7 @@ impl Scanner {
             }
             // The rules' findings in each blob of the layer, in its decoded bytes.
             let mut in_blob: Vec<Vec<(usize, (usize, usize))>> = vec![Vec::new(); layer.len()];
+            let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
             for f in self.find(&joined)? {
                 let k = starts.partition_point(|&s| s <= f.start) - 1;
                 let n = layer[k];
@@ -154,9 +155,7 @@ impl Scanner {
                 {
                     continue;
                 }
-                if let Some(mut d) =
-                    self.detection(f, self.fingerprinter.fingerprint(value), None, Vec::new())
-                {
+                if let Some(mut d) = self.detection(f, value, &mut fingerprints, None, Vec::new()) {
                     d.span = span;
                     d.encoding = Some(nodes[n].2.clone());
                     out.push(d);

@@ -64,8 +64,13 @@ impl Scanner {
             let Some(&(_, s0, e0)) = pieces.first() else {
                 continue;
             };
-            let fingerprint = fingerprints.fingerprint(&buf[f.start..f.end]);
-            let mut d = self.detection(f, fingerprint, Some(joined.pointer(first)), pieces);
+            let mut d = self.detection(
+                f,
+                &buf[f.start..f.end],
+                &mut fingerprints,
+                Some(joined.pointer(first)),
+                pieces,
+            );
             if let Some(d) = d.as_mut() {
                 d.span = (s0, e0);
             }

@@ -3,6 +3,7 @@
 
 use super::Scanner;
 use crate::error::Result;
+use crate::fingerprint;
 use crate::json::Joined;
 use crate::rule::Category;
 use crate::verdict::Detection;
@@ -63,6 +64,7 @@ impl Scanner {
         if values.is_empty() {
             return Ok(out);
         }
+        let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
         for f in self.find(&buf)? {
             let Some(i) = values
                 .partition_point(|&(at, _)| at <= f.start)
@@ -98,7 +100,8 @@ impl Scanner {
             let pieces = vec![(seg.ordinal, s, e)];
             if let Some(mut d) = self.detection(
                 f,
-                self.fingerprinter.fingerprint(&buf[f.start..f.end]),
+                &buf[f.start..f.end],
+                &mut fingerprints,
                 Some(joined.pointer(v)),
                 pieces,
             ) {

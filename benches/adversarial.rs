@@ -137,11 +137,6 @@ session, cache hit ratio fine, nothing to report here today.\n",
         ("instructions", repeat("instructions ", len)),
         // A token prefix with no token after it: an anchored start tried at every hit.
         ("ghp_ prefixes", repeat("ghp_ ", len)),
-        // Short provider names that open context rules (`\bcf…token`), with no key word after.
-        (
-            "provider prefixes",
-            repeat("cf dd x_ mg pd hf scw cio ", len),
-        ),
         // The opening words of an exfiltration phrase that never reaches its URL.
         ("send it to", repeat("send it to ", len)),
         (

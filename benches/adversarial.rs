@@ -76,6 +76,22 @@ fn varied_prose(len: usize) -> String {
     out
 }
 
+/// `len` bytes of `words` in a seeded random order, a space after each: text that repeats
+/// no stretch of it, yet keeps to a few words.
+fn shuffled(words: &[&str], len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut out = Vec::with_capacity(len + 64);
+    while out.len() < len {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        out.extend_from_slice(words[(x >> 33) as usize % words.len()].as_bytes());
+        out.push(b' ');
+    }
+    out.truncate(len);
+    out
+}
+
 fn best_ns_per_byte(len: usize, reps: usize, mut f: impl FnMut()) -> f64 {
     let mut best = f64::MAX;
     for _ in 0..reps {
@@ -137,6 +153,21 @@ session, cache hit ratio fine, nothing to report here today.\n",
         ("instructions", repeat("instructions ", len)),
         // A token prefix with no token after it: an anchored start tried at every hit.
         ("ghp_ prefixes", repeat("ghp_ ", len)),
+        // Provider names that open context rules (`\bcf…token`) with no key word after them:
+        // each is a rule's own anchor, a hit every few bytes.
+        (
+            "provider prefixes",
+            repeat("cf dd x_ mg pd hf scw cio twilio vault sumo ", len),
+        ),
+        (
+            "provider, shuffled",
+            shuffled(
+                &[
+                    "cf", "dd", "x_", "mg", "pd", "hf", "scw", "cio", "twilio", "vault", "sumo",
+                ],
+                len,
+            ),
+        ),
         // The opening words of an exfiltration phrase that never reaches its URL.
         ("send it to", repeat("send it to ", len)),
         (

@@ -268,7 +268,22 @@ impl Matcher {
         Ok(Matcher {
             // Their DFAs match what Hyperscan does, but for the generic rules their whole
             // patterns; the two large sets hand over on repetitive text only.
-            raw: timed_set(rules, hs_rules, &entry_patterns(&hs_patterns), raw_db, true),
+            raw: {
+                // A rule's own anchor can come every few bytes (`cf cf cf …`): the DFA, which
+                // takes over on such text, matches those rules' whole patterns instead.
+                let dfa_patterns: Vec<&str> = hs_rules
+                    .iter()
+                    .zip(&hs_patterns)
+                    .map(|(&i, (entry, _))| {
+                        if anchored[i] && !phrase[i] {
+                            rules[i].pattern.as_str()
+                        } else {
+                            entry.as_str()
+                        }
+                    })
+                    .collect();
+                timed_set(rules, hs_rules, &dfa_patterns, raw_db, true)
+            },
             folded: timed_set(
                 rules,
                 fold_rules,
@@ -351,11 +366,17 @@ impl Matcher {
         self.find_rules(hay, true, out)
     }
 
-    /// The main database's hits as (rule index, end), in offset order.
-    fn raw_hits(&self, hay: &[u8]) -> Result<Vec<(usize, usize)>> {
+    /// The main database's hits, in offset order.
+    fn raw_hits(&self, hay: &[u8]) -> Result<Vec<Hit>> {
         let mut hits = Vec::new();
         self.raw.scan(hay, self.timed_path, &mut hits)?;
-        Ok(hits.into_iter().map(Hit::rule_end).collect())
+        Ok(hits)
+    }
+
+    /// Whether the main database's DFA matches `rule`'s whole pattern rather than its entry:
+    /// rules with their own anchor, but phrases (their matches are bounded in folded bytes).
+    fn whole_in_dfa(&self, rule: usize) -> bool {
+        self.anchored[rule] && !self.phrase[rule]
     }
 
     fn find_rules(&self, hay: &[u8], phrases_only: bool, out: &mut Vec<RawMatch>) -> Result<()> {
@@ -364,11 +385,14 @@ impl Matcher {
         let invisible = has_invisible(hay);
         let mut anchors = Vec::new();
         let mut value_starts = Vec::new();
-        for (rule, end) in self.raw_hits(hay)? {
+        for hit in self.raw_hits(hay)? {
+            let (rule, end) = hit.rule_end();
             if self.phrase[rule] && invisible || phrases_only && !self.phrase[rule] {
                 continue;
             }
-            if self.anchored[rule] {
+            if matches!(hit, Hit::Whole(..)) && self.whole_in_dfa(rule) {
+                out.extend(self.match_ending_at(hay, rule, end));
+            } else if self.anchored[rule] {
                 anchors.push((rule, end));
             } else if self.split[rule].is_some() {
                 value_starts.push((rule, end));
@@ -407,6 +431,7 @@ impl Matcher {
                 let phrases: Vec<_> = self
                     .raw_hits(view.text())?
                     .into_iter()
+                    .map(Hit::rule_end)
                     .filter(|&(rule, _)| self.phrase[rule])
                     .collect();
                 let mut found = Vec::new();

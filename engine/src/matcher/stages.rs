@@ -4,6 +4,7 @@ use super::{gate_matches, Matcher};
 use crate::error::Result;
 use crate::fold::{has_invisible, Folded};
 use crate::gate::digit_windows;
+use crate::timed::Hit;
 
 impl Matcher {
     /// Seconds each stage of [`Matcher::find`] takes on `hay`, for the `stage_cost` example.
@@ -17,15 +18,27 @@ impl Matcher {
             times.push((name, t.elapsed().as_secs_f64()));
             Ok(())
         };
-        let mut hits = Vec::new();
+        let mut raw_hits = Vec::new();
         time("has_invisible", &mut || {
             std::hint::black_box(has_invisible(hay));
             Ok(())
         })?;
         time("raw database", &mut || {
-            hits = self.raw_hits(hay)?;
+            raw_hits = self.raw_hits(hay)?;
             Ok(())
         })?;
+        // (rule, end, whether the DFA found the rule's whole match there)
+        let hits: Vec<(usize, usize, bool)> = raw_hits
+            .iter()
+            .map(|&h| {
+                let (rule, end) = h.rule_end();
+                (
+                    rule,
+                    end,
+                    matches!(h, Hit::Whole(..)) && self.whole_in_dfa(rule),
+                )
+            })
+            .collect();
         time("generic rules", &mut || {
             let mut keyed = Vec::new();
             self.keyed.scan(hay, self.timed_path, &mut keyed)?;
@@ -35,13 +48,15 @@ impl Matcher {
         let anchors: Vec<_> = hits
             .iter()
             .copied()
-            .filter(|h| self.anchored[h.0])
+            .filter(|h| self.anchored[h.0] && !h.2)
+            .map(|h| (h.0, h.1))
             .collect();
         let (n_hits, n_anchors) = (hits.len(), anchors.len());
         time("second stage at raw hits", &mut || {
             let mut out = Vec::new();
-            let plain = |h: &&(usize, usize)| !self.anchored[h.0] && self.split[h.0].is_none();
-            for &(rule, end) in hits.iter().filter(plain) {
+            let plain =
+                |h: &&(usize, usize, bool)| h.2 || !self.anchored[h.0] && self.split[h.0].is_none();
+            for &(rule, end, _) in hits.iter().filter(plain) {
                 out.extend(self.match_ending_at(hay, rule, end));
             }
             std::hint::black_box(out);
@@ -53,6 +68,7 @@ impl Matcher {
                 .iter()
                 .copied()
                 .filter(|h| self.split[h.0].is_some())
+                .map(|h| (h.0, h.1))
                 .collect();
             self.match_value_runs(hay, &starts, &mut out);
             std::hint::black_box(out);

@@ -330,3 +330,52 @@ fn an_opening_anchor_with_gaps_in_its_lengths_tries_every_start() {
     let spans: Vec<_> = found.iter().map(|f| (f.at.start, f.at.end)).collect();
     assert_eq!(spans, [(0, 7)]);
 }
+
+#[test]
+fn anchored_rules_matched_whole_by_the_dfa_find_what_their_anchors_find() {
+    // On the DFA path a rule with its own anchor is matched whole and confirmed at its end;
+    // on Hyperscan's, tried at its anchor's hits. Both must report the same spans, also where
+    // matches touch, repeat or follow a run of their anchor's opening bytes.
+    let (rules, mut m) = with_dfa(|m| &m.raw, "main database's rules");
+    let anchored: Vec<usize> = (0..rules.len()).filter(|&i| m.whole_in_dfa(i)).collect();
+    assert!(
+        anchored.len() >= 100,
+        "only {} anchored rules",
+        anchored.len()
+    );
+    for &i in &anchored {
+        let r = &rules[i];
+        let set = BTreeSet::from([i]);
+        for ex in r.examples.iter().chain(&r.negative_examples) {
+            let head: String = ex.chars().take(4).collect();
+            let texts = [
+                ex.clone(),
+                format!("{ex} {ex}"),
+                format!("{ex}\n{ex}x"),
+                format!("{ex}{ex}"),
+                format!("{} {ex}", head.repeat(5)),
+                format!("{ex}\"' {}", head.repeat(3)),
+            ];
+            for text in &texts {
+                let hay = text.as_bytes();
+                // The scanner merges a rule's overlapping matches into one finding: each
+                // engine may find a match the other finds inside a longer one.
+                let want = merged(spans_of(&mut m, &set, Path::Hyperscan, hay));
+                let got = merged(spans_of(&mut m, &set, Path::Dfa, hay));
+                assert_eq!(got, want, "{} on {text:?}", r.id);
+            }
+        }
+    }
+}
+
+/// Spans with every overlapping pair joined, as the scanner's findings of one rule would be.
+fn merged(spans: Spans) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start < last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}

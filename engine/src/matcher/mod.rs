@@ -30,7 +30,7 @@ use crate::gate::{
 use crate::hyperscan::Database;
 use crate::rule::{Gate, Rule, MAX_MATCH_LEN};
 use crate::split::{ByteSet, Runs};
-use crate::timed::{Hit, Path, TimedSet};
+use crate::timed::{HandOver, Hit, Path, TimedSet};
 
 /// A candidate after the second stage, before validators and policy.
 #[derive(Clone, Copy, Debug)]
@@ -100,14 +100,14 @@ fn timed_set(
     set: Vec<usize>,
     patterns: &[&str],
     db: Option<Database>,
-    repetitive_only: bool,
+    hand_over: HandOver,
 ) -> TimedSet {
     let reach = set
         .iter()
         .map(|&i| rules[i].window())
         .max()
         .unwrap_or(MAX_MATCH_LEN);
-    TimedSet::new(set, patterns, db, repetitive_only, reach)
+    TimedSet::new(set, patterns, db, hand_over, reach)
 }
 
 /// How a split rule's value is found: the class its run is made of, and the longest part of
@@ -267,7 +267,7 @@ impl Matcher {
         };
         Ok(Matcher {
             // Their DFAs match what Hyperscan does, but for the generic rules their whole
-            // patterns; the two large sets hand over on repetitive text only.
+            // patterns; the two large sets hand over only on text their DFAs suit.
             raw: {
                 // A rule's own anchor can come every few bytes (`cf cf cf …`): the DFA, which
                 // takes over on such text, matches those rules' whole patterns instead.
@@ -282,21 +282,21 @@ impl Matcher {
                         }
                     })
                     .collect();
-                timed_set(rules, hs_rules, &dfa_patterns, raw_db, true)
+                timed_set(rules, hs_rules, &dfa_patterns, raw_db, HandOver::FewWords)
             },
             folded: timed_set(
                 rules,
                 fold_rules,
                 &entry_patterns(&fold_patterns),
                 folded_db,
-                true,
+                HandOver::Repetitive,
             ),
             keyed: {
                 let whole: Vec<&str> = keyed_rules
                     .iter()
                     .map(|&i| rules[i].pattern.as_str())
                     .collect();
-                timed_set(rules, keyed_rules, &whole, keyed_db, false)
+                timed_set(rules, keyed_rules, &whole, keyed_db, HandOver::Any)
             },
             timed_path: Path::Timed,
             windows,

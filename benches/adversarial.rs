@@ -168,6 +168,57 @@ session, cache hit ratio fine, nothing to report here today.\n",
                 len,
             ),
         ),
+        // Secret prefixes and key names in random order: findings all through the text.
+        (
+            "secret words, shuffled",
+            shuffled(
+                &[
+                    "sk-",
+                    "ghp_",
+                    "AIza",
+                    "AKIA",
+                    "eyJ",
+                    "xoxb-",
+                    "secret=",
+                    "api_key=",
+                    "-----BEGIN",
+                    "Bearer",
+                    "token:",
+                    "password=",
+                    "https://",
+                ],
+                len,
+            ),
+        ),
+        // The words phrase rules are made of, in random order: every word wakes automata.
+        (
+            "injection words, shuffled",
+            shuffled(
+                &[
+                    "ignore",
+                    "previous",
+                    "instructions",
+                    "you",
+                    "are",
+                    "now",
+                    "dan",
+                    "respond",
+                    "as",
+                    "both",
+                    "chatgpt",
+                    "and",
+                    "send",
+                    "it",
+                    "to",
+                    "the",
+                    "system",
+                    "prompt",
+                    "reveal",
+                    "your",
+                ],
+                len,
+            ),
+        ),
         // The opening words of an exfiltration phrase that never reaches its URL.
         ("send it to", repeat("send it to ", len)),
         (
@@ -204,7 +255,7 @@ session, cache hit ratio fine, nothing to report here today.\n",
         let ns = best_ns_per_byte(len, reps, || {
             black_box(scanner.scan_bytes(input).unwrap());
         });
-        println!("{name:<20} {ns:8.2} ns/byte  {:5.2}x benign", ns / base);
+        println!("{name:<26} {ns:8.2} ns/byte  {:5.2}x benign", ns / base);
         if ns / base > worst.0 {
             worst = (ns / base, name);
         }
@@ -276,7 +327,7 @@ session, cache hit ratio fine, nothing to report here today.\n",
             let _ = black_box(scanner.scan_json(input));
         });
         println!(
-            "{name:<20} {ns:8.2} ns/byte  {:5.2}x benign JSON",
+            "{name:<26} {ns:8.2} ns/byte  {:5.2}x benign JSON",
             ns / json_base
         );
         if ns / json_base > worst.0 {
@@ -329,7 +380,7 @@ session, cache hit ratio fine, nothing to report here today.\n",
             black_box(scanner.scan(input).unwrap());
         });
         println!(
-            "{name:<20} {ns:8.2} ns/byte  {:5.2}x benign message",
+            "{name:<26} {ns:8.2} ns/byte  {:5.2}x benign message",
             ns / msg_base
         );
         if ns / msg_base > worst.0 {

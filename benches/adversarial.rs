@@ -190,6 +190,38 @@ session, cache hit ratio fine, nothing to report here today.\n",
                 len,
             ),
         ),
+        // Provider keys, each with one of a few random 40-byte values: a secret every 50
+        // bytes, each confirmed with its value captured.
+        ("keys with values, shuffled", {
+            let tokens: Vec<String> = (0..30)
+                .map(|k| {
+                    let alphabet =
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+                    let mut x: u64 = 0x51_7CC1_B727_220A ^ k;
+                    (0..40)
+                        .map(|_| {
+                            x = x
+                                .wrapping_mul(6364136223846793005)
+                                .wrapping_add(1442695040888963407);
+                            alphabet[(x >> 33) as usize % alphabet.len()] as char
+                        })
+                        .collect()
+                })
+                .collect();
+            let keys = [
+                "cf_token=",
+                "twilio_key:",
+                "vault_secret=",
+                "dd_api_key=",
+                "sumo_token:",
+            ];
+            let pairs: Vec<String> = keys
+                .iter()
+                .flat_map(|k| tokens.iter().map(move |t| format!("{k}{t}")))
+                .collect();
+            let pairs: Vec<&str> = pairs.iter().map(String::as_str).collect();
+            shuffled(&pairs, len)
+        }),
         // The words phrase rules are made of, in random order: every word wakes automata.
         (
             "injection words, shuffled",

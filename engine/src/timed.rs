@@ -10,8 +10,8 @@
 //! Each of the matcher's three databases is one: the main one, the generic key-value rules
 //! (`generic.*`: a secret-looking value after any key named like `api_key`, `token`,
 //! `password`) and the phrase rules of the folded view. For the two large ones a slow chunk
-//! hands over only when it is also repetitive: on varied text their DFA would build a state
-//! per byte. Both paths report the same matches: the DFA's patterns are the database's
+//! hands over only when it is also repetitive, or for the main one made of a few short words
+//! ([`HandOver`]): on varied text their DFA would build a state per byte. Both paths report the same matches: the DFA's patterns are the database's
 //! entries or their rules' whole patterns (for the generic rules, whose entry may be a key
 //! part, [`crate::split`], and for rules with their own anchor, which can come every few
 //! bytes: `cf cf cf …`), and the matcher takes each hit to the second stage that fits it. Which

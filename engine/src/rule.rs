@@ -81,7 +81,7 @@ pub enum Gate {
     /// Around each pair of dots seven bytes apart with token characters between and a long
     /// run of them before (`<base64 id>.<6>.<hmac>`, Discord's token shape).
     Dotted,
-    /// Runs of Unicode tag characters that hold a tag space ([`crate::gate::tag_windows`]).
+    /// Runs of Unicode tag characters that hold a tag space (the tag gate's windows).
     Tags,
 }
 

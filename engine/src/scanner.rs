@@ -362,7 +362,7 @@ impl Scanner {
     /// [`Scanner::scan_json_allowing`] for the definitions a server lists (`tools/list`,
     /// `prompts/list`, `resources/list`): they are written for the model, so findings of
     /// rules that speak to the model (`addresses_the_model`) and the classifier's count at
-    /// [`DEFINITION_WEIGHT`] of their confidence, and cannot reject a definition on their own
+    /// `DEFINITION_WEIGHT` of their confidence, and cannot reject a definition on their own
     /// at the default thresholds; beside another injection finding they still add to its
     /// score.
     pub fn scan_definition_json_allowing<'a>(

@@ -2,7 +2,7 @@
 //! (every finding, whatever the policies say: a log is not a message anyone judged). A private
 //! key printed in a log spans lines, so the lines from its `-----BEGIN` to its `-----END` are
 //! held and scanned as one text; a block that has to go out before its end (over
-//! [`MAX_HELD_LINES`] lines or [`MAX_HELD_BYTES`], no line for [`HOLD_FOR`], the end of the
+//! `MAX_HELD_LINES` lines or `MAX_HELD_BYTES`, no line for `HOLD_FOR`, the end of the
 //! stream) has its key lines redacted whole, and the lines after it too, up to its `-----END`. A line over the cap is
 //! cut, and the partial token at the cut dropped, so a secret cut in two shows no part of
 //! itself.

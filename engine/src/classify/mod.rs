@@ -163,7 +163,7 @@ pub fn distinct_features(text: &[u8], seen: &mut Vec<u64>, out: &mut Vec<u32>) {
 }
 
 /// The same set as [`distinct_features`], in another order, faster: through the folded view
-/// built first ([`view::folded`]). For scoring, where the order does not matter.
+/// built first (`view::folded`). For scoring, where the order does not matter.
 pub fn distinct_features_fast<'s>(text: &[u8], scratch: &'s mut Scratch) -> &'s [u32] {
     view::folded(text, &mut scratch.view);
     // The view has one 4-gram per byte and at most one word per two bytes, each word giving

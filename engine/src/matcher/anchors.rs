@@ -97,7 +97,7 @@ pub(super) fn phrase_anchor(pattern: &str) -> Option<(String, usize)> {
 }
 
 /// How far around an anchor hit a phrase rule's match may reach, each whitespace run counting
-/// one byte: its longest match on the folded view, at most [`MAX_PHRASE_LEN`].
+/// one byte: its longest match on the folded view, at most `MAX_PHRASE_LEN` (1,024).
 pub fn phrase_reach(pattern: &str) -> usize {
     anchor::max_len(&pattern_for_folded_view(pattern))
         .map_or(MAX_PHRASE_LEN, |m| m.min(MAX_PHRASE_LEN))

@@ -1,4 +1,4 @@
-//! What a [`Scanner`](super::Scanner) is built from: [`ScannerConfig`] and its defaults, and the
+//! What a [`crate::Scanner`](super::Scanner) is built from: [`ScannerConfig`] and its defaults, and the
 //! names (rule ids, kinds) that policies and allowlists in it may use.
 
 use std::collections::HashSet;
@@ -11,7 +11,7 @@ use crate::rule::Rule;
 use crate::score::InjectionScores;
 use crate::verdict::Policy;
 
-/// Everything a [`Scanner`] can be configured with. `Default` gives the built-in rules and
+/// Everything a [`crate::Scanner`] can be configured with. `Default` gives the built-in rules and
 /// the documented defaults.
 #[derive(Clone, Debug)]
 pub struct ScannerConfig {
@@ -31,7 +31,7 @@ pub struct ScannerConfig {
     pub allow_rules: Vec<String>,
     /// The HMAC key of finding fingerprints; the default is public (see [`crate::Fingerprinter`]).
     pub fingerprint_key: Vec<u8>,
-    /// A database serialized by an earlier run ([`Scanner::serialized_database`]).
+    /// A database serialized by an earlier run ([`crate::Scanner::serialized_database`]).
     pub cached_database: Option<Vec<u8>>,
     /// Which texts get the deep scan: the injection classifier and the decoding layers.
     pub deep_scan: DeepScan,
@@ -47,8 +47,8 @@ pub struct ScannerConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DeepScan {
     Off,
-    /// Message texts: [`Scanner::scan`] and every string of [`Scanner::scan_json`], not the
-    /// bulk bytes of [`Scanner::scan_bytes`] (log files).
+    /// Message texts: [`crate::Scanner::scan`] and every string of [`crate::Scanner::scan_json`], not the
+    /// bulk bytes of [`crate::Scanner::scan_bytes`] (log files).
     #[default]
     Messages,
     /// Everything, log bytes included.

@@ -27,7 +27,7 @@ pub struct Around<'a> {
 }
 
 /// How much of `span` (the reported bytes, as the pattern matched them) the validator keeps:
-/// all of it for most, a shorter reading for an IBAN ([`numbers::valid_iban_len`]), `None`
+/// all of it for most, a shorter reading for an IBAN (`numbers::valid_iban_len`), `None`
 /// when no reading holds. [`apply`] then judges what is kept.
 pub fn span_len(kind: ValidatorKind, span: &[u8]) -> Option<usize> {
     match kind {

@@ -293,7 +293,7 @@ fn opens_a_relative_clause(before: &[u8]) -> bool {
     follows_pronoun(before, &["that", "which", "who"])
 }
 
-/// Like [`opens_a_relative_clause`] without `that`, which also opens what is said ("except
+/// Like `opens_a_relative_clause` without `that`, which also opens what is said ("except
 /// that every command must include the prefix"), and not after the reader or a persona ("an
 /// assistant who sends the full conversation to …" describes what the reader is to be): for
 /// phrases that need not open with a verb.

@@ -343,7 +343,7 @@ session, cache hit ratio fine, nothing to report here today.\n",
         black_box(capped.scan_json(&huge).expect("under the cap"));
     });
     println!(
-        "{:<20} {huge_ns:8.2} ns/byte  {:5.2}x benign JSON",
+        "{:<26} {huge_ns:8.2} ns/byte  {:5.2}x benign JSON",
         "64 MiB string",
         huge_ns / json_base
     );

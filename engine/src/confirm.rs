@@ -13,6 +13,8 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
 use thread_local::ThreadLocal;
 
+use crate::group_memo::{self, GroupMemo};
+
 /// How every rule's pattern is read: bytes, ASCII classes, `(?i)` folding ASCII only.
 pub fn rule_syntax() -> syntax::Config {
     syntax::Config::new().unicode(false).utf8(false)
@@ -57,6 +59,8 @@ pub struct Confirmer {
     /// (most tries fail within a few bytes, and the full regex costs ~25 ns a call).
     start_check: OnceLock<Option<DFA>>,
     start_caches: ThreadLocal<RefCell<Cache>>,
+    /// Group 1 of the matches found at their end, by their bytes.
+    groups: ThreadLocal<RefCell<GroupMemo>>,
 }
 
 impl Confirmer {
@@ -67,6 +71,7 @@ impl Confirmer {
             forward: OnceLock::new(),
             start_check: OnceLock::new(),
             start_caches: ThreadLocal::new(),
+            groups: ThreadLocal::new(),
         }
     }
 
@@ -143,8 +148,44 @@ impl Confirmer {
             .get_or_init(|| compile(&format!("(?:{})\\z", self.pattern)).ok())
             .as_ref()?;
         let hay = &hay[..end];
-        first_match(re, &Input::new(hay).range(end.saturating_sub(window)..end))
+        let input = Input::new(hay).range(end.saturating_sub(window)..end);
+        if slots_for(re) == 2 {
+            return first_match(re, &input);
+        }
+        // The match alone (the regex's DFAs), then group 1 in it: remembered, or found by
+        // the capture engine over the match, anchored at its start.
+        let mut slots = [None; 2];
+        re.search_slots(&input, &mut slots)?;
+        let (start, end) = (slots[0]?.get(), slots[1]?.get());
+        let memo = self.groups.get_or_default();
+        let mut key = KEY.take();
+        let keyed = group_memo::key(hay, start, end, &mut key);
+        let remembered = keyed.then(|| memo.borrow().get(&key)).flatten();
+        let found = match remembered {
+            Some((s, e)) => Some(Confirmed {
+                match_start: start,
+                match_end: end,
+                start: start + s,
+                end: start + e,
+            }),
+            None => {
+                let whole = Input::new(hay).range(start..end).anchored(Anchored::Yes);
+                let found = first_match(re, &whole);
+                if let Some(c) = found.filter(|_| keyed) {
+                    memo.borrow_mut()
+                        .put(&key, (c.start - c.match_start, c.end - c.match_start));
+                }
+                found
+            }
+        };
+        KEY.set(key);
+        found
     }
+}
+
+thread_local! {
+    /// The key buffer of [`Confirmer::at_end`], reused.
+    static KEY: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// Longest window of a gated rule that is checked for a match before it is searched.
@@ -268,4 +309,41 @@ fn confirmed(caps: &Captures) -> Option<Confirmed> {
         start,
         end,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::builtin_rules;
+
+    #[test]
+    fn groups_remembered_by_match_bytes_are_the_capture_engines() {
+        // Every end of every match in each rule's examples, variants with the match repeated
+        // and after other bytes: at_end (a miss, then a hit of the memo) gives what the
+        // capture engine gives on the window.
+        let mut checked = 0;
+        for rule in builtin_rules().expect("rules") {
+            let c = Confirmer::new(&rule.pattern);
+            let Some(re) = compile(&format!("(?:{})\\z", rule.pattern)).ok() else {
+                continue;
+            };
+            if slots_for(&re) == 2 {
+                continue;
+            }
+            for ex in rule.examples.iter().chain(&rule.negative_examples) {
+                for text in [ex.clone(), format!("{ex} {ex}"), format!("x{ex}\n_{ex}")] {
+                    let hay = text.as_bytes();
+                    for end in 1..=hay.len() {
+                        let window = 4096;
+                        let input = Input::new(&hay[..end]).range(end.saturating_sub(window)..end);
+                        let want = first_match(&re, &input);
+                        assert_eq!(c.at_end(hay, end, window), want, "{} at {end}", rule.id);
+                        assert_eq!(c.at_end(hay, end, window), want, "{} at {end}", rule.id);
+                        checked += usize::from(want.is_some());
+                    }
+                }
+            }
+        }
+        assert!(checked > 500, "only {checked} matches checked");
+    }
 }

@@ -27,6 +27,7 @@ mod fold;
 #[doc(hidden)]
 pub mod fuzzing;
 mod gate;
+mod group_memo;
 mod hyperscan;
 pub mod input;
 mod json;

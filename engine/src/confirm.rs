@@ -98,7 +98,7 @@ impl Confirmer {
             return None;
         }
         let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
-        first_match(self.forward()?, &input)
+        self.with_group(self.forward()?, hay, &input)
     }
 
     /// False only when no match starts at `start` and ends by `to` (the start check's DFA,
@@ -149,13 +149,18 @@ impl Confirmer {
             .as_ref()?;
         let hay = &hay[..end];
         let input = Input::new(hay).range(end.saturating_sub(window)..end);
+        self.with_group(re, hay, &input)
+    }
+
+    /// The first match of `re` in `input` with its group 1: the match alone (the regex's
+    /// DFAs), then group 1 in it, remembered by the match's bytes or found by the capture
+    /// engine over the match, anchored at its start.
+    fn with_group(&self, re: &Regex, hay: &[u8], input: &Input) -> Option<Confirmed> {
         if slots_for(re) == 2 {
-            return first_match(re, &input);
+            return first_match(re, input);
         }
-        // The match alone (the regex's DFAs), then group 1 in it: remembered, or found by
-        // the capture engine over the match, anchored at its start.
         let mut slots = [None; 2];
-        re.search_slots(&input, &mut slots)?;
+        re.search_slots(input, &mut slots)?;
         let (start, end) = (slots[0]?.get(), slots[1]?.get());
         let memo = self.groups.get_or_default();
         let mut key = KEY.take();
@@ -318,9 +323,9 @@ mod tests {
 
     #[test]
     fn groups_remembered_by_match_bytes_are_the_capture_engines() {
-        // Every end of every match in each rule's examples, variants with the match repeated
-        // and after other bytes: at_end (a miss, then a hit of the memo) gives what the
-        // capture engine gives on the window.
+        // Every end and every start of every match in each rule's examples, and in variants
+        // with the match repeated and after other bytes: at_end and at_start (a miss, then a
+        // hit of the memo) give what the capture engine gives on the whole range.
         let mut checked = 0;
         for rule in builtin_rules().expect("rules") {
             let c = Confirmer::new(&rule.pattern);
@@ -339,6 +344,15 @@ mod tests {
                         let want = first_match(&re, &input);
                         assert_eq!(c.at_end(hay, end, window), want, "{} at {end}", rule.id);
                         assert_eq!(c.at_end(hay, end, window), want, "{} at {end}", rule.id);
+                        checked += usize::from(want.is_some());
+                    }
+                    let forward = compile(&rule.pattern).expect("compiles");
+                    for start in 0..hay.len() {
+                        let to = (start + 4096).min(hay.len());
+                        let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);
+                        let want = first_match(&forward, &input);
+                        assert_eq!(c.at_start(hay, start, to), want, "{} from {start}", rule.id);
+                        assert_eq!(c.at_start(hay, start, to), want, "{} from {start}", rule.id);
                         checked += usize::from(want.is_some());
                     }
                 }

@@ -4,10 +4,10 @@
 //! when findings are dense). Text that repeats a secret (the same token on every line of a
 //! log) pays the capture engine once per distinct match.
 //!
-//! The group depends only on the match's bytes, the byte before it (look-behind: `\b`, `^`)
-//! and whether there is one: the key is those bytes. A small direct-mapped table per rule and
-//! thread (256 slots: ~150 distinct matches of one rule in a text still mostly hit): a slot
-//! holds the last match that hashed to it.
+//! The group depends only on the match's bytes and the bytes just outside it (look-around:
+//! `\b`, `^`, `$`) and whether there are any: the key is those bytes. A small direct-mapped
+//! table per rule and thread (256 slots: ~150 distinct matches of one rule in a text still
+//! mostly hit): a slot holds the last match that hashed to it.
 
 /// Matches longer than this are not remembered (a key is copied in).
 pub const LONGEST_KEY: usize = 256;
@@ -22,15 +22,15 @@ pub struct GroupMemo {
 }
 
 /// Writes into `buf` the key of the match `start..end` of `hay`: a first byte saying whether
-/// a byte precedes the match, then that byte (if any) and the match. False, and nothing
-/// written, for a match too long to keep.
+/// a byte precedes the match and whether one follows, then the match with those bytes.
+/// False, and nothing written, for a match too long to keep.
 pub fn key(hay: &[u8], start: usize, end: usize, buf: &mut Vec<u8>) -> bool {
     if end - start > LONGEST_KEY {
         return false;
     }
     buf.clear();
-    buf.push(u8::from(start > 0));
-    buf.extend_from_slice(&hay[start.saturating_sub(1)..end]);
+    buf.push(u8::from(start > 0) | u8::from(end < hay.len()) << 1);
+    buf.extend_from_slice(&hay[start.saturating_sub(1)..(end + 1).min(hay.len())]);
     true
 }
 
@@ -87,6 +87,9 @@ mod tests {
         key(b"_token=abc", 1, 10, &mut other);
         assert_eq!(memo.get(&other), None);
         key(b"token=abc", 0, 9, &mut other);
+        assert_eq!(memo.get(&other), None);
+        // Or before another byte.
+        key(b"xtoken=abcd", 1, 10, &mut other);
         assert_eq!(memo.get(&other), None);
         assert!(!key(&[b'a'; 400], 0, 400, &mut other));
     }

@@ -59,9 +59,12 @@ pub struct Confirmer {
     /// (most tries fail within a few bytes, and the full regex costs ~25 ns a call).
     start_check: OnceLock<Option<DFA>>,
     start_caches: ThreadLocal<RefCell<Cache>>,
-    /// Group 1 of the matches found at their end, by their bytes.
-    groups: ThreadLocal<RefCell<GroupMemo>>,
+    /// Names this confirmer in the thread's group memo (unique for the process's lifetime).
+    id: u64,
 }
+
+/// The next [`Confirmer`]'s id.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Confirmer {
     pub fn new(pattern: &str) -> Self {
@@ -71,7 +74,7 @@ impl Confirmer {
             forward: OnceLock::new(),
             start_check: OnceLock::new(),
             start_caches: ThreadLocal::new(),
-            groups: ThreadLocal::new(),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -162,10 +165,9 @@ impl Confirmer {
         let mut slots = [None; 2];
         re.search_slots(input, &mut slots)?;
         let (start, end) = (slots[0]?.get(), slots[1]?.get());
-        let memo = self.groups.get_or_default();
         let mut key = KEY.take();
-        let keyed = group_memo::key(hay, start, end, &mut key);
-        let remembered = keyed.then(|| memo.borrow().get(&key)).flatten();
+        let keyed = group_memo::key(self.id, hay, start, end, &mut key);
+        let remembered = keyed.then(|| MEMO.with_borrow(|m| m.get(&key))).flatten();
         let found = match remembered {
             Some((s, e)) => Some(Confirmed {
                 match_start: start,
@@ -177,8 +179,8 @@ impl Confirmer {
                 let whole = Input::new(hay).range(start..end).anchored(Anchored::Yes);
                 let found = first_match(re, &whole);
                 if let Some(c) = found.filter(|_| keyed) {
-                    memo.borrow_mut()
-                        .put(&key, (c.start - c.match_start, c.end - c.match_start));
+                    let group = (c.start - c.match_start, c.end - c.match_start);
+                    MEMO.with_borrow_mut(|m| m.put(&key, group));
                 }
                 found
             }
@@ -189,7 +191,10 @@ impl Confirmer {
 }
 
 thread_local! {
-    /// The key buffer of [`Confirmer::at_end`], reused.
+    /// Group 1 of the matches this thread confirmed, by their bytes and their rule's
+    /// confirmer: one table for all rules, so its memory is bounded per thread.
+    static MEMO: RefCell<GroupMemo> = RefCell::new(GroupMemo::default());
+    /// The key buffer of [`Confirmer::with_group`], reused.
     static KEY: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 

@@ -6,12 +6,13 @@
 //!
 //! The group depends only on the match's bytes and the bytes just outside it (look-around:
 //! `\b`, `^`, `$`) and whether there are any: the key is those bytes. A small direct-mapped
-//! table per rule and thread (256 slots: ~150 distinct matches of one rule in a text still
-//! mostly hit): a slot holds the last match that hashed to it.
+//! table per thread for all rules, the rule's confirmer named in the key (1,024 slots of keys
+//! up to 256 bytes: at most ~280 KB a thread; 150 distinct matches of each of three rules in
+//! a text still mostly hit): a slot holds the last match that hashed to it.
 
 /// Matches longer than this are not remembered (a key is copied in).
 pub const LONGEST_KEY: usize = 256;
-const SLOTS: usize = 256;
+const SLOTS: usize = 1024;
 
 /// The group's start and end, relative to the match start.
 pub type Group = (usize, usize);
@@ -21,14 +22,15 @@ pub struct GroupMemo {
     slots: Vec<Option<(Vec<u8>, Group)>>,
 }
 
-/// Writes into `buf` the key of the match `start..end` of `hay`: a first byte saying whether
-/// a byte precedes the match and whether one follows, then the match with those bytes.
-/// False, and nothing written, for a match too long to keep.
-pub fn key(hay: &[u8], start: usize, end: usize, buf: &mut Vec<u8>) -> bool {
+/// Writes into `buf` the key of the match `start..end` of `hay` for the confirmer `id`: the
+/// id, a byte saying whether a byte precedes the match and whether one follows, then the
+/// match with those bytes. False, and nothing written, for a match too long to keep.
+pub fn key(id: u64, hay: &[u8], start: usize, end: usize, buf: &mut Vec<u8>) -> bool {
     if end - start > LONGEST_KEY {
         return false;
     }
     buf.clear();
+    buf.extend_from_slice(&id.to_le_bytes());
     buf.push(u8::from(start > 0) | u8::from(end < hay.len()) << 1);
     buf.extend_from_slice(&hay[start.saturating_sub(1)..(end + 1).min(hay.len())]);
     true
@@ -78,19 +80,22 @@ mod tests {
     fn a_group_is_found_only_under_its_own_key() {
         let mut memo = GroupMemo::default();
         let mut k = Vec::new();
-        assert!(key(b"xtoken=abc", 1, 10, &mut k));
+        assert!(key(7, b"xtoken=abc", 1, 10, &mut k));
         assert_eq!(memo.get(&k), None);
         memo.put(&k, (6, 9));
         assert_eq!(memo.get(&k), Some((6, 9)));
         // The same match bytes after another byte, or at the start of the text, differ.
         let mut other = Vec::new();
-        key(b"_token=abc", 1, 10, &mut other);
+        key(7, b"_token=abc", 1, 10, &mut other);
         assert_eq!(memo.get(&other), None);
-        key(b"token=abc", 0, 9, &mut other);
+        key(7, b"token=abc", 0, 9, &mut other);
         assert_eq!(memo.get(&other), None);
         // Or before another byte.
-        key(b"xtoken=abcd", 1, 10, &mut other);
+        key(7, b"xtoken=abcd", 1, 10, &mut other);
         assert_eq!(memo.get(&other), None);
-        assert!(!key(&[b'a'; 400], 0, 400, &mut other));
+        assert!(!key(7, &[b'a'; 400], 0, 400, &mut other));
+        // Or for another rule.
+        key(8, b"xtoken=abc", 1, 10, &mut other);
+        assert_eq!(memo.get(&other), None);
     }
 }

@@ -86,7 +86,7 @@ impl Confirmer {
         };
         let mut at = from;
         while at < to {
-            let Some(c) = first_match(re, &Input::new(hay).range(at..to)) else {
+            let Some(c) = self.with_group(re, hay, &Input::new(hay).range(at..to)) else {
                 break;
             };
             out.push(c);
@@ -329,8 +329,8 @@ mod tests {
     #[test]
     fn groups_remembered_by_match_bytes_are_the_capture_engines() {
         // Every end and every start of every match in each rule's examples, and in variants
-        // with the match repeated and after other bytes: at_end and at_start (a miss, then a
-        // hit of the memo) give what the capture engine gives on the whole range.
+        // with the match repeated and after other bytes: at_end, at_start and search (a miss,
+        // then a hit of the memo) give what the capture engine gives on the whole range.
         let mut checked = 0;
         for rule in builtin_rules().expect("rules") {
             let c = Confirmer::new(&rule.pattern);
@@ -352,6 +352,20 @@ mod tests {
                         checked += usize::from(want.is_some());
                     }
                     let forward = compile(&rule.pattern).expect("compiles");
+                    let mut want = Vec::new();
+                    let mut at = 0;
+                    while at < hay.len() {
+                        let Some(c) = first_match(&forward, &Input::new(hay).range(at..)) else {
+                            break;
+                        };
+                        want.push(c);
+                        at = next_search_start(c, at);
+                    }
+                    for _ in 0..2 {
+                        let mut got = Vec::new();
+                        c.search(hay, 0, hay.len(), &mut got);
+                        assert_eq!(got, want, "{} searched", rule.id);
+                    }
                     for start in 0..hay.len() {
                         let to = (start + 4096).min(hay.len());
                         let input = Input::new(hay).range(start..to).anchored(Anchored::Yes);

@@ -11,13 +11,13 @@
 //! (`generic.*`: a secret-looking value after any key named like `api_key`, `token`,
 //! `password`) and the phrase rules of the folded view. For the two large ones a slow chunk
 //! hands over only when it is also repetitive, or for the main one made of a few short words
-//! ([`HandOver`]): on varied text their DFA would build a state per byte. Both paths report the same matches: the DFA's patterns are the database's
-//! entries or their rules' whole patterns (for the generic rules, whose entry may be a key
-//! part, [`crate::split`], and for rules with their own anchor, which can come every few
-//! bytes: `cf cf cf …`), and the matcher takes each hit to the second stage that fits it. Which
-//! path ran depends on the clock; what is found does not (at an edge between the engines a
-//! split rule's match can be found by both, and the scanner merges a rule's overlapping
-//! matches into one finding).
+//! ([`HandOver`]): on varied text their DFA would build a state per byte. Both paths report
+//! the same matches: the DFA's patterns are the database's entries or their rules' whole
+//! patterns (for the generic rules, whose entry may be a key part, [`crate::split`], and for
+//! rules with their own anchor, which can come every few bytes: `cf cf cf …`), and the
+//! matcher takes each hit to the second stage that fits it. Which path ran depends on the
+//! clock; what is found does not (at an edge between the engines a split rule's match can be
+//! found by both, and the scanner merges a rule's overlapping matches into one finding).
 //!
 //! The DFA is built the first time a text needs it (most runs never hand over); should it
 //! fail to build, or thrash on a text (states built faster than bytes are scanned), Hyperscan

@@ -110,6 +110,25 @@ fn timed_set(
     TimedSet::new(set, patterns, db, hand_over, reach)
 }
 
+/// Whether the main database's DFA matches rule `i`'s whole pattern rather than its entry:
+/// rules with their own anchor (which can come every few bytes: `cf cf cf …`), but phrases
+/// (their matches are bounded in folded bytes).
+fn whole_in_dfa(anchored: &[bool], phrase: &[bool], i: usize) -> bool {
+    anchored[i] && !phrase[i]
+}
+
+/// What the second stage does with a hit of the main database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RawHit {
+    /// The match that ends there is confirmed (a whole pattern's end, or an entry that is
+    /// its whole pattern).
+    AtEnd,
+    /// An anchor: the rule's pattern is tried around it ([`anchors`]).
+    Anchor,
+    /// A split rule's key part: its value is the run that starts there.
+    ValueStart,
+}
+
 /// How a split rule's value is found: the class its run is made of, and the longest part of
 /// the pattern after the value.
 #[derive(Clone, Copy, Debug)]
@@ -269,13 +288,13 @@ impl Matcher {
             // Their DFAs match what Hyperscan does, but for the generic rules their whole
             // patterns; the two large sets hand over only on text their DFAs suit.
             raw: {
-                // A rule's own anchor can come every few bytes (`cf cf cf …`): the DFA, which
-                // takes over on such text, matches those rules' whole patterns instead.
+                // The DFA takes over where hits come every few bytes: for rules with their
+                // own anchor it matches the whole pattern, not the anchor.
                 let dfa_patterns: Vec<&str> = hs_rules
                     .iter()
                     .zip(&hs_patterns)
                     .map(|(&i, (entry, _))| {
-                        if anchored[i] && !phrase[i] {
+                        if whole_in_dfa(&anchored, &phrase, i) {
                             rules[i].pattern.as_str()
                         } else {
                             entry.as_str()
@@ -373,10 +392,23 @@ impl Matcher {
         Ok(hits)
     }
 
-    /// Whether the main database's DFA matches `rule`'s whole pattern rather than its entry:
-    /// rules with their own anchor, but phrases (their matches are bounded in folded bytes).
+    /// Whether the main database's DFA matches `rule`'s whole pattern ([`whole_in_dfa`]).
     fn whole_in_dfa(&self, rule: usize) -> bool {
-        self.anchored[rule] && !self.phrase[rule]
+        whole_in_dfa(&self.anchored, &self.phrase, rule)
+    }
+
+    /// What the second stage does with a hit of the main database.
+    fn second_stage_of(&self, hit: Hit) -> RawHit {
+        let (rule, _) = hit.rule_end();
+        if matches!(hit, Hit::Whole(..)) && self.whole_in_dfa(rule) {
+            RawHit::AtEnd
+        } else if self.anchored[rule] {
+            RawHit::Anchor
+        } else if self.split[rule].is_some() {
+            RawHit::ValueStart
+        } else {
+            RawHit::AtEnd
+        }
     }
 
     fn find_rules(&self, hay: &[u8], phrases_only: bool, out: &mut Vec<RawMatch>) -> Result<()> {
@@ -390,14 +422,10 @@ impl Matcher {
             if self.phrase[rule] && invisible || phrases_only && !self.phrase[rule] {
                 continue;
             }
-            if matches!(hit, Hit::Whole(..)) && self.whole_in_dfa(rule) {
-                out.extend(self.match_ending_at(hay, rule, end));
-            } else if self.anchored[rule] {
-                anchors.push((rule, end));
-            } else if self.split[rule].is_some() {
-                value_starts.push((rule, end));
-            } else {
-                out.extend(self.match_ending_at(hay, rule, end));
+            match self.second_stage_of(hit) {
+                RawHit::AtEnd => out.extend(self.match_ending_at(hay, rule, end)),
+                RawHit::Anchor => anchors.push((rule, end)),
+                RawHit::ValueStart => value_starts.push((rule, end)),
             }
         }
         let mut keyed = Vec::new();

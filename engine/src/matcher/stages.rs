@@ -1,10 +1,9 @@
 //! Time spent in each stage of the first pass, for the `stage_cost` example.
 
-use super::{gate_matches, Matcher};
+use super::{gate_matches, Matcher, RawHit};
 use crate::error::Result;
 use crate::fold::{has_invisible, Folded};
 use crate::gate::digit_windows;
-use crate::timed::Hit;
 
 impl Matcher {
     /// Seconds each stage of [`Matcher::find`] takes on `hay`, for the `stage_cost` example.
@@ -27,36 +26,35 @@ impl Matcher {
             raw_hits = self.raw_hits(hay)?;
             Ok(())
         })?;
-        // (rule, end, whether the DFA found the rule's whole match there)
-        let hits: Vec<(usize, usize, bool)> = raw_hits
+        // Each hit with what the second stage does with it.
+        let hits: Vec<(usize, usize, RawHit)> = raw_hits
             .iter()
             .map(|&h| {
                 let (rule, end) = h.rule_end();
-                (
-                    rule,
-                    end,
-                    matches!(h, Hit::Whole(..)) && self.whole_in_dfa(rule),
-                )
+                (rule, end, self.second_stage_of(h))
             })
             .collect();
+        let of = |kind: RawHit| -> Vec<(usize, usize)> {
+            hits.iter()
+                .filter(|h| h.2 == kind)
+                .map(|h| (h.0, h.1))
+                .collect()
+        };
+        let (at_end, anchors, starts) = (
+            of(RawHit::AtEnd),
+            of(RawHit::Anchor),
+            of(RawHit::ValueStart),
+        );
         time("generic rules", &mut || {
             let mut keyed = Vec::new();
             self.keyed.scan(hay, self.timed_path, &mut keyed)?;
             std::hint::black_box(keyed);
             Ok(())
         })?;
-        let anchors: Vec<_> = hits
-            .iter()
-            .copied()
-            .filter(|h| self.anchored[h.0] && !h.2)
-            .map(|h| (h.0, h.1))
-            .collect();
         let (n_hits, n_anchors) = (hits.len(), anchors.len());
         time("second stage at raw hits", &mut || {
             let mut out = Vec::new();
-            let plain =
-                |h: &&(usize, usize, bool)| h.2 || !self.anchored[h.0] && self.split[h.0].is_none();
-            for &(rule, end, _) in hits.iter().filter(plain) {
+            for &(rule, end) in &at_end {
                 out.extend(self.match_ending_at(hay, rule, end));
             }
             std::hint::black_box(out);
@@ -64,12 +62,6 @@ impl Matcher {
         })?;
         time("value runs", &mut || {
             let mut out = Vec::new();
-            let starts: Vec<_> = hits
-                .iter()
-                .copied()
-                .filter(|h| self.split[h.0].is_some())
-                .map(|h| (h.0, h.1))
-                .collect();
             self.match_value_runs(hay, &starts, &mut out);
             std::hint::black_box(out);
             Ok(())

@@ -13,6 +13,18 @@ fn repeat(unit: &str, len: usize) -> Vec<u8> {
     unit.as_bytes().iter().copied().cycle().take(len).collect()
 }
 
+/// A seeded pseudo-random pick below `n` (a 64-bit LCG's high bits): the inputs are the same
+/// in every run.
+fn picker(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut x = seed;
+    move |n| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) as usize % n
+    }
+}
+
 /// `len` bytes of benign prose, varied the way messages are (names, numbers, wording), from a
 /// fixed seed.
 fn varied_prose(len: usize) -> String {
@@ -49,13 +61,7 @@ fn varied_prose(len: usize) -> String {
         "and send a short note by",
     ];
     const DAYS: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"];
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut pick = |n: usize| {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (x >> 33) as usize % n
-    };
+    let mut pick = picker(0x9E37_79B9_7F4A_7C15);
     let mut out = String::with_capacity(len + 200);
     while out.len() < len {
         let sentence = format!(
@@ -79,13 +85,10 @@ fn varied_prose(len: usize) -> String {
 /// `len` bytes of `words` in a seeded random order, a space after each: text that repeats
 /// no stretch of it, yet keeps to a few words.
 fn shuffled(words: &[&str], len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut pick = picker(0x2545_F491_4F6C_DD1D);
     let mut out = Vec::with_capacity(len + 64);
     while out.len() < len {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        out.extend_from_slice(words[(x >> 33) as usize % words.len()].as_bytes());
+        out.extend_from_slice(words[pick(words.len())].as_bytes());
         out.push(b' ');
     }
     out.truncate(len);
@@ -197,14 +200,9 @@ session, cache hit ratio fine, nothing to report here today.\n",
                 .map(|k| {
                     let alphabet =
                         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-                    let mut x: u64 = 0x51_7CC1_B727_220A ^ k;
+                    let mut pick = picker(0x51_7CC1_B727_220A ^ k);
                     (0..40)
-                        .map(|_| {
-                            x = x
-                                .wrapping_mul(6364136223846793005)
-                                .wrapping_add(1442695040888963407);
-                            alphabet[(x >> 33) as usize % alphabet.len()] as char
-                        })
+                        .map(|_| alphabet[pick(alphabet.len())] as char)
                         .collect()
                 })
                 .collect();

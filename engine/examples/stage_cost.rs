@@ -2,7 +2,8 @@
 //! (Hyperscan databases, folded view, byte gates, second stage), then the whole find and the
 //! whole scan with its detections (fingerprints, injection score), best of five, in GB/s.
 //!
-//! `cargo run --release -p parapet-engine --example stage_cost -- FILE`
+//! `cargo run --release -p parapet-engine --example stage_cost -- FILE`; `REPEAT=N` only scans
+//! the file N times, for a profiler.
 
 use parapet_engine::{Scanner, ScannerConfig};
 
@@ -14,6 +15,16 @@ fn main() {
         ..ScannerConfig::default()
     })
     .expect("rules");
+    let repeat: usize = std::env::var("REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if repeat > 0 {
+        for _ in 0..repeat {
+            std::hint::black_box(scanner.scan_bytes(&hay).expect("scan"));
+        }
+        return;
+    }
     let mut best: Vec<(&'static str, f64)> = Vec::new();
     for _ in 0..5 {
         let times = scanner.stage_times(&hay).expect("scan");

@@ -276,6 +276,7 @@ impl Scanner {
         }
         let findings = self.find(bytes)?;
         let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
+        detections.reserve(findings.len());
         detections.extend(findings.into_iter().filter_map(|f| {
             self.detection(
                 f,

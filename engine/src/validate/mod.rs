@@ -310,12 +310,13 @@ fn is_assigned_in_turn(after: &[u8]) -> bool {
 /// A value that spells its own key (`CHALLENGE_PASSWORD: "challengePassword"`, `API_KEY =
 /// 'api_key'`): a table of names, compared without case and separators.
 fn names_its_key(span: &[u8], before: &[u8]) -> bool {
-    let letters = |s: &[u8]| -> Vec<u8> {
+    // Letters and digits, lower case, last first: compared without copying either.
+    fn letters(s: &[u8]) -> impl Iterator<Item = u8> + '_ {
         s.iter()
+            .rev()
             .filter(|b| b.is_ascii_alphanumeric())
             .map(u8::to_ascii_lowercase)
-            .collect()
-    };
+    }
     let closing = before
         .iter()
         .rev()
@@ -328,8 +329,15 @@ fn names_its_key(span: &[u8], before: &[u8]) -> bool {
         .rev()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
         .count();
-    let (key, value) = (letters(&head[head.len() - key_len..]), letters(span));
-    value.len() >= 4 && key.ends_with(&value)
+    let (mut key, value) = (letters(&head[head.len() - key_len..]), letters(span));
+    let mut n = 0;
+    for v in value {
+        if key.next() != Some(v) {
+            return false;
+        }
+        n += 1;
+    }
+    n >= 4
 }
 
 /// An OpenPGP key's fingerprint or long id as gpg prints them

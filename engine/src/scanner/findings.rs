@@ -349,28 +349,23 @@ mod tests {
             end: start + len,
             confidence: 0.5,
         };
-        let mut inputs: Vec<Vec<Finding>> = Vec::new();
         // A longer and a shorter match at each start, the shorter first (a phrase found at
         // two ends); every element a step or two out of place; runs of several stages;
         // random order; too short to sort.
-        inputs.push(
+        let inputs: Vec<Vec<Finding>> = vec![
             (0..500)
                 .flat_map(|i| [finding(32 * i, 23, 1), finding(32 * i, 31, 1)])
                 .collect(),
-        );
-        inputs.push((0..500).map(|i| finding(i + next(3), 5, next(4))).collect());
-        inputs.push(
+            (0..500).map(|i| finding(i + next(3), 5, next(4))).collect(),
             (0..3)
                 .flat_map(|_| (0..300).map(|i| finding(10 * i, 8, 2)))
                 .collect(),
-        );
-        inputs.push(
             (0..500)
                 .map(|_| finding(next(10_000), 1 + next(50), next(7)))
                 .collect(),
-        );
-        inputs.push(vec![finding(5, 1, 0)]);
-        inputs.push(Vec::new());
+            vec![finding(5, 1, 0)],
+            Vec::new(),
+        ];
         let key = |f: &Finding| (f.start, std::cmp::Reverse(f.end), f.rule);
         for mut v in inputs {
             let mut expected = v.clone();

@@ -205,6 +205,9 @@ const SHORT_WINDOW: usize = 256;
 pub struct GateSet {
     pub rules: Vec<usize>,
     regex: Option<Regex>,
+    /// Whether a short window is checked for a match before it is searched: worth it where
+    /// most windows hold none (digit runs), not where nearly all do.
+    check_first: bool,
 }
 
 impl GateSet {
@@ -220,7 +223,22 @@ impl GateSet {
                     .map_err(|e| e.to_string())?,
             )
         };
-        Ok(GateSet { rules, regex })
+        Ok(GateSet {
+            rules,
+            regex,
+            check_first: true,
+        })
+    }
+
+    /// This set with short windows searched straight away: for a gate whose windows nearly
+    /// always hold a match (the `@` gate's are shaped like an address), where the check
+    /// would only repeat the search's work (an e-mail address every log line: 6.4 -> 4.6 ms
+    /// per 4 MiB).
+    pub fn searched_without_check(self) -> Self {
+        GateSet {
+            check_first: false,
+            ..self
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -238,11 +256,14 @@ impl GateSet {
         out: &mut Vec<(usize, Confirmed)>,
     ) {
         let Some(re) = &self.regex else { return };
-        // Most windows hold no match, and for a short one the check without captures says so
-        // for less. Not for a long one: there the search's own literal-led strategy (from the
+        // Where most windows hold no match, for a short one the check without captures says
+        // so for less. Not for a long one: there the search's own literal-led strategy (from the
         // `@` of an e-mail address) beats is_match, which scans forward from every byte (a
         // 256 KiB window of `a@b.` took 13x as long).
-        if to - from <= SHORT_WINDOW && !re.is_match(Input::new(hay).range(from..to)) {
+        if self.check_first
+            && to - from <= SHORT_WINDOW
+            && !re.is_match(Input::new(hay).range(from..to))
+        {
             return;
         }
         let caps = caps.get_or_insert_with(|| re.create_captures());

@@ -337,7 +337,9 @@ impl Matcher {
                 |hay, f| digit_windows(hay, f)
             },
             digits: GateSet::new(digit_rules, &digit_patterns).map_err(gate_err)?,
-            at: GateSet::new(at_rules, &at_patterns).map_err(gate_err)?,
+            at: GateSet::new(at_rules, &at_patterns)
+                .map_err(gate_err)?
+                .searched_without_check(),
             dotted: GateSet::new(dotted_rules, &dotted_patterns).map_err(gate_err)?,
             tags: GateSet::new(tag_rules, &tag_patterns).map_err(gate_err)?,
             userinfo: userinfo_rules,

@@ -28,54 +28,50 @@ impl Scanner {
             }
         }
 
-        let mut texts: Vec<Option<String>> = detections
-            .iter()
-            .filter(|d| d.category == Category::Injection)
-            .map(|d| d.pointer.clone())
+        // The injection findings of each text (one text per pointer), texts in pointer order
+        // and each text's findings in the order found: grouped once, so a document of
+        // thousands of strings with a phrase each costs one pass, not one per string.
+        let mut order: Vec<usize> = (0..detections.len())
+            .filter(|&i| detections[i].category == Category::Injection)
             .collect();
-        texts.sort();
-        texts.dedup();
+        order.sort_by(|&a, &b| detections[a].pointer.cmp(&detections[b].pointer));
         let mut best: Option<f32> = None;
         let mut keep = vec![true; detections.len()];
-        for pointer in texts {
-            let mine = |d: &Detection| d.category == Category::Injection && d.pointer == pointer;
-            let signals = detections
-                .iter()
-                .find(|d| mine(d))
-                .and_then(&text_of)
+        let texts: Vec<&[usize]> = order
+            .chunk_by(|&a, &b| detections[a].pointer == detections[b].pointer)
+            .collect();
+        for text in texts {
+            let signals = text_of(&detections[text[0]])
                 .map(TextSignals::of)
                 .unwrap_or_default();
-            let Some(score) =
-                score::combine_signals(detections.iter().filter(|d| mine(d)), signals, |d| {
-                    // The classifier reads a definition's words to the model as the rules
-                    // that address the model do: one signal, not two.
-                    if definition
-                        && (self.model_addressed.contains(&d.rule_id)
-                            || d.rule_id == CLASSIFIER_RULE_ID)
-                    {
-                        "addresses_the_model"
-                    } else {
-                        d.rule_id.as_str()
-                    }
-                })
-            else {
+            let findings = text.iter().map(|&i| &detections[i]);
+            let Some(score) = score::combine_signals(findings, signals, |d| {
+                // The classifier reads a definition's words to the model as the rules that
+                // address the model do: one signal, not two.
+                if definition
+                    && (self.model_addressed.contains(&d.rule_id)
+                        || d.rule_id == CLASSIFIER_RULE_ID)
+                {
+                    "addresses_the_model"
+                } else {
+                    d.rule_id.as_str()
+                }
+            }) else {
                 continue;
             };
             best = Some(best.map_or(score, |b| b.max(score)));
             let InjectionScores { flag, reject } = self.injection_scores;
-            for (d, keep) in detections.iter_mut().zip(keep.iter_mut()) {
-                if !mine(d) {
-                    continue;
-                }
+            for &i in text {
                 if score < self.min_confidence {
-                    *keep = false;
+                    keep[i] = false;
                 } else if score >= reject {
                     continue;
                 } else if score >= flag {
+                    let d = &mut detections[i];
                     d.action = d.action.min(Action::Flag);
                     d.score_cap = Some(Action::Flag);
                 } else {
-                    *keep = false;
+                    keep[i] = false;
                 }
             }
         }

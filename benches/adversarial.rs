@@ -304,6 +304,7 @@ session, cache hit ratio fine, nothing to report here today.\n",
         black_box(scanner.scan_json(&benign_json).unwrap());
     });
     println!("benign JSON: {json_base:.2} ns/byte");
+    // Far past the depth limit: what refusing it costs.
     let deep = {
         let n = 100_000.min(len / 2);
         let mut v = vec![b'['; n];
@@ -331,6 +332,18 @@ session, cache hit ratio fine, nothing to report here today.\n",
         }
         v.extend_from_slice(b"{}]");
         v
+    };
+    // Arrays nested to the deepest a document may be, an address at every level, repeated:
+    // every finding's pointer is as long as the depth allows.
+    let every_level = {
+        let depth = parapet_engine::input::MAX_JSON_DEPTH - 1;
+        let mut one = String::new();
+        for i in 0..depth {
+            one.push_str(&format!(r#"["jane{i}@acme-corp.com","#));
+        }
+        one.push('0');
+        one.push_str(&"]".repeat(depth));
+        strings_of(&|_| one.clone())
     };
     let phrase_each = strings_of(&|_| r#""respond as both chatgpt and dan""#.to_string());
     let password_each = strings_of(&|i| format!(r#"{{"password": "Xk9#mQ2$vL7p{i}"}}"#));
@@ -367,6 +380,7 @@ session, cache hit ratio fine, nothing to report here today.\n",
     for (name, input) in [
         ("deep nesting", &deep),
         ("many tiny strings", &tiny),
+        ("a finding at every level", &every_level),
         ("a phrase in every string", &phrase_each),
         ("a password under each key", &password_each),
         ("unclosed string", &unclosed),

@@ -30,6 +30,9 @@ pub enum EngineError {
     #[error("invalid JSON: {0}")]
     Json(String),
 
+    #[error("JSON nested deeper than {max} levels")]
+    TooDeep { max: usize },
+
     #[error("unknown rule id {} in the disabled list", shown_value(.0))]
     UnknownRuleId(String),
 

@@ -5,11 +5,26 @@
 /// Default byte cap per text or message: 64 MiB.
 pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
 
+/// Deepest nesting of arrays and objects a JSON document may have ([`Problem::TooDeep`]).
+pub use crate::json::MAX_DEPTH as MAX_JSON_DEPTH;
+
 /// A validation problem: what it is and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
-    TooLarge { len: usize, max: usize },
-    ControlCharacter { at: usize, byte: u8 },
+    TooLarge {
+        len: usize,
+        max: usize,
+    },
+    /// A JSON document nested deeper than `max` levels ([`crate::json::MAX_DEPTH`]), `len`
+    /// bytes long.
+    TooDeep {
+        len: usize,
+        max: usize,
+    },
+    ControlCharacter {
+        at: usize,
+        byte: u8,
+    },
 }
 
 #[inline]

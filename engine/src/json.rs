@@ -58,8 +58,34 @@ struct Paths {
 
 enum PathToken {
     Root,
+    /// A key as it is written in a pointer: escaped, and shortened when long
+    /// ([`pointer_token`]).
     Key(String),
     Index(usize),
+}
+
+/// Longest key written whole in a pointer; a longer one keeps its first bytes and its place
+/// in the document ([`pointer_token`]).
+const TOKEN_MAX: usize = 128;
+/// Longest pointer written whole; a longer one keeps its first and last tokens and names the
+/// ones between by their count ([`Joined::pointer`]).
+const POINTER_MAX: usize = 512;
+
+/// `key` as an RFC 6901 token (`~` as `~0`, `/` as `~1`). A key longer than [`TOKEN_MAX`]
+/// keeps its first bytes, then `…#` and `ordinal`, the key's place among the document's
+/// strings, so each pointer stays short (every finding under a megabyte key carried the
+/// megabyte: 20,000 findings in a 0.5 MB message took 540 MB) and different keys stay apart.
+fn pointer_token(key: &str, ordinal: usize) -> String {
+    let escaped = if key.contains(['~', '/']) {
+        key.replace('~', "~0").replace('/', "~1")
+    } else {
+        key.to_string()
+    };
+    if escaped.len() <= TOKEN_MAX {
+        return escaped;
+    }
+    let cut = escaped.floor_char_boundary(TOKEN_MAX - 24);
+    format!("{}…#{ordinal}", &escaped[..cut])
 }
 
 /// All strings of one document, joined.
@@ -71,7 +97,13 @@ pub struct Joined {
 
 pub const SEPARATOR: u8 = b'\n';
 
+/// Deepest nesting of arrays and objects a document may have: deeper ones are refused, as
+/// JSON parsers do (Jackson 1,000, simdjson 1,024, serde_json 128); no MCP message comes near
+/// it. A finding's pointer is worked out level by level, so this bounds that work too.
+pub const MAX_DEPTH: usize = 256;
+
 impl Joined {
+    /// Refuses a document nested deeper than [`MAX_DEPTH`] ([`EngineError::TooDeep`]).
     pub fn parse(input: &[u8]) -> Result<Joined> {
         if input.len() <= REUSED_BUFFERS_MAX {
             BUFFERS.with_borrow_mut(|buffers| Self::parse_with(input, buffers))
@@ -84,7 +116,7 @@ impl Joined {
         buffers.copy.clear();
         buffers.copy.extend_from_slice(input);
         match simd_json::to_tape_with_buffers(&mut buffers.copy, &mut buffers.simd) {
-            Ok(tape) => Ok(Self::from_tape(&tape.0, input)),
+            Ok(tape) => Self::from_tape(&tape.0, input),
             Err(e) => {
                 // simd-json refuses a number beyond f64's range (`1e400`), which other
                 // parsers read as infinity: the document is read again with such numbers
@@ -101,13 +133,13 @@ impl Joined {
                 let mut simd = Buffers::new(zeroed.len());
                 let tape = simd_json::to_tape_with_buffers(&mut zeroed, &mut simd)
                     .map_err(|e| EngineError::Json(e.to_string()))?;
-                Ok(Self::from_tape(&tape.0, input))
+                Self::from_tape(&tape.0, input)
             }
         }
     }
 
     /// The joined strings of a parsed document (`nodes`, from `input`).
-    fn from_tape(nodes: &[Node<'_>], input: &[u8]) -> Joined {
+    fn from_tape(nodes: &[Node<'_>], input: &[u8]) -> Result<Joined> {
         let mut joined = Joined {
             buf: Vec::with_capacity(input.len()),
             segments: Vec::new(),
@@ -117,8 +149,8 @@ impl Joined {
         };
         // The tape starts with the root value.
         let mut ordinal = 0;
-        joined.walk(nodes, input, &mut ordinal);
-        joined
+        joined.walk(nodes, input, &mut ordinal)?;
+        Ok(joined)
     }
 
     fn push_string(&mut self, s: &str, path: usize, is_key: bool, ordinal: &mut usize) {
@@ -138,7 +170,7 @@ impl Joined {
 
     /// Walks the tape from the root value, with an explicit stack: nesting depth costs heap,
     /// never call stack (a peer's `[[[[…` must not overflow it).
-    fn walk(&mut self, nodes: &[Node<'_>], input: &[u8], ordinal: &mut usize) {
+    fn walk(&mut self, nodes: &[Node<'_>], input: &[u8], ordinal: &mut usize) -> Result<()> {
         // The k-th number node is the k-th number token of the input; a float is read from
         // that token's text (see [`scanned_number_text`]), lexed only when one comes.
         let mut number = 0;
@@ -160,6 +192,9 @@ impl Joined {
         while let Some(path) = value_path {
             match nodes.get(j) {
                 Some(Node::String(s)) => self.push_string(s, path, false, ordinal),
+                Some(Node::Object { .. } | Node::Array { .. }) if stack.len() == MAX_DEPTH => {
+                    return Err(EngineError::TooDeep { max: MAX_DEPTH });
+                }
                 Some(Node::Object { len, .. }) => stack.push(Open::Object { left: *len, path }),
                 Some(Node::Array { len, .. }) => stack.push(Open::Array {
                     left: *len,
@@ -184,7 +219,7 @@ impl Joined {
                         self.push_string(&text, path, false, ordinal);
                     }
                 }
-                None => return,
+                None => return Ok(()),
             }
             j += 1;
             value_path = None;
@@ -193,11 +228,11 @@ impl Joined {
                     Open::Object { left, path } if *left > 0 => {
                         *left -= 1;
                         let Some(Node::String(key)) = nodes.get(j) else {
-                            return;
+                            return Ok(());
                         };
                         self.paths
                             .nodes
-                            .push((*path, PathToken::Key((*key).to_string())));
+                            .push((*path, PathToken::Key(pointer_token(key, *ordinal))));
                         let child = self.paths.nodes.len() - 1;
                         self.push_string(key, child, true, ordinal);
                         j += 1;
@@ -217,6 +252,7 @@ impl Joined {
                 }
             }
         }
+        Ok(())
     }
 
     /// The (key segment, value segment) pairs of the document where an object member's
@@ -244,26 +280,91 @@ impl Joined {
         idx.checked_sub(1)
     }
 
-    /// RFC 6901 pointer of a segment: `/a/0/b`, with `~` and `/` escaped.
+    /// RFC 6901 pointer of a segment: `/a/0/b`, with `~` and `/` escaped. One longer than
+    /// [`POINTER_MAX`] keeps its first and last tokens, up to a quarter and three quarters of
+    /// that, and writes those between as `/…N levels #M…`, M the last of them in the
+    /// document's path tree (so two pointers that differ there stay apart): every finding
+    /// carries its pointer, and a finding at every level of a deep document made their total
+    /// grow with the square of the depth.
     pub fn pointer(&self, segment: usize) -> String {
-        let mut tokens = Vec::new();
+        // (node, token, its length written), root first.
+        let mut path = Vec::new();
         let mut n = self.segments[segment].path;
         while n != 0 {
             let (parent, tok) = &self.paths.nodes[n];
-            tokens.push(match tok {
-                PathToken::Key(k) => k.replace('~', "~0").replace('/', "~1"),
-                PathToken::Index(i) => i.to_string(),
-                PathToken::Root => String::new(),
-            });
+            let len = match tok {
+                PathToken::Key(k) => 1 + k.len(),
+                PathToken::Index(i) => 2 + i.checked_ilog10().unwrap_or(0) as usize,
+                PathToken::Root => 1,
+            };
+            path.push((n, tok, len));
             n = *parent;
         }
-        let mut out = String::new();
-        for t in tokens.iter().rev() {
-            out.push('/');
-            out.push_str(t);
+        path.reverse();
+        let total: usize = path.iter().map(|p| p.2).sum();
+        let mut out = String::with_capacity(total.min(POINTER_MAX + 64));
+        let (mut head, mut tail) = (path.len(), path.len());
+        if total > POINTER_MAX {
+            // The first tokens within a quarter of the budget, the last within the rest.
+            let mut used = 0;
+            head = path
+                .iter()
+                .take_while(|p| {
+                    used += p.2;
+                    used <= POINTER_MAX / 4
+                })
+                .count();
+            used = 0;
+            tail = path.len()
+                - path[head + 1..]
+                    .iter()
+                    .rev()
+                    .take_while(|p| {
+                        used += p.2;
+                        used <= POINTER_MAX * 3 / 4
+                    })
+                    .count();
+        }
+        for &(_, tok, _) in &path[..head] {
+            push_token(&mut out, tok);
+        }
+        if head < tail {
+            out.push_str("/…");
+            push_number(&mut out, tail - head);
+            out.push_str(" levels #");
+            push_number(&mut out, path[tail - 1].0);
+            out.push('…');
+        }
+        for &(_, tok, _) in &path[tail..] {
+            push_token(&mut out, tok);
         }
         out
     }
+}
+
+/// Writes `/` and `tok` to a pointer.
+fn push_token(out: &mut String, tok: &PathToken) {
+    out.push('/');
+    match tok {
+        PathToken::Key(k) => out.push_str(k),
+        PathToken::Index(i) => push_number(out, *i),
+        PathToken::Root => {}
+    }
+}
+
+/// Writes `n` in decimal (the formatter's machinery cost more than the rest of a pointer).
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// Integers with seven digits or more: the shortest numeric PII (a phone number without its
@@ -504,20 +605,68 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_does_not_use_the_call_stack() {
-        let n = 200_000;
-        let mut doc = "[".repeat(n);
-        doc.push_str("\"deep\"");
-        doc.push_str(&"]".repeat(n));
-        if let Ok(j) = Joined::parse(doc.as_bytes()) {
-            assert_eq!(j.segments.len(), 1);
-            assert_eq!(j.pointer(0).matches('/').count(), n);
+    fn nesting_past_the_limit_is_refused_without_using_the_call_stack() {
+        let nested = |n: usize| {
+            let mut doc = "[".repeat(n);
+            doc.push_str("\"deep\"");
+            doc.push_str(&"]".repeat(n));
+            doc
+        };
+        for n in [MAX_DEPTH + 1, 200_000] {
+            assert!(matches!(
+                Joined::parse(nested(n).as_bytes()),
+                Err(EngineError::TooDeep { max: MAX_DEPTH })
+            ));
         }
-        let mut obj = "{\"k\":".repeat(1000);
+        let j = Joined::parse(nested(MAX_DEPTH).as_bytes()).unwrap();
+        assert_eq!(j.segments.len(), 1);
+        let mut obj = "{\"k\":".repeat(MAX_DEPTH);
         obj.push_str("\"v\"");
-        obj.push_str(&"}".repeat(1000));
+        obj.push_str(&"}".repeat(MAX_DEPTH));
         let j = Joined::parse(obj.as_bytes()).unwrap();
-        assert_eq!(j.segments.len(), 1001);
+        assert_eq!(j.segments.len(), MAX_DEPTH + 1);
+    }
+
+    #[test]
+    fn long_pointers_keep_their_ends_and_stay_apart() {
+        // A finding at every level of a deep document, and under a long key: each pointer
+        // stays within the budget, keeps its first and last tokens, and differs from every
+        // other string's.
+        // Two levels each: an object, then an array.
+        let depth = MAX_DEPTH / 2 - 1;
+        let mut doc = String::new();
+        for i in 0..depth {
+            doc.push_str(&format!(r#"{{"k{i}":["v{i}","#));
+        }
+        doc.push('0');
+        doc.push_str(&"]}".repeat(depth));
+        let j = Joined::parse(doc.as_bytes()).unwrap();
+        let pointers: Vec<String> = (0..j.segments.len()).map(|s| j.pointer(s)).collect();
+        for p in &pointers {
+            assert!(p.len() <= POINTER_MAX + 64, "{} bytes", p.len());
+        }
+        let deepest = pointers.last().unwrap();
+        assert!(deepest.starts_with("/k0/1/k1/1/"), "{deepest}");
+        assert!(
+            deepest.ends_with(&format!("/k{}/0", depth - 1)),
+            "{deepest}"
+        );
+        assert!(deepest.contains(" levels #"), "{deepest}");
+        let distinct: std::collections::HashSet<&String> = pointers.iter().collect();
+        assert_eq!(distinct.len(), pointers.len());
+        // Short pointers are written whole.
+        assert_eq!(pointers[1], "/k0/0");
+
+        let (a, b) = ("a".repeat(1000) + "1", "a".repeat(1000) + "2");
+        let doc = format!(r#"{{"{a}":"x","{b}":"y"}}"#);
+        let j = Joined::parse(doc.as_bytes()).unwrap();
+        let (pa, pb) = (j.pointer(1), j.pointer(3));
+        assert!(
+            pa.len() <= TOKEN_MAX + 1 && pb.len() <= TOKEN_MAX + 1,
+            "{pa} {pb}"
+        );
+        assert!(pa.starts_with("/aaaa") && pa.contains('…'), "{pa}");
+        assert_ne!(pa, pb);
     }
 
     #[test]

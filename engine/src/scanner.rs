@@ -70,8 +70,12 @@ const CONTROL_RULE_ID: &str = "validation.control_character";
 
 /// The rule ids of the checks that are not rules (the classifier, input validation): no user
 /// rule may take one.
-pub const BUILTIN_CHECK_IDS: [&str; 3] =
-    [CLASSIFIER_RULE_ID, "validation.max_bytes", CONTROL_RULE_ID];
+pub const BUILTIN_CHECK_IDS: [&str; 4] = [
+    CLASSIFIER_RULE_ID,
+    "validation.max_bytes",
+    "validation.max_depth",
+    CONTROL_RULE_ID,
+];
 
 /// What a finding of a rule that speaks to the model, or of the classifier, counts for in a
 /// definition a server lists ([`Scanner::scan_definition_json_allowing`]).
@@ -472,6 +476,7 @@ impl Scanner {
             Problem::TooLarge { len, .. } => {
                 ("validation.max_bytes", "content_too_large", (0, len))
             }
+            Problem::TooDeep { len, .. } => ("validation.max_depth", "json_too_deep", (0, len)),
             Problem::ControlCharacter { at, .. } => {
                 (CONTROL_RULE_ID, "control_character", (at, at + 1))
             }

@@ -150,6 +150,23 @@ fn byte_cap_is_configurable() {
 }
 
 #[test]
+fn json_nested_past_the_limit_is_refused_as_invalid_input() {
+    let s = scanner();
+    let nested = |n: usize| format!("{}\"ok\"{}", "[".repeat(n), "]".repeat(n));
+    let v = s
+        .scan_json(nested(parapet_engine::input::MAX_JSON_DEPTH + 1).as_bytes())
+        .unwrap();
+    assert!(!v.allowed);
+    assert_eq!(v.detections.len(), 1);
+    assert_eq!(v.detections[0].kind, "json_too_deep");
+    assert_eq!(v.detections[0].rule_id, "validation.max_depth");
+    let v = s
+        .scan_json(nested(parapet_engine::input::MAX_JSON_DEPTH).as_bytes())
+        .unwrap();
+    assert!(v.allowed, "{:?}", v.detections);
+}
+
+#[test]
 fn placeholders_are_not_reported() {
     let v = scanner()
         .scan("aws_access_key_id = AKIAIOSFODNN7EXAMPLE\ncard 4111 1111 1111 1111")

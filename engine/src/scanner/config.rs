@@ -102,7 +102,15 @@ impl Names {
         let mut ids: HashSet<String> = rules.iter().map(|r| r.id.clone()).collect();
         let mut kinds: HashSet<String> = rules.iter().map(|r| r.kind.clone()).collect();
         ids.extend(BUILTIN_CHECK_IDS.map(String::from));
-        kinds.extend([CLASSIFIER_KIND, "content_too_large", "control_character"].map(String::from));
+        kinds.extend(
+            [
+                CLASSIFIER_KIND,
+                "content_too_large",
+                "json_too_deep",
+                "control_character",
+            ]
+            .map(String::from),
+        );
         Names { ids, kinds }
     }
 

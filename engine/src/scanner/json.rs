@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::Scanner;
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 use crate::fingerprint;
 use crate::input::{self, Problem};
 use crate::json::Joined;
@@ -25,7 +25,16 @@ impl Scanner {
                 None,
             ));
         }
-        let mut joined = Joined::parse(json)?;
+        let mut joined = match Joined::parse(json) {
+            Err(EngineError::TooDeep { max }) => {
+                let problem = Problem::TooDeep {
+                    len: json.len(),
+                    max,
+                };
+                return Ok(self.validation_verdict(problem, None));
+            }
+            parsed => parsed?,
+        };
         let buf = &joined.buf;
         let mut detections = Vec::new();
         // The string of the control-character finding, to name it again if its key is masked.

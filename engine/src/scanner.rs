@@ -14,6 +14,7 @@ mod deep;
 mod findings;
 mod json;
 mod keyed;
+mod known;
 mod scoring;
 
 use std::collections::HashSet;
@@ -298,7 +299,7 @@ impl Scanner {
             }
             Depth::Decode => {
                 let known: Vec<&Detection> = detections.iter().collect();
-                let found = self.decoded(bytes, &known)?;
+                let found = self.decoded(bytes, &known::KnownSpans::of(&known))?;
                 detections.extend(found);
             }
             Depth::Rules => {}

@@ -7,6 +7,9 @@
 //! match that runs across a boundary is new: one inside a value was found in the joined
 //! buffer already.
 
+use std::collections::HashMap;
+
+use super::known::KnownSpans;
 use super::Scanner;
 use crate::error::Result;
 use crate::fingerprint;
@@ -135,6 +138,13 @@ impl Scanner {
         }
         let segs = &joined.segments;
         let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
+        // The pieces found before, by rule and string; those found here, the same way (few).
+        let known = KnownSpans::new(known.iter().flat_map(|d| {
+            d.pieces
+                .iter()
+                .map(|&(o, a, b)| ((d.rule_id.as_str(), o), (a, b)))
+        }));
+        let mut bridged: HashMap<(&str, usize), Vec<(usize, usize)>> = HashMap::new();
         for f in self.find_with(&buf, true)? {
             let first = pieces.partition_point(|p| p.at + p.len <= f.start);
             let mut covered = Vec::new();
@@ -155,14 +165,12 @@ impl Scanner {
             }
             let found: Vec<(usize, usize, usize)> =
                 covered.iter().map(|&(o, s, e, _)| (o, s, e)).collect();
-            let rule = &self.rules[f.rule].id;
-            let seen = known.iter().chain(&out).any(|d| {
-                d.rule_id == *rule
-                    && d.pieces.iter().any(|&(o, a, b)| {
-                        found
-                            .iter()
-                            .any(|&(po, ps, pe)| po == o && a < pe && ps < b)
-                    })
+            let rule = self.rules[f.rule].id.as_str();
+            let seen = found.iter().any(|&(o, s, e)| {
+                known.overlaps(&(rule, o), (s, e))
+                    || bridged
+                        .get(&(rule, o))
+                        .is_some_and(|v| v.iter().any(|&(a, b)| a < e && s < b))
             });
             if seen {
                 continue;
@@ -176,6 +184,9 @@ impl Scanner {
                 found.clone(),
             ) {
                 d.span = (found[0].1, found[0].2);
+                for &(o, s, e) in &found {
+                    bridged.entry((rule, o)).or_default().push((s, e));
+                }
                 out.push(d);
             }
         }

@@ -1,6 +1,7 @@
 //! The deep scan of message texts: the normalised view of the regions that call for it, the
 //! decoding layers (base64, hex, percent, entities, escapes) and the classifier.
 
+use super::known::KnownSpans;
 use super::{Scanner, CLASSIFIER_KIND, CLASSIFIER_RULE_ID};
 use crate::decode::{self, Blob};
 use crate::error::Result;
@@ -14,15 +15,12 @@ impl Scanner {
     /// layers. `known` are the findings the rules already made in this text, not reported
     /// twice. Detections come back without a pointer: the caller names the text.
     pub(super) fn deep_scan(&self, text: &[u8], known: &[&Detection]) -> Result<Vec<Detection>> {
-        let mut out = self.normalised(text, |id, span| {
-            known
-                .iter()
-                .any(|d| d.rule_id == id && d.span.0 < span.1 && span.0 < d.span.1)
-        })?;
+        let known = KnownSpans::of(known);
+        let mut out = self.normalised(text, |id, span| known.overlaps(&id, span))?;
         if !out.iter().any(|d| d.rule_id == CLASSIFIER_RULE_ID) {
             out.extend(self.classify(text));
         }
-        out.extend(self.decoded(text, known)?);
+        out.extend(self.decoded(text, &known)?);
         Ok(out)
     }
 
@@ -91,7 +89,7 @@ impl Scanner {
     /// blob is reported at that blob's whole span (redacting it removes the blob); one in a
     /// region of escapes at the escapes and bytes it was decoded from. A finding whose bytes
     /// stand as they are in `text` is left to the rules' own pass.
-    pub(super) fn decoded(&self, text: &[u8], known: &[&Detection]) -> Result<Vec<Detection>> {
+    pub(super) fn decoded(&self, text: &[u8], known: &KnownSpans<&str>) -> Result<Vec<Detection>> {
         let mut out = Vec::new();
         if !decode::worth_a_look(text) {
             return Ok(out);
@@ -149,10 +147,7 @@ impl Scanner {
                 // (`sk_live_51Hx…%41%42…`) was matched on its head alone, and the escaped tail
                 // must go too.
                 let id = &self.rules[f.rule].id;
-                if known
-                    .iter()
-                    .any(|d| d.rule_id == *id && d.span.0 <= span.0 && span.1 <= d.span.1)
-                {
+                if known.covers(&id.as_str(), span) {
                     continue;
                 }
                 if let Some(mut d) = self.detection(f, value, &mut fingerprints, None, Vec::new()) {

@@ -315,22 +315,48 @@ impl Pipeline {
             );
             if self.settings.alert_on_change {
                 tracing::warn!(
-                "tool manifest changed since it was pinned: added={:?} removed={:?} modified={:?}{}",
-                d.added,
-                d.removed,
-                d.modified,
-                if check.withhold.is_empty() {
-                    String::new()
-                } else {
-                    format!(
+                    "tool manifest changed since it was pinned: added={} removed={} modified={}{}",
+                    first_names(&d.added),
+                    first_names(&d.removed),
+                    first_names(&d.modified),
+                    if check.withhold.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
                         "; withheld until `mcp-parapet approve --name {0} --show` is reviewed and `mcp-parapet approve --name {0} --expect {1}` accepts it",
                         self.settings.server_name,
                         check.shown_hash.as_deref().map_or("", |h| &h[..16.min(h.len())])
                     )
-                }
-            );
+                    }
+                );
             }
         }
         check.withhold
+    }
+}
+
+/// How many tool names a manifest change names on stderr per list ([`first_names`]).
+const NAMES_SHOWN: usize = 10;
+
+/// The first [`NAMES_SHOWN`] of `names` as a list, then how many more: a server that renames
+/// thousands of tools must not make a line of them (the audit trail keeps them all).
+fn first_names(names: &[String]) -> String {
+    let shown: Vec<&String> = names.iter().take(NAMES_SHOWN).collect();
+    match names.len().saturating_sub(NAMES_SHOWN) {
+        0 => format!("{shown:?}"),
+        more => format!("{shown:?} and {more} more"),
+    }
+}
+
+#[cfg(test)]
+mod first_names_tests {
+    use super::*;
+
+    #[test]
+    fn a_long_list_names_ten_then_how_many_more() {
+        let names: Vec<String> = (0..25).map(|i| format!("tool_{i}")).collect();
+        assert_eq!(first_names(&names[..2]), r#"["tool_0", "tool_1"]"#);
+        let long = first_names(&names);
+        assert!(long.starts_with(r#"["tool_0", "#) && long.ends_with(r#""tool_9"] and 15 more"#));
     }
 }

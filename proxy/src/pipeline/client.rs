@@ -4,7 +4,7 @@
 //! lenient server may still run it. It is never answered: refused, it is dropped.
 
 use parapet_engine::{Action, Verdict};
-use serde_json::{json, value::RawValue, Value};
+use serde_json::{json, value::RawValue};
 
 use super::*;
 use crate::config::ToolClass;
@@ -206,14 +206,15 @@ impl Pipeline {
             None => Outcome::drop(),
         };
         let level = lock(&self.trust).level();
-        let blocked = |reason: String, detections: Value| {
+        let blocked = |reason: String, found: &[Detection]| {
             self.audit.record(
                 "tool_call_blocked",
                 vec![
                     ("tool_name", json!(name)),
                     ("direction", json!("request")),
                     ("verdict", json!("reject")),
-                    ("detections", detections),
+                    ("detections", describe(found)),
+                    ("detections_omitted", omitted(found)),
                     ("message_id", audit_id(Some(&id))),
                     ("metadata", json!({"reason": reason})),
                 ],
@@ -224,7 +225,7 @@ impl Pipeline {
         if let Err(d) = check {
             blocked(
                 format!("trust_level={}: {}", trust::level_name(level), d.reason()),
-                Value::Null,
+                &[],
             );
             return answer(self.refuse(
                 id,
@@ -245,7 +246,7 @@ impl Pipeline {
                 .then(|| "not in the pinned manifest (block_on_change)".to_string())
         });
         if let Some(why) = withheld {
-            blocked(format!("tool withheld: {why}"), Value::Null);
+            blocked(format!("tool withheld: {why}"), &[]);
             return answer(self.refuse(
                 id,
                 message::TRUST_DENIED,
@@ -320,7 +321,7 @@ impl Pipeline {
         if verdict.action == Action::Reject {
             blocked(
                 format!("content_scan:{}", verdict.flags.join(",")),
-                describe(&verdict.detections),
+                &verdict.detections,
             );
             return answer(self.refuse(
                 id,
@@ -336,6 +337,7 @@ impl Pipeline {
             ("direction", json!("request")),
             ("verdict", json!(verdict.action.as_str())),
             ("detections", describe(&verdict.detections)),
+            ("detections_omitted", omitted(&verdict.detections)),
             ("injection_score", score(&verdict)),
             ("message_id", audit_id(Some(&id))),
         ];
@@ -358,6 +360,7 @@ impl Pipeline {
                     ("direction", json!("request")),
                     ("message_id", audit_id(Some(&id))),
                     ("detections", describe(&verdict.detections)),
+                    ("detections_omitted", omitted(&verdict.detections)),
                 ],
             );
         }

@@ -134,6 +134,7 @@ impl Pipeline {
                         ("direction", json!(direction_name(from_client))),
                         ("verdict", json!("reject")),
                         ("detections", describe(&v.detections)),
+                        ("detections_omitted", omitted(&v.detections)),
                         ("metadata", json!({"reason": "message dropped"})),
                     ],
                 );

@@ -37,6 +37,7 @@ impl Pipeline {
                 ("direction", json!("response")),
                 ("verdict", json!(v.action.as_str())),
                 ("detections", describe(&v.detections)),
+                ("detections_omitted", omitted(&v.detections)),
                 ("message_id", audit_id(Some(id))),
                 ("metadata", metadata),
             ],

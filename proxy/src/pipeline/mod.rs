@@ -34,7 +34,7 @@ mod trail;
 mod unread;
 
 pub(crate) use trail::audit_id;
-pub use trail::{describe, score};
+pub use trail::{describe, omitted, score};
 
 /// What to do with one frame: send `forward` on in its direction, `reply` back to its sender.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -272,6 +272,7 @@ impl Pipeline {
             ("direction", json!(direction)),
             ("verdict", json!(v.action.as_str())),
             ("detections", describe(&v.detections)),
+            ("detections_omitted", omitted(&v.detections)),
             ("injection_score", score(&v)),
             (
                 "message_id",

@@ -82,6 +82,7 @@ impl Pipeline {
                 ("direction", json!("response")),
                 ("verdict", json!(v.action.as_str())),
                 ("detections", describe(&v.detections)),
+                ("detections_omitted", omitted(&v.detections)),
                 ("injection_score", score(v)),
                 ("message_id", audit_id(Some(&id))),
             ]

@@ -209,6 +209,7 @@ impl Pipeline {
                         ("direction", json!("response")),
                         ("verdict", json!("reject")),
                         ("detections", describe(&v.detections)),
+                        ("detections_omitted", omitted(&v.detections)),
                     ],
                 );
                 tracing::warn!(
@@ -227,6 +228,7 @@ impl Pipeline {
                         ("direction", json!("response")),
                         ("verdict", json!("redact")),
                         ("detections", describe(&v.detections)),
+                        ("detections_omitted", omitted(&v.detections)),
                         ("metadata", json!({"in": "tools/list"})),
                     ],
                 );

@@ -11,11 +11,18 @@ pub fn score(v: &Verdict) -> Value {
     })
 }
 
-/// Detections as the audit trail and stderr show them: never the matched bytes.
+/// How many detections one audit record lists; the rest are counted by rule
+/// ([`omitted`]). An answer with 128,000 findings made a record of tens of megabytes and held
+/// hundreds of megabytes while it was built.
+pub const AUDIT_DETECTIONS: usize = 1000;
+
+/// Detections as the audit trail and stderr show them, the first [`AUDIT_DETECTIONS`]: never
+/// the matched bytes.
 pub fn describe(detections: &[Detection]) -> Value {
     Value::Array(
         detections
             .iter()
+            .take(AUDIT_DETECTIONS)
             .map(|d| {
                 // `pattern` is the reference's name for what fired (its readers filter on it);
                 // confidence rounded as a decimal, not an f32 printed as an f64.
@@ -34,6 +41,20 @@ pub fn describe(detections: &[Detection]) -> Value {
             })
             .collect(),
     )
+}
+
+/// The detections past the first [`AUDIT_DETECTIONS`], for the record beside them: their
+/// count and their count per rule, or null (no field) when there are none.
+pub fn omitted(detections: &[Detection]) -> Value {
+    let rest = detections.get(AUDIT_DETECTIONS..).unwrap_or_default();
+    if rest.is_empty() {
+        return Value::Null;
+    }
+    let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
+    for d in rest {
+        *by_rule.entry(&d.rule_id).or_default() += 1;
+    }
+    json!({"count": rest.len(), "by_rule": by_rule})
 }
 
 /// A JSON-RPC id as the audit trail shows it: the reference's `str(id)` (a string id without
@@ -115,5 +136,25 @@ mod tests {
         let d = describe(&v.detections);
         assert_eq!(d[0]["encoding"], "base64", "{d}");
         assert_eq!(d[0]["rule"], "github.ghp", "{d}");
+    }
+
+    #[test]
+    fn a_record_lists_its_first_detections_and_counts_the_rest_by_rule() {
+        let scanner = Scanner::new(parapet_engine::ScannerConfig::default()).unwrap();
+        let few = scanner.scan("mail jane@acme-corp.com").unwrap();
+        assert_eq!(omitted(&few.detections), Value::Null);
+        let text: String = (0..AUDIT_DETECTIONS + 25)
+            .map(|i| format!("mail jane{i}@acme-corp.com\n"))
+            .collect();
+        let many = scanner.scan(&text).unwrap();
+        assert_eq!(many.detections.len(), AUDIT_DETECTIONS + 25);
+        assert_eq!(
+            describe(&many.detections).as_array().map(Vec::len),
+            Some(AUDIT_DETECTIONS)
+        );
+        assert_eq!(
+            omitted(&many.detections),
+            json!({"count": 25, "by_rule": {"pii.email": 25}})
+        );
     }
 }

@@ -74,6 +74,7 @@ impl Pipeline {
                 ("direction", json!(direction)),
                 ("verdict", json!("reject")),
                 ("detections", describe(&v.detections)),
+                ("detections_omitted", omitted(&v.detections)),
                 ("message_id", audit_id(id)),
                 (
                     "metadata",

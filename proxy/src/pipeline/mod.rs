@@ -34,7 +34,7 @@ mod trail;
 mod unread;
 
 pub(crate) use trail::audit_id;
-pub use trail::{describe, omitted, score};
+pub use trail::{describe, omitted, score, AUDIT_DETECTIONS};
 
 /// What to do with one frame: send `forward` on in its direction, `reply` back to its sender.
 #[derive(Debug, Default, PartialEq, Eq)]

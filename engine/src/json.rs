@@ -71,10 +71,15 @@ const TOKEN_MAX: usize = 128;
 /// ones between by their count ([`Joined::pointer`]).
 const POINTER_MAX: usize = 512;
 
+/// Opens what a pointer writes in place of what it leaves out: `~` then a byte other than
+/// `0` or `1`, which no escaped key holds, so no key can spell a shortened one.
+const ELIDED: &str = "~…";
+
 /// `key` as an RFC 6901 token (`~` as `~0`, `/` as `~1`). A key longer than [`TOKEN_MAX`]
-/// keeps its first bytes, then `…#` and `ordinal`, the key's place among the document's
-/// strings, so each pointer stays short (every finding under a megabyte key carried the
-/// megabyte: 20,000 findings in a 0.5 MB message took 540 MB) and different keys stay apart.
+/// keeps its first bytes (never half an escape), then [`ELIDED`], `#` and `ordinal`, the
+/// key's place among the document's strings, so each pointer stays short (every finding under
+/// a megabyte key carried the megabyte: 20,000 findings in a 0.5 MB message took 540 MB) and
+/// different keys stay apart.
 fn pointer_token(key: &str, ordinal: usize) -> String {
     let escaped = if key.contains(['~', '/']) {
         key.replace('~', "~0").replace('/', "~1")
@@ -84,8 +89,11 @@ fn pointer_token(key: &str, ordinal: usize) -> String {
     if escaped.len() <= TOKEN_MAX {
         return escaped;
     }
-    let cut = escaped.floor_char_boundary(TOKEN_MAX - 24);
-    format!("{}…#{ordinal}", &escaped[..cut])
+    let mut cut = escaped.floor_char_boundary(TOKEN_MAX - 24);
+    if escaped[..cut].ends_with('~') {
+        cut -= 1;
+    }
+    format!("{}{ELIDED}#{ordinal}", &escaped[..cut])
 }
 
 /// All strings of one document, joined.
@@ -282,7 +290,7 @@ impl Joined {
 
     /// RFC 6901 pointer of a segment: `/a/0/b`, with `~` and `/` escaped. One longer than
     /// [`POINTER_MAX`] keeps its first and last tokens, up to a quarter and three quarters of
-    /// that, and writes those between as `/…N levels #M…`, M the last of them in the
+    /// that, and writes those between as `/~…N levels #M…`, M the last of them in the
     /// document's path tree (so two pointers that differ there stay apart): every finding
     /// carries its pointer, and a finding at every level of a deep document made their total
     /// grow with the square of the depth.
@@ -329,7 +337,8 @@ impl Joined {
             push_token(&mut out, tok);
         }
         if head < tail {
-            out.push_str("/…");
+            out.push('/');
+            out.push_str(ELIDED);
             push_number(&mut out, tail - head);
             out.push_str(" levels #");
             push_number(&mut out, path[tail - 1].0);
@@ -667,6 +676,29 @@ mod tests {
         );
         assert!(pa.starts_with("/aaaa") && pa.contains('…'), "{pa}");
         assert_ne!(pa, pb);
+
+        // No key spells another's shortened form, and a cut never leaves half an escape.
+        let long = "a".repeat(200);
+        let forged = format!("{}…#0", "a".repeat(104));
+        let split = format!("{}/{}", "a".repeat(103), "b".repeat(100));
+        let doc = serde_json::json!({ &long: "p", &forged: "q", &split: "r" }).to_string();
+        let j = Joined::parse(doc.as_bytes()).unwrap();
+        let pointers: Vec<String> = (0..j.segments.len())
+            .filter(|&s| !j.segments[s].is_key)
+            .map(|s| j.pointer(s))
+            .collect();
+        assert_eq!(pointers.len(), 3);
+        let distinct: std::collections::HashSet<&String> = pointers.iter().collect();
+        assert_eq!(distinct.len(), 3, "{pointers:?}");
+        for p in &pointers {
+            let bytes = p.as_bytes();
+            for (i, _) in p.match_indices('~') {
+                assert!(
+                    matches!(bytes.get(i + 1), Some(b'0' | b'1')) || p[i..].starts_with(ELIDED),
+                    "{p}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -158,8 +158,9 @@ fn json_lines_give_pointers_and_line_numbers() {
     // The line that is not JSON is scanned as text, and the input still counts as one not
     // parsed, as with --json.
     assert_eq!(out.status.code(), Some(2), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("1 line is not valid JSON (the first is line 3)"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "1 line is not valid JSON or nested deeper than 256 levels (the first is line 3)"
+    ));
     // A tar member with a line that is not JSON is an error of its own: the archive's other
     // members are still scanned.
     let token_line = format!("{{\"k\":\"{TOKEN}\"}}\n");
@@ -183,6 +184,34 @@ fn json_lines_give_pointers_and_line_numbers() {
         .map(|d| d["line"].as_u64().unwrap())
         .collect();
     assert_eq!(lines, [2, 3], "{v}");
+}
+
+#[test]
+fn json_nested_past_the_limit_is_still_scanned_as_text() {
+    // The proxy refuses such a message; a file's content must not go unscanned.
+    let d = tree("deep");
+    let depth = parapet_engine::input::MAX_JSON_DEPTH + 1;
+    let deep = format!("{}\"{AWS}\"{}", "[".repeat(depth), "]".repeat(depth));
+    std::fs::write(
+        d.join("deep.jsonl"),
+        format!("{{\"k\":\"{TOKEN}\"}}\n{deep}\n"),
+    )
+    .unwrap();
+    std::fs::write(d.join("deep.json"), &deep).unwrap();
+    let out = scan(&d, &["--format", "jsonl", "--json-lines", "deep.jsonl"]);
+    let f = jsonl(&out);
+    assert_eq!(f.len(), 2, "{out:?}");
+    assert_eq!(
+        (&f[0]["line"], &f[1]["line"]),
+        (&1.into(), &2.into()),
+        "{f:?}"
+    );
+    assert_eq!(f[1]["rule"], "aws.access_key_id", "{f:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nested deeper than 256 levels"));
+    let out = scan(&d, &["--format", "jsonl", "--json", "deep.json"]);
+    let f = jsonl(&out);
+    assert_eq!(f.len(), 1, "{out:?}");
+    assert_eq!(f[0]["rule"], "aws.access_key_id", "{f:?}");
 }
 
 #[test]

@@ -417,7 +417,7 @@ fn scan_stream(
             // Not JSON after all: scanned as text, so nothing in it goes unreported; the
             // input still counts as one that could not be parsed.
             Err(e) => {
-                not_json = Some(e.context("not valid JSON: scanned as text instead"));
+                not_json = Some(e.context("not read as JSON: scanned as text instead"));
                 chunks::scan_slice(scanner, &all, Plan::for_scanner(scanner), opts.keep_values)?
             }
         }
@@ -426,8 +426,9 @@ fn scan_stream(
         cut_short = error;
         if let Some((count, first)) = bad {
             not_json = Some(anyhow::anyhow!(
-                "{count} line{} not valid JSON (the first is line {first}): scanned as text instead",
-                if count == 1 { " is" } else { "s are" }
+                "{count} line{} not valid JSON or nested deeper than {} levels (the first is line {first}): scanned as text instead",
+                if count == 1 { " is" } else { "s are" },
+                parapet_engine::input::MAX_JSON_DEPTH
             ));
         }
         found
@@ -465,8 +466,22 @@ fn scan_stream(
     }
 }
 
-fn json_doc(scanner: &Scanner, data: &[u8], keep_values: bool) -> Result<Vec<Found>> {
+/// The verdict on `data` read as JSON, or why it could not be: not JSON, or nested deeper
+/// than a message may be (the proxy refuses such a message; a file's content is still
+/// scanned, as text).
+fn scan_as_json(scanner: &Scanner, data: &[u8]) -> Result<parapet_engine::Verdict> {
     let verdict = scanner.scan_json(data).context("cannot scan as JSON")?;
+    if verdict.detections.iter().any(|d| d.kind == "json_too_deep") {
+        anyhow::bail!(
+            "nested deeper than {} levels",
+            parapet_engine::input::MAX_JSON_DEPTH
+        );
+    }
+    Ok(verdict)
+}
+
+fn json_doc(scanner: &Scanner, data: &[u8], keep_values: bool) -> Result<Vec<Found>> {
+    let verdict = scan_as_json(scanner, data)?;
     Ok(json_found(
         scanner,
         data,
@@ -540,7 +555,7 @@ fn json_lines(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match scanner.scan_json(&line) {
+        match scan_as_json(scanner, &line) {
             Ok(v) => found.extend(json_found(
                 scanner,
                 &line,

@@ -234,16 +234,16 @@ pub(super) fn key_letters(key: &[u8]) -> String {
         .collect()
 }
 
+/// Offsets and rule indices in the packed sort keys of [`resolve_overlaps`] take 42 bits (a
+/// rule index 40): far above the engine's byte cap and rule count.
+const MASK_42: u128 = (1 << 42) - 1;
+
 /// Within a category, overlapping findings are one finding: the most confident names it (ties
 /// go to the longer span, then the rule earlier in the catalogue), and the same rule's
 /// overlapping matches merge. For secrets and personal data it covers both spans, so what the
 /// other rule matched past it (a password value that merely contains a key's shape) is
 /// redacted too; an injection finding keeps its own phrase. The order the matcher found them
 /// in plays no part.
-/// Offsets and rule indices in the packed sort keys of [`resolve_overlaps`] take 42 bits (a
-/// rule index 40): far above the engine's byte cap and rule count.
-const MASK_42: u128 = (1 << 42) - 1;
-
 fn resolve_overlaps(rules: &[Rule], findings: &mut [Finding]) -> Vec<Finding> {
     // Whole keys packed into integers. Of two matches of one rule on one span (their contexts
     // may differ), the more confident comes first and names the finding.

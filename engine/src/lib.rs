@@ -39,6 +39,8 @@ pub mod rule;
 mod scanner;
 pub mod score;
 mod split;
+#[cfg(test)]
+mod test_support;
 mod threads;
 mod timed;
 pub mod validate;

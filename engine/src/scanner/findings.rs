@@ -336,13 +336,7 @@ mod tests {
 
     #[test]
     fn nearly_sorted_findings_sort_as_the_standard_sort_does() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (x >> 33) as usize % n
-        };
+        let mut next = crate::test_support::picker(0x9E37_79B9_7F4A_7C15u64);
         let finding = |start: usize, len: usize, rule: usize| Finding {
             rule,
             start,

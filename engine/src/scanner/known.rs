@@ -74,13 +74,7 @@ mod tests {
 
     #[test]
     fn answers_as_a_walk_over_every_span_would() {
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (x >> 33) as usize % n
-        };
+        let mut next = crate::test_support::picker(0x2545_F491_4F6C_DD1Du64);
         let rules = ["a", "b", "c"];
         let spans: Vec<(&str, (usize, usize))> = (0..200)
             .map(|_| {

@@ -7,8 +7,6 @@
 //! match that runs across a boundary is new: one inside a value was found in the joined
 //! buffer already.
 
-use std::collections::HashMap;
-
 use super::known::KnownSpans;
 use super::Scanner;
 use crate::error::Result;
@@ -138,13 +136,8 @@ impl Scanner {
         }
         let segs = &joined.segments;
         let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
-        // The pieces found before, by rule and string; those found here, the same way (few).
-        let known = KnownSpans::new(known.iter().flat_map(|d| {
-            d.pieces
-                .iter()
-                .map(|&(o, a, b)| ((d.rule_id.as_str(), o), (a, b)))
-        }));
-        let mut bridged: HashMap<(&str, usize), Vec<(usize, usize)>> = HashMap::new();
+        // The pieces found before, by rule and string, and those found here.
+        let mut known = KnownSpans::of_pieces(known);
         for f in self.find_with(&buf, true)? {
             let first = pieces.partition_point(|p| p.at + p.len <= f.start);
             let mut covered = Vec::new();
@@ -166,12 +159,9 @@ impl Scanner {
             let found: Vec<(usize, usize, usize)> =
                 covered.iter().map(|&(o, s, e, _)| (o, s, e)).collect();
             let rule = self.rules[f.rule].id.as_str();
-            let seen = found.iter().any(|&(o, s, e)| {
-                known.overlaps(&(rule, o), (s, e))
-                    || bridged
-                        .get(&(rule, o))
-                        .is_some_and(|v| v.iter().any(|&(a, b)| a < e && s < b))
-            });
+            let seen = found
+                .iter()
+                .any(|&(o, s, e)| known.overlaps(&(rule, o), (s, e)));
             if seen {
                 continue;
             }
@@ -185,7 +175,7 @@ impl Scanner {
             ) {
                 d.span = (found[0].1, found[0].2);
                 for &(o, s, e) in &found {
-                    bridged.entry((rule, o)).or_default().push((s, e));
+                    known.add((rule, o), (s, e));
                 }
                 out.push(d);
             }

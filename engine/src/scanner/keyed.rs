@@ -1,8 +1,7 @@
 //! Values stored under a key that names a secret (`{"password": "…"}`), scanned again as
 //! `"key": "value"` so key-value rules see the key they need.
 
-use std::collections::HashMap;
-
+use super::known::KnownSpans;
 use super::Scanner;
 use crate::error::Result;
 use crate::fingerprint;
@@ -67,14 +66,9 @@ impl Scanner {
             return Ok(out);
         }
         let mut fingerprints = fingerprint::Memo::new(&self.fingerprinter);
-        // What each string already has found in it, by the string's ordinal: (rule id, start,
-        // end) of the main pass's pieces, then of the findings made here.
-        let mut covered: HashMap<usize, Vec<(&str, usize, usize)>> = HashMap::new();
-        for d in known {
-            for &(o, a, b) in &d.pieces {
-                covered.entry(o).or_default().push((&d.rule_id, a, b));
-            }
-        }
+        // What each string already has found in it, by rule: the main pass's pieces, then the
+        // findings made here.
+        let mut covered = KnownSpans::of_pieces(known);
         for f in self.find(&buf)? {
             let Some(i) = values
                 .partition_point(|&(at, _)| at <= f.start)
@@ -98,12 +92,7 @@ impl Scanner {
             // found the same rule on a part of the value (`AKIA…` at the head of a password),
             // and the whole value must still go.
             let rule = self.rules[f.rule].id.as_str();
-            let seen = covered.get(&seg.ordinal).is_some_and(|pieces| {
-                pieces
-                    .iter()
-                    .any(|&(r, a, b)| r == rule && a <= s && e <= b)
-            });
-            if seen {
+            if covered.covers(&(rule, seg.ordinal), (s, e)) {
                 continue;
             }
             let pieces = vec![(seg.ordinal, s, e)];
@@ -115,7 +104,7 @@ impl Scanner {
                 pieces,
             ) {
                 d.span = (s, e);
-                covered.entry(seg.ordinal).or_default().push((rule, s, e));
+                covered.add((rule, seg.ordinal), (s, e));
                 out.push(d);
             }
         }

@@ -1,5 +1,6 @@
 //! The findings already made in a text, by rule (and for JSON by string), for the question
-//! the later passes (deep scan, phrases across members) ask of each finding they make: "was
+//! the later passes (deep scan, keyed values, phrases across members) ask of each finding
+//! they make: "was
 //! this found before?". Answered by a binary search, where a walk over every known finding
 //! made a text with thousands of findings and thousands of encoded blobs (or member
 //! boundaries) cost their product.
@@ -12,15 +13,28 @@ use crate::verdict::Detection;
 /// One key's spans sorted by start, and the furthest end among the spans up to each one.
 type Sorted = (Vec<(usize, usize)>, Vec<usize>);
 
-/// Spans by key (a rule id; for JSON a rule id and a string), [`Sorted`].
+/// Spans by key (a rule id; for JSON a rule id and a string), [`Sorted`], and the spans a
+/// pass adds as it goes (its own findings, few), looked at one by one.
 pub(super) struct KnownSpans<K> {
     by_key: HashMap<K, Sorted>,
+    added: HashMap<K, Vec<(usize, usize)>>,
 }
 
 impl<'a> KnownSpans<&'a str> {
     /// The spans of `detections` by rule id.
     pub(super) fn of(detections: &[&'a Detection]) -> Self {
         Self::new(detections.iter().map(|d| (d.rule_id.as_str(), d.span)))
+    }
+}
+
+impl<'a> KnownSpans<(&'a str, usize)> {
+    /// The pieces of JSON `detections` by rule id and string ordinal.
+    pub(super) fn of_pieces(detections: &'a [Detection]) -> Self {
+        Self::new(detections.iter().flat_map(|d| {
+            d.pieces
+                .iter()
+                .map(|&(o, a, b)| ((d.rule_id.as_str(), o), (a, b)))
+        }))
     }
 }
 
@@ -44,7 +58,21 @@ impl<K: Hash + Eq> KnownSpans<K> {
                 (key, (spans, furthest))
             })
             .collect();
-        KnownSpans { by_key }
+        KnownSpans {
+            by_key,
+            added: HashMap::new(),
+        }
+    }
+
+    /// Adds a span of `key`, found after the build.
+    pub(super) fn add(&mut self, key: K, span: (usize, usize)) {
+        self.added.entry(key).or_default().push(span);
+    }
+
+    fn added_any(&self, key: &K, test: impl Fn((usize, usize)) -> bool) -> bool {
+        self.added
+            .get(key)
+            .is_some_and(|spans| spans.iter().any(|&s| test(s)))
     }
 
     /// The furthest end among `key`'s spans that start before `start` (or at it, with
@@ -59,12 +87,14 @@ impl<K: Hash + Eq> KnownSpans<K> {
     pub(super) fn overlaps(&self, key: &K, span: (usize, usize)) -> bool {
         self.furthest_end_before(key, span.1, false)
             .is_some_and(|e| e > span.0)
+            || self.added_any(key, |(a, b)| a < span.1 && span.0 < b)
     }
 
     /// Whether a span of `key` covers `span`.
     pub(super) fn covers(&self, key: &K, span: (usize, usize)) -> bool {
         self.furthest_end_before(key, span.0, true)
             .is_some_and(|e| e >= span.1)
+            || self.added_any(key, |(a, b)| a <= span.0 && span.1 <= b)
     }
 }
 
@@ -99,7 +129,12 @@ mod tests {
             })
             .collect();
         let refs: Vec<&Detection> = detections.iter().collect();
-        let known = KnownSpans::of(&refs);
+        // Half built at once, half added after: the answers are the same.
+        let (built, later) = refs.split_at(refs.len() / 2);
+        let mut known = KnownSpans::of(built);
+        for d in later {
+            known.add(d.rule_id.as_str(), d.span);
+        }
         for _ in 0..5000 {
             let (rule, s) = (rules[next(3)], next(1050));
             let span = (s, s + next(60));

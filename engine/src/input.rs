@@ -8,6 +8,9 @@ pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
 /// Deepest nesting of arrays and objects a JSON document may have ([`Problem::TooDeep`]).
 pub use crate::json::MAX_DEPTH as MAX_JSON_DEPTH;
 
+/// The kind of the finding that reports [`Problem::TooDeep`].
+pub const JSON_TOO_DEEP_KIND: &str = "json_too_deep";
+
 /// A validation problem: what it is and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {

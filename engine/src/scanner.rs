@@ -477,7 +477,9 @@ impl Scanner {
             Problem::TooLarge { len, .. } => {
                 ("validation.max_bytes", "content_too_large", (0, len))
             }
-            Problem::TooDeep { len, .. } => ("validation.max_depth", "json_too_deep", (0, len)),
+            Problem::TooDeep { len, .. } => {
+                ("validation.max_depth", input::JSON_TOO_DEEP_KIND, (0, len))
+            }
             Problem::ControlCharacter { at, .. } => {
                 (CONTROL_RULE_ID, "control_character", (at, at + 1))
             }

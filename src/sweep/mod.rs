@@ -471,7 +471,8 @@ fn scan_stream(
 /// scanned, as text).
 fn scan_as_json(scanner: &Scanner, data: &[u8]) -> Result<parapet_engine::Verdict> {
     let verdict = scanner.scan_json(data).context("cannot scan as JSON")?;
-    if verdict.detections.iter().any(|d| d.kind == "json_too_deep") {
+    let too_deep = parapet_engine::input::JSON_TOO_DEEP_KIND;
+    if verdict.detections.iter().any(|d| d.kind == too_deep) {
         anyhow::bail!(
             "nested deeper than {} levels",
             parapet_engine::input::MAX_JSON_DEPTH

@@ -106,7 +106,7 @@ impl Names {
             [
                 CLASSIFIER_KIND,
                 "content_too_large",
-                "json_too_deep",
+                crate::input::JSON_TOO_DEEP_KIND,
                 "control_character",
             ]
             .map(String::from),

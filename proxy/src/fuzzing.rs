@@ -10,7 +10,9 @@ use crate::config::Config;
 use crate::pipeline::{Pipeline, Settings};
 use crate::ratelimit::RateLimits;
 
-fn pipeline(scanner: Arc<Scanner>) -> &'static Pipeline {
+/// One pipeline for the process (rate limits and the audit trail off), built with the first
+/// scanner given: the fuzz targets' and the unit tests'.
+pub(crate) fn pipeline(scanner: Arc<Scanner>) -> &'static Pipeline {
     static P: OnceLock<Pipeline> = OnceLock::new();
     P.get_or_init(|| {
         let config = Config::parse("rate_limit:\n  enabled: false\n").expect("config");

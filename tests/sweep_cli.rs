@@ -159,7 +159,7 @@ fn json_lines_give_pointers_and_line_numbers() {
     // parsed, as with --json.
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains(
-        "1 line is not valid JSON or nested deeper than 256 levels (the first is line 3)"
+        "1 line is not valid JSON, nested deeper than 256 levels or longer than the 67108864-byte cap (the first is line 3)"
     ));
     // A tar member with a line that is not JSON is an error of its own: the archive's other
     // members are still scanned.
@@ -184,6 +184,46 @@ fn json_lines_give_pointers_and_line_numbers() {
         .map(|d| d["line"].as_u64().unwrap())
         .collect();
     assert_eq!(lines, [2, 3], "{v}");
+}
+
+#[test]
+fn json_past_the_byte_cap_is_scanned_as_text_and_counted() {
+    // A line (or a document) over the cap cannot be scanned as one message: it is held only up
+    // to the cap and scanned as text in chunks, so a secret past the cap is still found.
+    let d = tree("cap");
+    let long = format!("{{\"a\":\"{} {AWS} \"}}", "x".repeat(100_000));
+    let text = format!("{{\"k\":\"{TOKEN}\"}}\n{long}\n{{\"b\":\"{TOKEN}\"}}\n");
+    std::fs::write(d.join("big.jsonl"), &text).unwrap();
+    let args = ["--max-bytes", "64K", "--format", "jsonl"];
+    let out = scan(&d, &[&args[..], &["--json-lines", "big.jsonl"]].concat());
+    let f = jsonl(&out);
+    assert_eq!(f.len(), 3, "{out:?}");
+    let lines: Vec<&serde_json::Value> = f.iter().map(|x| &x["line"]).collect();
+    assert_eq!(lines, [1, 2, 3], "{f:?}");
+    assert_eq!(f[1]["rule"], "aws.access_key_id", "{f:?}");
+    let at = text.find(AWS).unwrap();
+    assert_eq!(
+        (&f[1]["start"], &f[1]["end"]),
+        (&at.into(), &(at + 20).into())
+    );
+    assert_eq!(f[2]["pointer"], "/b", "{f:?}");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("longer than the 65536-byte cap (the first is line 2)"),
+        "{stderr}"
+    );
+    // Every byte is counted in the summary (100 KB: "0.1 MB").
+    assert!(stderr.contains("1 input, 0.1 MB"), "{stderr}");
+    let out = scan(&d, &[&args[..], &["--json", "big.jsonl"]].concat());
+    let f = jsonl(&out);
+    assert_eq!(f.len(), 3, "{out:?}");
+    assert_eq!(f[1]["start"], at, "{f:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("longer than the 65536-byte cap: scanned as text instead"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ pub mod redact_to;
 pub mod source;
 pub mod utf16;
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -405,37 +405,54 @@ fn scan_stream(
     }
     let mut cut_short = None;
     let mut not_json = None;
+    let progress = |n: u64| {
+        tally.bytes.fetch_add(n, Ordering::Relaxed);
+    };
+    // A document longer than the scanner's cap is held only up to it: it could not be scanned
+    // as one message, and is scanned as text in chunks, whatever its length.
+    let cap = scanner.max_bytes().saturating_add(1);
     let found = if opts.json_doc {
         let mut all = Vec::new();
         // What was read before a stream error is still scanned; the error is reported after.
-        if let Err(e) = r.read_to_end(&mut all) {
+        if let Err(e) = (&mut *r).take(cap as u64).read_to_end(&mut all) {
             cut_short = Some(e);
         }
-        tally.bytes.fetch_add(all.len() as u64, Ordering::Relaxed);
-        match json_doc(scanner, &all, opts.keep_values) {
-            Ok(found) => found,
-            // Not JSON after all: scanned as text, so nothing in it goes unreported; the
-            // input still counts as one that could not be parsed.
-            Err(e) => {
-                not_json = Some(e.context("not read as JSON: scanned as text instead"));
-                chunks::scan_slice(scanner, &all, Plan::for_scanner(scanner), opts.keep_values)?
+        if all.len() >= cap && cut_short.is_none() {
+            not_json = Some(anyhow::anyhow!(
+                "longer than the {}-byte cap: scanned as text instead",
+                scanner.max_bytes()
+            ));
+            let mut rest = std::io::Cursor::new(all).chain(&mut *r);
+            let plan = Plan::for_scanner(scanner);
+            let (found, _, error) =
+                chunks::scan_stream(scanner, &mut rest, plan, opts.keep_values, &progress)?;
+            cut_short = error;
+            found
+        } else {
+            tally.bytes.fetch_add(all.len() as u64, Ordering::Relaxed);
+            match json_doc(scanner, &all, opts.keep_values) {
+                Ok(found) => found,
+                // Not JSON after all: scanned as text, so nothing in it goes unreported; the
+                // input still counts as one that could not be parsed.
+                Err(e) => {
+                    not_json = Some(e.context("not read as JSON: scanned as text instead"));
+                    chunks::scan_slice(scanner, &all, Plan::for_scanner(scanner), opts.keep_values)?
+                }
             }
         }
     } else if opts.json_lines {
-        let (found, bad, error) = json_lines(scanner, r, opts)?;
+        let (found, bad, error) = json_lines(scanner, r, opts, tally)?;
         cut_short = error;
         if let Some((count, first)) = bad {
             not_json = Some(anyhow::anyhow!(
-                "{count} line{} not valid JSON or nested deeper than {} levels (the first is line {first}): scanned as text instead",
+                "{count} line{} not valid JSON, nested deeper than {} levels or longer than the {}-byte cap (the first is line {first}): scanned as text instead",
                 if count == 1 { " is" } else { "s are" },
-                parapet_engine::input::MAX_JSON_DEPTH
+                parapet_engine::input::MAX_JSON_DEPTH,
+                scanner.max_bytes()
             ));
         }
         found
     } else {
-        let progress = |n: u64| {
-            tally.bytes.fetch_add(n, Ordering::Relaxed);
-        };
         let (found, _, error) = chunks::scan_stream(
             scanner,
             r,
@@ -519,6 +536,57 @@ fn json_found(
         .collect()
 }
 
+/// Reads the next line of `r` into `buf` (its newline included), but no more than `cap` bytes
+/// of it: returns whether the line ended (at a newline or the end of the input) within them.
+fn read_line_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> std::io::Result<bool> {
+    loop {
+        let room = cap.saturating_sub(buf.len());
+        if room == 0 {
+            return Ok(false);
+        }
+        let avail = match r.fill_buf() {
+            Ok(avail) => avail,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(true);
+        }
+        let take = avail.len().min(room);
+        if let Some(p) = memchr::memchr(b'\n', &avail[..take]) {
+            buf.extend_from_slice(&avail[..=p]);
+            r.consume(p + 1);
+            return Ok(true);
+        }
+        buf.extend_from_slice(&avail[..take]);
+        r.consume(take);
+    }
+}
+
+/// The rest of the current line of a reader, its newline included.
+struct RestOfLine<'a> {
+    r: &'a mut dyn BufRead,
+    done: bool,
+}
+
+impl std::io::Read for RestOfLine<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.done || out.is_empty() {
+            return Ok(0);
+        }
+        let avail = self.r.fill_buf()?;
+        let (upto, ends) = match memchr::memchr(b'\n', avail) {
+            Some(p) => (p + 1, true),
+            None => (avail.len(), avail.is_empty()),
+        };
+        let n = upto.min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.r.consume(n);
+        self.done = ends && n == upto;
+        Ok(n)
+    }
+}
+
 /// Lines of a `--json-lines` input that were not JSON: how many, and the first one's number.
 type NotJsonLines = Option<(usize, usize)>;
 
@@ -529,30 +597,58 @@ fn json_lines(
     scanner: &Scanner,
     r: &mut dyn BufRead,
     opts: &Options,
+    tally: &Tally,
 ) -> Result<(Vec<Found>, NotJsonLines, Option<std::io::Error>)> {
     let mut error = None;
     let mut bad: NotJsonLines = None;
     let mut found = Vec::new();
     let mut line = Vec::new();
     let (mut n, mut next_offset) = (0, 0usize);
+    // A line longer than the scanner's cap could not be scanned as one message: it is held
+    // only up to the cap, and scanned as text in chunks, whatever its length.
+    let cap = scanner.max_bytes().saturating_add(1);
     while error.is_none() {
         line.clear();
-        match r.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
+        let whole = match read_line_capped(r, &mut line, cap) {
+            Ok(whole) => whole,
             // A last line cut by the error is still scanned.
             Err(e) => {
                 error = Some(e);
-                if line.is_empty() {
-                    break;
-                }
+                true
             }
+        };
+        if line.is_empty() {
+            break;
         }
         n += 1;
         // Where this line starts in the input: a line that is not JSON is reported with
         // offsets into the input, like any text.
         let offset = next_offset;
+        if !whole {
+            bad.get_or_insert((0, n)).0 += 1;
+            let held = std::io::Cursor::new(std::mem::take(&mut line));
+            let mut rest = held.chain(RestOfLine {
+                r: &mut *r,
+                done: false,
+            });
+            let progress = |k: u64| {
+                tally.bytes.fetch_add(k, Ordering::Relaxed);
+            };
+            let plan = Plan::for_scanner(scanner);
+            let (in_line, len, failed) =
+                chunks::scan_stream(scanner, &mut rest, plan, opts.keep_values, &progress)?;
+            found.extend(in_line.into_iter().map(|mut f| {
+                f.line += n - 1;
+                f.detection.span.0 += offset;
+                f.detection.span.1 += offset;
+                f
+            }));
+            next_offset += len as usize;
+            error = failed;
+            continue;
+        }
         next_offset += line.len();
+        tally.bytes.fetch_add(line.len() as u64, Ordering::Relaxed);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

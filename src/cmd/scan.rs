@@ -308,8 +308,10 @@ fn summary(
         ));
     }
     if errors > 0 {
+        // Unreadable inputs, but also streams cut short or corrupt and inputs that were not
+        // the JSON asked for (scanned as text): each is named with its error above.
         s.push_str(&format!(
-            "; {} could not be read or opened",
+            "; {} with an error (named above)",
             count(errors, "input")
         ));
     }

@@ -215,6 +215,23 @@ fn json_past_the_byte_cap_is_scanned_as_text_and_counted() {
     );
     // Every byte is counted in the summary (100 KB: "0.1 MB").
     assert!(stderr.contains("1 input, 0.1 MB"), "{stderr}");
+    // A line of exactly the cap, and its line ending, is one document within the cap.
+    let exact = format!("{{\"a\":\"{AWS} {}\"}}", "x".repeat(65536 - 29));
+    assert_eq!(exact.len(), 65536);
+    for ending in ["\n", "\r\n"] {
+        std::fs::write(d.join("exact.jsonl"), format!("{exact}{ending}")).unwrap();
+        let out = scan(&d, &[&args[..], &["--json-lines", "exact.jsonl"]].concat());
+        let f = jsonl(&out);
+        assert_eq!(f.len(), 1, "{out:?}");
+        assert_eq!(f[0]["pointer"], "/a", "{f:?}");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+    }
+    // One byte more, and its newline: held whole, but over the cap, so scanned as text.
+    std::fs::write(d.join("over.jsonl"), format!("{exact} \n")).unwrap();
+    let out = scan(&d, &[&args[..], &["--json-lines", "over.jsonl"]].concat());
+    let f = jsonl(&out);
+    assert_eq!((f.len(), &f[0]["start"]), (1, &6.into()), "{out:?}");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
     let out = scan(&d, &[&args[..], &["--json", "big.jsonl"]].concat());
     let f = jsonl(&out);
     assert_eq!(f.len(), 3, "{out:?}");

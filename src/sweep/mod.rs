@@ -606,7 +606,8 @@ fn json_lines(
     let (mut n, mut next_offset) = (0, 0usize);
     // A line longer than the scanner's cap could not be scanned as one message: it is held
     // only up to the cap, and scanned as text in chunks, whatever its length.
-    let cap = scanner.max_bytes().saturating_add(1);
+    // The cap leaves room for a line ending (`\r\n`), not counted against the document.
+    let cap = scanner.max_bytes().saturating_add(2);
     while error.is_none() {
         line.clear();
         let whole = match read_line_capped(r, &mut line, cap) {
@@ -652,20 +653,23 @@ fn json_lines(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match scan_as_json(scanner, &line) {
-            Ok(v) => found.extend(json_found(
-                scanner,
-                &line,
-                v.detections,
-                n,
-                opts.keep_values,
-            )),
+        // The document without its line ending: a line of exactly the cap and its newline is
+        // within the cap.
+        let body = line.strip_suffix(b"\n").unwrap_or(&line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        let parsed = if body.len() > scanner.max_bytes() {
+            Err(anyhow::anyhow!("over the byte cap"))
+        } else {
+            scan_as_json(scanner, body)
+        };
+        match parsed {
+            Ok(v) => found.extend(json_found(scanner, body, v.detections, n, opts.keep_values)),
             Err(_) => {
                 bad.get_or_insert((0, n)).0 += 1;
                 found.extend(
                     chunks::scan_slice(
                         scanner,
-                        &line,
+                        body,
                         Plan::for_scanner(scanner),
                         opts.keep_values,
                     )?

@@ -405,13 +405,9 @@ fn scan_stream(
     }
     let mut cut_short = None;
     let mut not_json = None;
-    let progress = |n: u64| {
-        tally.bytes.fetch_add(n, Ordering::Relaxed);
-    };
-    // A document longer than the scanner's cap is held only up to it: it could not be scanned
-    // as one message, and is scanned as text in chunks, whatever its length.
-    let cap = scanner.max_bytes().saturating_add(1);
     let found = if opts.json_doc {
+        // A document longer than the scanner's cap is held only up to it.
+        let cap = scanner.max_bytes().saturating_add(1);
         let mut all = Vec::new();
         // What was read before a stream error is still scanned; the error is reported after.
         if let Err(e) = (&mut *r).take(cap as u64).read_to_end(&mut all) {
@@ -422,10 +418,7 @@ fn scan_stream(
                 "longer than the {}-byte cap: scanned as text instead",
                 scanner.max_bytes()
             ));
-            let mut rest = std::io::Cursor::new(all).chain(&mut *r);
-            let plan = Plan::for_scanner(scanner);
-            let (found, _, error) =
-                chunks::scan_stream(scanner, &mut rest, plan, opts.keep_values, &progress)?;
+            let (found, _, error) = scan_held_as_text(scanner, all, &mut *r, opts, tally)?;
             cut_short = error;
             found
         } else {
@@ -453,6 +446,9 @@ fn scan_stream(
         }
         found
     } else {
+        let progress = |n: u64| {
+            tally.bytes.fetch_add(n, Ordering::Relaxed);
+        };
         let (found, _, error) = chunks::scan_stream(
             scanner,
             r,
@@ -483,10 +479,13 @@ fn scan_stream(
     }
 }
 
-/// The verdict on `data` read as JSON, or why it could not be: not JSON, or nested deeper
-/// than a message may be (the proxy refuses such a message; a file's content is still
-/// scanned, as text).
+/// The verdict on `data` read as JSON, or why it could not be: not JSON, longer than the
+/// scanner's byte cap, or nested deeper than a message may be (the proxy refuses such a
+/// message; a file's content is still scanned, as text).
 fn scan_as_json(scanner: &Scanner, data: &[u8]) -> Result<parapet_engine::Verdict> {
+    if data.len() > scanner.max_bytes() {
+        anyhow::bail!("longer than the {}-byte cap", scanner.max_bytes());
+    }
     let verdict = scanner.scan_json(data).context("cannot scan as JSON")?;
     let too_deep = parapet_engine::input::JSON_TOO_DEEP_KIND;
     if verdict.detections.iter().any(|d| d.kind == too_deep) {
@@ -536,31 +535,22 @@ fn json_found(
         .collect()
 }
 
-/// Reads the next line of `r` into `buf` (its newline included), but no more than `cap` bytes
-/// of it: returns whether the line ended (at a newline or the end of the input) within them.
-fn read_line_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> std::io::Result<bool> {
-    loop {
-        let room = cap.saturating_sub(buf.len());
-        if room == 0 {
-            return Ok(false);
-        }
-        let avail = match r.fill_buf() {
-            Ok(avail) => avail,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if avail.is_empty() {
-            return Ok(true);
-        }
-        let take = avail.len().min(room);
-        if let Some(p) = memchr::memchr(b'\n', &avail[..take]) {
-            buf.extend_from_slice(&avail[..=p]);
-            r.consume(p + 1);
-            return Ok(true);
-        }
-        buf.extend_from_slice(&avail[..take]);
-        r.consume(take);
-    }
+/// `held` and then what `rest` holds, scanned as text in chunks (a document or a line too
+/// long to scan as one message): memory stays at a few chunks whatever their length. Returns
+/// the findings, the length scanned and the read error that ended it early, if one did.
+fn scan_held_as_text(
+    scanner: &Scanner,
+    held: Vec<u8>,
+    rest: impl Read,
+    opts: &Options,
+    tally: &Tally,
+) -> Result<(Vec<Found>, u64, Option<std::io::Error>)> {
+    let progress = |n: u64| {
+        tally.bytes.fetch_add(n, Ordering::Relaxed);
+    };
+    let mut input = std::io::Cursor::new(held).chain(rest);
+    let plan = Plan::for_scanner(scanner);
+    chunks::scan_stream(scanner, &mut input, plan, opts.keep_values, &progress)
 }
 
 /// The rest of the current line of a reader, its newline included.
@@ -610,8 +600,9 @@ fn json_lines(
     let cap = scanner.max_bytes().saturating_add(2);
     while error.is_none() {
         line.clear();
-        let whole = match read_line_capped(r, &mut line, cap) {
-            Ok(whole) => whole,
+        // Whole when it ended, at a newline or at the end of the input, within the cap.
+        let whole = match (&mut *r).take(cap as u64).read_until(b'\n', &mut line) {
+            Ok(_) => line.last() == Some(&b'\n') || line.len() < cap,
             // A last line cut by the error is still scanned.
             Err(e) => {
                 error = Some(e);
@@ -627,17 +618,12 @@ fn json_lines(
         let offset = next_offset;
         if !whole {
             bad.get_or_insert((0, n)).0 += 1;
-            let held = std::io::Cursor::new(std::mem::take(&mut line));
-            let mut rest = held.chain(RestOfLine {
+            let rest = RestOfLine {
                 r: &mut *r,
                 done: false,
-            });
-            let progress = |k: u64| {
-                tally.bytes.fetch_add(k, Ordering::Relaxed);
             };
-            let plan = Plan::for_scanner(scanner);
             let (in_line, len, failed) =
-                chunks::scan_stream(scanner, &mut rest, plan, opts.keep_values, &progress)?;
+                scan_held_as_text(scanner, std::mem::take(&mut line), rest, opts, tally)?;
             found.extend(in_line.into_iter().map(|mut f| {
                 f.line += n - 1;
                 f.detection.span.0 += offset;
@@ -657,12 +643,7 @@ fn json_lines(
         // within the cap.
         let body = line.strip_suffix(b"\n").unwrap_or(&line);
         let body = body.strip_suffix(b"\r").unwrap_or(body);
-        let parsed = if body.len() > scanner.max_bytes() {
-            Err(anyhow::anyhow!("over the byte cap"))
-        } else {
-            scan_as_json(scanner, body)
-        };
-        match parsed {
+        match scan_as_json(scanner, body) {
             Ok(v) => found.extend(json_found(scanner, body, v.detections, n, opts.keep_values)),
             Err(_) => {
                 bad.get_or_insert((0, n)).0 += 1;

@@ -7,22 +7,11 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use parapet_engine::internals::picker;
 use parapet_engine::{Scanner, ScannerConfig};
 
 fn repeat(unit: &str, len: usize) -> Vec<u8> {
     unit.as_bytes().iter().copied().cycle().take(len).collect()
-}
-
-/// A seeded pseudo-random pick below `n` (a 64-bit LCG's high bits): the inputs are the same
-/// in every run.
-fn picker(seed: u64) -> impl FnMut(usize) -> usize {
-    let mut x = seed;
-    move |n| {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (x >> 33) as usize % n
-    }
 }
 
 /// `len` bytes of benign prose, varied the way messages are (names, numbers, wording), from a

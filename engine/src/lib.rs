@@ -39,7 +39,6 @@ pub mod rule;
 mod scanner;
 pub mod score;
 mod split;
-#[cfg(test)]
 mod test_support;
 mod threads;
 mod timed;
@@ -69,6 +68,7 @@ pub mod internals {
     pub use crate::json::{string_tokens, Joined};
     pub use crate::matcher::phrase_reach;
     pub use crate::split::Split;
+    pub use crate::test_support::picker;
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Helpers shared by the engine's unit tests.
+//! Helpers shared by the engine's unit tests and its benchmarks ([`crate::internals`]).
 
 /// A seeded pseudo-random pick below `n` (a 64-bit LCG's high bits): the same inputs in every
 /// run.

@@ -361,19 +361,9 @@ fn push_token(out: &mut String, tok: &PathToken) {
     }
 }
 
-/// Writes `n` in decimal (the formatter's machinery cost more than the rest of a pointer).
-fn push_number(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+/// Writes `n` in decimal (`format!`'s machinery cost more than the rest of a pointer).
+fn push_number(out: &mut String, n: usize) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Integers with seven digits or more: the shortest numeric PII (a phone number without its

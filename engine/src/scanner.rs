@@ -298,8 +298,7 @@ impl Scanner {
                 detections.extend(found);
             }
             Depth::Decode => {
-                let known: Vec<&Detection> = detections.iter().collect();
-                let found = self.decoded(bytes, &known::KnownSpans::of(&known))?;
+                let found = self.decoded(bytes, &known::KnownSpans::of(&detections))?;
                 detections.extend(found);
             }
             Depth::Rules => {}

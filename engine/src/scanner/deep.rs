@@ -15,7 +15,7 @@ impl Scanner {
     /// layers. `known` are the findings the rules already made in this text, not reported
     /// twice. Detections come back without a pointer: the caller names the text.
     pub(super) fn deep_scan(&self, text: &[u8], known: &[&Detection]) -> Result<Vec<Detection>> {
-        let known = KnownSpans::of(known);
+        let known = KnownSpans::of(known.iter().copied());
         let mut out = self.normalised(text, |id, span| known.overlaps(&id, span))?;
         if !out.iter().any(|d| d.rule_id == CLASSIFIER_RULE_ID) {
             out.extend(self.classify(text));

@@ -22,8 +22,8 @@ pub(super) struct KnownSpans<K> {
 
 impl<'a> KnownSpans<&'a str> {
     /// The spans of `detections` by rule id.
-    pub(super) fn of(detections: &[&'a Detection]) -> Self {
-        Self::new(detections.iter().map(|d| (d.rule_id.as_str(), d.span)))
+    pub(super) fn of(detections: impl IntoIterator<Item = &'a Detection>) -> Self {
+        Self::new(detections.into_iter().map(|d| (d.rule_id.as_str(), d.span)))
     }
 }
 
@@ -131,7 +131,7 @@ mod tests {
         let refs: Vec<&Detection> = detections.iter().collect();
         // Half built at once, half added after: the answers are the same.
         let (built, later) = refs.split_at(refs.len() / 2);
-        let mut known = KnownSpans::of(built);
+        let mut known = KnownSpans::of(built.iter().copied());
         for d in later {
             known.add(d.rule_id.as_str(), d.span);
         }

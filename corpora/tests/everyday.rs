@@ -72,6 +72,8 @@ fn everyday_text_is_not_an_injection_and_indirect_injections_are() {
             test_split_only: true,
             pick: |name| name.starts_with("agent_era"),
             max_fp: 0.03,
+            // Sets 11 and 12 (2026-12-07) made this split harder: set 11's part is found about
+            // half the time, the earlier sets' part 0.72; together 0.673.
             min_recall: 0.65,
         },
         Floor {

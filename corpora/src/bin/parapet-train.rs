@@ -216,6 +216,7 @@ fn main() -> Result<()> {
                 | "mcp_servers_tools.jsonl"
                 | "cisco_mcp_scanner.jsonl"
                 | "agent_era_benign.jsonl"
+                | "agent_era_sets11_13_benign.jsonl"
                 | "everyday_benign_ai_tools.jsonl"
                 | "everyday_benign_short_descriptions.jsonl"
                 | "everyday_benign_lookalikes.jsonl"

@@ -63,9 +63,6 @@ pub enum ValidatorKind {
     /// greeting, nor as the end of a compound ("Gmail for AI agents: search, read", "multi-agent
     /// AI:"), which names a product's audience or a kind of system.
     Vocative,
-    /// Chat-template or tool-call markup: less sure when the words before it name the format,
-    /// template or tokens it shows (a model card's example turn).
-    FormatShown,
 }
 
 /// Which first-pass engine finds a rule's candidates. Most rules carry a literal and go to

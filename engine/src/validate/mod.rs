@@ -4,7 +4,6 @@
 mod checksum;
 mod email;
 mod entropy;
-mod format_shown;
 mod jwt;
 mod label;
 mod numbers;
@@ -52,11 +51,6 @@ pub fn apply(
                 * override_object::clause_factor(around.before),
         ),
         ValidatorKind::Vocative => (!names_an_audience(span, around.before)).then_some(confidence),
-        ValidatorKind::FormatShown => Some(if format_shown::names_a_format(around.before) {
-            confidence * format_shown::SHOWN_FACTOR
-        } else {
-            confidence
-        }),
         ValidatorKind::EmailAddress => {
             email::is_address(span, around.before, around.after).then_some(confidence)
         }

@@ -76,7 +76,7 @@ fn everyday_text_is_not_an_injection_and_indirect_injections_are() {
         },
         // Sets 11-13 (2026-12-07): coding agents, web and office agents, what tools and APIs
         // say, LLM developer docs, and two sets in 20-28 languages, harder than the earlier
-        // ones (found 30-52% of the time before they were trained on).
+        // ones (found 30-70% of the time before they were trained on, depending on the theme).
         Floor {
             dir: "cases",
             part: " (agent-era sets 11-13)",

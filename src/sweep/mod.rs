@@ -418,7 +418,7 @@ fn scan_stream(
                 "longer than the {}-byte cap: scanned as text instead",
                 scanner.max_bytes()
             ));
-            let (found, _, error) = scan_held_as_text(scanner, all, &mut *r, opts, tally)?;
+            let (found, _, error) = scan_as_text(scanner, all, &mut *r, opts, tally)?;
             cut_short = error;
             found
         } else {
@@ -446,16 +446,7 @@ fn scan_stream(
         }
         found
     } else {
-        let progress = |n: u64| {
-            tally.bytes.fetch_add(n, Ordering::Relaxed);
-        };
-        let (found, _, error) = chunks::scan_stream(
-            scanner,
-            r,
-            Plan::for_scanner(scanner),
-            opts.keep_values,
-            &progress,
-        )?;
+        let (found, _, error) = scan_as_text(scanner, Vec::new(), r, opts, tally)?;
         cut_short = error;
         found
     };
@@ -535,10 +526,11 @@ fn json_found(
         .collect()
 }
 
-/// `held` and then what `rest` holds, scanned as text in chunks (a document or a line too
-/// long to scan as one message): memory stays at a few chunks whatever their length. Returns
-/// the findings, the length scanned and the read error that ended it early, if one did.
-fn scan_held_as_text(
+/// `held` and then what `rest` holds, scanned as text in chunks (an input, or the document or
+/// line too long to scan as one message, whose head was already read): memory stays at a few
+/// chunks whatever their length. Returns the findings, the length scanned and the read error
+/// that ended it early, if one did.
+fn scan_as_text(
     scanner: &Scanner,
     held: Vec<u8>,
     rest: impl Read,
@@ -623,7 +615,7 @@ fn json_lines(
                 done: false,
             };
             let (in_line, len, failed) =
-                scan_held_as_text(scanner, std::mem::take(&mut line), rest, opts, tally)?;
+                scan_as_text(scanner, std::mem::take(&mut line), rest, opts, tally)?;
             found.extend(in_line.into_iter().map(|mut f| {
                 f.line += n - 1;
                 f.detection.span.0 += offset;

@@ -95,7 +95,7 @@ fn everyday_text_is_not_an_injection_and_indirect_injections_are() {
             test_split_only: true,
             pick: |name| name.starts_with("agent_era_set14"),
             max_fp: 0.05,
-            min_recall: 0.40,
+            min_recall: 0.50,
         },
         Floor {
             dir: "cases",

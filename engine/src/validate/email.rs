@@ -4,13 +4,31 @@
 //! "e-mail" findings.
 
 /// `true` unless the match is the user part of a URL or of an scp-style remote, a file
-/// name (`logo@2x.png`, `icon@3x.webp`: image sizes, not addresses), or a mail's message
-/// id (`Message-ID: <CAH4kL9x7q2@mail.gmail.com>`: a mail server's name for one message).
+/// name (`logo@2x.png`, `icon@3x.webp`: image sizes, not addresses), a mail's message
+/// id (`Message-ID: <CAH4kL9x7q2@mail.gmail.com>`: a mail server's name for one message), a
+/// calendar event's id (`UID:5kq2f1@google.com`, the same kind of name), or an address already
+/// masked (`j***n@example.com`).
 pub fn is_address(span: &[u8], before: &[u8], after: &[u8]) -> bool {
     !in_url_userinfo(before)
         && !is_scp_remote(after)
         && !is_file_name(span)
         && !is_message_id(before, after)
+        && !is_calendar_uid(before)
+        && !is_masked(span, before)
+}
+
+/// Whether the match is the value of an iCalendar `UID:` line (RFC 5545: a globally unique
+/// name for an event, often written `id@host`).
+fn is_calendar_uid(before: &[u8]) -> bool {
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    before[line_start..].eq_ignore_ascii_case(b"UID:")
+}
+
+/// Whether the local part holds a run of `*` (`j***n@…`, where the match may start after the
+/// stars): an address masked for display.
+fn is_masked(span: &[u8], before: &[u8]) -> bool {
+    let local = span.split(|&b| b == b'@').next().unwrap_or_default();
+    memchr::memmem::find(local, b"**").is_some() || before.ends_with(b"**")
 }
 
 /// Whether the match sits in `<…>` on a line that names a message-id header or field
@@ -66,7 +84,21 @@ fn is_scp_remote(after: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{in_url_userinfo, is_file_name, is_message_id, is_scp_remote};
+    use super::{
+        in_url_userinfo, is_calendar_uid, is_file_name, is_masked, is_message_id, is_scp_remote,
+    };
+
+    #[test]
+    fn a_calendar_uid_or_a_masked_address_is_not_an_address() {
+        assert!(is_calendar_uid(b"BEGIN:VEVENT\r\nUID:"));
+        assert!(is_calendar_uid(b"uid:"));
+        assert!(!is_calendar_uid(b"ORGANIZER;CN=Maria:mailto:"));
+        assert!(!is_calendar_uid(b"Contact UID: "));
+        assert!(is_masked(b"j***n@example.com", b"to "));
+        assert!(is_masked(b"n@example.com", b"to j***"));
+        assert!(!is_masked(b"maria@example.com", b"to "));
+        assert!(!is_masked(b"a*b@example.com", b"to "));
+    }
 
     #[test]
     fn a_message_id_is_not_an_address() {

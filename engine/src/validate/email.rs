@@ -20,8 +20,7 @@ pub fn is_address(span: &[u8], before: &[u8], after: &[u8]) -> bool {
 /// Whether the match is the value of an iCalendar `UID:` line (RFC 5545: a globally unique
 /// name for an event, often written `id@host`).
 fn is_calendar_uid(before: &[u8]) -> bool {
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-    before[line_start..].eq_ignore_ascii_case(b"UID:")
+    super::line_before(before).eq_ignore_ascii_case(b"UID:")
 }
 
 /// Whether the local part holds a run of `*` (`j***n@…`, where the match may start after the
@@ -44,8 +43,7 @@ fn is_message_id(before: &[u8], after: &[u8]) -> bool {
     if before.last() != Some(&b'<') || after.first() != Some(&b'>') {
         return false;
     }
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-    let line: Vec<u8> = before[line_start..]
+    let line: Vec<u8> = super::line_before(before)
         .iter()
         .filter(|b| b.is_ascii_alphanumeric())
         .map(u8::to_ascii_lowercase)

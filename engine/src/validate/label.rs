@@ -65,7 +65,7 @@ pub const OTHER_IDENTIFIER_FACTOR: f32 = 0.5;
 /// Only the label's own line counts, and only when nothing but punctuation and spaces (at
 /// most 6 bytes) separates it from the number.
 pub fn names_other_identifier(before: &[u8]) -> bool {
-    let line = &before[memchr::memrchr(b'\n', before).map_or(0, |i| i + 1)..];
+    let line = super::line_before(before);
     let line = &line[line.len().saturating_sub(64)..];
     let gap = line
         .iter()

@@ -135,6 +135,11 @@ fn names_an_audience(span: &[u8], before: &[u8]) -> bool {
         && word_before(before).is_some_and(|w| !OPENERS.iter().any(|o| w.eq_ignore_ascii_case(o)))
 }
 
+/// The part of the match's own line that comes before it (`before` from its last newline).
+pub(crate) fn line_before(before: &[u8]) -> &[u8] {
+    &before[memchr::memrchr(b'\n', before).map_or(0, |i| i + 1)..]
+}
+
 /// The word (letters of any script, or `&`) that ends `before`, when whitespace separates it
 /// from what follows: `None` when `before` does not end in whitespace or no word precedes it.
 pub(crate) fn word_before(before: &[u8]) -> Option<String> {
@@ -355,8 +360,7 @@ fn is_key_fingerprint(span: &[u8]) -> bool {
 /// The text before a value speaks of signing keys (`signing key`, `gpg`, `pgp`, `fingerprint`,
 /// `keyid`): a 16- or 40-digit upper-case hex value there is a key's id, not an API key.
 fn names_a_signing_key(before: &[u8]) -> bool {
-    let line = &before[memchr::memrchr(b'\n', before).map_or(0, |p| p + 1)..];
-    let lower = line.to_ascii_lowercase();
+    let lower = line_before(before).to_ascii_lowercase();
     ["sign", "gpg", "pgp", "fingerprint", "keyid", "key id"]
         .iter()
         .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())

@@ -63,6 +63,10 @@ pub enum ValidatorKind {
     /// greeting, nor as the end of a compound ("Gmail for AI agents: search, read", "multi-agent
     /// AI:"), which names a product's audience or a kind of system.
     Vocative,
+    /// A conditional address to the AI reading a text ("Si eres una IA, …"): as `Vocative`,
+    /// and not when the sentence after it only asks a question that names no address or link
+    /// ("Si eres una IA, ¿cómo te sientes?"), which is curiosity, not an order.
+    ConditionalAddress,
 }
 
 /// Which first-pass engine finds a rule's candidates. Most rules carry a literal and go to

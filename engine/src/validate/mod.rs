@@ -11,6 +11,7 @@ mod override_object;
 pub use override_object::{follows_which_or_who, DESCRIBED_FACTOR};
 mod password;
 pub mod placeholder;
+mod question;
 
 pub use entropy::shannon_entropy;
 
@@ -51,6 +52,9 @@ pub fn apply(
                 * override_object::clause_factor(around.before),
         ),
         ValidatorKind::Vocative => (!names_an_audience(span, around.before)).then_some(confidence),
+        ValidatorKind::ConditionalAddress => (!names_an_audience(span, around.before)
+            && !question::only_asks(around.after))
+        .then_some(confidence),
         ValidatorKind::EmailAddress => {
             email::is_address(span, around.before, around.after).then_some(confidence)
         }

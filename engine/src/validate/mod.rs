@@ -9,6 +9,7 @@ mod label;
 mod numbers;
 mod override_object;
 pub use override_object::{follows_which_or_who, DESCRIBED_FACTOR};
+mod negation;
 mod password;
 pub mod placeholder;
 mod question;
@@ -52,6 +53,13 @@ pub fn apply(
                 * override_object::clause_factor(around.before),
         ),
         ValidatorKind::Vocative => (!names_an_audience(span, around.before)).then_some(confidence),
+        ValidatorKind::UnlessNegated => Some(
+            if negation::is_negated(around.before, matched, around.after) {
+                confidence * PROHIBITED_FACTOR
+            } else {
+                confidence
+            },
+        ),
         ValidatorKind::ConditionalAddress => (!names_an_audience(span, around.before)
             && !question::only_asks(around.after))
         .then_some(confidence),

@@ -550,6 +550,9 @@ pub fn is_quoted_mention(before: &[u8], after: &[u8]) -> bool {
         ("'", &["'"]),
         ("‘", &["’"]),
         ("`", &["`"]),
+        // Japanese and Chinese corner brackets: never a data delimiter.
+        ("「", &["」"]),
+        ("『", &["』"]),
     ];
     let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len()).min(300)];
     PAIRS.iter().any(|(open, closers)| {
@@ -862,6 +865,11 @@ mod tests {
         assert!(!is_quoted_mention(b"{\"comment\": \"", b"\"}"));
         assert!(!is_quoted_mention(b"\"", b"\""));
         assert!(!is_quoted_mention(b"say \"", b" now\nand later\""));
+        assert!(is_quoted_mention(
+            "文中に「".as_bytes(),
+            "して○○せよ」といった命令文".as_bytes()
+        ));
+        assert!(!is_quoted_mention("「".as_bytes(), "」".as_bytes()));
     }
 
     #[test]

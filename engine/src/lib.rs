@@ -28,6 +28,7 @@ mod fold;
 pub mod fuzzing;
 mod gate;
 mod group_memo;
+mod hidden;
 mod hyperscan;
 pub mod input;
 mod json;

@@ -19,7 +19,6 @@ use regex_automata::meta::Regex;
 use regex_automata::Input;
 
 use crate::hyperscan::{Database, PerThread};
-use crate::normalise::is_invisible;
 use crate::verdict::Detection;
 
 /// Weight of a finding that was only seen after decoding, per layer (at most two).
@@ -59,8 +58,7 @@ pub struct TextSignals {
 impl TextSignals {
     pub fn of(text: &[u8]) -> Self {
         TextSignals {
-            hidden_characters: !text.is_ascii()
-                && String::from_utf8_lossy(text).chars().any(is_invisible),
+            hidden_characters: crate::hidden::hides_characters(text),
             imperative_on_secret: imperative_on_secret(text),
         }
     }

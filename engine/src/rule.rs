@@ -67,8 +67,9 @@ pub enum ValidatorKind {
     /// and not when the sentence after it only asks a question that names no address or link
     /// ("Si eres una IA, ¿cómo te sientes?"), which is curiosity, not an order.
     ConditionalAddress,
-    /// A request for a password in another language: less sure when negated ("Huwag ibigay ang
-    /// inyong password", "IT จะไม่ขอรหัสผ่าน"), which is a security reminder, not a request.
+    /// A request or order in another language (for a password, to send a secret): less sure
+    /// when negated ("Huwag ibigay ang inyong password", "IT จะไม่ขอรหัสผ่าน"), which is a
+    /// security reminder, not a request.
     UnlessNegated,
 }
 

@@ -76,7 +76,9 @@ const BEFORE_JOINED: &[&str] = &[
     "別",
 ];
 
-/// Clitics and auxiliaries that may stand between a negation and the request.
+/// Clitics, auxiliaries and "ask you to" that may stand between a negation and the request, up
+/// to three of them ("không bao giờ yêu cầu bạn cung cấp mật khẩu": we never ask you to give
+/// your password).
 const BETWEEN: &[&str] = &[
     "te",
     "le",
@@ -97,6 +99,27 @@ const BETWEEN: &[&str] = &[
     "будет",
     "буде",
     "będzie",
+    "yêu",
+    "cầu",
+    "bạn",
+    "hỏi",
+    "meminta",
+    "anda",
+    "kamu",
+    "pedirá",
+    "pediremos",
+    "pedimos",
+    "pedir",
+    "lhe",
+    "demandera",
+    "demanderons",
+    "demandons",
+    "chiederà",
+    "chiederemo",
+    "hihingin",
+    "hihingi",
+    "ninyo",
+    "mo",
 ];
 
 /// Negations that follow the request's verb and object (Dutch, German verb-second order:
@@ -120,16 +143,20 @@ pub(crate) fn is_negated(before: &[u8], matched: &[u8], after: &[u8]) -> bool {
     let before = String::from_utf8_lossy(clause_before(before));
     let before = before.trim_end();
     let lower = before.to_lowercase();
-    // A clitic or an auxiliary between the negation and the request ("no le des", "não vai
-    // pedir", "sẽ không bao giờ hỏi" has it before): drop it and look again.
-    let without_aux = lower
-        .rsplit_once([' ', '\t'])
-        .filter(|(_, last)| BETWEEN.contains(last))
-        .map(|(head, _)| head.trim_end().to_string());
-    let ends_with_negation = words_end(&lower, BEFORE)
-        || without_aux
-            .as_deref()
-            .is_some_and(|head| words_end(head, BEFORE));
+    // Up to three clitics, auxiliaries or "ask you" words between the negation and the request
+    // ("no le des", "não vai pedir", "không bao giờ yêu cầu bạn cung cấp"): drop them, looking
+    // again after each.
+    let mut head = lower.as_str();
+    let mut ends_with_negation = words_end(head, BEFORE);
+    for _ in 0..3 {
+        match head.rsplit_once([' ', '\t']) {
+            Some((rest, last)) if !ends_with_negation && BETWEEN.contains(&last) => {
+                head = rest.trim_end();
+                ends_with_negation = words_end(head, BEFORE);
+            }
+            _ => break,
+        }
+    }
     let joined = BEFORE_JOINED.iter().any(|p| lower.ends_with(p));
     let next_word = String::from_utf8_lossy(&after[..after.len().min(32)])
         .split_whitespace()

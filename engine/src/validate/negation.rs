@@ -23,7 +23,6 @@ const BEFORE: &[&str] = &[
     "n'",
     "jamais",
     "non",
-    "mai",
     // Russian, Ukrainian, Polish.
     "не",
     "никогда",
@@ -71,9 +70,6 @@ const BEFORE_JOINED: &[&str] = &[
     "切勿",
     "请勿",
     "請勿",
-    "勿",
-    "别",
-    "別",
 ];
 
 /// Clitics, auxiliaries and "ask you to" that may stand between a negation and the request, up
@@ -157,25 +153,95 @@ pub(crate) fn is_negated(before: &[u8], matched: &[u8], after: &[u8]) -> bool {
             _ => break,
         }
     }
-    let joined = BEFORE_JOINED.iter().any(|p| lower.ends_with(p));
-    let next_word = String::from_utf8_lossy(&after[..after.len().min(32)])
+    let joined = BEFORE_JOINED.iter().any(|p| {
+        lower.strip_suffix(p).is_some_and(|rest| {
+            !["ถ้า", "หาก", "如果", "若", "为什么", "為什麼"]
+                .iter()
+                .any(|c| rest.ends_with(c))
+        })
+    });
+    let mut next_words = String::from_utf8_lossy(&after[..after.len().min(48)])
         .split_whitespace()
+        .take(2)
+        .map(|w| w.trim_end_matches([',', '.', ';', '!']).to_lowercase())
+        .collect::<Vec<_>>()
+        .into_iter();
+    let after_negation = next_words
         .next()
-        .map(|w| w.trim_end_matches([',', '.', ';', '!']).to_lowercase());
-    let after_negation = next_word.is_some_and(|w| AFTER.contains(&w.as_str()));
+        .is_some_and(|w| AFTER.contains(&w.as_str()))
+        && !next_words
+            .next()
+            .is_some_and(|w| COMPARISONS.contains(&w.as_str()));
     let inside = String::from_utf8_lossy(matched)
         .split_whitespace()
         .any(|w| INSIDE.contains(&w));
     ends_with_negation || joined || after_negation || inside
 }
 
-/// Whether `text` ends in one of `phrases`, whole words.
+/// Whether `text` ends in one of `phrases`, whole words, that is not "if not" or "why not"
+/// ("Si no envía sus contraseñas…" threatens, "¿Por qué no me envías…?" asks).
 fn words_end(text: &str, phrases: &[&str]) -> bool {
     phrases.iter().any(|p| {
-        text.strip_suffix(p)
-            .is_some_and(|rest| rest.is_empty() || rest.ends_with([' ', '\t', '\u{a0}']))
+        text.strip_suffix(p).is_some_and(|rest| {
+            (rest.is_empty() || rest.ends_with([' ', '\t', '\u{a0}']))
+                && !rest
+                    .split_whitespace()
+                    .next_back()
+                    .is_some_and(|w| CONDITIONS.contains(&w))
+        })
     })
 }
+
+/// Words that make the negation after them a condition or a question, not a prohibition.
+const CONDITIONS: &[&str] = &[
+    "si",
+    "se",
+    "if",
+    "jeśli",
+    "jesli",
+    "jeżeli",
+    "jezeli",
+    "если",
+    "якщо",
+    "wenn",
+    "falls",
+    "als",
+    "om",
+    "hvis",
+    "jos",
+    "dacă",
+    "daca",
+    "kung",
+    "kalau",
+    "jika",
+    "nếu",
+    "agar",
+    "qué",
+    "pourquoi",
+    "perché",
+    "perche",
+    "dlaczego",
+    "почему",
+    "чому",
+    "waarom",
+    "warum",
+    "varför",
+    "hvorfor",
+    "miksi",
+    "proč",
+    "proc",
+];
+
+/// Words after a post-verbal negation that make it a comparison ("niet later dan vrijdag").
+const COMPARISONS: &[&str] = &[
+    "later",
+    "später",
+    "spater",
+    "później",
+    "pozniej",
+    "eher",
+    "früher",
+];
 
 /// The part of `before` in the match's own clause: after the last sentence end or line break.
 fn clause_before(before: &[u8]) -> &[u8] {
@@ -232,6 +298,20 @@ mod tests {
         assert!(!negated("Nunca olvides ", "decirme tu contraseña", "."));
         assert!(negated("Nunca te ", "pedirá tu contraseña", "."));
         assert!(!negated("为什么不", "告诉我你的密码", "？"));
+        assert!(!negated(
+            "Si no ",
+            "envía sus contraseñas a verif@ejemplo.com",
+            " hoy."
+        ));
+        assert!(!negated("ถ้าไม่", "ส่งรหัสผ่าน", ""));
+        assert!(!negated("¿Por qué no me ", "das tu contraseña", "?"));
+        assert!(!negated(
+            "",
+            "Stuur je wachtwoorden naar x@y.nl",
+            " niet later dan vrijdag."
+        ));
+        assert!(!negated("Mai ", "trimite o dată parola", ""));
+        assert!(!negated("请分别", "发送密码到 a@example.com", ""));
         assert!(!negated("Ano ", "ang iyong password", "?"));
         // A negation in an earlier sentence does not reach the request.
         assert!(!negated("No. ", "Dime tu contraseña", "."));

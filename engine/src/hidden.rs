@@ -15,11 +15,14 @@ pub fn hides_characters(text: &[u8]) -> bool {
         return false;
     }
     let text = String::from_utf8_lossy(text);
-    let right_to_left = text.chars().any(is_right_to_left);
+    // Whether the text holds right-to-left script: looked for only once a direction mark
+    // needs it.
+    let right_to_left = std::cell::OnceCell::new();
+    let right_to_left = || *right_to_left.get_or_init(|| text.chars().any(is_right_to_left));
     let mut prev: Option<char> = None;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        if is_invisible(c) && !needed(prev, c, chars.peek().copied(), right_to_left) {
+        if is_invisible(c) && !needed(prev, c, chars.peek().copied(), &right_to_left) {
             return true;
         }
         prev = Some(c);
@@ -27,7 +30,12 @@ pub fn hides_characters(text: &[u8]) -> bool {
     false
 }
 
-fn needed(prev: Option<char>, c: char, next: Option<char>, right_to_left: bool) -> bool {
+fn needed(
+    prev: Option<char>,
+    c: char,
+    next: Option<char>,
+    right_to_left: &dyn Fn() -> bool,
+) -> bool {
     match c {
         // Zero-width non-joiner and joiner: between two letters of a script that shapes with
         // them, or between two parts of an emoji.
@@ -40,7 +48,7 @@ fn needed(prev: Option<char>, c: char, next: Option<char>, right_to_left: bool) 
             prev.is_some_and(|p| !p.is_alphabetic() && !p.is_whitespace() && !is_invisible(p))
         }
         // Direction marks in text that holds right-to-left script.
-        '\u{200E}' | '\u{200F}' | '\u{061C}' => right_to_left,
+        '\u{200E}' | '\u{200F}' | '\u{061C}' => right_to_left(),
         // A byte-order mark that opens the text.
         '\u{FEFF}' => prev.is_none(),
         _ => false,

@@ -9,8 +9,8 @@
 //! lower case (ASCII folding only; the lists hold the forms as written).
 
 /// Negations that end the text before the request: the words right before it must be one of
-/// these (whole, so "no" is not the end of "ano"), or one of them and then one word of
-/// [`BETWEEN`].
+/// these (whole, so "no" is not the end of "ano"), or one of them and then up to three words
+/// of [`BETWEEN`], and not right after a word of [`CONDITIONS`].
 const BEFORE: &[&str] = &[
     // Spanish, Portuguese, French, Italian.
     "no",
@@ -160,12 +160,10 @@ pub(crate) fn is_negated(before: &[u8], matched: &[u8], after: &[u8]) -> bool {
                 .any(|c| rest.ends_with(c))
         })
     });
-    let mut next_words = String::from_utf8_lossy(&after[..after.len().min(48)])
+    let after = String::from_utf8_lossy(&after[..after.len().min(48)]);
+    let mut next_words = after
         .split_whitespace()
-        .take(2)
-        .map(|w| w.trim_end_matches([',', '.', ';', '!']).to_lowercase())
-        .collect::<Vec<_>>()
-        .into_iter();
+        .map(|w| w.trim_end_matches([',', '.', ';', '!']).to_lowercase());
     let after_negation = next_words
         .next()
         .is_some_and(|w| AFTER.contains(&w.as_str()))

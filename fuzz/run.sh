@@ -18,5 +18,14 @@ if [ -d ../../shared/corpora ]; then
 fi
 for t in $targets; do
   echo "== fuzz $t for ${secs}s"
-  cargo fuzz run --sanitizer none "$t" "corpus/$t" -- -max_total_time="$secs" -dict=rules.dict -max_len=65536 2>&1 | tail -3
+  log="target/fuzz-$t.log"
+  if cargo fuzz run --sanitizer none "$t" "corpus/$t" -- -max_total_time="$secs" -dict=rules.dict -max_len=65536 >"$log" 2>&1; then
+    tail -1 "$log"
+  else
+    # Show what broke (the panic, libFuzzer's report, the input) rather than cargo-fuzz's own trace.
+    grep -E -A3 "panicked at|ERROR: libFuzzer|SUMMARY|Test unit written|^Base64:" "$log" | head -40 || true
+    echo "fuzz target $t failed; full log: fuzz/$log; reproduce: cargo fuzz run --sanitizer none $t fuzz/artifacts/$t/<file>"
+    failed=1
+  fi
 done
+exit "${failed:-0}"

@@ -14,7 +14,7 @@ pub(crate) fn is_ws(b: u8) -> bool {
 }
 
 /// Two bit masks over a 16-byte block: bit i of the first set when `block[i]` is whitespace,
-/// of the second when it may start an invisible character (0xC2, 0xE2, 0xEF, 0xF3). SSE2, which
+/// of the second when it may start an invisible character (0xC2, 0xE2, 0xEF). SSE2, which
 /// every x86-64 has.
 #[cfg(target_arch = "x86_64")]
 #[inline]
@@ -32,10 +32,7 @@ fn masks16(block: &[u8; 16]) -> (u32, u32) {
                 _mm_cmpeq_epi8(v, _mm_set1_epi8(0xC2u8 as i8)),
                 _mm_cmpeq_epi8(v, _mm_set1_epi8(0xE2u8 as i8)),
             ),
-            _mm_or_si128(
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(0xEFu8 as i8)),
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(0xF3u8 as i8)),
-            ),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(0xEFu8 as i8)),
         );
         (
             _mm_movemask_epi8(_mm_or_si128(space, ctrl)) as u32,
@@ -50,7 +47,7 @@ fn masks16(block: &[u8; 16]) -> (u32, u32) {
     let (mut ws, mut lead) = (0u32, 0u32);
     for (i, &b) in block.iter().enumerate() {
         ws |= (is_ws(b) as u32) << i;
-        lead |= (matches!(b, 0xC2 | 0xE2 | 0xEF | 0xF3) as u32) << i;
+        lead |= (matches!(b, 0xC2 | 0xE2 | 0xEF) as u32) << i;
     }
     (ws, lead)
 }
@@ -92,11 +89,11 @@ fn first_whitespace_pair(hay: &[u8]) -> Option<usize> {
 /// Length of the invisible character at the start of `s`, if any: zero-width space, non-joiner
 /// and joiner, direction marks (U+200B–U+200F), direction embeddings and overrides
 /// (U+202A–U+202E), word joiner, invisible operators and direction isolates (U+2060–U+206F),
-/// variation selectors (U+FE00–U+FE0F), byte-order mark (U+FEFF), soft hyphen (U+00AD) and
-/// tag characters (U+E0000–U+E007F). Text hides injected words with them
-/// (`Ig\u{200b}nore previous…`, `ig\u{200e}nore`); the folded view drops them like extra
-/// whitespace. (Invisible characters of other lead bytes, such as U+034F or U+180E, are left
-/// to the normalised view of the deep scan: their lead bytes start common letters.)
+/// variation selectors (U+FE00–U+FE0F), byte-order mark (U+FEFF) and soft hyphen (U+00AD).
+/// Text hides injected words with them (`Ig\u{200b}nore previous…`, `ig\u{200e}nore`); the
+/// folded view drops them like extra whitespace. Tag characters (U+E0000–U+E007F) stay: the
+/// tag-smuggling rule reads them in this view. They, and invisible characters whose lead bytes
+/// start common letters (U+034F, U+180E), are left to the deep scan's normalised view.
 #[inline]
 pub(crate) fn invisible_len(s: &[u8]) -> Option<usize> {
     match s {
@@ -105,7 +102,6 @@ pub(crate) fn invisible_len(s: &[u8]) -> Option<usize> {
         | [0xEF, 0xB8, 0x80..=0x8F, ..]
         | [0xEF, 0xBB, 0xBF, ..] => Some(3),
         [0xC2, 0xAD, ..] => Some(2),
-        [0xF3, 0xA0, 0x80..=0x81, 0x80..=0xBF, ..] => Some(4),
         _ => None,
     }
 }
@@ -119,8 +115,7 @@ fn first_invisible(hay: &[u8]) -> Option<usize> {
     // The byte-order mark and the variation selectors are looked for on their own: their lead
     // byte 0xEF also starts every fullwidth letter, and a search for lead bytes would stop at
     // each one.
-    let lead =
-        memchr::memchr3_iter(0xC2, 0xE2, 0xF3, hay).find(|&p| invisible_len(&hay[p..]).is_some());
+    let lead = memchr::memchr2_iter(0xC2, 0xE2, hay).find(|&p| invisible_len(&hay[p..]).is_some());
     let before = &hay[..lead.unwrap_or(hay.len())];
     let bom = memchr::memmem::find(before, "\u{feff}".as_bytes());
     let before = &before[..bom.unwrap_or(before.len())];

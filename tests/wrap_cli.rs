@@ -33,18 +33,41 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn parapet(state: &Path) -> Command {
+    let cache = warm_cache();
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"));
     // HOME too: the user's own config under it would be laid under a project's file.
     c.env("XDG_STATE_HOME", state)
         .env("HOME", state)
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join("parapet-wrap-cli-cache"),
-        )
+        .env("XDG_CACHE_HOME", cache)
         .env_remove("PARAPET_CONFIG")
         .env_remove("PARAPET_SIGNING_KEY")
         .current_dir(state);
     c
+}
+
+/// The rule cache the tests share, filled once before any of them starts a proxy: on a fresh
+/// machine every proxy would otherwise compile the database itself (35 s on one free core,
+/// more with the other tests running), longer than most of the waits below allow.
+fn warm_cache() -> &'static Path {
+    static CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        let cache = std::env::temp_dir().join("parapet-wrap-cli-cache");
+        let state = temp_dir("warm");
+        let text = state.join("hello.txt");
+        std::fs::write(&text, "hello\n").unwrap();
+        let status = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
+            .env("XDG_STATE_HOME", &state)
+            .env("HOME", &state)
+            .env("XDG_CACHE_HOME", &cache)
+            .env_remove("PARAPET_CONFIG")
+            .arg("scan")
+            .arg(&text)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "scan to fill the rule cache: {status}");
+        cache
+    })
 }
 
 fn spawn_wrap(state: &Path, pre: &[&str], env: &[(&str, &str)]) -> Child {

@@ -6,7 +6,6 @@
 
 use super::{gram_feature, is_word_byte, pair_feature, word_feature, word_hash};
 use crate::bytemask::{masks_at, Lanes};
-use crate::fold::invisible_len;
 
 /// Each byte's folded form: whitespace a space, digits `0`, ASCII letters lower case.
 static FOLD: [u8; 256] = {
@@ -38,6 +37,20 @@ fn typographic(s: &[u8]) -> Option<(u8, usize)> {
             0xA6 => Some((b'.', 3)),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+/// Length of an invisible character the classifier's view drops at the start of `s`: zero-width
+/// space, non-joiner and joiner, word joiner, byte-order mark, soft hyphen. The shipped model was
+/// trained on this view; the rules' folded view ([`crate::fold::invisible_len`]) drops more
+/// (direction marks, isolates, variation selectors), and the classifier will follow it when it
+/// is next retrained (`parapet-train`, whose output `model_reproducible` checks byte for byte).
+#[inline]
+fn invisible_len(s: &[u8]) -> Option<usize> {
+    match s {
+        [0xE2, 0x80, 0x8B..=0x8D, ..] | [0xE2, 0x81, 0xA0, ..] | [0xEF, 0xBB, 0xBF, ..] => Some(3),
+        [0xC2, 0xAD, ..] => Some(2),
         _ => None,
     }
 }

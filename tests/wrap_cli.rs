@@ -33,9 +33,13 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn parapet(state: &Path) -> Command {
-    let cache = warm_cache();
+    isolated(state, warm_cache())
+}
+
+/// The binary with its state, home and cache under the given directories and no config from
+/// the environment. HOME too: the user's own config under it would be laid under a project's file.
+fn isolated(state: &Path, cache: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"));
-    // HOME too: the user's own config under it would be laid under a project's file.
     c.env("XDG_STATE_HOME", state)
         .env("HOME", state)
         .env("XDG_CACHE_HOME", cache)
@@ -55,11 +59,7 @@ fn warm_cache() -> &'static Path {
         let state = temp_dir("warm");
         let text = state.join("hello.txt");
         std::fs::write(&text, "hello\n").unwrap();
-        let status = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
-            .env("XDG_STATE_HOME", &state)
-            .env("HOME", &state)
-            .env("XDG_CACHE_HOME", &cache)
-            .env_remove("PARAPET_CONFIG")
+        let status = isolated(&state, &cache)
             .arg("scan")
             .arg(&text)
             .stdout(Stdio::null())

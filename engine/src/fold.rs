@@ -97,10 +97,20 @@ fn first_whitespace_pair(hay: &[u8]) -> Option<usize> {
 #[inline]
 pub(crate) fn invisible_len(s: &[u8]) -> Option<usize> {
     match s {
-        [0xE2, 0x80, 0x8B..=0x8F | 0xAA..=0xAE, ..]
-        | [0xE2, 0x81, 0xA0..=0xAF, ..]
-        | [0xEF, 0xB8, 0x80..=0x8F, ..]
-        | [0xEF, 0xBB, 0xBF, ..] => Some(3),
+        [0xE2, 0x80, 0x8E..=0x8F | 0xAA..=0xAE, ..]
+        | [0xE2, 0x81, 0xA1..=0xAF, ..]
+        | [0xEF, 0xB8, 0x80..=0x8F, ..] => Some(3),
+        _ => zero_width_len(s),
+    }
+}
+
+/// Length of the zero-width character at the start of `s`, if any: the narrower set of
+/// [`invisible_len`] (U+200B–U+200D, U+2060, U+FEFF, U+00AD), which the classifier's view drops:
+/// the shipped model was trained on it.
+#[inline]
+pub(crate) fn zero_width_len(s: &[u8]) -> Option<usize> {
+    match s {
+        [0xE2, 0x80, 0x8B..=0x8D, ..] | [0xE2, 0x81, 0xA0, ..] | [0xEF, 0xBB, 0xBF, ..] => Some(3),
         [0xC2, 0xAD, ..] => Some(2),
         _ => None,
     }

@@ -6,6 +6,9 @@
 
 use super::{gram_feature, is_word_byte, pair_feature, word_feature, word_hash};
 use crate::bytemask::{masks_at, Lanes};
+// The shipped model was trained on a view without zero-width characters only; it will drop
+// the wider set of the rules' view (`fold::invisible_len`) when it is next retrained.
+use crate::fold::zero_width_len;
 
 /// Each byte's folded form: whitespace a space, digits `0`, ASCII letters lower case.
 static FOLD: [u8; 256] = {
@@ -41,20 +44,6 @@ fn typographic(s: &[u8]) -> Option<(u8, usize)> {
     }
 }
 
-/// Length of an invisible character the classifier's view drops at the start of `s`: zero-width
-/// space, non-joiner and joiner, word joiner, byte-order mark, soft hyphen. The shipped model was
-/// trained on this view; the rules' folded view ([`crate::fold::invisible_len`]) drops more
-/// (direction marks, isolates, variation selectors), and the classifier will follow it when it
-/// is next retrained (`parapet-train`, whose output `model_reproducible` checks byte for byte).
-#[inline]
-fn invisible_len(s: &[u8]) -> Option<usize> {
-    match s {
-        [0xE2, 0x80, 0x8B..=0x8D, ..] | [0xE2, 0x81, 0xA0, ..] | [0xEF, 0xBB, 0xBF, ..] => Some(3),
-        [0xC2, 0xAD, ..] => Some(2),
-        _ => None,
-    }
-}
-
 /// The folded form of the character at `text[i]` (`None` for an invisible one, which is
 /// dropped) and where the next one starts.
 #[inline]
@@ -63,7 +52,7 @@ fn fold_at(text: &[u8], i: usize) -> (Option<u8>, usize) {
     if !matches!(b, 0xC2 | 0xE2 | 0xEF) {
         return (Some(FOLD[b as usize]), i + 1);
     }
-    if let Some(len) = invisible_len(&text[i..]) {
+    if let Some(len) = zero_width_len(&text[i..]) {
         return (None, i + len);
     }
     match typographic(&text[i..]) {

@@ -8,7 +8,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use parapet_engine::internals::picker;
-use parapet_engine::{Scanner, ScannerConfig};
+use parapet_engine::ScannerConfig;
+
+#[path = "../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
 
 fn repeat(unit: &str, len: usize) -> Vec<u8> {
     unit.as_bytes().iter().copied().cycle().take(len).collect()
@@ -101,7 +104,8 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let len = if quick { 256 << 10 } else { 4 << 20 };
     let reps = if quick { 3 } else { 5 };
-    let scanner = Scanner::new(ScannerConfig {
+    // The database the test run compiled, when it is this rule set's.
+    let scanner = rule_cache::cached_scanner(ScannerConfig {
         max_bytes: usize::MAX,
         ..ScannerConfig::default()
     })
@@ -346,7 +350,7 @@ session, cache hit ratio fine, nothing to report here today.\n",
     // One string just under the default 64 MiB cap, through a scanner with that cap: the
     // whole document is accepted and one string that long must stay linear. Its content is
     // the benign JSON's own text, so only the length differs.
-    let capped = Scanner::new(ScannerConfig::default()).expect("rules compile");
+    let capped = rule_cache::default_scanner();
     let huge = {
         let cap = parapet_engine::input::DEFAULT_MAX_BYTES;
         let mut v = br#"{"content":""#.to_vec();

@@ -12,10 +12,15 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, Criterion, Throughput};
 use parapet_engine::{Scanner, ScannerConfig};
 
+#[path = "../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
 const SHARED: &str = "../shared/corpora/bench";
 
+/// The benchmarked scanner, its database from the test run's cache when it is this rule set's
+/// (the summary times a compile of its own).
 fn scanner() -> Scanner {
-    Scanner::new(ScannerConfig {
+    rule_cache::cached_scanner(ScannerConfig {
         max_bytes: usize::MAX,
         ..ScannerConfig::default()
     })

@@ -7,6 +7,10 @@ mod logging;
 mod output;
 mod sweep;
 
+#[cfg(test)]
+#[path = "../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

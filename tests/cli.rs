@@ -4,11 +4,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+#[path = "../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
+/// The test run's shared cache, holding the built-in rules' database before any binary starts
+/// (a run that adds rules gets a cache of its own, so as not to replace it).
 fn cache_dir() -> PathBuf {
-    // One cache for every test in this file: the first run compiles, the rest load it.
-    let dir = std::env::temp_dir().join(format!("parapet-cli-test-cache-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    rule_cache::xdg_cache_home()
 }
 
 fn state_dir() -> PathBuf {
@@ -278,8 +280,17 @@ fn rules_check_reports_failing_examples() {
     let out = run(&["rules", "check", bad.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("example not found"));
-    // A user rule file joins the built-in set.
-    let out = run(
+    // A user rule file joins the built-in set. Scans with it keep their database apart from
+    // the built-in rules' one that the other tests share.
+    let own_cache = std::env::temp_dir().join("parapet-test-cache-user-rules");
+    let scan_with_rules = |args: &[&str], stdin: &str| {
+        run_with(
+            args,
+            stdin,
+            &[("XDG_CACHE_HOME", own_cache.to_str().unwrap())],
+        )
+    };
+    let out = scan_with_rules(
         &[
             "scan",
             "--rules",
@@ -320,7 +331,7 @@ fn rules_check_reports_failing_examples() {
     );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("cannot be used together"));
-    let out = run(
+    let out = scan_with_rules(
         &[
             "scan",
             "--rules",
@@ -343,7 +354,7 @@ fn rules_check_reports_failing_examples() {
         .unwrap()
         .join(".")
         .join(good.file_name().unwrap());
-    let out = run(
+    let out = scan_with_rules(
         &[
             "scan",
             "--rules",
@@ -365,7 +376,7 @@ fn rules_check_reports_failing_examples() {
         "",
     );
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let out = run(&["scan", "--rules", reserved.to_str().unwrap(), "-"], "x");
+    let out = scan_with_rules(&["scan", "--rules", reserved.to_str().unwrap(), "-"], "x");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("names a built-in check"));
 }

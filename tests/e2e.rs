@@ -8,6 +8,9 @@ use std::process::Command;
 
 mod support;
 
+#[path = "../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
 #[test]
 fn real_servers_through_the_proxy() {
     let Some((root, python)) = support::e2e(&["node_modules/.bin/mcp-server-everything"]) else {
@@ -22,6 +25,7 @@ fn real_servers_through_the_proxy() {
         .arg(env!("CARGO_BIN_EXE_mcp-parapet"))
         .arg(&work)
         .env("XDG_STATE_HOME", &state)
+        .env("XDG_CACHE_HOME", rule_cache::xdg_cache_home())
         .env_remove("PARAPET_CONFIG")
         .env_remove("PARAPET_SIGNING_KEY")
         .output()

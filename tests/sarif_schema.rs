@@ -6,6 +6,9 @@ use std::process::Command;
 
 mod support;
 
+#[path = "../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
 #[test]
 fn sarif_output_is_valid_sarif_2_1_0() {
     let Some((e2e, python)) =
@@ -38,6 +41,7 @@ fn sarif_output_is_valid_sarif_2_1_0() {
         ])
         .current_dir(&dir)
         .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_CACHE_HOME", rule_cache::xdg_cache_home())
         .env_remove("PARAPET_CONFIG")
         .output()
         .unwrap();

@@ -5,6 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
 const TOKEN: &str = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
 const AWS: &str = "AKIAQYLPMN5HHHFPZAM2";
 
@@ -15,15 +18,13 @@ fn tree(name: &str) -> PathBuf {
     d
 }
 
-/// `mcp-parapet scan ARGS` with this file's cache and state directories and no config.
+/// `mcp-parapet scan ARGS` with the test run's rule cache (filled before the first binary
+/// starts), this file's state directory and no config.
 fn scan_command(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"));
     c.arg("scan")
         .args(args)
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join("parapet-sweep-cache"),
-        )
+        .env("XDG_CACHE_HOME", rule_cache::xdg_cache_home())
         .env(
             "XDG_STATE_HOME",
             std::env::temp_dir().join("parapet-sweep-state"),

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.parent().unwrap().parent().unwrap().to_path_buf()
@@ -33,7 +36,7 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn parapet(state: &Path) -> Command {
-    isolated(state, warm_cache())
+    isolated(state, &warm_cache())
 }
 
 /// The binary with its state, home and cache under the given directories and no config from
@@ -49,25 +52,11 @@ fn isolated(state: &Path, cache: &Path) -> Command {
     c
 }
 
-/// The rule cache the tests share, filled once before any of them starts a proxy: on a fresh
-/// machine every proxy would otherwise compile the database itself (35 s on one free core,
-/// more with the other tests running), longer than most of the waits below allow.
-fn warm_cache() -> &'static Path {
-    static CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    CACHE.get_or_init(|| {
-        let cache = std::env::temp_dir().join("parapet-wrap-cli-cache");
-        let state = temp_dir("warm");
-        let text = state.join("hello.txt");
-        std::fs::write(&text, "hello\n").unwrap();
-        let status = isolated(&state, &cache)
-            .arg("scan")
-            .arg(&text)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "scan to fill the rule cache: {status}");
-        cache
-    })
+/// The test run's rule cache, filled before any test here starts a proxy: on a fresh machine
+/// every proxy would otherwise compile the database itself (35 s on one free core, more with
+/// the other tests running), longer than most of the waits below allow.
+fn warm_cache() -> PathBuf {
+    rule_cache::xdg_cache_home()
 }
 
 fn spawn_wrap(state: &Path, pre: &[&str], env: &[(&str, &str)]) -> Child {

@@ -13,7 +13,9 @@ use std::path::Path;
 
 use parapet_corpora::split::{split_of, Split};
 use parapet_corpora::{evaluate, labelled_files, load_cases, tally, INJECTION_FILES};
-use parapet_engine::{Scanner, ScannerConfig};
+
+#[path = "../../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
 
 #[test]
 fn labelled_corpora_bars() {
@@ -25,7 +27,7 @@ fn labelled_corpora_bars() {
         );
         return;
     }
-    let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+    let scanner = rule_cache::default_scanner();
     let mut all = Vec::new();
     let (mut test_hits, mut test_cases) = (0usize, 0usize);
     for path in labelled_files(&dir).unwrap() {

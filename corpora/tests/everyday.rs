@@ -7,7 +7,10 @@ use std::path::Path;
 
 use parapet_corpora::split::{split_of, Split};
 use parapet_corpora::{evaluate, labelled_files, load_cases, Outcome};
-use parapet_engine::{Scanner, ScannerConfig};
+use parapet_engine::Scanner;
+
+#[path = "../../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
 
 /// The outcomes of the files of `dir` whose names `pick` accepts.
 fn outcomes(
@@ -51,7 +54,7 @@ fn rate(outcomes: &[Outcome], label: &str) -> f64 {
 
 #[test]
 fn everyday_text_is_not_an_injection_and_indirect_injections_are() {
-    let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+    let scanner = rule_cache::default_scanner();
     let mut failures = Vec::new();
     // The agent-era sets were written by helpers that had seen neither the rules nor the
     // other cases, in styles chosen to be hard (paraphrased, buried, addressed to nobody):

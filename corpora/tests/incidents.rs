@@ -8,11 +8,13 @@
 use std::path::Path;
 
 use parapet_corpora::{evaluate, labelled_files, load_cases};
-use parapet_engine::{Scanner, ScannerConfig};
+
+#[path = "../../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
 
 #[test]
 fn every_incident_is_found_and_no_near_miss() {
-    let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+    let scanner = rule_cache::default_scanner();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("incidents");
     let mut wrong = Vec::new();
     let mut seen = 0;

@@ -3,11 +3,14 @@
 //! phrase's findings point at original bytes.
 
 use parapet_corpora::obfuscate::{variants, PHRASES};
-use parapet_engine::{Category, Scanner, ScannerConfig};
+use parapet_engine::{Category, ScannerConfig};
+
+#[path = "../../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
 
 #[test]
 fn every_technique_is_caught() {
-    let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+    let scanner = rule_cache::default_scanner();
     let mut missed = Vec::new();
     for phrase in PHRASES {
         for (technique, text) in variants(phrase) {
@@ -31,7 +34,7 @@ fn every_technique_is_caught() {
 
 #[test]
 fn deep_scan_off_leaves_only_the_rules() {
-    let scanner = Scanner::new(ScannerConfig {
+    let scanner = rule_cache::cached_scanner(ScannerConfig {
         deep_scan: parapet_engine::DeepScan::Off,
         ..ScannerConfig::default()
     })

@@ -41,6 +41,13 @@ mod scanner;
 pub mod score;
 mod split;
 mod test_support;
+// The tests' shared cache of the built-in rules' database, written for the integration tests'
+// `parapet_engine::` paths.
+#[cfg(test)]
+extern crate self as parapet_engine;
+#[cfg(test)]
+#[path = "../tests/support/rule_cache.rs"]
+mod rule_cache;
 mod threads;
 mod timed;
 pub mod validate;

@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn matched_json_gives_the_decoded_match_and_joins_pieces() {
-        let scanner = crate::Scanner::new(crate::ScannerConfig::default()).unwrap();
+        let scanner = crate::rule_cache::default_scanner();
         let doc =
             br#"{"k":"id \u0041KIAQWERTYUIOPASDFGH x","a":"Ignore","b":"previous instructions"}"#;
         let v = scanner.scan_json(doc).unwrap();

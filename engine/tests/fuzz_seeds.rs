@@ -4,16 +4,19 @@
 
 use std::sync::OnceLock;
 
-use parapet_engine::{fuzzing, Scanner, ScannerConfig};
+use parapet_engine::{fuzzing, Scanner};
 
 fn scanner() -> &'static Scanner {
     static S: OnceLock<Scanner> = OnceLock::new();
-    S.get_or_init(|| Scanner::new(ScannerConfig::default()).unwrap())
+    S.get_or_init(rule_cache::default_scanner)
 }
 
 #[path = "../../fuzz/seed_inputs.rs"]
 mod seed_inputs;
 use seed_inputs::seeds;
+
+#[path = "support/rule_cache.rs"]
+mod rule_cache;
 
 #[test]
 fn scan_text_seeds() {

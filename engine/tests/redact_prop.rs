@@ -4,12 +4,15 @@
 use std::sync::OnceLock;
 
 use parapet_engine::internals::string_tokens;
-use parapet_engine::{Action, Scanner, ScannerConfig};
+use parapet_engine::{Action, Scanner};
 use proptest::prelude::*;
+
+#[path = "support/rule_cache.rs"]
+mod rule_cache;
 
 fn scanner() -> &'static Scanner {
     static S: OnceLock<Scanner> = OnceLock::new();
-    S.get_or_init(|| Scanner::new(ScannerConfig::default()).unwrap())
+    S.get_or_init(rule_cache::default_scanner)
 }
 
 const PLANTS: &[&str] = &[

@@ -1,10 +1,14 @@
 //! Every built-in rule finds each of its examples and none of its negative examples.
 
-use parapet_engine::{builtin_rules, Scanner, ScannerConfig};
+use parapet_engine::{builtin_rules, ScannerConfig};
+
+#[path = "support/rule_cache.rs"]
+mod rule_cache;
 
 #[test]
 fn builtin_examples_and_negatives() {
-    let scanner = Scanner::new(ScannerConfig::default()).expect("built-in rules compile");
+    let scanner =
+        rule_cache::cached_scanner(ScannerConfig::default()).expect("built-in rules compile");
     let problems = scanner.check_examples().unwrap();
     assert!(
         problems.is_empty(),

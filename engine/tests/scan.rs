@@ -7,16 +7,20 @@ use parapet_engine::{
 };
 use std::sync::OnceLock;
 
+#[path = "support/rule_cache.rs"]
+mod rule_cache;
+use rule_cache::cached_scanner;
+
 fn scanner() -> &'static Scanner {
     static S: OnceLock<Scanner> = OnceLock::new();
-    S.get_or_init(|| Scanner::new(ScannerConfig::default()).unwrap())
+    S.get_or_init(|| cached_scanner(ScannerConfig::default()).unwrap())
 }
 
 /// The rules alone: no classifier, no decoding, no normalised view.
 fn rules_only() -> &'static Scanner {
     static S: OnceLock<Scanner> = OnceLock::new();
     S.get_or_init(|| {
-        Scanner::new(ScannerConfig {
+        cached_scanner(ScannerConfig {
             deep_scan: DeepScan::Off,
             ..ScannerConfig::default()
         })
@@ -139,7 +143,7 @@ fn large_inputs_are_scanned_not_rejected() {
 
 #[test]
 fn byte_cap_is_configurable() {
-    let s = Scanner::new(ScannerConfig {
+    let s = cached_scanner(ScannerConfig {
         max_bytes: 10,
         ..ScannerConfig::default()
     })
@@ -180,7 +184,7 @@ fn allowlisted_fingerprint_is_silenced() {
     let fp = scanner().scan(&text).unwrap().detections[0]
         .fingerprint
         .clone();
-    let s = Scanner::new(ScannerConfig {
+    let s = cached_scanner(ScannerConfig {
         allow_fingerprints: vec![fp],
         ..ScannerConfig::default()
     })
@@ -247,7 +251,7 @@ fn the_control_character_check_can_be_disabled_or_allowed_like_a_rule() {
             ..ScannerConfig::default()
         },
     ] {
-        let s = Scanner::new(config).unwrap();
+        let s = cached_scanner(config).unwrap();
         let text = format!("bin\0ary then {GH}");
         for v in [
             s.scan(&text).unwrap(),
@@ -516,7 +520,7 @@ fn a_secret_inside_base64_in_json_is_redacted_as_a_whole_blob() {
 #[test]
 fn injection_findings_of_a_text_are_combined_into_one_score() {
     let with = |flag: f32, reject: f32| {
-        Scanner::new(ScannerConfig {
+        cached_scanner(ScannerConfig {
             deep_scan: DeepScan::Off,
             injection_scores: InjectionScores { flag, reject },
             ..ScannerConfig::default()
@@ -555,7 +559,7 @@ fn injection_findings_of_a_text_are_combined_into_one_score() {
     );
     assert!(v.detections.iter().any(|d| d.category == Category::Secret));
     // A flag score above the reject score is refused.
-    assert!(Scanner::new(ScannerConfig {
+    assert!(cached_scanner(ScannerConfig {
         injection_scores: InjectionScores {
             flag: 0.9,
             reject: 0.5
@@ -601,7 +605,7 @@ fn an_override_aimed_at_a_message_counts_only_next_to_another_signal() {
     let rules: Vec<&str> = bulk.detections.iter().map(|d| d.rule_id.as_str()).collect();
     assert_eq!(rules, ["injection.sysprompt.reveal"]);
     // A confidence floor above the combined score drops the findings.
-    let strict = Scanner::new(ScannerConfig {
+    let strict = cached_scanner(ScannerConfig {
         deep_scan: DeepScan::Off,
         min_confidence: 0.9,
         ..ScannerConfig::default()
@@ -808,7 +812,7 @@ fn redacted_keys_stay_distinct() {
 #[test]
 fn an_allowlisted_finding_does_not_hide_what_it_overlaps() {
     let text = "ssn: 536-22-8472@corp-mail.com";
-    let s = Scanner::new(ScannerConfig {
+    let s = cached_scanner(ScannerConfig {
         allow_rules: vec!["pii.email".into()],
         ..ScannerConfig::default()
     })
@@ -822,14 +826,14 @@ fn an_allowlisted_finding_does_not_hide_what_it_overlaps() {
 fn a_policy_or_allowlist_naming_no_rule_is_an_error() {
     let mut policy = parapet_engine::Policy::default();
     policy.kinds.insert("emial".into(), Action::Reject);
-    let err = Scanner::new(ScannerConfig {
+    let err = cached_scanner(ScannerConfig {
         policy,
         ..ScannerConfig::default()
     })
     .err()
     .expect("a typo is an error");
     assert!(err.to_string().contains("emial"), "{err}");
-    assert!(Scanner::new(ScannerConfig {
+    assert!(cached_scanner(ScannerConfig {
         allow_rules: vec!["pii.emial".into()],
         ..ScannerConfig::default()
     })
@@ -1048,7 +1052,7 @@ fn a_phrase_split_across_object_members_is_found_and_redacted_in_both_strings() 
         assert!(shown.ends_with("previous instructions"), "{shown}");
     }
     // Redacted, both strings lose their part and the document stays JSON.
-    let redacting = Scanner::new(ScannerConfig {
+    let redacting = cached_scanner(ScannerConfig {
         deep_scan: DeepScan::Off,
         policy: parapet_engine::Policy {
             injection: Action::Redact,

@@ -30,5 +30,9 @@ pub mod template;
 pub mod trust;
 pub mod workdir_config;
 
+#[cfg(test)]
+#[path = "../../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
 pub use config::Config;
 pub use error::{ProxyError, Result};

@@ -3,18 +3,18 @@
 
 use std::sync::Arc;
 
-use parapet_engine::{Scanner, ScannerConfig};
 use parapet_proxy::fuzzing;
 
 #[path = "../../fuzz/seed_inputs.rs"]
 mod seed_inputs;
 use seed_inputs::seeds;
 
+#[path = "../../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
 #[test]
 fn proxy_line_seeds() {
-    let scanner =
-        Arc::new(parapet_proxy::scanner_setup::build_scanner(ScannerConfig::default()).unwrap());
-    let _: &Scanner = &scanner;
+    let scanner = Arc::new(rule_cache::default_scanner());
     for s in seeds("proxy_line") {
         fuzzing::pipeline_line(scanner.clone(), &s);
     }

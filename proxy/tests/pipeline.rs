@@ -7,8 +7,11 @@ use parapet_proxy::audit::Audit;
 use parapet_proxy::config::Config;
 use parapet_proxy::pipeline::{Outcome, Pipeline, Settings};
 use parapet_proxy::ratelimit::RateLimits;
-use parapet_proxy::scanner_setup::{build_scanner, scanner_config, ScanOverrides};
+use parapet_proxy::scanner_setup::{scanner_config, ScanOverrides};
 use serde_json::Value;
+
+#[path = "../../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
 
 fn pipeline(yaml: &str) -> Pipeline {
     pipeline_with(yaml, |_| {}, Audit::disabled("t"))
@@ -17,7 +20,8 @@ fn pipeline(yaml: &str) -> Pipeline {
 /// The scanner of this config.
 fn scanner_for(yaml: &str) -> Arc<parapet_engine::Scanner> {
     let config = Config::parse(yaml).unwrap();
-    Arc::new(build_scanner(scanner_config(&config, &ScanOverrides::default()).unwrap()).unwrap())
+    let sc = scanner_config(&config, &ScanOverrides::default()).unwrap();
+    Arc::new(rule_cache::cached_scanner(sc).unwrap())
 }
 
 /// A pipeline for server `t` of this config, its settings changed by `adjust`.

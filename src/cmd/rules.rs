@@ -12,7 +12,7 @@ use parapet_engine::{Scanner, ScannerConfig};
 
 use crate::flags::{load_config, ScanFlags};
 use crate::output::Format;
-use parapet_proxy::scanner_setup::{load_rule_file, scanner_config};
+use parapet_proxy::scanner_setup::{build_scanner, load_rule_file, scanner_config};
 
 #[derive(Subcommand)]
 pub enum RulesCommand {
@@ -35,7 +35,8 @@ pub fn run(cmd: RulesCommand, config: Option<&std::path::Path>) -> Result<ExitCo
     match cmd {
         RulesCommand::List { format, flags } => {
             let cfg = load_config(config)?;
-            let scanner = Scanner::new(scanner_config(&cfg, &flags.overrides())?)?;
+            // The cached database when there is one: listing should not wait for a compile.
+            let scanner = build_scanner(scanner_config(&cfg, &flags.overrides())?)?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for r in scanner.rules() {
                 let written = match format {

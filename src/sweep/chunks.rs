@@ -452,7 +452,6 @@ pub fn scan_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use parapet_engine::ScannerConfig;
 
     const TOKEN: &str = "ghp_Qm3kV9ZtR2xW8pLc4NbY7dFh1JsG6a0AbCdE";
 
@@ -559,7 +558,7 @@ mod tests {
     #[test]
     fn a_stream_without_context_bytes_is_scanned_whole() {
         // A byte cap under 4 leaves no overlap: each chunk is kept from its own end.
-        let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+        let scanner = crate::rule_cache::default_scanner();
         let plan = Plan {
             chunk: 64,
             overlap: 0,
@@ -573,7 +572,7 @@ mod tests {
 
     #[test]
     fn latin1_columns_carry_across_chunks() {
-        let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+        let scanner = crate::rule_cache::default_scanner();
         let plan = Plan {
             chunk: 64,
             overlap: 48,
@@ -595,7 +594,7 @@ mod tests {
 
     #[test]
     fn utf16_columns_carry_across_chunks() {
-        let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+        let scanner = crate::rule_cache::default_scanner();
         let plan = Plan {
             chunk: 64,
             overlap: 48,
@@ -619,7 +618,7 @@ mod tests {
 
     #[test]
     fn every_boundary_planted_found_once_with_its_line() {
-        let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+        let scanner = crate::rule_cache::default_scanner();
         let plan = Plan {
             chunk: 4096,
             overlap: 1024,

@@ -104,12 +104,23 @@ fn timed_set_agrees_on_every_path(
     }
 }
 
+/// The built-in rules' matcher, its databases loaded from the tests' shared cache (compiling
+/// them is half a minute of one core).
+fn builtin_matcher(rules: &[Rule]) -> Matcher {
+    let m = Matcher::new(rules, Some(crate::rule_cache::builtin_database())).expect("matcher");
+    assert!(
+        m.loaded_from_cache(),
+        "the scanner's database is the matcher's for the same rules"
+    );
+    m
+}
+
 /// The built-in rules and their matcher, whose timed set `which` builds its lazy DFA. The DFA
 /// is built on first use and leaves the work to Hyperscan if it cannot be built: then every
 /// path would be Hyperscan's, and comparing paths would prove nothing.
 fn with_dfa(which: fn(&Matcher) -> &TimedSet, what: &str) -> (Vec<Rule>, Matcher) {
     let rules = builtin_rules().expect("rules");
-    let m = Matcher::new(&rules, None).expect("matcher");
+    let m = builtin_matcher(&rules);
     assert!(which(&m).has_dfa(), "the built-in {what} build a lazy DFA");
     (rules, m)
 }
@@ -136,7 +147,7 @@ fn a_long_private_key_across_chunk_edges_is_found_on_every_path() {
     // A PuTTY key's whole pattern is in the main database and can run past 4 KiB (an
     // RSA-8192 key file is ~6 KB): each chunk must reach back as far as a key can be long.
     let rules = builtin_rules().expect("rules");
-    let mut m = Matcher::new(&rules, None).expect("matcher");
+    let mut m = builtin_matcher(&rules);
     let putty: BTreeSet<usize> = (0..rules.len())
         .filter(|&i| rules[i].id == "private_key.putty")
         .collect();
@@ -184,7 +195,7 @@ fn main_database_rules_find_the_same_on_every_path() {
 #[test]
 fn split_rules_find_what_their_whole_pattern_finds() {
     let rules = builtin_rules().expect("rules");
-    let m = Matcher::new(&rules, None).expect("matcher");
+    let m = builtin_matcher(&rules);
     let split: Vec<usize> = (0..rules.len()).filter(|&i| m.split[i].is_some()).collect();
     assert!(split.len() >= 20, "only {} rules split", split.len());
     for &i in &split {
@@ -285,7 +296,7 @@ fn a_split_generic_match_across_a_give_back_edge_is_found() {
     // alternate: chunks of 16 KiB, four reaches), a key before the edge with its value past
     // it must still be found.
     let rules = builtin_rules().expect("rules");
-    let mut m = Matcher::new(&rules, None).expect("matcher");
+    let mut m = builtin_matcher(&rules);
     let generic: BTreeSet<usize> = m.keyed.rules().iter().copied().collect();
     let split: Vec<usize> = m
         .keyed

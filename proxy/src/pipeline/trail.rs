@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn a_finding_made_once_decoded_names_its_encoding_in_the_trail() {
-        let scanner = Scanner::new(parapet_engine::ScannerConfig::default()).unwrap();
+        let scanner = crate::rule_cache::default_scanner();
         // A GitHub token, base64-encoded.
         let v = scanner
             .scan("blob: Z2hwX1FtM2tWOVp0UjJ4VzhwTGM0TmJZN2RGaDFKc0c2YTBBYkNkRQ==")
@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn a_record_lists_its_first_detections_and_counts_the_rest_by_rule() {
-        let scanner = Scanner::new(parapet_engine::ScannerConfig::default()).unwrap();
+        let scanner = crate::rule_cache::default_scanner();
         let few = scanner.scan("mail jane@acme-corp.com").unwrap();
         assert_eq!(omitted(&few.detections), Value::Null);
         let text: String = (0..AUDIT_DETECTIONS + 25)

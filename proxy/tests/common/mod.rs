@@ -6,16 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parapet_engine::Scanner;
-use parapet_proxy::scanner_setup::{build_scanner, scanner_config, ScanOverrides};
+use parapet_proxy::scanner_setup::{scanner_config, ScanOverrides};
 use parapet_proxy::session::Session;
 use parapet_proxy::Config;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
 
-/// The scanner this config asks for (the compiled database comes from the cache).
+#[path = "../../../engine/tests/support/rule_cache.rs"]
+mod rule_cache;
+
+/// The scanner this config asks for (the built-in rules' database comes from the tests' shared
+/// cache; the user's own cache is left alone).
 pub fn scanner(config: &Config) -> Arc<Scanner> {
     let sc = scanner_config(config, &ScanOverrides::default()).unwrap();
-    Arc::new(build_scanner(sc).unwrap())
+    Arc::new(rule_cache::cached_scanner(sc).unwrap())
 }
 
 pub fn mock_server() -> PathBuf {

@@ -143,7 +143,7 @@ mod route;
 mod stages;
 
 pub use anchors::phrase_reach;
-use cache::{cached_routes, compile, database_key, load_cached, routes_key, routes_section};
+use cache::{cached_routes, compile_all, database_key, load_cached, routes_key, routes_section};
 use route::{routes, Route};
 #[cfg(test)]
 mod tests;
@@ -273,11 +273,14 @@ impl Matcher {
         let from_cache = loaded.is_some() && routes_from_cache;
         let [raw_db, folded_db, keyed_db] = match loaded {
             Some(dbs) => dbs,
-            None => [
-                compile(rules, &hs_rules, &hs_patterns)?,
-                compile(rules, &fold_rules, &fold_patterns)?,
-                compile(rules, &keyed_rules, &keyed_patterns)?,
-            ],
+            None => compile_all(
+                rules,
+                [
+                    (&hs_rules, &hs_patterns),
+                    (&fold_rules, &fold_patterns),
+                    (&keyed_rules, &keyed_patterns),
+                ],
+            )?,
         };
         let gate_err = |e: String| EngineError::Rule {
             id: "(gated rules)".into(),

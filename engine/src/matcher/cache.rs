@@ -99,12 +99,12 @@ pub(super) fn load_cached(bytes: &[u8], key: &str) -> Option<Databases> {
     Some([next()?, next()?, next()?])
 }
 
+/// One database's rules (indexes into the rule list) and their Hyperscan patterns.
+pub(super) type PatternSet<'a> = (&'a [usize], &'a [(String, u32)]);
+
 /// The three databases compiled at once, each on a thread of its own (the phrase database
 /// alone is most of a cold start): the first error in database order, if any.
-pub(super) fn compile_all(
-    rules: &[Rule],
-    sets: [(&[usize], &[(String, u32)]); 3],
-) -> Result<Databases> {
+pub(super) fn compile_all(rules: &[Rule], sets: [PatternSet<'_>; 3]) -> Result<Databases> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut compiled = crate::threads::map_in_order(&sets, threads.min(3), |(ids, patterns)| {
         compile(rules, ids, patterns)

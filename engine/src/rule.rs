@@ -256,19 +256,22 @@ impl Rule {
                     .into(),
             ));
         }
-        if let Some(c) = parse.then(|| quantified_non_ascii(&self.pattern)).flatten() {
-            return Err(err(format!(
-                "a repeat right after the non-ASCII character {c:?} repeats only its last byte in Hyperscan: group it, (?:{c})?"
-            )));
-        }
-        let check_regex = |p: &str| {
-            if parse {
-                crate::confirm::compile(p).map(drop)
-            } else {
-                Ok(())
+        // What only parsing a pattern tells: a repeat Hyperscan reads otherwise, then whether
+        // it builds.
+        let check_syntax = |what: &str, p: &str| {
+            if !parse {
+                return Ok(());
             }
+            if let Some(c) = quantified_non_ascii(p) {
+                return Err(err(format!(
+                    "{what}: a repeat right after the non-ASCII character {c:?} repeats only its last byte in Hyperscan: group it, (?:{c})?"
+                )));
+            }
+            crate::confirm::compile(p)
+                .map(drop)
+                .map_err(|e| err(format!("{what}: {e}")))
         };
-        check_regex(&self.pattern).map_err(|e| err(format!("pattern: {e}")))?;
+        check_syntax("pattern", &self.pattern)?;
         if self.gate == Gate::Userinfo
             && !(self.pattern.contains("://") && self.pattern.contains('@'))
         {
@@ -292,12 +295,7 @@ impl Rule {
                     "an anchor is only for rules in the Hyperscan database".into()
                 ));
             }
-            check_regex(anchor).map_err(|e| err(format!("anchor: {e}")))?;
-            if let Some(c) = parse.then(|| quantified_non_ascii(anchor)).flatten() {
-                return Err(err(format!(
-                    "anchor: a repeat right after the non-ASCII character {c:?} repeats only its last byte in Hyperscan: group it, (?:{c})?"
-                )));
-            }
+            check_syntax("anchor", anchor)?;
         }
         Ok(())
     }

@@ -106,7 +106,7 @@ pub(super) type PatternSet<'a> = (&'a [usize], &'a [(String, u32)]);
 /// alone is most of a cold start): the first error in database order, if any.
 pub(super) fn compile_all(rules: &[Rule], sets: [PatternSet<'_>; 3]) -> Result<Databases> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut compiled = crate::threads::map_in_order(&sets, threads.min(3), |(ids, patterns)| {
+    let mut compiled = crate::threads::map_in_order(&sets, threads, |(ids, patterns)| {
         compile(rules, ids, patterns)
     })
     .into_iter();

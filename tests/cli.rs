@@ -4,14 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+// Every run of the binary gets the test run's rule cache (`rule_cache::xdg_cache_home`),
+// holding the built-in rules' database before it starts; a run that adds rules gets a cache of
+// its own, so as not to replace it.
 #[path = "../engine/tests/support/rule_cache.rs"]
 mod rule_cache;
-
-/// The test run's shared cache, holding the built-in rules' database before any binary starts
-/// (a run that adds rules gets a cache of its own, so as not to replace it).
-fn cache_dir() -> PathBuf {
-    rule_cache::xdg_cache_home()
-}
 
 fn state_dir() -> PathBuf {
     // The install key (fingerprints) lives here, never in the home of whoever runs the tests.
@@ -25,7 +22,7 @@ fn run(args: &[&str], stdin: &str) -> Output {
 fn run_with(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
         .args(args)
-        .env("XDG_CACHE_HOME", cache_dir())
+        .env("XDG_CACHE_HOME", rule_cache::xdg_cache_home())
         .env("XDG_STATE_HOME", state_dir())
         .env_remove("PARAPET_SIGNING_KEY")
         .env_remove("PARAPET_FINGERPRINT_KEY")
@@ -84,7 +81,7 @@ fn a_reader_that_stops_reading_is_no_error() {
     let file = temp_file("many.txt", &lines);
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
         .args(["scan", file.to_str().unwrap()])
-        .env("XDG_CACHE_HOME", cache_dir())
+        .env("XDG_CACHE_HOME", rule_cache::xdg_cache_home())
         .env("XDG_STATE_HOME", state_dir())
         .env_remove("PARAPET_CONFIG")
         .stdout(Stdio::piped())
@@ -398,7 +395,7 @@ fn config_after_the_subcommand_and_validated_env() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let out = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"))
         .args(["scan", "-"])
-        .env("XDG_CACHE_HOME", cache_dir())
+        .env("XDG_CACHE_HOME", rule_cache::xdg_cache_home())
         .env("XDG_STATE_HOME", state_dir())
         .env("PARAPET_POLICY_PII", "block")
         .stdin(Stdio::null())

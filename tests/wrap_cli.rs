@@ -35,28 +35,20 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
+/// The binary with its state and home under `state` and no config from the environment (HOME
+/// too: the user's own config under it would be laid under a project's file). Its rule cache is
+/// the test run's, filled before any test here starts a proxy: on a fresh machine every proxy
+/// would otherwise compile the database itself (35 s on one free core, more with the other
+/// tests running), longer than most of the waits below allow.
 fn parapet(state: &Path) -> Command {
-    isolated(state, &warm_cache())
-}
-
-/// The binary with its state, home and cache under the given directories and no config from
-/// the environment. HOME too: the user's own config under it would be laid under a project's file.
-fn isolated(state: &Path, cache: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-parapet"));
     c.env("XDG_STATE_HOME", state)
         .env("HOME", state)
-        .env("XDG_CACHE_HOME", cache)
+        .env("XDG_CACHE_HOME", rule_cache::xdg_cache_home())
         .env_remove("PARAPET_CONFIG")
         .env_remove("PARAPET_SIGNING_KEY")
         .current_dir(state);
     c
-}
-
-/// The test run's rule cache, filled before any test here starts a proxy: on a fresh machine
-/// every proxy would otherwise compile the database itself (35 s on one free core, more with
-/// the other tests running), longer than most of the waits below allow.
-fn warm_cache() -> PathBuf {
-    rule_cache::xdg_cache_home()
 }
 
 fn spawn_wrap(state: &Path, pre: &[&str], env: &[(&str, &str)]) -> Child {
